@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `emgpu` command. Runs from the TypeScript sources, so `npx emgpu` works right after
+// `npm ci` with no build step.
+import './register.js';
+
+// Dawn (the optional `webgpu` package) reads these when it creates a device.
+process.env.EGL_PLATFORM ??= 'surfaceless';
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,536 @@
+// The estimator: scikit-learn's GaussianMixture in camelCase, on the CPU or WebGPU engine.
+
+import type { Backend, LoadedData, MixtureParams } from './backend.ts';
+import { runEm, type EmRunResult, type FittedParams } from './em.ts';
+import { initializeParameters, type UserInit } from './init/initialize.ts';
+import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
+import { COVARIANCE_MODELS, IllDefinedCovarianceError, nParameters } from './model/covariance.ts';
+import { choleskyLower } from './model/linalg.ts';
+import {
+  EmgpuInputError,
+  resolveOptions,
+  type CovarianceType,
+  type GaussianMixtureOptions,
+  type Nested,
+  type NumericArray,
+  type ResolvedOptions,
+} from './options.ts';
+import { freshSeed, Random } from './random.ts';
+import { cpuBackend, selectBackend } from './select-backend.ts';
+
+export interface FitOptions {
+  /** One non-negative finite weight per row; an integer weight w acts as w copies of the row. */
+  readonly sampleWeight?: ArrayLike<number> | null;
+}
+
+/** The model as JSON: sklearn's attribute names in camelCase and sklearn's nested shapes. */
+export interface GaussianMixtureJSON {
+  readonly format: 'emgpu-gaussian-mixture';
+  readonly version: 1;
+  readonly covarianceType: CovarianceType;
+  readonly nComponents: number;
+  readonly nFeatures: number;
+  readonly weights: number[];
+  readonly means: number[][];
+  readonly covariances: Nested;
+  readonly precisionsCholesky: Nested;
+  readonly converged: boolean;
+  readonly nIter: number;
+  /** null stands for −Infinity (maxIter = 0). */
+  readonly lowerBound: number | null;
+  readonly lowerBounds: number[];
+  readonly backend: string;
+  readonly options: {
+    readonly tol: number;
+    readonly regCovar: number;
+    readonly maxIter: number;
+    readonly nInit: number;
+    readonly initParams: ResolvedOptions['initParams'];
+    readonly randomState: number | null;
+  };
+}
+
+export interface SampleResult {
+  /** n x D samples, grouped by component as sklearn returns them. */
+  readonly X: Matrix & { data: Float64Array };
+  /** The component of each sample. */
+  readonly labels: Int32Array;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const error = new Error('The fit was aborted.');
+  error.name = 'AbortError';
+  return error;
+}
+
+function isDeviceLost(error: unknown): boolean {
+  return error instanceof Error && error.name === 'DeviceLostError';
+}
+
+/** Flattens a nested or flat numeric array, checking it has `expected` finite numbers. */
+function flattenParameter(name: string, value: Nested | NumericArray, expectedShape: number[]): Float64Array {
+  const expected = expectedShape.reduce((a, b) => a * b, 1);
+  const shapeText = expectedShape.join(' × ');
+  let flat: number[];
+  if (value instanceof Float64Array || value instanceof Float32Array) {
+    flat = Array.from(value);
+  } else {
+    const out: number[] = [];
+    const shapeOf: number[] = [];
+    const walk = (node: Nested, depth: number): void => {
+      if (Array.isArray(node)) {
+        if (shapeOf[depth] === undefined) shapeOf[depth] = node.length;
+        else if (shapeOf[depth] !== node.length) {
+          throw new EmgpuInputError(`Option ${name} is ragged; it must have shape ${shapeText}.`);
+        }
+        for (const child of node as readonly Nested[]) walk(child, depth + 1);
+      } else {
+        out.push(node as number);
+      }
+    };
+    walk(value as Nested, 0);
+    // A nested value must have the exact shape; a flat one just the right length.
+    if (shapeOf.length > 1 && shapeOf.join(',') !== expectedShape.join(',')) {
+      throw new EmgpuInputError(`Option ${name} has shape ${shapeOf.join(' × ')} but must have shape ${shapeText}.`);
+    }
+    flat = out;
+  }
+  if (flat.length !== expected) {
+    throw new EmgpuInputError(`Option ${name} has ${flat.length} values but must have shape ${shapeText} (${expected} values).`);
+  }
+  flat.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new EmgpuInputError(`Option ${name} value ${i} is ${String(v)}; every value must be a finite number.`);
+    }
+  });
+  return Float64Array.from(flat);
+}
+
+/** Flat row-major -> nested array of the given shape. */
+export function nest(flat: ArrayLike<number>, shape: readonly number[]): Nested {
+  if (shape.length <= 1) return Array.from(flat);
+  const [first, ...rest] = shape as [number, ...number[]];
+  const step = rest.reduce((a, b) => a * b, 1);
+  const out: Nested[] = [];
+  for (let i = 0; i < first; i++) out.push(nest(Array.prototype.slice.call(flat, i * step, (i + 1) * step) as number[], rest));
+  return out;
+}
+
+export class GaussianMixture {
+  readonly options: ResolvedOptions;
+
+  private fitted: (EmRunResult & { backendName: string }) | null = null;
+
+  constructor(options: GaussianMixtureOptions = {}) {
+    this.options = resolveOptions(options);
+  }
+
+  // ---- fitted attributes -------------------------------------------------------------------
+
+  private get state(): EmRunResult & { backendName: string } {
+    if (this.fitted === null) {
+      throw new EmgpuInputError('This GaussianMixture is not fitted yet; call fit(X) first (or load one with GaussianMixture.fromJSON).');
+    }
+    return this.fitted;
+  }
+
+  get isFitted(): boolean {
+    return this.fitted !== null;
+  }
+  get covarianceType(): CovarianceType {
+    return this.options.covarianceType;
+  }
+  get nComponents(): number {
+    return this.options.nComponents;
+  }
+  get nFeatures(): number {
+    return this.state.params.nFeatures;
+  }
+  /** K mixture weights. */
+  get weights(): Float64Array {
+    return Float64Array.from(this.state.params.weights);
+  }
+  /** K x D, row-major. */
+  get means(): Float64Array {
+    return Float64Array.from(this.state.params.means);
+  }
+  /** full K x D x D, tied D x D, diag K x D, spherical K. */
+  get covariances(): Float64Array {
+    return Float64Array.from(this.state.params.covariances);
+  }
+  get precisions(): Float64Array {
+    const p = this.state.params;
+    return COVARIANCE_MODELS[p.covarianceType].precisions(p.precisionsCholesky, p.nComponents, p.nFeatures);
+  }
+  get precisionsCholesky(): Float64Array {
+    return Float64Array.from(this.state.params.precisionsCholesky);
+  }
+  get converged(): boolean {
+    return this.state.converged;
+  }
+  get nIter(): number {
+    return this.state.nIter;
+  }
+  /** Mean log-likelihood from the last E-step of the best run (lags the parameters by one M-step). */
+  get lowerBound(): number {
+    return this.state.lowerBound;
+  }
+  /** lowerBound per iteration of the best run. */
+  get lowerBounds(): number[] {
+    return [...this.state.lowerBounds];
+  }
+  /** The backend that fitted the model, e.g. "cpu (1 thread)" or "webgpu (...)". */
+  get backend(): string {
+    return this.state.backendName;
+  }
+
+  // ---- fitting ----------------------------------------------------------------------------
+
+  private throwIfAborted = (): void => {
+    const signal = this.options.signal;
+    if (signal?.aborted) throw abortError(signal);
+  };
+
+  private progress(message: string): void {
+    this.options.onProgress?.(message);
+  }
+
+  private userInit(d: number): UserInit {
+    const { nComponents: k, covarianceType, weightsInit, meansInit, precisionsInit } = this.options;
+    let weights: Float64Array | null = null;
+    if (weightsInit !== null) {
+      weights = flattenParameter('weightsInit', weightsInit, [k]);
+      let sum = 0;
+      for (const w of weights) {
+        if (w < 0 || w > 1) throw new EmgpuInputError(`Option weightsInit must lie in [0, 1], got ${w}.`);
+        sum += w;
+      }
+      if (Math.abs(1 - sum) > 1e-8) {
+        throw new EmgpuInputError(`Option weightsInit must sum to 1, but sums to ${sum.toPrecision(8)}; normalise it.`);
+      }
+    }
+    const means = meansInit === null ? null : flattenParameter('meansInit', meansInit, [k, d]);
+    let precisions: Float64Array | null = null;
+    if (precisionsInit !== null) {
+      const model = COVARIANCE_MODELS[covarianceType];
+      precisions = flattenParameter('precisionsInit', precisionsInit, model.shape(k, d));
+      if (covarianceType === 'full' || covarianceType === 'tied') {
+        const count = covarianceType === 'full' ? k : 1;
+        for (let c = 0; c < count; c++) {
+          for (let i = 0; i < d; i++) {
+            for (let j = 0; j < i; j++) {
+              const a = precisions[c * d * d + i * d + j] as number;
+              const b = precisions[c * d * d + j * d + i] as number;
+              if (Math.abs(a - b) > 1e-8 * Math.max(1, Math.abs(a), Math.abs(b))) {
+                throw new EmgpuInputError(`Option precisionsInit${covarianceType === 'full' ? `[${c}]` : ''} is not symmetric (entry ${i},${j} is ${a} but ${j},${i} is ${b}).`);
+              }
+            }
+          }
+        }
+      }
+      try {
+        model.precisionCholeskyFromPrecisions(precisions, k, d);
+      } catch {
+        throw new EmgpuInputError(`Option precisionsInit is not positive definite; every precision must be symmetric positive definite (diag/spherical: every value > 0).`);
+      }
+    }
+    return { weights, means, precisions };
+  }
+
+  private async runFit(data: LoadedData, backend: Backend, seed: number): Promise<EmRunResult> {
+    const opts = this.options;
+    const d = data.cols;
+    const warm = opts.warmStart && this.fitted !== null;
+    if (warm && this.fitted!.params.nFeatures !== d) {
+      throw new EmgpuInputError(`X has ${d} columns but the warm-started model has ${this.fitted!.params.nFeatures} features; pass data with ${this.fitted!.params.nFeatures} columns or set warmStart to false.`);
+    }
+    const user = warm ? { weights: null, means: null, precisions: null } : this.userInit(d);
+    const nInit = warm ? 1 : opts.nInit;
+    const random = new Random(seed);
+    const startTime = performance.now();
+    let best: EmRunResult | null = null;
+    for (let init = 0; init < nInit; init++) {
+      this.throwIfAborted();
+      const initSeed = random.nextSeed();
+      const start: FittedParams = warm
+        ? this.fitted!.params
+        : await initializeParameters(data, {
+            covarianceType: opts.covarianceType,
+            nComponents: opts.nComponents,
+            regCovar: opts.regCovar,
+            method: opts.initParams,
+            seed: initSeed,
+            user,
+            throwIfAborted: this.throwIfAborted,
+            onProgress: (m) => this.progress(m),
+          });
+      if (nInit > 1) this.progress(`initialisation ${init + 1} of ${nInit}`);
+      const run = await runEm(data, start, {
+        covarianceType: opts.covarianceType,
+        tol: opts.tol,
+        regCovar: opts.regCovar,
+        maxIter: opts.maxIter,
+        init,
+        startTime,
+        backendName: backend.description,
+        throwIfAborted: this.throwIfAborted,
+        onIteration: opts.onIteration,
+      });
+      if (best === null || run.lowerBound > best.lowerBound) best = run;
+    }
+    return best as EmRunResult;
+  }
+
+  /** Fits the model to X (N x D). Resolves to this. */
+  async fit(X: MatrixInput, fitOptions: FitOptions = {}): Promise<this> {
+    await this.fitInternal(X, fitOptions, false);
+    return this;
+  }
+
+  /** Fits and returns the labels of X from a final E-step (equal to fit(X).predict(X)). */
+  async fitPredict(X: MatrixInput, fitOptions: FitOptions = {}): Promise<Int32Array> {
+    return (await this.fitInternal(X, fitOptions, true)) as Int32Array;
+  }
+
+  private async fitInternal(X: MatrixInput, fitOptions: FitOptions, wantLabels: boolean): Promise<Int32Array | null> {
+    this.throwIfAborted();
+    const matrix = toMatrix(X);
+    const k = this.options.nComponents;
+    if (matrix.rows < k) {
+      throw new EmgpuInputError(`X has ${matrix.rows} rows but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
+    }
+    const weights = toSampleWeight(fitOptions.sampleWeight, matrix.rows);
+    if (weights !== null) {
+      let positive = 0;
+      for (const w of weights) if (w > 0) positive++;
+      if (positive < k) {
+        throw new EmgpuInputError(`sampleWeight has ${positive} positive weights but nComponents is ${k}; give at least ${k} rows a positive weight.`);
+      }
+    }
+    const seed = this.options.randomState ?? freshSeed();
+    let backend = await selectBackend(this.options.backend, this.options.cpuThreads);
+    this.progress(`backend: ${backend.description}`);
+    for (;;) {
+      let data: LoadedData | null = null;
+      try {
+        data = await backend.load(matrix.data, matrix.rows, matrix.cols, weights);
+        const result = await this.runFit(data, backend, seed);
+        let labels: Int32Array | null = null;
+        if (wantLabels) {
+          labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
+        }
+        this.fitted = { ...result, backendName: backend.description };
+        return labels;
+      } catch (error) {
+        if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
+          const reason = error instanceof Error ? error.message : String(error);
+          backend = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
+          this.progress(`WebGPU device lost; restarting the fit on ${backend.description}`);
+          continue;
+        }
+        throw error;
+      } finally {
+        data?.dispose();
+      }
+    }
+  }
+
+  // ---- inference --------------------------------------------------------------------------
+
+  private async evaluate(X: MatrixInput, request: { labels?: boolean; logLik?: boolean; proba?: boolean }) {
+    const params = this.state.params;
+    const matrix = toMatrix(X);
+    if (matrix.cols !== params.nFeatures) {
+      throw new EmgpuInputError(`X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`);
+    }
+    const backend = await selectBackend(this.options.backend, this.options.cpuThreads);
+    const data = await backend.load(matrix.data, matrix.rows, matrix.cols, null);
+    try {
+      return await data.evaluate(params, request);
+    } finally {
+      data.dispose();
+    }
+  }
+
+  /** The most likely component of each row. */
+  async predict(X: MatrixInput): Promise<Int32Array> {
+    return (await this.evaluate(X, { labels: true })).labels as Int32Array;
+  }
+
+  /** Responsibilities, N x K row-major. */
+  async predictProba(X: MatrixInput): Promise<Float64Array> {
+    return (await this.evaluate(X, { proba: true })).proba as Float64Array;
+  }
+
+  /** log p(x) of each row. */
+  async scoreSamples(X: MatrixInput): Promise<Float64Array> {
+    return (await this.evaluate(X, { logLik: true })).logLik as Float64Array;
+  }
+
+  /** Mean log-likelihood (weighted mean with sampleWeight). */
+  async score(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
+    const logLik = await this.scoreSamples(X);
+    const weights = toSampleWeight(fitOptions.sampleWeight, logLik.length);
+    let sum = 0;
+    let total = 0;
+    for (let i = 0; i < logLik.length; i++) {
+      const w = weights === null ? 1 : (weights[i] as number);
+      sum += w * (logLik[i] as number);
+      total += w;
+    }
+    return sum / total;
+  }
+
+  private nSamples(X: MatrixInput, fitOptions: FitOptions): number {
+    const rows = toMatrix(X).rows;
+    const weights = toSampleWeight(fitOptions.sampleWeight, rows);
+    return weights === null ? rows : weights.reduce((a, b) => a + b, 0);
+  }
+
+  /** Free parameters of the model. */
+  nParameters(): number {
+    const p = this.state.params;
+    return nParameters(p.covarianceType, p.nComponents, p.nFeatures);
+  }
+
+  /** Bayesian information criterion: −2·N·score + p·ln N. */
+  async bic(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
+    const n = this.nSamples(X, fitOptions);
+    return -2 * (await this.score(X, fitOptions)) * n + this.nParameters() * Math.log(n);
+  }
+
+  /** Akaike information criterion: −2·N·score + 2p. */
+  async aic(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
+    const n = this.nSamples(X, fitOptions);
+    return -2 * (await this.score(X, fitOptions)) * n + 2 * this.nParameters();
+  }
+
+  /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */
+  sample(n = 1, seed?: number): SampleResult {
+    if (!Number.isInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
+    const p = this.state.params;
+    const { nComponents: k, nFeatures: d, covarianceType } = p;
+    const random = new Random(seed ?? this.options.randomState ?? freshSeed());
+    // Component counts: n categorical draws (the same law as sklearn's multinomial).
+    const counts = new Int32Array(k);
+    const cumulative = new Float64Array(k);
+    let acc = 0;
+    for (let c = 0; c < k; c++) cumulative[c] = acc += p.weights[c] as number;
+    for (let s = 0; s < n; s++) {
+      const u = random.nextFloat() * acc;
+      let c = 0;
+      while (c < k - 1 && u >= (cumulative[c] as number)) c++;
+      counts[c] = (counts[c] as number) + 1;
+    }
+    const data = new Float64Array(n * d);
+    const labels = new Int32Array(n);
+    const z = new Float64Array(d);
+    // x = μ + L·z with Σ = L·Lᵀ (the covariance's own Cholesky factor).
+    const covariances = p.covariances;
+    let row = 0;
+    for (let c = 0; c < k; c++) {
+      let factor: Float64Array | null = null;
+      if (covarianceType === 'full' || covarianceType === 'tied') {
+        factor = new Float64Array(d * d);
+        if (!choleskyLower(covariances, covarianceType === 'full' ? c * d * d : 0, d, factor, 0)) {
+          throw new IllDefinedCovarianceError(covarianceType === 'full' ? c : null);
+        }
+      }
+      for (let s = 0; s < (counts[c] as number); s++, row++) {
+        labels[row] = c;
+        for (let a = 0; a < d; a++) z[a] = random.nextGaussian();
+        for (let a = 0; a < d; a++) {
+          let value = p.means[c * d + a] as number;
+          if (factor !== null) {
+            for (let b = 0; b <= a; b++) value += (factor[a * d + b] as number) * (z[b] as number);
+          } else if (covarianceType === 'diag') {
+            value += Math.sqrt(covariances[c * d + a] as number) * (z[a] as number);
+          } else {
+            value += Math.sqrt(covariances[c] as number) * (z[a] as number);
+          }
+          data[row * d + a] = value;
+        }
+      }
+    }
+    return { X: { data, rows: n, cols: d }, labels };
+  }
+
+  // ---- serialisation ----------------------------------------------------------------------
+
+  toJSON(): GaussianMixtureJSON {
+    const s = this.state;
+    const p = s.params;
+    const model = COVARIANCE_MODELS[p.covarianceType];
+    const shape = model.shape(p.nComponents, p.nFeatures);
+    const o = this.options;
+    return {
+      format: 'emgpu-gaussian-mixture',
+      version: 1,
+      covarianceType: p.covarianceType,
+      nComponents: p.nComponents,
+      nFeatures: p.nFeatures,
+      weights: Array.from(p.weights),
+      means: nest(p.means, [p.nComponents, p.nFeatures]) as number[][],
+      covariances: nest(p.covariances, shape),
+      precisionsCholesky: nest(p.precisionsCholesky, shape),
+      converged: s.converged,
+      nIter: s.nIter,
+      lowerBound: Number.isFinite(s.lowerBound) ? s.lowerBound : null,
+      lowerBounds: [...s.lowerBounds],
+      backend: s.backendName,
+      options: { tol: o.tol, regCovar: o.regCovar, maxIter: o.maxIter, nInit: o.nInit, initParams: o.initParams, randomState: o.randomState },
+    };
+  }
+
+  /** Rebuilds a fitted model from toJSON() output (exact round trip). */
+  static fromJSON(json: unknown, options: Omit<GaussianMixtureOptions, 'nComponents' | 'covarianceType'> = {}): GaussianMixture {
+    const j = json as Partial<GaussianMixtureJSON> | null;
+    if (j === null || typeof j !== 'object') throw new EmgpuInputError('The model JSON is not an object; pass the output of toJSON() (or emgpu fit).');
+    const covarianceType = j.covarianceType;
+    if (covarianceType === undefined || !(covarianceType in COVARIANCE_MODELS)) {
+      throw new EmgpuInputError(`The model JSON has covarianceType ${JSON.stringify(covarianceType)}; expected 'full', 'tied', 'diag' or 'spherical'.`);
+    }
+    const k = j.nComponents;
+    const d = j.nFeatures;
+    if (!Number.isInteger(k) || !Number.isInteger(d) || (k as number) < 1 || (d as number) < 1) {
+      throw new EmgpuInputError('The model JSON needs positive integer nComponents and nFeatures.');
+    }
+    const model = COVARIANCE_MODELS[covarianceType];
+    const shape = model.shape(k as number, d as number);
+    const require = (name: string, value: unknown, expected: number[]): Float64Array => {
+      if (value === undefined || value === null) throw new EmgpuInputError(`The model JSON has no '${name}'.`);
+      return flattenParameter(`'${name}' in the model JSON`, value as Nested, expected);
+    };
+    const weights = require('weights', j.weights, [k as number]);
+    const means = require('means', j.means, [k as number, d as number]);
+    const precisionsCholesky = require('precisionsCholesky', j.precisionsCholesky, shape);
+    const covariances =
+      j.covariances !== undefined && j.covariances !== null
+        ? require('covariances', j.covariances, shape)
+        : model.covariancesFromPrecisionCholesky(precisionsCholesky, k as number, d as number);
+    const saved = j.options;
+    const gm = new GaussianMixture({
+      ...(saved ? { tol: saved.tol, regCovar: saved.regCovar, maxIter: saved.maxIter, nInit: saved.nInit, initParams: saved.initParams, randomState: saved.randomState } : {}),
+      ...options,
+      nComponents: k as number,
+      covarianceType,
+    });
+    const params: FittedParams = { covarianceType, nComponents: k as number, nFeatures: d as number, weights, means, precisionsCholesky, covariances };
+    gm.fitted = {
+      params,
+      converged: Boolean(j.converged),
+      nIter: j.nIter ?? 0,
+      lowerBound: j.lowerBound ?? -Infinity,
+      lowerBounds: [...(j.lowerBounds ?? [])],
+      backendName: j.backend ?? 'unknown',
+    };
+    return gm;
+  }
+
+  /** The fitted parameters in the backend-facing form. */
+  get params(): MixtureParams {
+    return this.state.params;
+  }
+}

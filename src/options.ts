@@ -1,0 +1,166 @@
+// Options of GaussianMixture: defaults (scikit-learn's), and validation whose messages name
+// the option and suggest a fix.
+
+export const COVARIANCE_TYPES = ['full', 'tied', 'diag', 'spherical'] as const;
+export type CovarianceType = (typeof COVARIANCE_TYPES)[number];
+
+export const INIT_METHODS = ['kmeans', 'k-means++', 'random', 'random_from_data'] as const;
+export type InitMethod = (typeof INIT_METHODS)[number];
+
+export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Numbers per component in sklearn's nested shapes, or flat row-major typed arrays. */
+export type NumericArray = Float64Array | Float32Array | readonly number[];
+export type Nested = number | readonly Nested[];
+
+export interface IterationInfo {
+  /** 1-based EM iteration within the current initialisation. */
+  readonly iteration: number;
+  /** 0-based index of the initialisation (nInit). */
+  readonly init: number;
+  /** Mean log-likelihood from this iteration's E-step. */
+  readonly lowerBound: number;
+  /** lowerBound minus the previous one (Infinity on the first iteration). */
+  readonly change: number;
+  /** Milliseconds since the fit started. */
+  readonly elapsed: number;
+  /** Milliseconds this iteration took. */
+  readonly iterationTime: number;
+  /** The backend in use, e.g. "webgpu (nvidia ...)" or "cpu (2 threads)". */
+  readonly backend: string;
+  /** Current parameters (copies), for animating a fit. */
+  readonly weights: Float64Array;
+  readonly means: Float64Array;
+  readonly covariances: Float64Array;
+}
+
+export interface GaussianMixtureOptions {
+  nComponents?: number;
+  covarianceType?: CovarianceType;
+  tol?: number;
+  regCovar?: number;
+  maxIter?: number;
+  nInit?: number;
+  initParams?: InitMethod;
+  /** K weights summing to 1. */
+  weightsInit?: Nested | NumericArray | null;
+  /** K x D. */
+  meansInit?: Nested | NumericArray | null;
+  /** full K x D x D, tied D x D, diag K x D, spherical K. */
+  precisionsInit?: Nested | NumericArray | null;
+  /** A 32-bit seed; the same seed gives a bit-identical result on the same backend. */
+  randomState?: number | null;
+  warmStart?: boolean;
+  backend?: BackendChoice;
+  /** CPU engine threads (Node worker_threads / browser Web Workers); default: all cores. */
+  cpuThreads?: number;
+  onIteration?: ((info: IterationInfo) => void) | null;
+  /** Progress of work other than EM iterations (initialisation, device set-up). */
+  onProgress?: ((message: string) => void) | null;
+  signal?: AbortSignal | null;
+}
+
+export interface ResolvedOptions {
+  nComponents: number;
+  covarianceType: CovarianceType;
+  tol: number;
+  regCovar: number;
+  maxIter: number;
+  nInit: number;
+  initParams: InitMethod;
+  weightsInit: Nested | NumericArray | null;
+  meansInit: Nested | NumericArray | null;
+  precisionsInit: Nested | NumericArray | null;
+  randomState: number | null;
+  warmStart: boolean;
+  backend: BackendChoice;
+  cpuThreads: number | null;
+  onIteration: ((info: IterationInfo) => void) | null;
+  onProgress: ((message: string) => void) | null;
+  signal: AbortSignal | null;
+}
+
+export const DEFAULT_OPTIONS = {
+  nComponents: 1,
+  covarianceType: 'full',
+  tol: 1e-3,
+  regCovar: 1e-6,
+  maxIter: 100,
+  nInit: 1,
+  initParams: 'kmeans',
+  warmStart: false,
+  backend: 'auto',
+} as const;
+
+/** A user error in options or input: the message names the problem, the place and the fix. */
+export class EmgpuInputError extends Error {
+  override readonly name = 'EmgpuInputError';
+}
+
+function integerAtLeast(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new EmgpuInputError(`Option ${name} must be an integer ≥ ${min}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function nonNegativeNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new EmgpuInputError(`Option ${name} must be a finite number ≥ 0, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new EmgpuInputError(
+      `Option ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value as T;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'nComponents', 'covarianceType', 'tol', 'regCovar', 'maxIter', 'nInit', 'initParams',
+  'weightsInit', 'meansInit', 'precisionsInit', 'randomState', 'warmStart', 'backend',
+  'cpuThreads', 'onIteration', 'onProgress', 'signal',
+]);
+
+export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new EmgpuInputError(
+        `Unknown option '${key}'; the options are ${[...KNOWN_OPTIONS].join(', ')}.`,
+      );
+    }
+  }
+  const randomState = options.randomState ?? null;
+  if (randomState !== null && (!Number.isInteger(randomState) || randomState < 0 || randomState > 0xffffffff)) {
+    throw new EmgpuInputError(`Option randomState must be an integer from 0 to 4294967295, got ${String(randomState)}.`);
+  }
+  const cpuThreads = options.cpuThreads ?? null;
+  if (cpuThreads !== null) integerAtLeast('cpuThreads', cpuThreads, 1);
+  if (options.onIteration != null && typeof options.onIteration !== 'function') {
+    throw new EmgpuInputError('Option onIteration must be a function.');
+  }
+  return {
+    nComponents: integerAtLeast('nComponents', options.nComponents ?? DEFAULT_OPTIONS.nComponents, 1),
+    covarianceType: oneOf('covarianceType', options.covarianceType ?? DEFAULT_OPTIONS.covarianceType, COVARIANCE_TYPES),
+    tol: nonNegativeNumber('tol', options.tol ?? DEFAULT_OPTIONS.tol),
+    regCovar: nonNegativeNumber('regCovar', options.regCovar ?? DEFAULT_OPTIONS.regCovar),
+    maxIter: integerAtLeast('maxIter', options.maxIter ?? DEFAULT_OPTIONS.maxIter, 0),
+    nInit: integerAtLeast('nInit', options.nInit ?? DEFAULT_OPTIONS.nInit, 1),
+    initParams: oneOf('initParams', options.initParams ?? DEFAULT_OPTIONS.initParams, INIT_METHODS),
+    weightsInit: options.weightsInit ?? null,
+    meansInit: options.meansInit ?? null,
+    precisionsInit: options.precisionsInit ?? null,
+    randomState,
+    warmStart: options.warmStart ?? DEFAULT_OPTIONS.warmStart,
+    backend: oneOf('backend', options.backend ?? DEFAULT_OPTIONS.backend, BACKEND_CHOICES),
+    cpuThreads,
+    onIteration: options.onIteration ?? null,
+    onProgress: options.onProgress ?? null,
+    signal: options.signal ?? null,
+  };
+}

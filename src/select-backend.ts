@@ -1,0 +1,80 @@
+// Which engine a fit runs on. Backends are created once and shared by every fit of the
+// process (a GPU device costs a second to create); releaseBackends() frees them.
+
+import type { Backend } from './backend.ts';
+import { CpuBackend } from './cpu/engine.ts';
+import type { BackendChoice } from './options.ts';
+
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
+const cache = new Map<string, Promise<Backend>>();
+let webgpuAttempt: Promise<{ backend: Backend | null; reason: string }> | null = null;
+
+function defaultThreads(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+}
+
+export function cpuBackend(threads: number | null, reason = ''): Promise<Backend> {
+  const count = threads ?? defaultThreads();
+  const key = `cpu:${count}:${reason}`;
+  let backend = cache.get(key);
+  if (backend === undefined) {
+    backend = CpuBackend.create({ threads: count, reason });
+    cache.set(key, backend);
+  }
+  return backend;
+}
+
+/** Software adapters known to be slower than the CPU engine (Dawn on SwiftShader in Node). */
+function isSlowSoftwareAdapter(description: string): boolean {
+  const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+  return !inBrowser && /swiftshader/i.test(description);
+}
+
+async function tryWebGpu(): Promise<{ backend: Backend | null; reason: string }> {
+  webgpuAttempt ??= (async () => {
+    try {
+      const gpu = await import('./gpu/index.ts');
+      const result = await gpu.createWebGpuBackend();
+      return result.ok ? { backend: result.backend, reason: '' } : { backend: null, reason: result.reason };
+    } catch (error) {
+      return { backend: null, reason: error instanceof Error ? error.message : String(error) };
+    }
+  })();
+  const attempt = await webgpuAttempt;
+  if (attempt.backend === null) webgpuAttempt = null; // try again next time
+  return attempt;
+}
+
+/**
+ * 'cpu': the CPU engine. 'webgpu': WebGPU or a clear error. 'auto': WebGPU when an adapter
+ * exists and is not known to be slower than the CPU engine, else the CPU engine, saying why.
+ */
+export async function selectBackend(choice: BackendChoice, cpuThreads: number | null): Promise<Backend> {
+  if (choice === 'cpu') return cpuBackend(cpuThreads);
+  const attempt = await tryWebGpu();
+  if (choice === 'webgpu') {
+    if (attempt.backend === null) {
+      throw new BackendUnavailableError(`Backend 'webgpu' is not available (${attempt.reason}); use backend 'auto' or 'cpu' to run on the CPU.`);
+    }
+    return attempt.backend;
+  }
+  if (attempt.backend === null) return cpuBackend(cpuThreads, `no WebGPU adapter (${attempt.reason})`);
+  if (isSlowSoftwareAdapter(attempt.backend.description)) {
+    return cpuBackend(cpuThreads, `the WebGPU adapter is a software rasteriser slower than the CPU engine (${attempt.backend.description})`);
+  }
+  return attempt.backend;
+}
+
+/** Destroys every cached backend (GPU devices, worker threads) so a Node process can exit. */
+export async function releaseBackends(): Promise<void> {
+  const backends = [...cache.values()];
+  cache.clear();
+  const gpu = webgpuAttempt;
+  webgpuAttempt = null;
+  for (const backend of backends) (await backend).dispose();
+  if (gpu !== null) (await gpu).backend?.dispose();
+}
