@@ -12,13 +12,19 @@ export class BackendUnavailableError extends Error {
 const cache = new Map<string, Promise<Backend>>();
 let webgpuAttempt: Promise<{ backend: Backend | null; reason: string }> | null = null;
 
-function defaultThreads(): number {
+/** All cores: navigator.hardwareConcurrency in browsers, os.availableParallelism() in Node. */
+async function defaultThreads(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+  if (nav?.hardwareConcurrency) return Math.max(1, nav.hardwareConcurrency);
+  if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
+    const os = (await import(/* @vite-ignore */ ['node', 'os'].join(':'))) as typeof import('node:os');
+    return Math.max(1, os.availableParallelism());
+  }
+  return 1;
 }
 
-export function cpuBackend(threads: number | null, reason = ''): Promise<Backend> {
-  const count = threads ?? defaultThreads();
+export async function cpuBackend(threads: number | null, reason = ''): Promise<Backend> {
+  const count = threads ?? (await defaultThreads());
   const key = `cpu:${count}:${reason}`;
   let backend = cache.get(key);
   if (backend === undefined) {

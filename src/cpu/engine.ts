@@ -27,7 +27,7 @@ import {
   type Moments,
   type RowSource,
 } from './kernels.ts';
-import type { BlockTask, WorkerPool } from './pool.ts';
+import type { BlockTask, SharedRows, WorkerPool } from './pool.ts';
 
 /** Rows per block: fixed, so the summation order never depends on the thread count. */
 export const BLOCK_ROWS = 4096;
@@ -107,6 +107,7 @@ class CpuData implements LoadedData {
     data: Float64Array | Float32Array,
     weights: Float64Array | null,
     private readonly pool: WorkerPool | null,
+    private readonly shared: (SharedRows & { id: number }) | null,
   ) {
     this.source = { data, cols, weights };
     this.blocks = Math.ceil(rows / BLOCK_ROWS);
@@ -124,8 +125,8 @@ class CpuData implements LoadedData {
     const { k, moments } = taskShape(task, this.cols);
     const size = statSize(k, this.cols, moments);
     let partials: Float64Array;
-    if (this.pool !== null && this.blocks > 1) {
-      partials = await this.pool.run(task, this.blocks, size);
+    if (this.pool !== null && this.shared !== null && this.blocks > 1) {
+      partials = await this.pool.run(this.shared.id, task, this.blocks, size);
     } else {
       partials = new Float64Array(this.blocks * size);
       const scratch = new Scratch(BLOCK_ROWS, k, this.cols);
@@ -193,6 +194,7 @@ class CpuData implements LoadedData {
   }
 
   dispose(): void {
+    if (!this.disposed) this.shared?.release();
     this.disposed = true;
   }
 
@@ -301,8 +303,10 @@ export class CpuBackend implements Backend {
   }
 
   async load(data: Float64Array | Float32Array, rows: number, cols: number, sampleWeight: Float64Array | null): Promise<LoadedData> {
-    const shared = this.pool === null ? null : await this.pool.share(data, sampleWeight, cols);
-    return new CpuData(rows, cols, shared?.data ?? data, shared?.weights ?? sampleWeight, this.pool);
+    // Small data is not worth the copy into shared memory.
+    const useWorkers = this.pool !== null && rows > 2 * BLOCK_ROWS;
+    const shared = useWorkers ? await (this.pool as WorkerPool).share(data, sampleWeight, cols) : null;
+    return new CpuData(rows, cols, shared?.data ?? data, shared?.weights ?? sampleWeight, this.pool, shared);
   }
 
   dispose(): void {

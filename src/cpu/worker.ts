@@ -1,0 +1,58 @@
+// A CPU engine worker (Node worker_threads or a browser Web Worker). It holds shared views of
+// the data and computes whole blocks of partial statistics into a shared output array.
+
+import { BLOCK_ROWS, runBlockTask } from './engine.ts';
+import { Scratch, type RowSource } from './kernels.ts';
+import type { BlockTask } from './pool.ts';
+
+export type WorkerRequest =
+  | { readonly type: 'load'; readonly id: number; readonly data: Float64Array | Float32Array; readonly weights: Float64Array | null; readonly cols: number; readonly rows: number }
+  | { readonly type: 'unload'; readonly id: number }
+  | { readonly type: 'run'; readonly id: number; readonly job: number; readonly task: BlockTask; readonly firstBlock: number; readonly endBlock: number; readonly size: number; readonly out: Float64Array };
+
+export type WorkerReply = { readonly job: number; readonly error?: string };
+
+interface Port {
+  postMessage(message: WorkerReply): void;
+}
+
+const sources = new Map<number, { source: RowSource; rows: number }>();
+
+function handle(message: WorkerRequest, port: Port): void {
+  switch (message.type) {
+    case 'load':
+      sources.set(message.id, { source: { data: message.data, cols: message.cols, weights: message.weights }, rows: message.rows });
+      return;
+    case 'unload':
+      sources.delete(message.id);
+      return;
+    case 'run': {
+      try {
+        const entry = sources.get(message.id);
+        if (entry === undefined) throw new Error(`worker has no data ${message.id}`);
+        const k = message.task.kind === 'estep' ? message.task.params.nComponents : message.task.k;
+        const scratch = new Scratch(BLOCK_ROWS, k, entry.source.cols);
+        for (let b = message.firstBlock; b < message.endBlock; b++) {
+          const start = b * BLOCK_ROWS;
+          const end = Math.min(entry.rows, start + BLOCK_ROWS);
+          const out = message.out.subarray(b * message.size, (b + 1) * message.size);
+          out.fill(0);
+          runBlockTask(message.task, entry.source, start, end, scratch, out);
+        }
+        port.postMessage({ job: message.job });
+      } catch (error) {
+        port.postMessage({ job: message.job, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined' && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';
+
+if (isNode) {
+  const { parentPort } = await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'));
+  parentPort.on('message', (message: WorkerRequest) => handle(message, parentPort));
+} else {
+  const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null; postMessage(message: WorkerReply): void };
+  scope.onmessage = (event) => handle(event.data, scope);
+}
