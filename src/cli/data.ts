@@ -1,0 +1,244 @@
+// Reading data for the command line: CSV (papaparse; optional header), JSON arrays of rows and
+// stdin, into a row-major Float64Array. Every error names the file, the row as numbered in the
+// file (1-based, counting the header) and the column, and says what to do.
+
+import { readFile } from 'node:fs/promises';
+import Papa from 'papaparse';
+import { CliError } from './errors.ts';
+
+export interface Table {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** Column names when the file had a header row. */
+  readonly header: string[] | null;
+  /** How messages name the source, e.g. "data.csv" or "stdin". */
+  readonly label: string;
+  /** The 1-based line (row in the file) of each data row. */
+  readonly lines: Int32Array;
+}
+
+export interface TextSource {
+  readonly label: string;
+  readonly text: string;
+}
+
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NAN = /^[+-]?nan$/i;
+const INFINITE = /^[+-]?(?:inf|infinity)$/i;
+const MISSING = /^(?:|na|n\/a|null|none)$/i;
+
+/** Reads a whole stream as UTF-8 text. */
+export async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a file ('-' reads `stdin`), with a one-line message naming the file when it cannot. */
+export async function readSource(path: string, what: string, stdin: NodeJS.ReadableStream): Promise<TextSource> {
+  if (path === '-') return { label: 'stdin', text: stripBom(await readStream(stdin)) };
+  try {
+    return { label: path, text: stripBom(await readFile(path, 'utf8')) };
+  } catch (error) {
+    throw new CliError(`cannot read ${what} '${path}': ${describeFsError(error)}.`);
+  }
+}
+
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory; check the path';
+    case 'EISDIR':
+      return 'it is a directory; pass a file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied; check the file permissions';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Delimiter from the first non-blank line: tab, semicolon or (default) comma. */
+function detectDelimiter(text: string): string {
+  const match = /^[^\S\r\n]*\S[^\r\n]*/m.exec(text);
+  const line = match?.[0] ?? '';
+  if (line.includes('\t')) return '\t';
+  if (line.includes(';') && !line.includes(',')) return ';';
+  return ',';
+}
+
+/** Whether a cell reads as a value (a number or a missing/non-finite marker) rather than a name. */
+function isValueLike(cell: string): boolean {
+  const t = cell.trim();
+  return NUMBER.test(t) || NAN.test(t) || INFINITE.test(t) || MISSING.test(t);
+}
+
+function where(label: string, line: number, column: number, header: string[] | null): string {
+  const name = header?.[column - 1];
+  return `${label}, row ${line}, column ${column}${name ? ` ("${name}")` : ''}`;
+}
+
+/** Parses one cell, or explains (one line) why it is not a finite number. */
+function parseCell(cell: string, place: () => string): number {
+  const t = cell.trim();
+  if (NUMBER.test(t)) {
+    const value = Number(t);
+    if (Number.isFinite(value)) return value;
+    throw new CliError(`${place()}: ${t} overflows to Infinity; every value must be a finite number (rescale the data).`);
+  }
+  if (NAN.test(t)) throw new CliError(`${place()}: the value is ${JSON.stringify(t)} (not a number); every value must be a finite number (remove or impute missing values).`);
+  if (INFINITE.test(t)) throw new CliError(`${place()}: the value is ${JSON.stringify(t)} (infinite); every value must be a finite number (remove that row or clip the value).`);
+  if (t === '') throw new CliError(`${place()}: the cell is empty (a missing value); every value must be a finite number (remove or impute missing values).`);
+  throw new CliError(`${place()}: ${JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}…` : t)} is not a number; every value must be a finite number (fix or remove that row).`);
+}
+
+class Growable {
+  data = new Float64Array(1024);
+  lines = new Int32Array(256);
+  length = 0;
+  rows = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+  endRow(line: number): void {
+    if (this.rows === this.lines.length) {
+      const next = new Int32Array(this.lines.length * 2);
+      next.set(this.lines);
+      this.lines = next;
+    }
+    this.lines[this.rows++] = line;
+  }
+}
+
+/** Parses CSV text: a header row is detected when the first non-blank row has a non-numeric cell. */
+export function parseCsv(source: TextSource): Table {
+  const { text, label } = source;
+  const out = new Growable();
+  let header: string[] | null = null;
+  let cols = -1;
+  let firstLine = 0;
+  let failure: unknown = null;
+  // Line numbers: count newlines up to the start of each row (quoted cells may span lines).
+  let counted = 0;
+  let line = 1;
+  let rowStart = 0;
+  Papa.parse<string[]>(text, {
+    delimiter: detectDelimiter(text),
+    skipEmptyLines: false,
+    step: (result, parser) => {
+      if (failure !== null) return;
+      try {
+        for (let at = text.indexOf('\n', counted); at !== -1 && at < rowStart; at = text.indexOf('\n', at + 1)) line++;
+        counted = Math.max(counted, rowStart);
+        rowStart = result.meta.cursor;
+        const problem = result.errors.find((e) => e.type !== 'Delimiter');
+        if (problem !== undefined) {
+          throw new CliError(`${label}, row ${line}: malformed CSV (${problem.message}); check the quotes on that row.`);
+        }
+        const row = result.data;
+        if (row.every((cell) => cell.trim() === '')) return; // blank line
+        if (cols === -1) {
+          cols = row.length;
+          firstLine = line;
+          if (!row.every(isValueLike)) {
+            header = row.map((cell) => cell.trim());
+            return;
+          }
+        }
+        if (row.length !== cols) {
+          throw new CliError(
+            `${label}, row ${line} has ${row.length} column${row.length === 1 ? '' : 's'} but row ${firstLine} has ${cols}; every row needs the same number of columns (look for a missing or extra delimiter).`,
+          );
+        }
+        for (let j = 0; j < cols; j++) out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header)));
+        out.endRow(line);
+      } catch (error) {
+        failure = error;
+        parser.abort();
+      }
+    },
+  });
+  if (failure !== null) throw failure;
+  if (out.rows === 0) {
+    throw new CliError(`${label} has no data rows${header !== null ? ' (only a header row)' : ''}; pass at least one row of numbers.`);
+  }
+  return { data: out.data.slice(0, out.length), rows: out.rows, cols, header, label, lines: out.lines.slice(0, out.rows) };
+}
+
+/** Parses a JSON array of rows, e.g. [[1.5, 2], [3, 4.5]]. Rows and columns in messages are 1-based. */
+export function parseJsonRows(source: TextSource): Table {
+  const { text, label } = source;
+  const example = 'a JSON data file must hold an array of rows, e.g. [[1.5, 2], [3, 4.5]]';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${example}.`);
+  }
+  if (!Array.isArray(value)) throw new CliError(`${label} holds a JSON ${value === null ? 'null' : typeof value}, not an array; ${example}.`);
+  if (value.length === 0) throw new CliError(`${label} has no data rows (an empty array); pass at least one row of numbers.`);
+  const first: unknown = value[0];
+  if (!Array.isArray(first)) throw new CliError(`${label}, row 1 is not an array; ${example}.`);
+  const cols = first.length;
+  if (cols === 0) throw new CliError(`${label}, row 1 is empty; every row needs at least one number.`);
+  const data = new Float64Array(value.length * cols);
+  const lines = new Int32Array(value.length);
+  value.forEach((row: unknown, i) => {
+    if (!Array.isArray(row)) throw new CliError(`${label}, row ${i + 1} is not an array; ${example}.`);
+    if (row.length !== cols) {
+      throw new CliError(`${label}, row ${i + 1} has ${row.length} columns but row 1 has ${cols}; every row needs the same number of columns.`);
+    }
+    row.forEach((cell: unknown, j) => {
+      if (typeof cell === 'number') {
+        data[i * cols + j] = cell; // JSON numbers are finite, except overflow such as 1e999
+        if (!Number.isFinite(cell)) throw new CliError(`${label}, row ${i + 1}, column ${j + 1}: the value overflows to Infinity; every value must be a finite number.`);
+      } else if (typeof cell === 'string') {
+        data[i * cols + j] = parseCell(cell, () => `${label}, row ${i + 1}, column ${j + 1}`);
+      } else {
+        throw new CliError(
+          `${label}, row ${i + 1}, column ${j + 1}: the value is ${cell === null ? 'null (a missing value)' : JSON.stringify(cell)}; every value must be a finite number (remove or impute missing values).`,
+        );
+      }
+    });
+    lines[i] = i + 1;
+  });
+  return { data, rows: value.length, cols, header: null, label, lines };
+}
+
+/** DATA: a CSV file, a .json file holding an array of rows, or '-' for CSV on stdin. */
+export async function readData(path: string, stdin: NodeJS.ReadableStream): Promise<Table> {
+  const source = await readSource(path, 'data file', stdin);
+  return /\.json$/i.test(path) ? parseJsonRows(source) : parseCsv(source);
+}
+
+/** A sample-weight file: one number per line or a one-column CSV (optional header). */
+export async function readSampleWeights(path: string, stdin: NodeJS.ReadableStream, data: Table): Promise<Float64Array> {
+  const source = await readSource(path, 'sample-weight file', stdin);
+  const label = `sample-weight file ${source.label}`;
+  const table = parseCsv({ label, text: source.text });
+  if (table.cols !== 1) {
+    throw new CliError(`${label} has ${table.cols} columns; it needs one number per line (or a one-column CSV).`);
+  }
+  if (table.rows !== data.rows) {
+    throw new CliError(`${label} has ${table.rows} weight${table.rows === 1 ? '' : 's'} but ${data.label} has ${data.rows} rows; give one weight per data row.`);
+  }
+  let total = 0;
+  for (let i = 0; i < table.rows; i++) {
+    const w = table.data[i] as number;
+    if (w < 0) throw new CliError(`${label}, row ${table.lines[i]}: the weight ${w} is negative; weights must be finite and ≥ 0.`);
+    total += w;
+  }
+  if (!(total > 0)) throw new CliError(`${label}: every weight is 0; at least one row needs a positive weight.`);
+  return table.data;
+}

@@ -1,0 +1,48 @@
+// Errors of the `emgpu` command and how each maps to one line on stderr and an exit code.
+
+import { CommanderError } from 'commander';
+import { IllDefinedCovarianceError } from '../model/covariance.ts';
+import { EmgpuInputError } from '../options.ts';
+import { BackendUnavailableError } from '../select-backend.ts';
+
+/** Exit codes: 0 ok, 1 the fit failed, 2 usage or input error, 70 internal error (EX_SOFTWARE), 130 interrupted. */
+export const EXIT = { ok: 0, fitFailed: 1, usage: 2, internal: 70, interrupted: 130 } as const;
+
+/** A user-facing error of the command line: the message names the problem, the place and the fix. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+  ) {
+    super(message);
+  }
+}
+
+/** Collapses a message onto one line (the contract is one line per error on stderr). */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+export interface ReportedError {
+  readonly line: string;
+  readonly exitCode: number;
+  /** The stack, for internal errors (printed with --verbose). */
+  readonly stack: string | null;
+}
+
+/** The stderr line and the exit code for an error thrown by a command. */
+export function describeError(error: unknown): ReportedError {
+  if (error instanceof CliError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: error.exitCode, stack: null };
+  if (error instanceof EmgpuInputError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.usage, stack: null };
+  if (error instanceof IllDefinedCovarianceError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
+  if (error instanceof BackendUnavailableError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
+  if (error instanceof Error && error.name === 'AbortError') return { line: 'emgpu: interrupted; nothing was written.', exitCode: EXIT.interrupted, stack: null };
+  if (error instanceof CommanderError) return { line: `emgpu: ${oneLine(error.message.replace(/^error: /, ''))}`, exitCode: EXIT.usage, stack: null };
+  const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  return {
+    line: `emgpu: internal error: ${oneLine(message)} (please report this; rerun with --verbose for the stack)`,
+    exitCode: EXIT.internal,
+    stack: error instanceof Error && error.stack !== undefined ? error.stack : null,
+  };
+}

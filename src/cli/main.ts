@@ -1,0 +1,411 @@
+// The `emgpu` command line: fit, predict, score and sample Gaussian mixtures from CSV/JSON files.
+// main() never exits the process: it returns the exit code, so tests can call it in-process
+// with their own streams.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { GaussianMixture } from '../gaussian-mixture.ts';
+import {
+  BACKEND_CHOICES,
+  COVARIANCE_TYPES,
+  EmgpuInputError,
+  INIT_METHODS,
+  type BackendChoice,
+  type CovarianceType,
+  type GaussianMixtureOptions,
+  type InitMethod,
+} from '../options.ts';
+import { releaseBackends } from '../select-backend.ts';
+import { readData, readSampleWeights, readSource, type Table } from './data.ts';
+import { demoSummary, loadIris } from './demo.ts';
+import { CliError, describeError, EXIT, oneLine } from './errors.ts';
+import { componentsInFile, initParamsFromFile, parseInitFile, type InitFile } from './init-file.ts';
+import { checkOutputTarget, writeFileAtomically, writeText } from './output.ts';
+import { FitProgress, type ErrStream } from './progress.ts';
+
+export interface CliStreams {
+  stdout?: NodeJS.WritableStream;
+  stderr?: ErrStream;
+  stdin?: NodeJS.ReadableStream;
+}
+
+interface Context {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: ErrStream;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly abort: AbortController;
+  verbose: boolean;
+  exitCode: number;
+}
+
+// ---- option parsers (commander reports "option '--x <v>' argument 'v' is invalid. <reason>") ----
+
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function integerAtLeast(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^[+-]?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`It must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}.`);
+    }
+    return n;
+  };
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('It must be a finite number ≥ 0.');
+  return n;
+}
+
+const backendOption = (): Option =>
+  new Option('--backend <name>', "engine: 'auto' (WebGPU when available, else CPU), 'cpu' or 'webgpu'").choices(BACKEND_CHOICES);
+const verboseOption = (): Option => new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
+
+function packageVersion(): string {
+  try {
+    const json = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return json.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---- shared steps ---------------------------------------------------------------------------
+
+async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined): Promise<GaussianMixture> {
+  const source = await readSource(path, 'model file', ctx.stdin);
+  let json: unknown;
+  try {
+    json = JSON.parse(source.text);
+  } catch (error) {
+    throw new CliError(`model file ${source.label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); pass a model written by 'emgpu fit'.`);
+  }
+  try {
+    return GaussianMixture.fromJSON(json, backend === undefined ? {} : { backend });
+  } catch (error) {
+    if (error instanceof EmgpuInputError) throw new CliError(`model file ${source.label}: ${error.message} Pass a model written by 'emgpu fit'.`);
+    throw error;
+  }
+}
+
+function checkColumns(table: Table, gm: GaussianMixture, modelPath: string): void {
+  if (table.cols !== gm.nFeatures) {
+    throw new CliError(`${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${modelPath} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`);
+  }
+}
+
+const matrixOf = (t: Table) => ({ data: t.data, rows: t.rows, cols: t.cols });
+
+/** Runs a fit with progress on stderr and Ctrl-C aborting it cleanly. */
+async function runFit(gm: GaussianMixture, table: Table, sampleWeight: Float64Array | null, progress: FitProgress): Promise<{ labels: Int32Array; ms: number }> {
+  const start = performance.now();
+  try {
+    const labels = await gm.fitPredict(matrixOf(table), { sampleWeight });
+    return { labels, ms: performance.now() - start };
+  } finally {
+    progress.stop();
+  }
+}
+
+function fitDetails(gm: GaussianMixture, table: Table, ms: number): string {
+  return `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) to ${table.rows} × ${table.cols} from ${table.label}: ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`;
+}
+
+// ---- commands -------------------------------------------------------------------------------
+
+interface FitOpts {
+  components?: number;
+  covariance?: CovarianceType;
+  init?: string;
+  maxIter?: number;
+  tol?: number;
+  regCovar?: number;
+  nInit?: number;
+  seed?: number;
+  backend?: BackendChoice;
+  sampleWeight?: string;
+  output?: string;
+  verbose?: boolean;
+  demo?: boolean;
+}
+
+async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitOpts): Promise<void> {
+  ctx.verbose = opts.verbose === true;
+  if (opts.demo === true) {
+    if (dataPath !== undefined) throw new CliError(`fit --demo uses the bundled iris data; drop the DATA argument '${dataPath}'.`);
+    if (opts.sampleWeight !== undefined || opts.init !== undefined) throw new CliError('fit --demo does not take --sample-weight or --init; run plain `emgpu fit DATA` for those.');
+  } else if (dataPath === undefined) {
+    throw new CliError("fit needs DATA: a CSV file, a .json file of rows, or - for CSV on stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
+  }
+  if (dataPath === '-' && opts.init === '-') throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
+  if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
+  if (opts.output !== undefined) await checkOutputTarget(opts.output);
+
+  // --init: a method name or a JSON file of initial parameters.
+  let initParams: InitMethod | undefined;
+  let initFile: InitFile | null = null;
+  if (opts.init !== undefined) {
+    if ((INIT_METHODS as readonly string[]).includes(opts.init)) {
+      initParams = opts.init as InitMethod;
+    } else {
+      if (!/\.json$/i.test(opts.init) && opts.init !== '-') {
+        throw new CliError(`--init '${opts.init}' is neither a method (${INIT_METHODS.join(', ')}) nor a .json file of initial parameters.`);
+      }
+      const source = await readSource(opts.init, 'init file', ctx.stdin);
+      initFile = parseInitFile(source.label, source.text);
+    }
+  }
+
+  const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
+  const table = demo?.table ?? (await readData(dataPath as string, ctx.stdin));
+  const sampleWeight = opts.sampleWeight === undefined ? null : await readSampleWeights(opts.sampleWeight, ctx.stdin, table);
+
+  const fileType = initFile?.json.covarianceType;
+  const covarianceType: CovarianceType =
+    opts.covariance ?? (typeof fileType === 'string' && (COVARIANCE_TYPES as readonly string[]).includes(fileType) ? (fileType as CovarianceType) : 'full');
+  const k = opts.components ?? (initFile !== null ? componentsInFile(initFile) : null) ?? (demo !== null ? 3 : 1);
+  if (table.rows < k) {
+    throw new CliError(`${table.label} has ${table.rows} data row${table.rows === 1 ? '' : 's'} but --components is ${k}; pass at least ${k} rows or lower --components.`);
+  }
+  const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
+
+  const maxIter = opts.maxIter ?? 100;
+  const nInit = opts.nInit ?? 1;
+  const progress = new FitProgress(ctx.stderr, ctx.verbose, maxIter, nInit);
+  const options: GaussianMixtureOptions = {
+    nComponents: k,
+    covarianceType,
+    maxIter,
+    nInit,
+    randomState: opts.seed ?? (demo !== null ? 0 : null),
+    backend: opts.backend ?? 'auto',
+    onIteration: progress.onIteration,
+    onProgress: progress.onProgress,
+    signal: ctx.abort.signal,
+    ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
+    ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
+    ...(initParams !== undefined ? { initParams } : {}),
+    ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
+    ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
+    ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
+  };
+  const gm = new GaussianMixture(options);
+  const { labels, ms } = await runFit(gm, table, sampleWeight, progress);
+  if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
+  else if (!gm.converged) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
+
+  const modelJson = `${JSON.stringify(gm.toJSON(), null, 2)}\n`;
+  if (demo !== null) {
+    if (opts.output !== undefined) await writeFileAtomically(opts.output, modelJson);
+    await writeText(ctx.stdout, demoSummary({ data: demo, gm, labels, milliseconds: ms }));
+    return;
+  }
+  if (opts.output !== undefined) {
+    await writeFileAtomically(opts.output, modelJson);
+    if (ctx.verbose) ctx.stderr.write(`emgpu: wrote ${opts.output}\n`);
+  } else {
+    await writeText(ctx.stdout, modelJson);
+  }
+}
+
+interface ModelOpts {
+  model: string;
+  backend?: BackendChoice;
+  verbose?: boolean;
+}
+
+async function predictCommand(ctx: Context, dataPath: string, opts: ModelOpts & { proba?: boolean }): Promise<void> {
+  ctx.verbose = opts.verbose === true;
+  if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
+  const gm = await loadModel(opts.model, ctx, opts.backend);
+  const table = await readData(dataPath, ctx.stdin);
+  checkColumns(table, gm, opts.model);
+  const lines: string[] = [];
+  if (opts.proba === true) {
+    const proba = await gm.predictProba(matrixOf(table));
+    const k = gm.nComponents;
+    for (let i = 0; i < table.rows; i++) lines.push(Array.from(proba.subarray(i * k, (i + 1) * k), String).join(','));
+  } else {
+    for (const label of await gm.predict(matrixOf(table))) lines.push(String(label));
+  }
+  await writeText(ctx.stdout, `${lines.join('\n')}\n`);
+}
+
+async function scoreCommand(ctx: Context, dataPath: string, opts: ModelOpts & { mean?: boolean }): Promise<void> {
+  ctx.verbose = opts.verbose === true;
+  if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
+  const gm = await loadModel(opts.model, ctx, opts.backend);
+  const table = await readData(dataPath, ctx.stdin);
+  checkColumns(table, gm, opts.model);
+  if (opts.mean === true) {
+    await writeText(ctx.stdout, `${await gm.score(matrixOf(table))}\n`);
+    return;
+  }
+  const logLik = await gm.scoreSamples(matrixOf(table));
+  await writeText(ctx.stdout, `${Array.from(logLik, String).join('\n')}\n`);
+}
+
+async function sampleCommand(ctx: Context, opts: { model: string; nSamples: number; seed?: number; labels?: boolean; verbose?: boolean }): Promise<void> {
+  ctx.verbose = opts.verbose === true;
+  const gm = await loadModel(opts.model, ctx, 'cpu');
+  const { X, labels } = gm.sample(opts.nSamples, opts.seed);
+  const d = X.cols;
+  const lines: string[] = [];
+  for (let i = 0; i < X.rows; i++) {
+    const row = Array.from(X.data.subarray(i * d, (i + 1) * d), String);
+    if (opts.labels === true) row.push(String(labels[i]));
+    lines.push(row.join(','));
+  }
+  await writeText(ctx.stdout, `${lines.join('\n')}\n`);
+}
+
+// ---- the program ----------------------------------------------------------------------------
+
+const DATA_HELP = `
+DATA is a CSV file (comma, tab or semicolon separated; a first row with any
+non-numeric cell is a header and is skipped), a .json file holding an array of
+rows such as [[1.5, 2], [3, 4.5]], or - to read CSV from stdin. Every value
+must be a finite number.`;
+
+const EXIT_HELP = `
+Exit codes: 0 success, 1 the fit failed (e.g. an ill-defined covariance),
+2 usage or input error, 70 internal error, 130 interrupted.`;
+
+function buildProgram(ctx: Context): Command {
+  const program = new Command('emgpu');
+  const configure = (cmd: Command, helpName: string): Command =>
+    cmd
+      .configureOutput({
+        writeOut: (text) => void ctx.stdout.write(text),
+        writeErr: (text) => void ctx.stderr.write(text),
+        outputError: (text, write) => write(`emgpu: ${oneLine(text.replace(/^error: /, ''))} (see '${helpName} --help')\n`),
+      })
+      .exitOverride();
+
+  configure(program, 'emgpu')
+    .description('Fit Gaussian mixture models by EM (scikit-learn GaussianMixture semantics) on WebGPU or the CPU.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  emgpu fit --demo
+  emgpu fit data/iris.csv --components 3 --seed 0 --output model.json
+  emgpu predict --model model.json data/iris.csv
+  emgpu score --model model.json data/iris.csv --mean
+  emgpu sample --model model.json -n 5 --seed 1 --labels
+${DATA_HELP}
+${EXIT_HELP}`,
+    );
+
+  const fit = configure(program.command('fit'), 'emgpu fit')
+    .description('fit a Gaussian mixture to DATA and write the model as JSON (stdout, or --output)')
+    .argument('[DATA]', "CSV file, .json array of rows, or - for CSV on stdin")
+    .addOption(new Option('-k, --components <K>', 'number of mixture components (default: 1, or as many as the --init file has)').argParser(integerAtLeast(1)))
+    .addOption(new Option('--covariance <type>', 'covariance type (default: full)').choices(COVARIANCE_TYPES))
+    .addOption(new Option('--init <method|file.json>', `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too)`))
+    .addOption(new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(integerAtLeast(0)))
+    .addOption(new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(nonNegativeNumber))
+    .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
+    .addOption(new Option('--n-init <N>', 'initialisations; the best is kept (default: 1)').argParser(integerAtLeast(1)))
+    .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible fit (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
+    .addOption(backendOption())
+    .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
+    .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
+    .addOption(verboseOption())
+    .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"))
+    .addHelpText(
+      'after',
+      `
+The model JSON is GaussianMixture.toJSON(): covarianceType, weights, means,
+covariances and precisionsCholesky in scikit-learn's shapes, converged, nIter,
+lowerBound, lowerBounds, backend, nFeatures, nComponents.
+Progress goes to stderr: one line per iteration with --verbose, a progress bar
+when stderr is a terminal.
+${DATA_HELP}
+
+Examples:
+  emgpu fit data/iris.csv -k 3 --seed 0 -o model.json
+  emgpu fit data/iris.csv -k 3 --covariance diag --init init.json --verbose
+  cat points.csv | emgpu fit - -k 2 > model.json
+${EXIT_HELP}`,
+    )
+    .action(async (data: string | undefined, opts: FitOpts) => fitCommand(ctx, data, opts));
+  void fit;
+
+  configure(program.command('predict'), 'emgpu predict')
+    .description('print the most likely component (0-based) of each row of DATA, one per line')
+    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
+    .option('--proba', 'print the probability of each component instead: CSV, one row per data row, K columns, no header')
+    .addOption(backendOption())
+    .addOption(verboseOption())
+    .addHelpText('after', DATA_HELP)
+    .action(async (data: string, opts: ModelOpts & { proba?: boolean }) => predictCommand(ctx, data, opts));
+
+  configure(program.command('score'), 'emgpu score')
+    .description('print the log-likelihood log p(x) of each row of DATA, one per line')
+    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
+    .option('--mean', 'print only the mean log-likelihood (scikit-learn score)')
+    .addOption(backendOption())
+    .addOption(verboseOption())
+    .addHelpText('after', DATA_HELP)
+    .action(async (data: string, opts: ModelOpts & { mean?: boolean }) => scoreCommand(ctx, data, opts));
+
+  configure(program.command('sample'), 'emgpu sample')
+    .description('draw N samples from a fitted model and print them as CSV (no header)')
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
+    .requiredOption('-n, --n-samples <N>', 'number of samples', integerAtLeast(1))
+    .option('--seed <S>', 'random seed, 0 to 4294967295 (default: the seed the model was fitted with, else random)', integerAtLeast(0, 0xffffffff))
+    .option('--labels', 'add a last column with the component (0-based) each sample was drawn from')
+    .addOption(verboseOption())
+    .addHelpText(
+      'after',
+      `
+Output: one row per sample, the D features as CSV, grouped by component as
+scikit-learn's GaussianMixture.sample returns them; --labels appends the
+component column. Example:
+  emgpu sample --model model.json -n 1000 --seed 7 --labels > samples.csv`,
+    )
+    .action(async (opts: { model: string; nSamples: number; seed?: number; labels?: boolean; verbose?: boolean }) => sampleCommand(ctx, opts));
+
+  return program;
+}
+
+/** Runs the command line; returns the exit code (never calls process.exit). */
+export async function main(argv: string[], streams: CliStreams = {}): Promise<number> {
+  const ctx: Context = {
+    stdout: streams.stdout ?? process.stdout,
+    stderr: streams.stderr ?? process.stderr,
+    stdin: streams.stdin ?? process.stdin,
+    abort: new AbortController(),
+    verbose: argv.includes('--verbose'),
+    exitCode: EXIT.ok,
+  };
+  // Ctrl-C during a fit: stop at the next iteration boundary, write nothing, exit 130.
+  // A second Ctrl-C kills the process as usual (the listener is removed after the first).
+  const onSigint = (): void => ctx.abort.abort();
+  const realProcess = streams.stdout === undefined;
+  if (realProcess) process.once('SIGINT', onSigint);
+  try {
+    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed the help, the version or the one-line error.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    const reported = describeError(error);
+    let text = `${reported.line}\n`;
+    if (reported.stack !== null && ctx.verbose) text += `${reported.stack}\n`;
+    ctx.stderr.write(text);
+    return reported.exitCode;
+  } finally {
+    if (realProcess) process.removeListener('SIGINT', onSigint);
+    await releaseBackends();
+  }
+}
+
