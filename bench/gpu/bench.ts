@@ -1,0 +1,114 @@
+// Seconds per EM iteration (E-step + statistics + readback; median of 5 after warm-up) for the
+// WebGPU backend in Node and the single-threaded CPU engine. Run through run.ts (which loads
+// this module with vite so the shaders' `?raw` imports resolve) or as the pre-built bundle
+// in .device/ (device.sh). Flags: --sizes 100000,1000000 --dims 2,8 --ks 4,16 --cov full
+// --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu --shape auto|fused|chunked
+// --reps 5 --json FILE.
+
+import { CpuBackend } from '../../src/cpu/engine.ts';
+import { createWebGpuBackend, type KernelShape } from '../../src/gpu/index.ts';
+import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
+import type { CovarianceType } from '../../src/options.ts';
+import { Random } from '../../src/random.ts';
+import type { Backend, LoadedData, MixtureParams } from '../../src/backend.ts';
+import { momentKindFor } from '../../src/backend.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? (process.argv[i + 1] as string) : fallback;
+}
+const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
+
+function makeData(n: number, d: number, k: number, seed: number): Float32Array {
+  const random = new Random(seed);
+  const centres = Float64Array.from({ length: k * d }, () => (random.nextFloat() - 0.5) * 20);
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = (random.nextUint32() % k) * d;
+    for (let a = 0; a < d; a++) out[i * d + a] = (centres[c + a] as number) + (random.nextFloat() - 0.5) * 3;
+  }
+  return out;
+}
+
+function makeParams(cov: CovarianceType, k: number, d: number, seed: number): MixtureParams {
+  const random = new Random(seed);
+  const weights = new Float64Array(k).fill(1 / k);
+  const means = Float64Array.from({ length: k * d }, () => (random.nextFloat() - 0.5) * 20);
+  const count = cov === 'full' ? k : cov === 'tied' ? 1 : 0;
+  let covs: Float64Array;
+  if (count > 0) {
+    covs = new Float64Array(count * d * d);
+    for (let c = 0; c < count; c++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) covs[c * d * d + a * d + b] = a === b ? 2 : 0.3;
+  } else covs = new Float64Array(cov === 'diag' ? k * d : k).fill(2);
+  return { covarianceType: cov, nComponents: k, nFeatures: d, weights, means, precisionsCholesky: COVARIANCE_MODELS[cov].precisionCholesky(covs, k, d) };
+}
+
+async function timeIt(data: LoadedData, params: MixtureParams, reps: number, warm: number): Promise<number> {
+  const mom = momentKindFor(params.covarianceType);
+  for (let i = 0; i < warm; i++) await data.eStep(params, mom);
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await data.eStep(params, mom);
+    times.push((performance.now() - t) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
+}
+
+export async function main(): Promise<void> {
+  const sizes = list(arg('sizes', '100000,1000000,4000000'));
+  const dims = list(arg('dims', '2,8'));
+  const ks = list(arg('ks', '4,16'));
+  const cov = arg('cov', 'full') as CovarianceType;
+  const cpuMax = Number(arg('cpu-max', '4000000'));
+  const noCpu = process.argv.includes('--no-cpu');
+  const reps = Number(arg('reps', '5'));
+  const shape = arg('shape', 'auto') as KernelShape;
+  const ppi = arg('ppi', '');
+  const wg = arg('wg', '');
+  const made = await createWebGpuBackend({ kernelShape: shape, ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}), ...(wg ? { workgroupSize: Number(wg) } : {}) });
+  let gpu: Backend | null = null;
+  if (made.ok) gpu = made.backend;
+  else console.log(`no WebGPU: ${made.reason}`);
+  const cpu = await CpuBackend.create({ threads: 1 });
+  console.log(`# E-step + stats + readback, seconds per iteration (median of ${reps}), covariance ${cov}`);
+  console.log(`# gpu: ${gpu?.description ?? 'none'}; cpu: ${cpu.description}`);
+  console.log('| N | D | K | webgpu s/iter | cpu 1-thread s/iter | speed-up |');
+  console.log('|---|---|---|---|---|---|');
+  const rows: unknown[] = [];
+  for (const n of sizes) {
+    for (const d of dims) {
+      const data = makeData(n, d, Math.max(...ks), n + d);
+      for (const k of ks) {
+        const params = makeParams(cov, k, d, 7);
+        let g = NaN;
+        let c = NaN;
+        if (gpu) {
+          try {
+            const loaded = await gpu.load(data, n, d, null);
+            g = await timeIt(loaded, params, reps, 2);
+            loaded.dispose();
+          } catch (error) {
+            console.log(`webgpu failed at N=${n} D=${d} K=${k}: ${(error as Error).message}`);
+          }
+        }
+        if (!noCpu && n <= cpuMax) {
+          const loaded = await cpu.load(data, n, d, null);
+          c = await timeIt(loaded, params, n >= 4_000_000 ? Math.min(reps, 3) : reps, n >= 4_000_000 ? 0 : 1);
+          loaded.dispose();
+        }
+        const fmt = (v: number): string => (Number.isNaN(v) ? '-' : v < 0.01 ? v.toFixed(5) : v.toFixed(4));
+        console.log(`| ${n} | ${d} | ${k} | ${fmt(g)} | ${fmt(c)} | ${Number.isNaN(g) || Number.isNaN(c) ? '-' : (c / g).toFixed(1) + 'x'} |`);
+        rows.push({ n, d, k, cov, gpu: g, cpu: c });
+      }
+    }
+  }
+  const json = arg('json', '');
+  if (json) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(json, JSON.stringify({ gpu: gpu?.description ?? null, rows }, null, 2));
+  }
+  gpu?.dispose();
+  cpu.dispose();
+}

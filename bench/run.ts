@@ -1,0 +1,259 @@
+// `npm run bench`: seconds per EM iteration for every backend, with scikit-learn's ratio,
+// a scale curve, and BENCHMARKS.md. Each measurement runs in its own process (bench/cell.ts)
+// so its peak memory is its own; the browser backend runs in one headless Chromium.
+//
+//   npm run bench                 the full grid (tens of minutes on 2 cores)
+//   npm run bench -- --quick      a reduced grid, under 2 minutes
+//   options: --backends cpu-1,cpu,webgpu-node,webgpu-browser  --no-sklearn  --no-scale
+//            --budget SECONDS (skip cells whose estimated iteration time exceeds it)
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CovarianceType } from '../src/options.ts';
+import { COVARIANCE_TYPES } from '../src/options.ts';
+import { COVARIANCE_MODELS } from '../src/model/covariance.ts';
+import { initialParams, makeData, median, type Cell } from './workload.ts';
+import { BrowserRunner } from './browser-runner.ts';
+
+type BackendName = 'cpu-1' | 'cpu' | 'webgpu-node' | 'webgpu-browser' | 'sklearn';
+
+interface Measurement {
+  backend: BackendName;
+  cell: Cell;
+  ok: boolean;
+  median?: number;
+  seconds?: number[];
+  peakMiB?: number;
+  description?: string;
+  error?: string;
+  skipped?: string;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = flag('--quick');
+const reps = quick ? 5 : 5;
+const warmup = 1;
+const budget = Number(option('--budget') ?? (quick ? 0.6 : 12));
+const requestedBackends = (option('--backends') ?? 'cpu-1,cpu,webgpu-node,webgpu-browser').split(',') as BackendName[];
+const root = resolve(import.meta.dirname, '..');
+
+// ---- the grid ---------------------------------------------------------------------------
+
+const sizes = quick ? [100_000, 1_000_000] : [100_000, 1_000_000, 4_000_000, 10_000_000];
+const dims = quick ? [2, 8] : [2, 8, 32];
+const comps = quick ? [4, 16] : [4, 16, 64];
+const grid: Cell[] = [];
+for (const n of sizes) for (const d of dims) for (const k of comps) grid.push({ n, d, k, covarianceType: 'full' });
+for (const covarianceType of COVARIANCE_TYPES) {
+  if (covarianceType !== 'full' || !grid.some((c) => c.n === 1_000_000 && c.d === 8 && c.k === 16)) {
+    grid.push({ n: 1_000_000, d: 8, k: 16, covarianceType });
+  }
+}
+const scaleSizes = quick ? [10_000, 100_000, 1_000_000] : [10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000];
+
+/** Work units of one iteration: per point and component, the triangular solve and the moments. */
+function workUnits(cell: Cell): number {
+  const { n, d, k, covarianceType } = cell;
+  const perPair = covarianceType === 'full' || covarianceType === 'tied' ? d * (d + 1) + 3 * d + 10 : 4 * d + 10;
+  return n * k * perPair;
+}
+
+/** Rough seconds per iteration, to skip cells that would not finish in the budget. */
+const secondsPerUnit: Record<BackendName, number> = {
+  'cpu-1': 3.2e-9,
+  cpu: 1.7e-9,
+  'webgpu-node': 0.6e-9,
+  'webgpu-browser': 1.5e-9,
+  sklearn: 4e-9,
+};
+
+function estimate(backend: BackendName, cell: Cell): number {
+  return workUnits(cell) * secondsPerUnit[backend];
+}
+
+// ---- runners ----------------------------------------------------------------------------
+
+function runCellProcess(backend: 'cpu-1' | 'cpu' | 'webgpu-node', cell: Cell): Measurement {
+  const request = JSON.stringify({ backend, ...cell, warmup, reps });
+  const result = spawnSync(process.execPath, [join(root, 'bin/run-ts.js'), join(root, 'bench/cell.ts'), request], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, EGL_PLATFORM: 'surfaceless', XDG_RUNTIME_DIR: '/tmp' },
+  });
+  const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (line === undefined) return { backend, cell, ok: false, error: (result.stderr || `exit ${result.status}`).split('\n').slice(-3).join(' ') };
+  const parsed = JSON.parse(line) as Omit<Measurement, 'backend' | 'cell'>;
+  return { backend, cell, ...parsed };
+}
+
+function sklearnAvailable(): string | null {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      return execFileSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() && python;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+
+function runSklearn(python: string, cell: Cell, scratch: string): Measurement {
+  const { data, centres } = makeData(cell);
+  const start = initialParams(cell, centres);
+  const model = COVARIANCE_MODELS[cell.covarianceType];
+  const precisions = model.precisions(start.precisionsCholesky, cell.k, cell.d);
+  const nest = (flat: Float64Array, shape: number[]): unknown => {
+    if (shape.length <= 1) return Array.from(flat);
+    const [first, ...rest] = shape as [number, ...number[]];
+    const step = rest.reduce((a, b) => a * b, 1);
+    return Array.from({ length: first }, (_, i) => nest(flat.slice(i * step, (i + 1) * step), rest));
+  };
+  const dataPath = join(scratch, 'data.f64');
+  const paramsPath = join(scratch, 'params.json');
+  writeFileSync(dataPath, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  writeFileSync(paramsPath, JSON.stringify({
+    n: cell.n, d: cell.d, k: cell.k, covariance_type: cell.covarianceType,
+    weights: Array.from(start.weights), means: nest(start.means, [cell.k, cell.d]), precisions: nest(precisions, model.shape(cell.k, cell.d)),
+  }));
+  const result = spawnSync(python, [join(root, 'bench/sklearn_cell.py'), dataPath, paramsPath, String(reps)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  rmSync(dataPath, { force: true });
+  const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (line === undefined) return { backend: 'sklearn', cell, ok: false, error: result.stderr.split('\n').slice(-3).join(' ') };
+  const parsed = JSON.parse(line) as { seconds: number[]; version: string };
+  return { backend: 'sklearn', cell, ok: true, seconds: parsed.seconds, median: median(parsed.seconds), description: `scikit-learn ${parsed.version}` };
+}
+
+// ---- main -------------------------------------------------------------------------------
+
+const python = flag('--no-sklearn') ? null : sklearnAvailable();
+const backends: BackendName[] = [...requestedBackends, ...(python ? (['sklearn'] as const) : [])];
+const scratch = mkdtempSync(join(os.tmpdir(), 'emgpu-bench-'));
+let browser: BrowserRunner | null = null;
+if (backends.includes('webgpu-browser')) {
+  try {
+    browser = await BrowserRunner.start(root);
+  } catch (error) {
+    console.error(`webgpu-browser: skipped (${(error as Error).message})`);
+  }
+}
+
+async function measure(backend: BackendName, cell: Cell): Promise<Measurement> {
+  const guess = estimate(backend, cell);
+  if (guess > budget) return { backend, cell, ok: false, skipped: `estimated ${guess.toFixed(1)} s/iteration > budget ${budget} s` };
+  if (backend === 'sklearn') return runSklearn(python as string, cell, scratch);
+  if (backend === 'webgpu-browser') {
+    if (browser === null) return { backend, cell, ok: false, skipped: 'no browser' };
+    return { backend, cell, ...(await browser.run({ ...cell, warmup, reps })) };
+  }
+  return runCellProcess(backend, cell);
+}
+
+const label = (c: Cell): string => `${c.n >= 1e6 ? `${c.n / 1e6}M` : `${c.n / 1e3}k`}×${c.d} K=${c.k} ${c.covarianceType}`;
+const fmt = (s: number | undefined): string => (s === undefined ? '—' : s < 0.01 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(3)} s`);
+
+const results: Measurement[] = [];
+console.log(`emgpu benchmark${quick ? ' (quick)' : ''}: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores; backends ${backends.join(', ')}`);
+if (!python) console.log('scikit-learn not found (python3 with sklearn): its column is omitted.');
+for (const cell of grid) {
+  const row: string[] = [label(cell)];
+  for (const backend of backends) {
+    const m = await measure(backend, cell);
+    results.push(m);
+    row.push(m.ok ? fmt(m.median) : m.skipped ? 'skip' : 'error');
+    if (!m.ok && m.error) console.error(`  ${backend} ${label(cell)}: ${m.error}`);
+  }
+  console.log(row.join(' | '));
+}
+
+const scale: Measurement[] = [];
+if (!flag('--no-scale')) {
+  console.log('\nscale curve (D=2, K=16, full)');
+  for (const backend of backends.filter((b) => b !== 'sklearn')) {
+    for (const n of scaleSizes) {
+      const m = await measure(backend, { n, d: 2, k: 16, covarianceType: 'full' });
+      scale.push(m);
+      console.log(`${backend} N=${n}: ${m.ok ? fmt(m.median) : m.skipped ?? m.error}`);
+    }
+  }
+}
+await browser?.close();
+rmSync(scratch, { recursive: true, force: true });
+
+// ---- report -----------------------------------------------------------------------------
+
+function fitExponent(points: { n: number; t: number }[]): number | null {
+  const usable = points.filter((p) => p.n >= 100_000);
+  if (usable.length < 2) return null;
+  const xs = usable.map((p) => Math.log(p.n));
+  const ys = usable.map((p) => Math.log(p.t));
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  xs.forEach((x, i) => {
+    num += (x - mx) * ((ys[i] as number) - my);
+    den += (x - mx) * (x - mx);
+  });
+  return num / den;
+}
+
+const describe = new Map<BackendName, string>();
+for (const m of [...results, ...scale]) if (m.ok && m.description) describe.set(m.backend, m.description);
+
+const lines: string[] = [];
+const date = new Date().toISOString().slice(0, 10);
+lines.push('# Benchmarks', '');
+lines.push(`Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${date}. Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`, '');
+lines.push('Backends:', '');
+for (const b of backends) lines.push(`- \`${b}\`: ${describe.get(b) ?? 'not measured'}`);
+lines.push('');
+lines.push('Seconds per EM iteration (one E-step on the backend + the float64 M-step; median of 5 after 1 warm-up), throughput in points × components per second, peak resident memory of the measuring process. Ratios are scikit-learn\'s time over the backend\'s (higher is faster). "skip" = estimated beyond the time budget of the run.', '');
+lines.push(`| cell | ${backends.map((b) => `${b} s/iter`).join(' | ')} | ${backends.filter((b) => b !== 'sklearn').map((b) => `${b} Mpts·K/s`).join(' | ')}${python ? ` | ${backends.filter((b) => b !== 'sklearn').map((b) => `× sklearn (${b})`).join(' | ')}` : ''} | peak MiB (cpu-1 / cpu) |`);
+lines.push(`|${'---|'.repeat(1 + backends.length + backends.filter((b) => b !== 'sklearn').length * (python ? 2 : 1) + 1)}`);
+for (const cell of grid) {
+  const of = (b: BackendName) => results.find((m) => m.backend === b && m.cell === cell);
+  const cells = backends.map((b) => {
+    const m = of(b);
+    return m?.ok ? fmt(m.median) : m?.skipped ? 'skip' : 'error';
+  });
+  const throughput = backends.filter((b) => b !== 'sklearn').map((b) => {
+    const m = of(b);
+    return m?.ok && m.median ? ((cell.n * cell.k) / m.median / 1e6).toFixed(0) : '—';
+  });
+  const sk = of('sklearn');
+  const ratios = python
+    ? backends.filter((b) => b !== 'sklearn').map((b) => {
+        const m = of(b);
+        return m?.ok && sk?.ok && m.median && sk.median ? `${(sk.median / m.median).toFixed(1)}×` : '—';
+      })
+    : [];
+  const peak = [of('cpu-1')?.peakMiB, of('cpu')?.peakMiB].map((p) => (p === undefined ? '—' : p.toFixed(0))).join(' / ');
+  lines.push(`| ${label(cell)} | ${[...cells, ...throughput, ...ratios].join(' | ')} | ${peak} |`);
+}
+if (scale.length > 0) {
+  lines.push('', '## Scale curve (D = 2, K = 16, full)', '');
+  lines.push('Time per iteration against N; the exponent is the least-squares slope of log t on log N for N ≥ 100k (1 = linear). The overhead is the time at the smallest N: below the N where time is under twice that, fixed per-iteration costs (dispatch, submit, readback, M-step) dominate.', '');
+  lines.push(`| backend | ${scaleSizes.map((n) => `N=${n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`}`).join(' | ')} | exponent | overhead-dominated below |`);
+  lines.push(`|${'---|'.repeat(scaleSizes.length + 3)}`);
+  for (const b of backends.filter((x) => x !== 'sklearn')) {
+    const pts = scale.filter((m) => m.backend === b && m.ok && m.median !== undefined).map((m) => ({ n: m.cell.n, t: m.median as number }));
+    const exponent = fitExponent(pts);
+    const base = pts[0];
+    const knee = base ? pts.find((p) => p.t >= 2 * base.t)?.n : undefined;
+    lines.push(`| ${b} | ${scaleSizes.map((n) => fmt(pts.find((p) => p.n === n)?.t)).join(' | ')} | ${exponent === null ? '—' : exponent.toFixed(2)} | ${knee ? `${knee.toLocaleString('en')}` : '—'} |`);
+  }
+}
+lines.push('', '## Floors', '', 'See the "GPU floor" section of README.md for the bytes-and-FLOPs floor of an iteration and the figures measured on a real GPU.', '');
+
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+writeFileSync(join(root, `bench/results/${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ date, machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), memory: os.totalmem(), node: process.version }, results, scale }, null, 1));
+writeFileSync(join(root, 'BENCHMARKS.md'), `${lines.join('\n')}\n`);
+console.log(`\nwrote BENCHMARKS.md and bench/results/${stamp}${quick ? '-quick' : ''}.json`);
