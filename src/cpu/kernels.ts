@@ -174,10 +174,18 @@ function normalise(source: RowSource, start: number, end: number, k: number, val
       const v = values[base + c] as number;
       if (v > max) max = v;
     }
+    // One exp per entry: r = exp(v − max) / Σ exp(v − max). (sklearn's exp(v − lse) differs by
+    // an ulp.) Entries below max − 745 underflow to exactly 0 and are skipped.
     let total = 0;
-    for (let c = 0; c < k; c++) total += Math.exp((values[base + c] as number) - max);
+    for (let c = 0; c < k; c++) {
+      const shifted = (values[base + c] as number) - max;
+      const e = shifted < -745 ? 0 : Math.exp(shifted);
+      values[base + c] = e;
+      total += e;
+    }
     const lse = max + Math.log(total);
-    for (let c = 0; c < k; c++) values[base + c] = Math.exp((values[base + c] as number) - lse);
+    const inverse = 1 / total;
+    for (let c = 0; c < k; c++) values[base + c] = (values[base + c] as number) * inverse;
     if (logLik !== null) logLik[i] = lse;
     sum += weights === null ? lse : (weights[i] as number) * lse;
   }
