@@ -14,6 +14,7 @@ const isolationHeaders = {
 export default defineConfig(({ mode }) => {
   if (mode === 'lib') {
     return {
+      worker: { format: 'es' },
       build: {
         outDir: 'dist',
         emptyOutDir: false,

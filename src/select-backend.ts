@@ -36,8 +36,9 @@ export async function cpuBackend(threads: number | null, reason = ''): Promise<B
 
 /** Software adapters known to be slower than the CPU engine (Dawn on SwiftShader in Node). */
 function isSlowSoftwareAdapter(description: string): boolean {
-  const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
-  return !inBrowser && /swiftshader/i.test(description);
+  // Chromium's SwiftShader beats the browser's CPU engine; Dawn's in Node does not (see README).
+  const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  return inNode && /swiftshader/i.test(description);
 }
 
 async function tryWebGpu(): Promise<{ backend: Backend | null; reason: string }> {
