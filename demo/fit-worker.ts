@@ -1,0 +1,285 @@
+// The fit worker: owns the dataset and runs every fit off the page's thread.
+//
+// Stopping: the library checks `signal.aborted` before every EM iteration (and every k-means
+// pass), but a fit on the CPU engine never yields to this worker's event loop, so a 'stop'
+// message would only be read after the fit ends. The page therefore also shares one Int32Array
+// cell (SharedArrayBuffer; the page is cross-origin isolated) and the signal's `aborted`
+// reads it, so Stop takes effect within one iteration.
+
+/// <reference lib="webworker" />
+
+import { GaussianMixture, type IterationInfo } from '../src/index.ts';
+import {
+  DemoInputError,
+  MAX_CSV_BYTES,
+  generate,
+  imageToDataset,
+  parseCsv,
+  selectColumns,
+  subsampleRows,
+  type Dataset,
+} from './datasets.ts';
+import type { ChooseKResult, CompareLeg, FitSettings, FromWorker, ToWorker } from './protocol.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let dataset: Dataset | null = null;
+let stopFlag: Int32Array | null = null;
+let activeJob: { id: number; controller: AbortController } | null = null;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+/** An AbortSignal whose `aborted` also reads the shared stop cell (see the note at the top). */
+function stoppableSignal(controller: AbortController): AbortSignal {
+  const signal = controller.signal;
+  if (stopFlag !== null) {
+    const flag = stopFlag;
+    // An own property shadows AbortSignal.prototype.aborted for this one signal.
+    Object.defineProperty(signal, 'aborted', {
+      configurable: true,
+      get(): boolean {
+        if (Atomics.load(flag, 0) === 1) {
+          // Record the reason once; abort() sets the internal flag, not this getter.
+          if (!stopRequested.has(controller)) {
+            stopRequested.add(controller);
+            const error = new Error('Stopped by the user.');
+            error.name = 'AbortError';
+            controller.abort(error);
+          }
+          return true;
+        }
+        return stopRequested.has(controller);
+      },
+    });
+  }
+  return signal;
+}
+const stopRequested = new WeakSet<AbortController>();
+
+function requireData(): Dataset {
+  if (dataset === null) throw new DemoInputError('No data is loaded yet; generate data, or choose a CSV file or an image.');
+  return dataset;
+}
+
+function matrixFor(settings: FitSettings): { data: Float32Array; rows: number; cols: number } {
+  const ds = requireData();
+  if (settings.columns.length === 0) throw new DemoInputError('Choose at least one column to fit.');
+  for (const c of settings.columns) {
+    if (!Number.isInteger(c) || c < 0 || c >= ds.cols) throw new DemoInputError(`Column ${c} does not exist in this dataset.`);
+  }
+  if (settings.nComponents > ds.rows) {
+    throw new DemoInputError(`K = ${settings.nComponents} is larger than the number of points (${ds.rows}); lower K or load more data.`);
+  }
+  return { data: selectColumns(ds, settings.columns), rows: ds.rows, cols: settings.columns.length };
+}
+
+function baseOptions(settings: FitSettings, controller: AbortController) {
+  return {
+    nComponents: settings.nComponents,
+    covarianceType: settings.covarianceType,
+    initParams: settings.initParams,
+    maxIter: settings.maxIter,
+    tol: settings.tol,
+    randomState: settings.randomState,
+    backend: settings.backend,
+    signal: stoppableSignal(controller),
+  };
+}
+
+function iterationMessage(info: IterationInfo) {
+  return {
+    iteration: info.iteration,
+    lowerBound: info.lowerBound,
+    change: info.change,
+    iterationTime: info.iterationTime,
+    elapsed: info.elapsed,
+    backend: info.backend,
+    weights: info.weights,
+    means: info.means,
+    covariances: info.covariances,
+  };
+}
+
+async function load(id: number, spec: Extract<ToWorker, { type: 'load' }>['spec']): Promise<void> {
+  const began = performance.now();
+  let ds: Dataset;
+  if (spec.kind === 'generator') {
+    ds = generate(spec);
+  } else if (spec.kind === 'csv') {
+    if (spec.file.size > MAX_CSV_BYTES) {
+      throw new DemoInputError(`${spec.file.name} is too large (${(spec.file.size / 2 ** 20).toFixed(0)} MB); the demo reads CSV files up to ${MAX_CSV_BYTES / 2 ** 20} MB.`);
+    }
+    let text: string;
+    try {
+      text = await spec.file.text();
+    } catch {
+      throw new DemoInputError(`${spec.file.name} could not be read; check the file and try again.`);
+    }
+    ds = parseCsv(text, spec.file.name);
+  } else {
+    ds = imageToDataset(spec.pixels, spec.width, spec.height, spec.withPosition);
+  }
+  dataset = ds;
+  // Column copies for the page to draw (transferred, so each is copied exactly once).
+  const columns: Float32Array[] = [];
+  for (let c = 0; c < ds.cols; c++) {
+    const col = new Float32Array(ds.rows);
+    for (let r = 0; r < ds.rows; r++) col[r] = ds.data[r * ds.cols + c] as number;
+    columns.push(col);
+  }
+  const truth = ds.truth === null ? null : ds.truth.slice();
+  const transfer: Transferable[] = columns.map((c) => c.buffer as ArrayBuffer);
+  if (truth !== null) transfer.push(truth.buffer as ArrayBuffer);
+  post(
+    { type: 'loaded', id, millis: performance.now() - began, info: { rows: ds.rows, columnNames: ds.columnNames, skipped: ds.skipped, truth, columns } },
+    transfer,
+  );
+}
+
+async function fit(id: number, settings: FitSettings, controller: AbortController): Promise<void> {
+  const X = matrixFor(settings);
+  const began = performance.now();
+  const times: number[] = [];
+  let lastPost = 0;
+  const gm = new GaussianMixture({
+    ...baseOptions(settings, controller),
+    onProgress: (message) => post({ type: 'progress', id, message }),
+    onIteration: (info) => {
+      times.push(info.iterationTime);
+      // Animation frames: at most ~30 messages a second (every one when iterations are slow).
+      const now = performance.now();
+      if (now - lastPost > 30 || info.iteration === 1) {
+        lastPost = now;
+        post({ type: 'iteration', id, phase: 'fit', info: iterationMessage(info) });
+      }
+    },
+  });
+  await gm.fit(X);
+  post({ type: 'progress', id, message: 'labelling every point (predict)…' });
+  const labels = await gm.predict(X);
+  post(
+    {
+      type: 'fitted',
+      id,
+      result: {
+        backend: gm.backend,
+        lowerBounds: gm.lowerBounds,
+        iterationTimes: times,
+        nIter: gm.nIter,
+        converged: gm.converged,
+        weights: gm.weights,
+        means: gm.means,
+        covariances: gm.covariances,
+        covarianceType: gm.covarianceType,
+        nFeatures: gm.nFeatures,
+        labels,
+        totalTime: performance.now() - began,
+      },
+    },
+    [labels.buffer as ArrayBuffer],
+  );
+}
+
+async function compare(id: number, settings: FitSettings, controller: AbortController): Promise<void> {
+  const X = matrixFor(settings);
+  // One initialisation (k-means etc. on the CPU), shared by both legs: maxIter 0 stops right
+  // after it, and its weights / means / precisions become the *Init options of both fits.
+  post({ type: 'progress', id, message: 'computing the shared initial parameters…' });
+  const init = new GaussianMixture({ ...baseOptions(settings, controller), backend: 'cpu', maxIter: 0 });
+  await init.fit(X);
+  const start = { weightsInit: init.weights, meansInit: init.means, precisionsInit: init.precisions };
+  const leg = async (backend: 'cpu' | 'webgpu'): Promise<CompareLeg> => {
+    const times: number[] = [];
+    const began = performance.now();
+    const gm = new GaussianMixture({
+      ...baseOptions(settings, controller),
+      ...start,
+      backend,
+      onProgress: (message) => post({ type: 'progress', id, message: `${backend}: ${message}` }),
+      onIteration: (info) => {
+        times.push(info.iterationTime);
+        post({ type: 'iteration', id, phase: backend, info: iterationMessage(info) });
+      },
+    });
+    await gm.fit(X);
+    return { backend: gm.backend, iterationTimes: times, lowerBounds: gm.lowerBounds, totalTime: performance.now() - began };
+  };
+  const cpu = await leg('cpu');
+  let gpu: CompareLeg | null = null;
+  let gpuError: string | null = null;
+  try {
+    gpu = await leg('webgpu');
+  } catch (error) {
+    if (error instanceof Error && error.name === 'AbortError') throw error;
+    gpuError = error instanceof Error ? error.message : String(error);
+  }
+  post({ type: 'compared', id, result: { cpu, gpu, gpuError } });
+}
+
+/** Rows used by "Choose K" (ten fits): a deterministic subsample keeps it quick. */
+const CHOOSE_K_ROWS = 100_000;
+
+async function chooseK(id: number, settings: FitSettings, maxK: number, controller: AbortController): Promise<void> {
+  const full = matrixFor({ ...settings, nComponents: 1 });
+  const sample = subsampleRows(full.data, full.rows, full.cols, CHOOSE_K_ROWS);
+  const X = { data: sample.data, rows: sample.rows, cols: full.cols };
+  const result: ChooseKResult = { ks: [], bic: [], aic: [], sampleRows: sample.rows };
+  for (let k = 1; k <= Math.min(maxK, sample.rows); k++) {
+    post({ type: 'progress', id, message: `fitting K = ${k} of ${maxK}…` });
+    const gm = new GaussianMixture({ ...baseOptions(settings, controller), nComponents: k });
+    await gm.fit(X);
+    const bic = await gm.bic(X);
+    const aic = await gm.aic(X);
+    result.ks.push(k);
+    result.bic.push(bic);
+    result.aic.push(aic);
+    post({ type: 'k-progress', id, k, bic, aic });
+  }
+  post({ type: 'chosen-k', id, result });
+}
+
+async function runJob(id: number, job: (controller: AbortController) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  activeJob = { id, controller };
+  if (stopFlag !== null) Atomics.store(stopFlag, 0, 0);
+  try {
+    await job(controller);
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    post({ type: 'error', id, name, message });
+  } finally {
+    if (activeJob?.id === id) activeJob = null;
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  switch (msg.type) {
+    case 'stop-flag':
+      stopFlag = msg.flag;
+      break;
+    case 'stop':
+      if (activeJob?.id === msg.id) {
+        const error = new Error('Stopped by the user.');
+        error.name = 'AbortError';
+        stopRequested.add(activeJob.controller);
+        activeJob.controller.abort(error);
+      }
+      break;
+    case 'load':
+      void runJob(msg.id, () => load(msg.id, msg.spec));
+      break;
+    case 'fit':
+      void runJob(msg.id, (c) => fit(msg.id, msg.settings, c));
+      break;
+    case 'compare':
+      void runJob(msg.id, (c) => compare(msg.id, msg.settings, c));
+      break;
+    case 'choose-k':
+      void runJob(msg.id, (c) => chooseK(msg.id, msg.settings, msg.maxK, c));
+      break;
+  }
+};

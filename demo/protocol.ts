@@ -1,0 +1,123 @@
+// Messages between the page (main.ts) and the fit worker (fit-worker.ts).
+// The worker owns the dataset; the page holds only what it draws (two plotted columns).
+
+import type { BackendChoice, CovarianceType, InitMethod } from '../src/index.ts';
+
+export type GeneratorShape = 'blobs' | 'anisotropic' | 'unequal' | 'noise';
+
+export interface GeneratorSpec {
+  readonly kind: 'generator';
+  readonly shape: GeneratorShape;
+  readonly n: number;
+  readonly k: number;
+  readonly spread: number;
+  readonly seed: number;
+}
+
+export interface CsvSpec {
+  readonly kind: 'csv';
+  readonly file: File;
+}
+
+export interface ImageSpec {
+  readonly kind: 'image';
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  /** RGBA bytes (transferred). */
+  readonly pixels: Uint8ClampedArray;
+  /** Add x, y (scaled to [0, 1] × positionWeight) to the RGB features. */
+  readonly withPosition: boolean;
+}
+
+export type DataSpec = GeneratorSpec | CsvSpec | ImageSpec;
+
+export interface FitSettings {
+  readonly nComponents: number;
+  readonly covarianceType: CovarianceType;
+  readonly initParams: InitMethod;
+  readonly maxIter: number;
+  readonly tol: number;
+  readonly randomState: number | null;
+  readonly backend: BackendChoice;
+  /** Indices into the dataset's columns that are fitted; the first two are plotted. */
+  readonly columns: readonly number[];
+}
+
+export interface IterationMessage {
+  readonly iteration: number;
+  readonly lowerBound: number;
+  readonly change: number;
+  readonly iterationTime: number;
+  readonly elapsed: number;
+  readonly backend: string;
+  readonly weights: Float64Array;
+  readonly means: Float64Array;
+  readonly covariances: Float64Array;
+}
+
+export interface FitResult {
+  readonly backend: string;
+  readonly lowerBounds: number[];
+  readonly iterationTimes: number[];
+  readonly nIter: number;
+  readonly converged: boolean;
+  readonly weights: Float64Array;
+  readonly means: Float64Array;
+  readonly covariances: Float64Array;
+  readonly covarianceType: CovarianceType;
+  readonly nFeatures: number;
+  readonly labels: Int32Array;
+  readonly totalTime: number;
+}
+
+export interface CompareLeg {
+  readonly backend: string;
+  readonly iterationTimes: number[];
+  readonly lowerBounds: number[];
+  readonly totalTime: number;
+}
+
+export interface CompareResult {
+  readonly cpu: CompareLeg;
+  readonly gpu: CompareLeg | null;
+  /** Why the WebGPU leg did not run (null when it did). */
+  readonly gpuError: string | null;
+}
+
+export interface ChooseKResult {
+  readonly ks: number[];
+  readonly bic: number[];
+  readonly aic: number[];
+  readonly sampleRows: number;
+}
+
+export type ToWorker =
+  | { readonly type: 'load'; readonly id: number; readonly spec: DataSpec }
+  | { readonly type: 'fit'; readonly id: number; readonly settings: FitSettings }
+  | { readonly type: 'compare'; readonly id: number; readonly settings: FitSettings }
+  | { readonly type: 'choose-k'; readonly id: number; readonly settings: FitSettings; readonly maxK: number }
+  /** Optional: a shared Int32Array cell the page sets to 1 to stop the running job. */
+  | { readonly type: 'stop-flag'; readonly flag: Int32Array }
+  | { readonly type: 'stop'; readonly id: number };
+
+export interface LoadedInfo {
+  readonly rows: number;
+  readonly columnNames: string[];
+  /** Names of columns skipped because they are not numeric, with the first bad cell. */
+  readonly skipped: string[];
+  /** Ground-truth component per row (-1 = noise / none), for the accuracy readout. */
+  readonly truth: Int32Array | null;
+  /** Column-major copies of every column, float32, only for the columns the page may plot. */
+  readonly columns: Float32Array[];
+}
+
+export type FromWorker =
+  | { readonly type: 'loaded'; readonly id: number; readonly info: LoadedInfo; readonly millis: number }
+  | { readonly type: 'progress'; readonly id: number; readonly message: string }
+  | { readonly type: 'iteration'; readonly id: number; readonly info: IterationMessage; readonly phase: string }
+  | { readonly type: 'fitted'; readonly id: number; readonly result: FitResult }
+  | { readonly type: 'compared'; readonly id: number; readonly result: CompareResult }
+  | { readonly type: 'chosen-k'; readonly id: number; readonly result: ChooseKResult }
+  | { readonly type: 'k-progress'; readonly id: number; readonly k: number; readonly bic: number; readonly aic: number }
+  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
