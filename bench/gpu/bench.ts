@@ -14,7 +14,7 @@ import type { Backend, LoadedData, MixtureParams } from '../../src/backend.ts';
 import { momentKindFor } from '../../src/backend.ts';
 
 function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
+  const i = process.argv.lastIndexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? (process.argv[i + 1] as string) : fallback;
 }
 const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);

@@ -1,0 +1,45 @@
+// Fixed-order reduction of partials, one level: out[e·out_slots + g] = Σ of the group of
+// GROUP consecutive slots g·GROUP .. of statistic e in part (layout [e][slot], run.slots
+// slots). Summed in runs of 64, then the run sums. The host repeats levels until one slot is
+// left: the same order every run (no atomics), so results are bit-identical. GROUP keeps each
+// invocation under llvmpipe's 65535 loop iterations. The host prepends `const S: u32`.
+
+struct Run {
+  rows: u32,
+  nthreads: u32,  // out_slots = ceil(slots / GROUP)
+  slot: u32,
+  slots: u32,
+  row_base: u32,
+  seed: u32,
+  flag: u32,
+  data_off: u32,
+}
+
+@group(0) @binding(0) var<storage, read> part: array<f32>;
+@group(0) @binding(1) var<storage, read_write> res: array<f32>;
+@group(0) @binding(4) var<uniform> run: Run;
+
+override WG: u32 = 64u;
+override GROUP: u32 = 4096u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.x + gid.y * nwg.x * WG;
+  let out_slots = run.nthreads;
+  if (idx >= S * out_slots) { return; }
+  let e = idx / out_slots;
+  let g = idx - e * out_slots;
+  let slots = run.slots;
+  let base = e * slots;
+  var i = g * GROUP;
+  let stop = min(i + GROUP, slots);
+  var total = 0.0;
+  loop {
+    if (i >= stop) { break; }
+    let end = min(i + 64u, stop);
+    var s = 0.0;
+    for (; i < end; i++) { s += part[base + i]; }
+    total += s;
+  }
+  res[idx] = total;
+}

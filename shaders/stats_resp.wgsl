@@ -1,0 +1,54 @@
+// Kernel shape for large K or D, passes 1 and 2 of 3 over a bounded block of rows (run.rows
+// rows from run.data_off in the bound chunk). Work per invocation stays small: Mesa's
+// llvmpipe stops any invocation after 65535 loop iterations in total, so no invocation may
+// loop over K components × D² factor entries.
+//   value_main:  one invocation per (component k, row i): scr[i·K + k] = comp_value(...)
+//   finish_main: one invocation per row: finish_row turns the K values into
+//                responsibilities, then scr[i·K + k] = w·r_k, scr[B·K + 2i] = w·value,
+//                scr[B·K + 2i + 1] = w (B = BLOCK rows).
+// Needs common.wgsl and a job file's scratch section (comp_value, finish_row).
+// stats_tile.wgsl then reduces the block.
+
+struct Run {
+  rows: u32,
+  nthreads: u32,
+  slot: u32,
+  slots: u32,
+  row_base: u32,
+  seed: u32,
+  flag: u32,
+  data_off: u32,
+}
+
+@group(0) @binding(0) var<storage, read> data: array<f32>;
+@group(0) @binding(3) var<storage, read_write> scr: array<f32>;
+@group(0) @binding(4) var<uniform> run: Run;
+
+override WG: u32 = 64u;
+override BLOCK: u32 = 4096u;
+
+@compute @workgroup_size(WG)
+fn value_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.x + gid.y * nwg.x * WG;
+  if (idx >= run.rows * K) { return; }
+  // Component-major: neighbouring invocations share k (uniform parameter loads) and read
+  // neighbouring rows.
+  let k = idx / run.rows;
+  let i = idx - k * run.rows;
+  let xi = (run.data_off + i) * D;
+  var x: array<f32, D>;
+  for (var a = 0u; a < D; a++) { x[a] = data[xi + a]; }
+  scr[i * K + k] = comp_value(run.row_base + i, k, &x);
+}
+
+@compute @workgroup_size(WG)
+fn finish_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= run.rows) { return; }
+  let base = i * K;
+  let v = finish_row(base);
+  let w = weight(run.data_off + i);
+  for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
+  scr[BLOCK * K + 2u * i] = w * v;
+  scr[BLOCK * K + 2u * i + 1u] = w;
+}

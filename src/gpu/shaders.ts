@@ -1,0 +1,152 @@
+// WGSL sources (shaders/*.wgsl, imported as text with ?raw) and the assembly of a module:
+// a header of constants specialised per (K, D, covariance type, moments, weighted), then
+// common.wgsl, the job's row function and the kernel shape.
+
+import commonSource from '../../shaders/common.wgsl?raw';
+import estepSource from '../../shaders/estep_stats.wgsl?raw';
+import assignSource from '../../shaders/assign.wgsl?raw';
+import randomSource from '../../shaders/random_resp.wgsl?raw';
+import fusedSource from '../../shaders/stats_fused.wgsl?raw';
+import respSource from '../../shaders/stats_resp.wgsl?raw';
+import tileSource from '../../shaders/stats_tile.wgsl?raw';
+import reduceSource from '../../shaders/stats_reduce.wgsl?raw';
+import vecSource from '../../shaders/stats_vec.wgsl?raw';
+import vec2Source from '../../shaders/vec2.wgsl?raw';
+import vec4Source from '../../shaders/vec4.wgsl?raw';
+import evaluateSource from '../../shaders/evaluate.wgsl?raw';
+import kmeansppSource from '../../shaders/kmeanspp.wgsl?raw';
+import type { CovarianceType } from '../options.ts';
+
+export type Job = 'estep' | 'assign' | 'random';
+/** 0 none, 1 diagonal, 2 full (packed upper triangle). */
+export type MomentCode = 0 | 1 | 2;
+
+export const COV_CODE: Record<CovarianceType, number> = { full: 0, tied: 1, diag: 2, spherical: 3 };
+
+export function packedSizeOf(d: number, mom: MomentCode): number {
+  return mom === 2 ? (d * (d + 1)) / 2 : mom === 1 ? d : 0;
+}
+
+export function statCount(k: number, d: number, mom: MomentCode): number {
+  return k + k * d + k * packedSizeOf(d, mom) + 2;
+}
+
+/** Number of precision-factor floats for a covariance type. */
+export function factorCount(cov: CovarianceType, k: number, d: number): number {
+  switch (cov) {
+    case 'full':
+      return k * d * d;
+    case 'tied':
+      return d * d;
+    case 'diag':
+      return k * d;
+    case 'spherical':
+      return k;
+  }
+}
+
+export interface ModuleSpec {
+  readonly k: number;
+  readonly d: number;
+  readonly cov: CovarianceType;
+  readonly mom: MomentCode;
+  readonly weighted: boolean;
+}
+
+function weightDecl(weighted: boolean): string {
+  return weighted
+    ? '@group(0) @binding(1) var<storage, read> wts: array<f32>;\nfn weight(i: u32) -> f32 { return wts[i]; }\n'
+    : 'fn weight(i: u32) -> f32 { return 1.0; }\n';
+}
+
+function header(spec: ModuleSpec): string {
+  const { k, d, cov, mom, weighted } = spec;
+  const p = packedSizeOf(d, mom);
+  const offF = k * d;
+  const offC = offF + factorCount(cov, k, d);
+  return [
+    `const K: u32 = ${k}u;`,
+    `const D: u32 = ${d}u;`,
+    `const COV: u32 = ${COV_CODE[cov]}u;`,
+    `const MOM: u32 = ${mom}u;`,
+    `const P: u32 = ${p}u;`,
+    `const S: u32 = ${statCount(k, d, mom)}u;`,
+    `const OFF_F: u32 = ${offF}u;`,
+    `const OFF_C: u32 = ${offC}u;`,
+    weightDecl(weighted),
+  ].join('\n');
+}
+
+/** The part of a job file for one kernel shape (sections start at `//#small`, `//#scratch`). */
+function jobSection(job: Job, section: 'small' | 'scratch' | 'vector'): string {
+  const source = job === 'estep' ? estepSource : job === 'assign' ? assignSource : randomSource;
+  const start = source.indexOf(`//#${section}`);
+  if (start < 0) throw new Error(`shader for job ${job} has no ${section} section`);
+  const next = source.indexOf('//#', start + 3);
+  return source.slice(start, next < 0 ? undefined : next);
+}
+
+export function fusedModule(job: Job, spec: ModuleSpec): string {
+  return `${header(spec)}\n${commonSource}\n${jobSection(job, 'small')}\n${fusedSource}`;
+}
+
+/** Vector width of the register kernel for D features (D <= 4). */
+export function vectorWidth(d: number): number {
+  return d <= 2 ? 2 : 4;
+}
+
+/** Parameter floats in the register kernel's vector layout. */
+export function vectorParamCount(job: Job, cov: CovarianceType, k: number, d: number): number {
+  const dv = vectorWidth(d);
+  if (job !== 'estep') return k * dv;
+  const f = cov === 'full' ? k * dv * dv : cov === 'tied' ? dv * dv : cov === 'diag' ? k * dv : k;
+  return k * dv + f + k;
+}
+
+export function vectorModule(job: Job, spec: ModuleSpec): string {
+  const vec = vectorWidth(spec.d) === 2 ? vec2Source : vec4Source;
+  const nv = Math.max(1, Math.ceil(vectorParamCount(job, spec.cov, spec.k, spec.d) / 4));
+  return `${header(spec)}\nconst NV: u32 = ${nv}u;\n${commonSource}\n${vec}\n${jobSection(job, 'vector')}\n${vecSource}`;
+}
+
+/**
+ * Most rows per invocation of the register kernel within the loop budget (it walks its rows
+ * K + 1 times); 0 when even one row is too many.
+ */
+export function vectorRowCap(k: number, d: number, mom: MomentCode): number {
+  const fixed = k * (d + packedSizeOf(d, mom) + 6) + 8;
+  return Math.max(0, Math.floor((LOOP_BUDGET - fixed) / (2 * k + d + 6)));
+}
+
+export function respModule(job: Job, spec: ModuleSpec): string {
+  return `${header(spec)}\n${commonSource}\n${jobSection(job, 'scratch')}\n${respSource}`;
+}
+
+export function tileModule(spec: ModuleSpec): string {
+  return `${header({ ...spec, weighted: false })}\n${commonSource}\n${tileSource}`;
+}
+
+export function reduceModule(s: number): string {
+  return `const S: u32 = ${s}u;\n${reduceSource}`;
+}
+
+/** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */
+export function evaluateModule(spec: ModuleSpec): string {
+  return `${header({ ...spec, mom: 0, weighted: false })}\n${commonSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
+}
+
+/**
+ * Loop iterations one row costs an invocation of the fused kernel (an upper estimate). Mesa's
+ * llvmpipe ends an invocation after 65535 loop iterations in total, so rows per invocation
+ * are capped by this.
+ */
+export function fusedIterationsPerRow(k: number, d: number, mom: MomentCode): number {
+  return k * (8 + 4 * d + d * (d + 1) + packedSizeOf(d, mom)) + 2 * d + 8;
+}
+
+/** Loop-iteration budget per invocation (under llvmpipe's 65535). */
+export const LOOP_BUDGET = 50000;
+
+export function kmeansppModule(d: number, weighted: boolean): string {
+  return `const D: u32 = ${d}u;\n${weightDecl(weighted)}\n${kmeansppSource}`;
+}

@@ -1,0 +1,52 @@
+// Shared by the GPU tests: seeded inputs, parameters per covariance type, comparisons, and
+// acquiring the WebGPU backend (a missing adapter fails the tests under CI=true).
+
+import { expect } from 'vitest';
+import type { Backend, SufficientStats } from '../../src/backend.ts';
+import { createWebGpuBackend, type WebGpuBackendOptions } from '../../src/gpu/index.ts';
+
+export { blobs, COV_TYPES, makeParams, weightsFor } from './fixtures.ts';
+
+/** Relative difference against the scale of the whole array (elements near 0 compare by scale). */
+export function expectClose(actual: Float64Array, expected: Float64Array, rel: number, what: string): void {
+  expect(actual.length, `${what} length`).toBe(expected.length);
+  let scale = 0;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i] as number;
+    const e = expected[i] as number;
+    expect(Number.isFinite(a), `${what}[${i}] finite (got ${a})`).toBe(true);
+    const tol = rel * Math.max(Math.abs(e), scale * 1e-2, 1e-30) + 1e-12;
+    if (Math.abs(a - e) > tol) expect.fail(`${what}[${i}]: ${a} vs ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
+  }
+}
+
+export function expectStatsClose(gpu: SufficientStats, cpu: SufficientStats, rel = 1e-4, llRel = 1e-5, what = 'stats'): void {
+  expect(gpu.moments).toBe(cpu.moments);
+  expect(gpu.nComponents).toBe(cpu.nComponents);
+  expectClose(gpu.shifts, cpu.shifts, 1e-12, `${what}.shifts`);
+  expectClose(gpu.sumResp, cpu.sumResp, rel, `${what}.sumResp`);
+  expectClose(gpu.sumDiff, cpu.sumDiff, rel, `${what}.sumDiff`);
+  expectClose(gpu.sumOuter, cpu.sumOuter, rel, `${what}.sumOuter`);
+  expect(Math.abs(gpu.totalWeight - cpu.totalWeight) / cpu.totalWeight).toBeLessThan(1e-9);
+  if (cpu.sumLogLik === 0) expect(gpu.sumLogLik).toBe(0);
+  else expect(Math.abs(gpu.sumLogLik - cpu.sumLogLik) / Math.abs(cpu.sumLogLik), `${what}.sumLogLik ${gpu.sumLogLik} vs ${cpu.sumLogLik}`).toBeLessThan(llRel);
+}
+
+/** The WebGPU backend, or null (test skipped) when no adapter exists and CI is not set. */
+export async function gpuBackend(options: WebGpuBackendOptions = {}): Promise<Backend | null> {
+  const result = await createWebGpuBackend(options);
+  if (!result.ok) {
+    if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`CI requires a WebGPU adapter: ${result.reason}`);
+    console.warn(`skipping GPU tests: ${result.reason}`);
+    return null;
+  }
+  return result.backend;
+}
+
+/** Bitwise equality of two float64 arrays. */
+export function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
