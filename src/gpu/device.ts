@@ -89,6 +89,16 @@ async function fromAdapter(adapter: GPUAdapter, backend: string, runtime: string
   }
 }
 
+/** Whether libvulkan.so.1 is in a standard library folder or on LD_LIBRARY_PATH (Linux). */
+async function hasVulkanLoader(): Promise<boolean> {
+  const fs = (await import(/* @vite-ignore */ ['node', 'fs'].join(':'))) as typeof import('node:fs');
+  const folders = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/usr/local/lib',
+  ];
+  return folders.some((folder) => fs.existsSync(`${folder}/libvulkan.so.1`));
+}
+
 export async function acquireDevice(options: { preferSoftware?: boolean } = {}): Promise<Acquired> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && !('document' in globalThis);
@@ -106,6 +116,11 @@ export async function acquireDevice(options: { preferSoftware?: boolean } = {}):
   ];
   if (options.preferSoftware) attempts.reverse();
   const failures: string[] = [];
+  if (process.platform === 'linux' && !(await hasVulkanLoader())) {
+    // Dawn would print a native "Couldn't load Vulkan" warning on stderr; skip the attempt.
+    attempts.splice(attempts.findIndex((a) => a.flags.length === 0), 1);
+    failures.push('default backend: no Vulkan loader (libvulkan.so.1) installed');
+  }
   for (const attempt of attempts) {
     try {
       const adapter = await nodeGpu(module, attempt.flags).requestAdapter(attempt.request);
