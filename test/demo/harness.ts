@@ -1,10 +1,9 @@
 // Shared set-up for the demo's browser tests: a Vite dev server on a free port serving
 // demo/ (with the COOP/COEP headers from vite.config.ts) and one headless Chromium.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type ConsoleMessage, type Page } from 'puppeteer';
+import type { Browser, ConsoleMessage, Page } from 'puppeteer';
+import { launchChromium } from '../helpers/chromium.ts';
 import { createServer, type ViteDevServer } from 'vite';
 import type { DemoState } from '../../demo/main.ts';
 
@@ -31,29 +30,15 @@ export async function startDemo(): Promise<DemoHarness> {
   const address = server.httpServer?.address();
   if (address === null || address === undefined || typeof address === 'string') throw new Error('Vite did not report a port.');
   const baseUrl = `http://127.0.0.1:${address.port}/`;
-  const profile = mkdtempSync(join(tmpdir(), 'emgpu-demo-chrome-'));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      `--user-data-dir=${profile}`,
-    ],
-  });
+  const chromium = await launchChromium();
+  const browser = chromium.browser;
   return {
     server,
     browser,
     baseUrl,
     async close() {
-      await browser.close().catch(() => {});
+      await chromium.close();
       await server.close().catch(() => {});
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }
