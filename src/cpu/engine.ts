@@ -244,7 +244,6 @@ export function kmeansPlusPlusSequential(source: RowSource, rows: number, k: num
   let potential = 0;
   for (let i = 0; i < rows; i++) potential += weightOf(i) * (closest[i] as number);
 
-  const candidateDistances = new Float64Array(rows);
   for (let c = 1; c < k; c++) {
     const targets = Array.from({ length: localTrials }, () => random.nextFloat() * potential);
     const candidates = drawSorted(targets, (i) => weightOf(i) * (closest[i] as number));
@@ -268,8 +267,14 @@ export function kmeansPlusPlusSequential(source: RowSource, rows: number, k: num
     }
     chosen[c] = best;
     setPoint(best);
-    distancesToPoint(source, 0, rows, point, candidateDistances);
-    for (let i = 0; i < rows; i++) closest[i] = Math.min(closest[i] as number, candidateDistances[i] as number);
+    for (let i = 0; i < rows; i++) {
+      let dist = 0;
+      for (let a = 0; a < d; a++) {
+        const v = (source.data[i * d + a] as number) - (point[a] as number);
+        dist += v * v;
+      }
+      if (dist < (closest[i] as number)) closest[i] = dist;
+    }
     potential = bestPotential;
   }
   return chosen;
