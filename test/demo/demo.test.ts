@@ -152,4 +152,17 @@ describe('emgpu demo page', () => {
       await page.close();
     }
   });
+  test('10,000,000 points fit in the tab on WebGPU', async () => {
+    const { page, errors } = await openDemo(h, { n: 10_000_000, k: 4, clusters: 4, maxIter: 3, tol: 0, init: 'random_from_data', backend: 'webgpu' });
+    expect((await demoState(page)).points).toBe(10_000_000);
+    await page.click('#run');
+    await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
+    const s = await waitIdle(page, 600_000);
+    expect(s.error).toBeNull();
+    expect(s.backend).toMatch(/^webgpu/);
+    expect(s.lowerBounds.length).toBe(3);
+    for (const lb of s.lowerBounds) expect(Number.isFinite(lb)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 600_000);
 });
