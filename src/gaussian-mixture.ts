@@ -16,7 +16,7 @@ import {
   type ResolvedOptions,
 } from './options.ts';
 import { freshSeed, Random } from './random.ts';
-import { cpuBackend, selectBackend } from './select-backend.ts';
+import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
 
 export interface FitOptions {
   /** One non-negative finite weight per row; an integer weight w acts as w copies of the row. */
@@ -324,6 +324,7 @@ export class GaussianMixture {
         this.fitted = { ...result, backendName: backend.description };
         return labels;
       } catch (error) {
+        if (isDeviceLost(error)) await forgetBackend(backend);
         if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
           const reason = error instanceof Error ? error.message : String(error);
           backend = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);

@@ -76,6 +76,13 @@ export async function selectBackend(choice: BackendChoice, cpuThreads: number | 
   return attempt.backend;
 }
 
+/** Drops a backend whose device was lost, so the next fit asks for a fresh one. */
+export async function forgetBackend(backend: Backend): Promise<void> {
+  const attempt = webgpuAttempt;
+  if (attempt !== null && (await attempt).backend === backend) webgpuAttempt = null;
+  backend.dispose();
+}
+
 /** Destroys every cached backend (GPU devices, worker threads) so a Node process can exit. */
 export async function releaseBackends(): Promise<void> {
   const backends = [...cache.values()];
