@@ -52,3 +52,25 @@ fn finish_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   scr[BLOCK * K + 2u * i] = w * v;
   scr[BLOCK * K + 2u * i + 1u] = w;
 }
+
+// Tiled shape, pass A: one invocation per row (grid stride over run.nthreads invocations;
+// the host keeps rows per invocation within the loop budget): the K component values,
+// finish_row, then the weighted responsibilities and the row's value, as finish_main.
+@compute @workgroup_size(WG)
+fn rows_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  let nt = run.nthreads;
+  if (t >= nt) { return; }
+  for (var i = t; i < run.rows; i += nt) {
+    let xi = (run.data_off + i) * D;
+    var x: array<f32, D>;
+    for (var a = 0u; a < D; a++) { x[a] = data[xi + a]; }
+    let base = i * K;
+    for (var k = 0u; k < K; k++) { scr[base + k] = comp_value(run.row_base + i, k, &x); }
+    let v = finish_row(base);
+    let w = weight(run.data_off + i);
+    for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
+    scr[BLOCK * K + 2u * i] = w * v;
+    scr[BLOCK * K + 2u * i + 1u] = w;
+  }
+}

@@ -2,8 +2,12 @@
 // WebGPU backend in Node and the single-threaded CPU engine. Run through run.ts (which loads
 // this module with vite so the shaders' `?raw` imports resolve) or as the pre-built bundle
 // in .device/ (device.sh). Flags: --sizes 100000,1000000 --dims 2,8 --ks 4,16 --cov full
-// --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu --shape auto|fused|chunked
-// --reps 5 --json FILE.
+// --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu
+// --shape auto|vector|fused|chunked|tiled (comma-separated: one column per shape) --wg N --ppi N
+// --tile N --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
+// per-row values, B = statistics, reduce; adds per-pass overhead, so its totals run higher). Where the adapter has 'timestamp-query', a kernel-ms column
+// gives the GPU time of the statistics compute pass (median over the same reps), apart from
+// submit / readback overhead.
 
 import { CpuBackend } from '../../src/cpu/engine.ts';
 import { createWebGpuBackend, type KernelShape } from '../../src/gpu/index.ts';
@@ -43,17 +47,29 @@ function makeParams(cov: CovarianceType, k: number, d: number, seed: number): Mi
   return { covarianceType: cov, nComponents: k, nFeatures: d, weights, means, precisionsCholesky: COVARIANCE_MODELS[cov].precisionCholesky(covs, k, d) };
 }
 
-async function timeIt(data: LoadedData, params: MixtureParams, reps: number, warm: number): Promise<number> {
+const median = (v: number[]): number => {
+  if (v.length === 0) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+/** Median seconds per eStep, and the median GPU kernel ms (NaN without timestamp queries). */
+async function timeIt(data: LoadedData, params: MixtureParams, reps: number, warm: number): Promise<{ s: number; kernelMs: number; stages: string }> {
   const mom = momentKindFor(params.covarianceType);
   for (let i = 0; i < warm; i++) await data.eStep(params, mom);
   const times: number[] = [];
+  const kernel: number[] = [];
+  const stages = new Map<string, number[]>();
   for (let i = 0; i < reps; i++) {
     const t = performance.now();
     await data.eStep(params, mom);
     times.push((performance.now() - t) / 1000);
+    const lt = (data as LoadedData & { lastTimings?: { kernelMs: number | null; stages?: Record<string, number> } | null }).lastTimings;
+    if (typeof lt?.kernelMs === 'number') kernel.push(lt.kernelMs);
+    for (const [key, ms] of Object.entries(lt?.stages ?? {})) stages.set(key, [...(stages.get(key) ?? []), ms]);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
+  const stageText = [...stages].map(([key, v]) => `${key} ${median(v).toFixed(3)}`).join(', ');
+  return { s: median(times), kernelMs: median(kernel), stages: stageText };
 }
 
 export async function main(): Promise<void> {
@@ -64,51 +80,80 @@ export async function main(): Promise<void> {
   const cpuMax = Number(arg('cpu-max', '4000000'));
   const noCpu = process.argv.includes('--no-cpu');
   const reps = Number(arg('reps', '5'));
-  const shape = arg('shape', 'auto') as KernelShape;
+  const shapes = arg('shape', 'auto').split(',').filter(Boolean) as KernelShape[];
   const ppi = arg('ppi', '');
   const wg = arg('wg', '');
-  const made = await createWebGpuBackend({ kernelShape: shape, ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}), ...(wg ? { workgroupSize: Number(wg) } : {}) });
-  let gpu: Backend | null = null;
-  if (made.ok) gpu = made.backend;
-  else console.log(`no WebGPU: ${made.reason}`);
+  const tile = arg('tile', '');
+  const timeStages = process.argv.includes('--stages');
+  // One backend (device) per shape.
+  const gpus: Array<Backend | null> = [];
+  for (const shape of shapes) {
+    const made = await createWebGpuBackend({
+      kernelShape: shape,
+      ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}),
+      ...(wg ? { workgroupSize: Number(wg) } : {}),
+      ...(tile ? { tileRows: Number(tile) } : {}),
+      ...(timeStages ? { timeStages: true } : {}),
+    });
+    if (made.ok) gpus.push(made.backend);
+    else {
+      console.log(`no WebGPU: ${made.reason}`);
+      gpus.push(null);
+    }
+  }
   const cpu = await CpuBackend.create({ threads: 1 });
-  console.log(`# E-step + stats + readback, seconds per iteration (median of ${reps}), covariance ${cov}`);
-  console.log(`# gpu: ${gpu?.description ?? 'none'}; cpu: ${cpu.description}`);
-  console.log('| N | D | K | webgpu s/iter | cpu 1-thread s/iter | speed-up |');
-  console.log('|---|---|---|---|---|---|');
+  console.log(`# E-step + stats + readback, seconds per iteration (median of ${reps}), covariance ${cov}; kernel ms = GPU compute-pass time (timestamp queries; '-' where the adapter has none)`);
+  console.log(`# gpu: ${gpus[0]?.description ?? 'none'}; cpu: ${cpu.description}`);
+  const head = shapes.map((sh) => `webgpu ${sh} s/iter | ${sh} kernel ms`).join(' | ');
+  console.log(`| N | D | K | ${head} | cpu 1-thread s/iter | speed-up |`);
+  console.log(`|---|---|---|${shapes.map(() => '---|---|').join('')}---|---|`);
   const rows: unknown[] = [];
   for (const n of sizes) {
     for (const d of dims) {
       const data = makeData(n, d, Math.max(...ks), n + d);
       for (const k of ks) {
         const params = makeParams(cov, k, d, 7);
-        let g = NaN;
+        const gs: number[] = [];
+        const ks: number[] = [];
+        const st: string[] = [];
         let c = NaN;
-        if (gpu) {
-          try {
-            const loaded = await gpu.load(data, n, d, null);
-            g = await timeIt(loaded, params, reps, 2);
-            loaded.dispose();
-          } catch (error) {
-            console.log(`webgpu failed at N=${n} D=${d} K=${k}: ${(error as Error).message}`);
+        for (const [si, gpu] of gpus.entries()) {
+          let g = NaN;
+          let km = NaN;
+          let stages = '';
+          if (gpu) {
+            try {
+              const loaded = await gpu.load(data, n, d, null);
+              ({ s: g, kernelMs: km, stages } = await timeIt(loaded, params, reps, 2));
+              loaded.dispose();
+            } catch (error) {
+              console.log(`webgpu ${shapes[si]} failed at N=${n} D=${d} K=${k}: ${(error as Error).message}`);
+            }
           }
+          gs.push(g);
+          ks.push(km);
+          if (stages) st.push(`${shapes[si]}: ${stages}`);
         }
+        const g = gs[0] as number;
         if (!noCpu && n <= cpuMax) {
           const loaded = await cpu.load(data, n, d, null);
-          c = await timeIt(loaded, params, n >= 4_000_000 ? Math.min(reps, 3) : reps, n >= 4_000_000 ? 0 : 1);
+          c = (await timeIt(loaded, params, n >= 4_000_000 ? Math.min(reps, 3) : reps, n >= 4_000_000 ? 0 : 1)).s;
           loaded.dispose();
         }
         const fmt = (v: number): string => (Number.isNaN(v) ? '-' : v < 0.01 ? v.toFixed(5) : v.toFixed(4));
-        console.log(`| ${n} | ${d} | ${k} | ${fmt(g)} | ${fmt(c)} | ${Number.isNaN(g) || Number.isNaN(c) ? '-' : (c / g).toFixed(1) + 'x'} |`);
-        rows.push({ n, d, k, cov, gpu: g, cpu: c });
+        const fmtMs = (v: number): string => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(3) : v.toFixed(1));
+        const cols = gs.map((v, i) => `${fmt(v)} | ${fmtMs(ks[i] as number)}`).join(' | ');
+        console.log(`| ${n} | ${d} | ${k} | ${cols} | ${fmt(c)} | ${Number.isNaN(g) || Number.isNaN(c) ? '-' : (c / g).toFixed(1) + 'x'} |`);
+        if (st.length > 0) console.log(`#   stage ms (N=${n} D=${d} K=${k}): ${st.join('; ')}`);
+        rows.push({ n, d, k, cov, gpu: g, cpu: c, kernelMs: ks[0], shapes: Object.fromEntries(shapes.map((sh, i) => [sh, { s: gs[i], kernelMs: ks[i] }])), stages: st });
       }
     }
   }
   const json = arg('json', '');
   if (json) {
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(json, JSON.stringify({ gpu: gpu?.description ?? null, rows }, null, 2));
+    writeFileSync(json, JSON.stringify({ gpu: gpus[0]?.description ?? null, shapes, rows }, null, 2));
   }
-  gpu?.dispose();
+  for (const gpu of gpus) gpu?.dispose();
   cpu.dispose();
 }

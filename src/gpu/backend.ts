@@ -1,9 +1,12 @@
 // The WebGPU engine: data uploaded once per fit as float32 (split into chunks that each fit
 // one storage binding), parameters re-uploaded per pass, statistics reduced on the GPU in a
 // fixed order (bit-identical run to run) and only the small result read back and turned into
-// float64 SufficientStats. Two kernel shapes: a fused one for small K·D (partials in
-// registers, grid-stride loop) and a chunked one for large K or D (per-block responsibilities
-// in a bounded scratch buffer, then one invocation per statistic sums the block).
+// float64 SufficientStats. Kernel shapes: register ones for small K·D ('vector', 'fused':
+// partials in registers, grid-stride loop), and for large K or D per-block responsibilities
+// in a bounded scratch buffer followed by either one invocation per statistic summing the
+// block ('chunked') or a tiled batched product Σ r·z·zᵀ with row tiles in workgroup memory
+// and 4x4 register blocks per invocation ('tiled', the default for D > 4).
+// With 'timestamp-query', each statistics pass records its GPU time (GpuData.lastTimings).
 
 import type {
   AssignResult,
@@ -36,6 +39,10 @@ import {
   respModule,
   statCount,
   tileModule,
+  rowIterations,
+  tiledBlockCount,
+  tiledModule,
+  tiledRowVecs,
   type Job,
   type ModuleSpec,
   type MomentCode,
@@ -47,6 +54,7 @@ const COPY_SRC = 0x4;
 const COPY_DST = 0x8;
 const UNIFORM = 0x40;
 const STORAGE = 0x80;
+const QUERY_RESOLVE = 0x200;
 const MODE_READ = 0x1;
 
 /** Bytes between uniform entries (minUniformBufferOffsetAlignment is at most 256). */
@@ -57,10 +65,25 @@ const RUN_U32 = RUN_STRIDE / 4;
 export const MAX_FEATURES = 256;
 /** Largest component count accepted. */
 export const MAX_COMPONENTS = 4096;
+/**
+ * Whether 'auto' takes the tiled shape (D > 4) on software adapters too; measured on Dawn's
+ * GL backend on llvmpipe (bench/gpu/run.ts, 1e5-1e6 rows, D 8/32, K 4/16).
+ */
+const SOFTWARE_TILED = true;
 /** Rows per k-means++ block. */
 const KPP_BLOCK = 256;
 
-export type KernelShape = 'auto' | 'vector' | 'fused' | 'chunked';
+export type KernelShape = 'auto' | 'vector' | 'fused' | 'chunked' | 'tiled';
+
+/** GPU time of the last statistics pass (timestamp queries, when the adapter has them) and its wall time. */
+export interface GpuTimings {
+  /** Compute-pass time from timestamp queries, ms; null without the 'timestamp-query' feature. */
+  readonly kernelMs: number | null;
+  /** Submit to readback done, ms (host side, includes the parameter upload). */
+  readonly wallMs: number;
+  /** GPU ms per stage (option timeStages), else absent. */
+  readonly stages?: Readonly<Record<string, number>>;
+}
 
 export interface WebGpuBackendOptions {
   /** Caps the rows per data chunk (each chunk is one storage binding); for tests. */
@@ -76,12 +99,21 @@ export interface WebGpuBackendOptions {
   readonly workgroupSize?: number;
   /** Rows per invocation of the fused kernel (override PPI); default by adapter. */
   readonly pointsPerInvocation?: number;
+  /** Rows per workgroup tile of the tiled statistics pass (override TILE); default by adapter. */
+  readonly tileRows?: number;
+  /**
+   * With 'timestamp-query': one compute pass per dispatch, so lastTimings.stages splits the
+   * GPU time by stage (A: per-row values, B: statistics, reduce, other). Benchmarks only.
+   */
+  readonly timeStages?: boolean;
 }
 
 interface Limits {
   readonly maxBinding: number;
   readonly maxBuffer: number;
   readonly maxDim: number;
+  readonly wgMem: number;
+  readonly wgInvocations: number;
 }
 
 const LOST = Symbol('lost');
@@ -91,6 +123,8 @@ class Context {
   readonly limits: Limits;
   readonly wg: number;
   readonly ppi: number;
+  /** The device has 'timestamp-query' (requested at creation when the adapter offers it). */
+  readonly timestamps: boolean;
   lost: GPUDeviceLostInfo | null = null;
   readonly lostSignal: Promise<typeof LOST>;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
@@ -105,7 +139,10 @@ class Context {
       maxBinding: Number(l.maxStorageBufferBindingSize),
       maxBuffer: Number(l.maxBufferSize),
       maxDim: l.maxComputeWorkgroupsPerDimension,
+      wgMem: l.maxComputeWorkgroupStorageSize,
+      wgInvocations: Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX),
     };
+    this.timestamps = device.features.has('timestamp-query');
     this.wg = Math.min(options.workgroupSize ?? 64, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX);
     this.ppi = options.pointsPerInvocation ?? 64;
     this.lostSignal = device.lost.then((info) => {
@@ -162,9 +199,11 @@ interface Pass {
   readonly bindGroup: GPUBindGroup;
   readonly x: number;
   readonly y: number;
+  /** For per-stage timings (option timeStages): 'A' (per-row values), 'B' (statistics), 'reduce'. */
+  readonly stage?: string;
 }
 
-type Shape = 'vector' | 'fused' | 'chunked';
+type Shape = 'vector' | 'fused' | 'chunked' | 'tiled';
 
 interface StatsPlan {
   readonly shape: Shape;
@@ -210,6 +249,9 @@ class GpuData implements LoadedData {
   private readonly plans = new Map<string, StatsPlan>();
   private readonly evalPlans = new Map<number, EvalPlan>();
   private tail: Promise<unknown> = Promise.resolve();
+  private timer: { count: number; querySet: GPUQuerySet; resolve: GPUBuffer; staging: GPUBuffer } | null = null;
+  /** GPU (timestamp-query) and wall time of the last statistics pass (eStep, assign, random init); null before the first. */
+  lastTimings: GpuTimings | null = null;
 
   constructor(
     private readonly ctx: Context,
@@ -328,7 +370,12 @@ class GpuData implements LoadedData {
     if (forced === 'vector' && vectorOk) return 'vector';
     if (forced === 'fused' && s <= 4096) return 'fused';
     if (forced === 'chunked') return 'chunked';
-    return vectorOk ? 'vector' : 'chunked';
+    // The tiled pass needs one padded row (plus its responsibility) in workgroup memory.
+    const tiledOk = tiledRowVecs(d) * 16 + 4 <= this.ctx.limits.wgMem;
+    if (forced === 'tiled' && tiledOk) return 'tiled';
+    if (vectorOk) return 'vector';
+    // Hardware: the tiled shape. Software adapters: whichever measured faster (see SOFTWARE_TILED).
+    return tiledOk && (!this.ctx.software || SOFTWARE_TILED) ? 'tiled' : 'chunked';
   }
 
   private checkShape(k: number, d: number, s: number, paramFloats: number): void {
@@ -431,6 +478,8 @@ class GpuData implements LoadedData {
           passes.push({ pipeline: fused, bindGroup: this.bindGroup(fused, entries), x: Math.ceil(t / wg), y: 1 });
           slot += t;
         });
+      } else if (shape === 'tiled') {
+        ({ slots, part, partFloats, uniform } = await this.tiledPasses(job, spec, s, passes, entriesInfo, params, partCap, uniformEntries));
       } else {
         const budget = Math.min(ctx.limits.maxBinding / 4, 8 * 2 ** 20);
         const maxChunk = Math.max(...this.chunks.map((c) => c.rows));
@@ -465,9 +514,9 @@ class GpuData implements LoadedData {
           if (c.weights) fe.push([1, c.weights]);
           const [vx, vy] = ctx.dims(Math.ceil((b.rows * k) / wg));
           const [fx, fy] = ctx.dims(Math.ceil(b.rows / wg));
-          passes.push({ pipeline: value, bindGroup: this.bindGroup(value, ve), x: vx, y: vy });
-          passes.push({ pipeline: finish, bindGroup: this.bindGroup(finish, fe), x: fx, y: fy });
-          passes.push({ pipeline: tile, bindGroup: this.bindGroup(tile, [[0, c.data], [2, params], [3, scratch], [5, part], u]), x: tx, y: ty });
+          passes.push({ pipeline: value, bindGroup: this.bindGroup(value, ve), x: vx, y: vy, stage: 'A' });
+          passes.push({ pipeline: finish, bindGroup: this.bindGroup(finish, fe), x: fx, y: fy, stage: 'A' });
+          passes.push({ pipeline: tile, bindGroup: this.bindGroup(tile, [[0, c.data], [2, params], [3, scratch], [5, part], u]), x: tx, y: ty, stage: 'B' });
         });
       }
       // Fixed-order reduction of the slots, level by level (GROUP slots per invocation) until
@@ -489,7 +538,7 @@ class GpuData implements LoadedData {
         const r = entriesInfo.length;
         entriesInfo.push([0, outSlots, 0, n, 0, 0, 0, 0]);
         const [rx, ry] = ctx.dims(Math.ceil((s * outSlots) / wg));
-        passes.push({ pipeline: reduce, bindGroup: this.bindGroup(reduce, [[0, src], [1, dst], [4, uniform, r * RUN_STRIDE, 32]]), x: rx, y: ry });
+        passes.push({ pipeline: reduce, bindGroup: this.bindGroup(reduce, [[0, src], [1, dst], [4, uniform, r * RUN_STRIDE, 32]]), x: rx, y: ry, stage: 'reduce' });
         src = dst;
       });
       const uniformHost = new Uint32Array(entriesInfo.length * RUN_U32);
@@ -501,9 +550,117 @@ class GpuData implements LoadedData {
     return plan;
   }
 
+  /**
+   * The tiled shape's passes, per block of rows sharing one scratch buffer: pass A (rows_main,
+   * one invocation per row: weighted responsibilities and row values; or value_main +
+   * finish_main when one row's K components exceed the loop budget), then pass B
+   * (stats_tiled.wgsl: per component and row group, 4x4 register blocks of Σ r·z·zᵀ over
+   * tiles of rows in workgroup memory) storing into (first block) or adding to the slots.
+   */
+  private async tiledPasses(
+    job: Job,
+    spec: ModuleSpec,
+    s: number,
+    passes: Pass[],
+    entriesInfo: number[][],
+    params: GPUBuffer,
+    partCap: number,
+    uniformEntries: (n: number) => GPUBuffer,
+  ): Promise<{ slots: number; part: GPUBuffer; partFloats: number; uniform: GPUBuffer }> {
+    const ctx = this.ctx;
+    const { k, d, mom } = spec;
+    const lim = ctx.limits;
+    const nb = tiledRowVecs(d);
+    const nblk = tiledBlockCount(d, mom);
+    // Hardware: 256 invocations. llvmpipe (1e5 rows, K 4/16): 256 for many blocks (D=32, K=16:
+    // 1.55 s vs 3.0 s at 64), 64 for few (D=8, K=16: 0.24 s vs 0.36 s at 256).
+    const wgT = Math.min(ctx.options.workgroupSize ?? (ctx.software && nblk < 32 ? 64 : 256), lim.wgInvocations);
+    const per = Math.min(nblk, wgT);
+    const blockGroups = Math.ceil(nblk / per);
+    const memRows = Math.floor(lim.wgMem / (nb * 16 + 4));
+    const r = Math.max(1, Math.min(Math.floor(wgT / per), memRows));
+    // Rows per tile: at least 8 per row subset on hardware (fewer barriers per row at small D).
+    const tileTarget = Math.max(1, ctx.options.tileRows ?? (ctx.software ? 64 : Math.max(128, 8 * r)));
+    const tile = Math.max(1, Math.min(memRows, Math.max(r, Math.floor(Math.max(tileTarget, r) / r) * r)));
+    // Rows per block: the scratch holds block·(K + 2) floats.
+    const scratchFloats = Math.min(lim.maxBinding / 4, ctx.software ? 2 ** 21 : 32 * 2 ** 20);
+    const maxChunk = Math.max(...this.chunks.map((c) => c.rows));
+    const block = Math.max(1, Math.min(maxChunk, Math.floor(scratchFloats / (k + 2))));
+    const blocks: Array<{ chunk: number; start: number; rows: number }> = [];
+    this.chunks.forEach((c, i) => {
+      for (let b = 0; b < c.rows; b += block) blocks.push({ chunk: i, start: b, rows: Math.min(block, c.rows - b) });
+    });
+    // Pass B: row groups per block, each walking ceil(tiles / groups) tiles within the loop budget.
+    const itersPerTile = Math.ceil((tile * nb) / wgT) * 6 + Math.ceil(tile / wgT) + 2 * Math.ceil(tile / r) + 4;
+    const maxTiles = Math.max(1, Math.floor((LOOP_BUDGET - 2 * nb - 64) / itersPerTile));
+    const tiles = Math.ceil(block / tile);
+    const minGroups = Math.ceil(tiles / maxTiles);
+    // Hardware: ~2048 workgroups in all (fills ~132 SMs several times); software: a few per core.
+    const target = ctx.software ? 8 : 2048;
+    let groups = Math.min(tiles, Math.max(minGroups, Math.ceil(target / (k * blockGroups))));
+    groups = Math.max(minGroups, Math.min(groups, Math.floor(partCap / (s * 4 * r))));
+    const slots = groups * r;
+    const partFloats = slots * s;
+    if (partFloats * 4 > Math.min(lim.maxBinding, lim.maxBuffer) || groups > lim.maxDim || k * blockGroups > lim.maxDim) {
+      throw new Error(`webgpu backend: K=${k}, D=${d} needs ${slots} partial slots of ${s} statistics (tiled shape), more than this adapter allows; use fewer rows per load`);
+    }
+    const part = this.buffer(partFloats * 4, STORAGE | COPY_DST, 'partials');
+    const scratch = this.buffer(block * (k + 2) * 4, STORAGE, 'scratch');
+    const uniform = uniformEntries(2 * blocks.length);
+    // Pass A: rows per invocation (software: many, as the fused kernels; hardware: one).
+    const rowCost = rowIterations(job, spec.cov, k, d);
+    const perRow = rowCost <= LOOP_BUDGET;
+    const rpi = Math.max(1, Math.min(ctx.software ? ctx.ppi : 1, Math.floor(LOOP_BUDGET / rowCost)));
+    const respCode = respModule(job, spec);
+    const rowsPipe = perRow ? await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'rows_main') : null;
+    const value = perRow ? null : await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'value_main');
+    const finish = perRow ? null : await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'finish_main');
+    const tiled = await ctx.pipeline(tiledModule(spec), { WG: wgT, BLOCK: block, TILE: tile, PER: per, R: r });
+    const base = entriesInfo.length;
+    blocks.forEach((b, j) => {
+      const c = this.chunks[b.chunk] as Chunk;
+      const threads = Math.ceil(b.rows / rpi);
+      const ua: [number, GPUBuffer, number, number] = [4, uniform, (base + 2 * j) * RUN_STRIDE, 32];
+      const ub: [number, GPUBuffer, number, number] = [4, uniform, (base + 2 * j + 1) * RUN_STRIDE, 32];
+      entriesInfo.push([b.rows, threads, 0, 0, c.start + b.start, 0, 0, b.start]);
+      entriesInfo.push([b.rows, groups, 0, slots, c.start + b.start, 0, j > 0 ? 1 : 0, b.start]);
+      if (rowsPipe) {
+        const re: Array<[number, GPUBuffer, number?, number?]> = [[0, c.data], [3, scratch], ua];
+        if (job !== 'random') re.push([2, params]);
+        if (c.weights) re.push([1, c.weights]);
+        const [x, y] = ctx.dims(Math.ceil(threads / wgT));
+        passes.push({ pipeline: rowsPipe, bindGroup: this.bindGroup(rowsPipe, re), x, y, stage: 'A' });
+      } else {
+        const ve: Array<[number, GPUBuffer, number?, number?]> = [[0, c.data], [3, scratch], ua];
+        if (job !== 'random') ve.push([2, params]);
+        const fe: Array<[number, GPUBuffer, number?, number?]> = [[3, scratch], ua];
+        if (c.weights) fe.push([1, c.weights]);
+        const [vx, vy] = ctx.dims(Math.ceil((b.rows * k) / wgT));
+        const [fx, fy] = ctx.dims(Math.ceil(b.rows / wgT));
+        passes.push({ pipeline: value as GPUComputePipeline, bindGroup: this.bindGroup(value as GPUComputePipeline, ve), x: vx, y: vy, stage: 'A' });
+        passes.push({ pipeline: finish as GPUComputePipeline, bindGroup: this.bindGroup(finish as GPUComputePipeline, fe), x: fx, y: fy, stage: 'A' });
+      }
+      passes.push({ pipeline: tiled, bindGroup: this.bindGroup(tiled, [[0, c.data], [2, params], [3, scratch], [5, part], ub]), x: k * blockGroups, y: groups, stage: 'B' });
+    });
+    return { slots, part, partFloats, uniform };
+  }
+
   /** Runs a statistics plan (params already in plan.paramsHost) and returns the float64 flat sums. */
   private async runStats(plan: StatsPlan, what: string, seed: number | null): Promise<Float64Array> {
+    const started = performance.now();
     const queue = this.device.queue;
+    const split = this.ctx.options.timeStages === true;
+    const queries = split ? 2 * plan.passes.length : 2;
+    if (this.ctx.timestamps && (this.timer === null || this.timer.count < queries)) {
+      this.timer?.querySet.destroy();
+      this.timer = {
+        count: queries,
+        querySet: this.device.createQuerySet({ type: 'timestamp', count: queries }),
+        resolve: this.buffer(queries * 8, QUERY_RESOLVE | COPY_SRC, 'timestamps'),
+        staging: this.buffer(queries * 8, MAP_READ | COPY_DST, 'timestamps staging'),
+      };
+    }
+    const timer = this.timer;
     queue.writeBuffer(plan.params, 0, plan.paramsHost);
     if (seed !== null) {
       for (let e = 0; e < plan.entries; e++) plan.uniformHost[e * RUN_U32 + 5] = seed >>> 0;
@@ -516,23 +673,62 @@ class GpuData implements LoadedData {
     await this.submit(
       what,
       (encoder) => {
-        const pass = encoder.beginComputePass();
-        for (const p of plan.passes) {
-          pass.setPipeline(p.pipeline);
-          pass.setBindGroup(0, p.bindGroup);
-          pass.dispatchWorkgroups(p.x, p.y);
+        if (timer && split) {
+          plan.passes.forEach((p, i) => {
+            const pass = encoder.beginComputePass({ timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+            pass.setPipeline(p.pipeline);
+            pass.setBindGroup(0, p.bindGroup);
+            pass.dispatchWorkgroups(p.x, p.y);
+            pass.end();
+          });
+        } else {
+          const pass = encoder.beginComputePass(timer ? { timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+          for (const p of plan.passes) {
+            pass.setPipeline(p.pipeline);
+            pass.setBindGroup(0, p.bindGroup);
+            pass.dispatchWorkgroups(p.x, p.y);
+          }
+          pass.end();
         }
-        pass.end();
         encoder.copyBufferToBuffer(plan.res, 0, plan.staging, 0, plan.s * 4);
+        if (timer) {
+          encoder.resolveQuerySet(timer.querySet, 0, queries, timer.resolve, 0);
+          encoder.copyBufferToBuffer(timer.resolve, 0, timer.staging, 0, queries * 8);
+        }
       },
-      [[plan.staging, plan.s * 4]],
+      timer ? [[plan.staging, plan.s * 4], [timer.staging, queries * 8]] : [[plan.staging, plan.s * 4]],
     );
+    let kernelMs: number | null = null;
+    let stages: Record<string, number> | undefined;
+    if (timer) {
+      const t = new BigUint64Array(timer.staging.getMappedRange(0, queries * 8), 0, queries);
+      const span = (i: number): number | null => {
+        const a = t[2 * i];
+        const b = t[2 * i + 1];
+        return a !== undefined && b !== undefined && b >= a ? Number(b - a) / 1e6 : null;
+      };
+      if (split) {
+        stages = {};
+        let total = 0;
+        plan.passes.forEach((p, i) => {
+          const ms = span(i) ?? 0;
+          const key = p.stage ?? 'other';
+          stages![key] = (stages![key] ?? 0) + ms;
+          total += ms;
+        });
+        kernelMs = total;
+      } else {
+        kernelMs = span(0);
+      }
+      timer.staging.unmap();
+    }
     const view = new Float32Array(plan.staging.getMappedRange(0, Math.max(16, plan.s * 4)), 0, plan.s);
     const out = plan.out;
     for (let i = 0; i < plan.s; i++) out[i] = view[i] as number;
     plan.staging.unmap();
     // Σ w is known exactly on the host.
     out[plan.s - 1] = this.totalWeight;
+    this.lastTimings = { kernelMs, wallMs: performance.now() - started, ...(stages ? { stages } : {}) };
     return out;
   }
 
@@ -930,6 +1126,8 @@ class GpuData implements LoadedData {
     this.disposed = true;
     for (const b of this.owned) b.destroy();
     this.owned.clear();
+    this.timer?.querySet.destroy();
+    this.timer = null;
     this.plans.clear();
     this.evalPlans.clear();
     this.onDispose(this);

@@ -77,7 +77,9 @@ async function deviceFor(adapter: GPUAdapter): Promise<GPUDevice> {
     const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (typeof value === 'number') requiredLimits[name] = value;
   }
-  return adapter.requestDevice({ requiredLimits });
+  // Timestamp queries let the backend report GPU kernel time (GpuData.lastTimings).
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  return adapter.requestDevice({ requiredLimits, requiredFeatures });
 }
 
 async function fromAdapter(adapter: GPUAdapter, backend: string, runtime: string): Promise<Acquired> {

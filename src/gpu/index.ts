@@ -5,7 +5,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from './backend.ts';
 import { acquireDevice } from './device.ts';
 
 export { DeviceLostError } from './errors.ts';
-export { MAX_COMPONENTS, MAX_FEATURES, WebGpuBackend, type KernelShape, type WebGpuBackendOptions } from './backend.ts';
+export { MAX_COMPONENTS, MAX_FEATURES, WebGpuBackend, type GpuTimings, type KernelShape, type WebGpuBackendOptions } from './backend.ts';
 
 /**
  * Finds a WebGPU adapter (navigator.gpu, or Dawn through the optional `webgpu` package in Node)

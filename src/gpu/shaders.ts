@@ -9,6 +9,7 @@ import randomSource from '../../shaders/random_resp.wgsl?raw';
 import fusedSource from '../../shaders/stats_fused.wgsl?raw';
 import respSource from '../../shaders/stats_resp.wgsl?raw';
 import tileSource from '../../shaders/stats_tile.wgsl?raw';
+import tiledSource from '../../shaders/stats_tiled.wgsl?raw';
 import reduceSource from '../../shaders/stats_reduce.wgsl?raw';
 import vecSource from '../../shaders/stats_vec.wgsl?raw';
 import vec2Source from '../../shaders/vec2.wgsl?raw';
@@ -124,6 +125,32 @@ export function respModule(job: Job, spec: ModuleSpec): string {
 
 export function tileModule(spec: ModuleSpec): string {
   return `${header({ ...spec, weighted: false })}\n${commonSource}\n${tileSource}`;
+}
+
+/** vec4 blocks per padded row z = [1, x − c] of the tiled statistics pass. */
+export function tiledRowVecs(d: number): number {
+  return Math.ceil((d + 1) / 4);
+}
+
+/** 4x4 blocks of Σ r·z·zᵀ the tiled pass computes: the upper triangle (MOM 2), else row 0 (+ the diagonal, MOM 1). */
+export function tiledBlockCount(d: number, mom: MomentCode): number {
+  const nb = tiledRowVecs(d);
+  return mom === 2 ? (nb * (nb + 1)) / 2 : mom === 1 ? 2 * nb - 1 : nb;
+}
+
+/** stats_tiled.wgsl: pass B of the tiled shape (pass A is stats_resp.wgsl's rows_main). */
+export function tiledModule(spec: ModuleSpec): string {
+  const nb = tiledRowVecs(spec.d);
+  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom)}u;\n${commonSource}\n${tiledSource}`;
+}
+
+/**
+ * Loop iterations one row costs rows_main (K component values, finish_row, the weighting);
+ * an upper estimate.
+ */
+export function rowIterations(job: Job, cov: CovarianceType, k: number, d: number): number {
+  const solve = job === 'estep' && (cov === 'full' || cov === 'tied') ? (d * (d + 1)) / 2 : 0;
+  return k * (8 + 2 * d + solve) + 4 * k + d + 8;
 }
 
 export function reduceModule(s: number): string {
