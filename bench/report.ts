@@ -22,7 +22,7 @@ export interface Measurement {
 export interface SavedRun {
   date: string;
   quick?: boolean;
-  machine: { cpu?: string; cores: number; memory: number; node: string };
+  machine: { cpu?: string | undefined; cores: number; memory: number; node: string };
   results: Measurement[];
   scale: Measurement[];
 }
