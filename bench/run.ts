@@ -41,7 +41,7 @@ const option = (name: string): string | undefined => {
 const quick = flag('--quick');
 const reps = 5;
 const warmup = 1;
-const budget = Number(option('--budget') ?? (quick ? 1 : 12));
+const budget = Number(option('--budget') ?? (quick ? 1 : 4));
 const requestedBackends = (option('--backends') ?? 'cpu-1,cpu,webgpu-node,webgpu-browser').split(',') as BackendName[];
 const root = resolve(import.meta.dirname, '..');
 
@@ -71,17 +71,24 @@ function workUnits(cell: Cell): number {
   return n * k * perPair;
 }
 
-/** Rough seconds per iteration, to skip cells that would not finish in the budget. */
-const secondsPerUnit: Record<BackendName, number> = {
-  'cpu-1': 3.2e-9,
-  cpu: 1.7e-9,
-  'webgpu-node': 0.6e-9,
-  'webgpu-browser': 1.5e-9,
-  sklearn: 4e-9,
-};
+/** Rough seconds per work unit, measured on the 2-core development machine, to skip cells that would not finish in the budget. */
+function secondsPerUnit(backend: BackendName, d: number): number {
+  switch (backend) {
+    case 'cpu-1':
+      return 2e-9;
+    case 'cpu':
+      return 1.2e-9;
+    case 'webgpu-node':
+      return d <= 4 ? 0.5e-9 : 3e-9;
+    case 'webgpu-browser':
+      return d <= 4 ? 3e-9 : 7e-9;
+    case 'sklearn':
+      return d <= 4 ? 2.5e-9 : 0.6e-9;
+  }
+}
 
 function estimate(backend: BackendName, cell: Cell): number {
-  return workUnits(cell) * secondsPerUnit[backend];
+  return workUnits(cell) * secondsPerUnit(backend, cell.d);
 }
 
 // ---- runners ----------------------------------------------------------------------------
