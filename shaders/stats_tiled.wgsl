@@ -32,6 +32,9 @@ override BLOCK: u32 = 4096u;
 override TILE: u32 = 64u;
 override PER: u32 = 64u;
 override R: u32 = 1u;
+// Column blocks per invocation (1: 4x4 blocks; 2: 4x8, blocks (ba, bq) and (ba, bq + 1), three
+// workgroup loads per 32 FMAs). The host's block count (NBLK) is for this CB.
+override CB: u32 = 1u;
 
 var<workgroup> zt: array<vec4<f32>, TILE * NB>;
 var<workgroup> rt: array<f32, TILE>;
@@ -43,14 +46,16 @@ fn block_of(blk: u32) -> vec2<u32> {
     var ba = 0u;
     var q = blk;
     loop {
-      if (ba + 1u >= NB || q < NB - ba) { break; }
-      q -= NB - ba;
+      let row = (NB - ba + CB - 1u) / CB;
+      if (ba + 1u >= NB || q < row) { break; }
+      q -= row;
       ba++;
     }
-    return vec2<u32>(ba, ba + q);
+    return vec2<u32>(ba, ba + q * CB);
   }
-  if (blk < NB) { return vec2<u32>(0u, blk); }
-  let b = blk - NB + 1u;
+  let row0 = (NB + CB - 1u) / CB;
+  if (blk < row0) { return vec2<u32>(0u, blk * CB); }
+  let b = blk - row0 + 1u;
   return vec2<u32>(b, b);
 }
 
@@ -96,6 +101,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var t1 = vec4<f32>(0.0);
   var t2 = vec4<f32>(0.0);
   var t3 = vec4<f32>(0.0);
+  var u0 = vec4<f32>(0.0);
+  var u1 = vec4<f32>(0.0);
+  var u2 = vec4<f32>(0.0);
+  var u3 = vec4<f32>(0.0);
   var tv = 0.0;
   var tw = 0.0;
   var tl = g;
@@ -131,13 +140,38 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var a1 = vec4<f32>(0.0);
       var a2 = vec4<f32>(0.0);
       var a3 = vec4<f32>(0.0);
-      for (var i = sub; i < TILE; i += R) {
-        let za = zt[i * NB + bb.x] * rt[i];
-        let zb = zt[i * NB + bb.y];
-        a0 += za.x * zb;
-        a1 += za.y * zb;
-        a2 += za.z * zb;
-        a3 += za.w * zb;
+      if (CB == 2u) {
+        var c0 = vec4<f32>(0.0);
+        var c1 = vec4<f32>(0.0);
+        var c2 = vec4<f32>(0.0);
+        var c3 = vec4<f32>(0.0);
+        let bc = min(bb.y + 1u, NB - 1u);
+        for (var i = sub; i < TILE; i += R) {
+          let za = zt[i * NB + bb.x] * rt[i];
+          let zb = zt[i * NB + bb.y];
+          let zc = zt[i * NB + bc];
+          a0 += za.x * zb;
+          a1 += za.y * zb;
+          a2 += za.z * zb;
+          a3 += za.w * zb;
+          c0 += za.x * zc;
+          c1 += za.y * zc;
+          c2 += za.z * zc;
+          c3 += za.w * zc;
+        }
+        u0 += c0;
+        u1 += c1;
+        u2 += c2;
+        u3 += c3;
+      } else {
+        for (var i = sub; i < TILE; i += R) {
+          let za = zt[i * NB + bb.x] * rt[i];
+          let zb = zt[i * NB + bb.y];
+          a0 += za.x * zb;
+          a1 += za.y * zb;
+          a2 += za.z * zb;
+          a3 += za.w * zb;
+        }
       }
       t0 += a0;
       t1 += a1;
@@ -168,6 +202,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     store(stat_index(k, pa + 1u, qb + q), slot, t1[q]);
     store(stat_index(k, pa + 2u, qb + q), slot, t2[q]);
     store(stat_index(k, pa + 3u, qb + q), slot, t3[q]);
+  }
+  // The second column block (CB 2) when it exists (stat_index drops entries past D).
+  if (CB == 2u && bb.y + 1u < NB) {
+    let qc = qb + 4u;
+    for (var q = 0u; q < 4u; q++) {
+      store(stat_index(k, pa, qc + q), slot, u0[q]);
+      store(stat_index(k, pa + 1u, qc + q), slot, u1[q]);
+      store(stat_index(k, pa + 2u, qc + q), slot, u2[q]);
+      store(stat_index(k, pa + 3u, qc + q), slot, u3[q]);
+    }
   }
   if (tail) {
     store(S - 2u, slot, tv);

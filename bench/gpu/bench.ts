@@ -4,7 +4,8 @@
 // in .device/ (device.sh). Flags: --sizes 100000,1000000 --dims 2,8 --ks 4,16 --cov full
 // --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu
 // --shape auto|vector|fused|chunked|tiled (comma-separated: one column per shape) --wg N --ppi N
-// --tile N --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
+// --tile N --tri 0|1 (pass A register solve, full/tied) --tri-kc N (components staged at once)
+// --tri-wg N --tri-order rows|comps --b-cols 1|2 (pass B column blocks per invocation) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
 // per-row values, B = statistics, reduce; adds per-pass overhead, so its totals run higher). Where the adapter has 'timestamp-query', a kernel-ms column
 // gives the GPU time of the statistics compute pass (median over the same reps), apart from
 // submit / readback overhead.
@@ -84,6 +85,11 @@ export async function main(): Promise<void> {
   const ppi = arg('ppi', '');
   const wg = arg('wg', '');
   const tile = arg('tile', '');
+  const tri = arg('tri', '');
+  const triKc = arg('tri-kc', '');
+  const triWg = arg('tri-wg', '');
+  const triOrder = arg('tri-order', '');
+  const bCols = arg('b-cols', '');
   const timeStages = process.argv.includes('--stages');
   // One backend (device) per shape.
   const gpus: Array<Backend | null> = [];
@@ -93,6 +99,11 @@ export async function main(): Promise<void> {
       ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}),
       ...(wg ? { workgroupSize: Number(wg) } : {}),
       ...(tile ? { tileRows: Number(tile) } : {}),
+      ...(tri ? { triSolve: tri !== '0' } : {}),
+      ...(triKc ? { triComponents: Number(triKc) } : {}),
+      ...(triWg ? { triWorkgroupSize: Number(triWg) } : {}),
+      ...(triOrder ? { triRowsOuter: triOrder === 'rows' } : {}),
+      ...(bCols ? { tiledColumnBlocks: Number(bCols) } : {}),
       ...(timeStages ? { timeStages: true } : {}),
     });
     if (made.ok) gpus.push(made.backend);

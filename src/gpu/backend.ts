@@ -40,6 +40,10 @@ import {
   statCount,
   tileModule,
   rowIterations,
+  rowsTriModule,
+  TRI_MAX_D,
+  triBytesPerComponent,
+  triIterations,
   tiledBlockCount,
   tiledModule,
   tiledRowVecs,
@@ -101,6 +105,19 @@ export interface WebGpuBackendOptions {
   readonly pointsPerInvocation?: number;
   /** Rows per workgroup tile of the tiled statistics pass (override TILE); default by adapter. */
   readonly tileRows?: number;
+  /**
+   * Tiled shape, pass A of the E-step with full/tied covariance: the register kernel with
+   * staged factors (rows_tri_main; default) or the generic per-row kernel (rows_main).
+   */
+  readonly triSolve?: boolean;
+  /** Components whose factors rows_tri_main stages in workgroup memory at once (override KC); default by adapter. */
+  readonly triComponents?: number;
+  /** Workgroup size of rows_tri_main; default: 128 on hardware, as pass B on software. */
+  readonly triWorkgroupSize?: number;
+  /** Tiled pass B: column blocks per invocation (override CB): 1 (4x4 register blocks) or 2 (4x8; default). */
+  readonly tiledColumnBlocks?: number;
+  /** rows_tri_main (rows outer, x in registers; hardware default) or rows_tri_kmain (component groups outer; software default). */
+  readonly triRowsOuter?: boolean;
   /**
    * With 'timestamp-query': one compute pass per dispatch, so lastTimings.stages splits the
    * GPU time by stage (A: per-row values, B: statistics, reduce, other). Benchmarks only.
@@ -571,10 +588,12 @@ class GpuData implements LoadedData {
     const { k, d, mom } = spec;
     const lim = ctx.limits;
     const nb = tiledRowVecs(d);
-    const nblk = tiledBlockCount(d, mom);
+    // Pass B: 4x8 register blocks (two column blocks per invocation) by default.
+    const cb = Math.max(1, Math.min(2, ctx.options.tiledColumnBlocks ?? 2));
+    const nblk = tiledBlockCount(d, mom, cb);
     // Hardware: 256 invocations. llvmpipe (1e5 rows, K 4/16): 256 for many blocks (D=32, K=16:
     // 1.55 s vs 3.0 s at 64), 64 for few (D=8, K=16: 0.24 s vs 0.36 s at 256).
-    const wgT = Math.min(ctx.options.workgroupSize ?? (ctx.software && nblk < 32 ? 64 : 256), lim.wgInvocations);
+    const wgT = Math.min(ctx.options.workgroupSize ?? (ctx.software && tiledBlockCount(d, mom) < 32 ? 64 : 256), lim.wgInvocations);
     const per = Math.min(nblk, wgT);
     const blockGroups = Math.ceil(nblk / per);
     const memRows = Math.floor(lim.wgMem / (nb * 16 + 4));
@@ -608,14 +627,33 @@ class GpuData implements LoadedData {
     const scratch = this.buffer(block * (k + 2) * 4, STORAGE, 'scratch');
     const uniform = uniformEntries(2 * blocks.length);
     // Pass A: rows per invocation (software: many, as the fused kernels; hardware: one).
+    // E-step, full/tied: rows_tri_main (register solve, factors staged KC components at a time).
+    const triBytes = triBytesPerComponent(d);
+    const triBudget = Math.min(lim.wgMem, ctx.software ? lim.wgMem : 16384);
+    let triOk = job === 'estep' && (spec.cov === 'full' || spec.cov === 'tied') && d <= TRI_MAX_D && triBytes <= lim.wgMem && ctx.options.triSolve !== false;
+    const wgA = triOk ? Math.min(ctx.options.triWorkgroupSize ?? (ctx.software ? wgT : 128), lim.wgInvocations) : wgT;
+    const kc = Math.max(1, Math.min(k, ctx.options.triComponents ?? Math.max(1, Math.floor(triBudget / triBytes)), Math.floor(lim.wgMem / triBytes)));
+    // Hardware: one row per invocation, rows outer (x stays in registers); software: many rows
+    // per invocation, component groups outer (each group staged once).
+    const triRowsOuter = ctx.options.triRowsOuter ?? !ctx.software;
+    let rpi = 1;
+    if (triOk) {
+      rpi = ctx.software ? ctx.ppi : 1;
+      while (rpi > 1 && triIterations(k, d, kc, wgA, rpi, triRowsOuter) > LOOP_BUDGET) rpi = Math.max(1, Math.floor(rpi / 2));
+      if (triIterations(k, d, kc, wgA, rpi, triRowsOuter) > LOOP_BUDGET) triOk = false;
+    }
     const rowCost = rowIterations(job, spec.cov, k, d);
-    const perRow = rowCost <= LOOP_BUDGET;
-    const rpi = Math.max(1, Math.min(ctx.software ? ctx.ppi : 1, Math.floor(LOOP_BUDGET / rowCost)));
+    const perRow = triOk || rowCost <= LOOP_BUDGET;
+    if (!triOk) rpi = Math.max(1, Math.min(ctx.software ? ctx.ppi : 1, Math.floor(LOOP_BUDGET / rowCost)));
     const respCode = respModule(job, spec);
-    const rowsPipe = perRow ? await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'rows_main') : null;
+    const rowsPipe = triOk
+      ? await ctx.pipeline(rowsTriModule(spec), { WG: wgA, BLOCK: block, KC: kc }, triRowsOuter ? 'rows_tri_main' : 'rows_tri_kmain')
+      : perRow
+        ? await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'rows_main')
+        : null;
     const value = perRow ? null : await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'value_main');
     const finish = perRow ? null : await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'finish_main');
-    const tiled = await ctx.pipeline(tiledModule(spec), { WG: wgT, BLOCK: block, TILE: tile, PER: per, R: r });
+    const tiled = await ctx.pipeline(tiledModule(spec, cb), { WG: wgT, BLOCK: block, TILE: tile, PER: per, R: r, CB: cb });
     const base = entriesInfo.length;
     blocks.forEach((b, j) => {
       const c = this.chunks[b.chunk] as Chunk;
@@ -628,7 +666,7 @@ class GpuData implements LoadedData {
         const re: Array<[number, GPUBuffer, number?, number?]> = [[0, c.data], [3, scratch], ua];
         if (job !== 'random') re.push([2, params]);
         if (c.weights) re.push([1, c.weights]);
-        const [x, y] = ctx.dims(Math.ceil(threads / wgT));
+        const [x, y] = ctx.dims(Math.ceil(threads / (triOk ? wgA : wgT)));
         passes.push({ pipeline: rowsPipe, bindGroup: this.bindGroup(rowsPipe, re), x, y, stage: 'A' });
       } else {
         const ve: Array<[number, GPUBuffer, number?, number?]> = [[0, c.data], [3, scratch], ua];

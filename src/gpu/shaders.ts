@@ -10,6 +10,7 @@ import fusedSource from '../../shaders/stats_fused.wgsl?raw';
 import respSource from '../../shaders/stats_resp.wgsl?raw';
 import tileSource from '../../shaders/stats_tile.wgsl?raw';
 import tiledSource from '../../shaders/stats_tiled.wgsl?raw';
+import rowsTriSource from '../../shaders/stats_rows_tri.wgsl?raw';
 import reduceSource from '../../shaders/stats_reduce.wgsl?raw';
 import vecSource from '../../shaders/stats_vec.wgsl?raw';
 import vec2Source from '../../shaders/vec2.wgsl?raw';
@@ -132,16 +133,24 @@ export function tiledRowVecs(d: number): number {
   return Math.ceil((d + 1) / 4);
 }
 
-/** 4x4 blocks of Σ r·z·zᵀ the tiled pass computes: the upper triangle (MOM 2), else row 0 (+ the diagonal, MOM 1). */
-export function tiledBlockCount(d: number, mom: MomentCode): number {
+/**
+ * Register blocks of Σ r·z·zᵀ the tiled pass computes, each 4 rows × 4·cb columns (cb column
+ * blocks): the upper triangle (MOM 2), else row 0 (+ the diagonal, MOM 1).
+ */
+export function tiledBlockCount(d: number, mom: MomentCode, cb = 1): number {
   const nb = tiledRowVecs(d);
-  return mom === 2 ? (nb * (nb + 1)) / 2 : mom === 1 ? 2 * nb - 1 : nb;
+  if (mom === 2) {
+    let n = 0;
+    for (let ba = 0; ba < nb; ba++) n += Math.ceil((nb - ba) / cb);
+    return n;
+  }
+  return Math.ceil(nb / cb) + (mom === 1 ? nb - 1 : 0);
 }
 
-/** stats_tiled.wgsl: pass B of the tiled shape (pass A is stats_resp.wgsl's rows_main). */
-export function tiledModule(spec: ModuleSpec): string {
+/** stats_tiled.wgsl: pass B of the tiled shape (pass A is stats_resp.wgsl's rows_main); the pipeline's CB must be cb. */
+export function tiledModule(spec: ModuleSpec, cb = 1): string {
   const nb = tiledRowVecs(spec.d);
-  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom)}u;\n${commonSource}\n${tiledSource}`;
+  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom, cb)}u;\n${commonSource}\n${tiledSource}`;
 }
 
 /**
@@ -155,6 +164,61 @@ export function rowIterations(job: Job, cov: CovarianceType, k: number, d: numbe
 
 export function reduceModule(s: number): string {
   return `const S: u32 = ${s}u;\n${reduceSource}`;
+}
+
+/** Largest D the generated triangular solve of stats_rows_tri.wgsl is built for (code size). */
+export const TRI_MAX_D = 64;
+
+/**
+ * Straight-line WGSL for D features: load_x (a row as D4 vec4, zero-padded) and tri_quad
+ * (|(x − μ)·U|² of staged component kk, y_j = Σ_{a ≤ j} (x − μ)_a·U_aj accumulated in order a,
+ * then Σ_j y_j² in order j, as log_prob in common.wgsl). Constant indices only.
+ */
+export function triSolveSource(d: number): string {
+  const d4 = Math.ceil(d / 4);
+  const comp = ['x', 'y', 'z', 'w'];
+  const out: string[] = [`const D4: u32 = ${d4}u;`, '', 'fn load_x(xi: u32) -> array<vec4<f32>, D4> {', '  var x: array<vec4<f32>, D4>;'];
+  for (let b = 0; b < d4; b++) {
+    const e = [0, 1, 2, 3].map((q) => (b * 4 + q < d ? `data[xi + ${b * 4 + q}u]` : '0.0'));
+    out.push(`  x[${b}] = vec4<f32>(${e.join(', ')});`);
+  }
+  out.push('  return x;', '}', '', 'fn tri_quad(x: array<vec4<f32>, D4>, kk: u32) -> f32 {', '  let mb = kk * D4;', '  let ub = kk * (D * D4);');
+  for (let b = 0; b < d4; b++) out.push(`  let d${b} = x[${b}] - wm[mb + ${b}u];`);
+  for (let a = 0; a < d; a++) {
+    const da = `d${Math.floor(a / 4)}.${comp[a % 4]}`;
+    for (let jb = Math.floor(a / 4); jb < d4; jb++) {
+      const u = `wu[ub + ${a * d4 + jb}u]`;
+      // Row 0 spans every block: it starts the accumulators.
+      out.push(a === 0 ? `  var y${jb} = ${da} * ${u};` : `  y${jb} += ${da} * ${u};`);
+    }
+  }
+  out.push('  var q = y0.x * y0.x;');
+  for (let j = 1; j < d; j++) out.push(`  q += y${Math.floor(j / 4)}.${comp[j % 4]} * y${Math.floor(j / 4)}.${comp[j % 4]};`);
+  out.push('  return q;', '}', '');
+  return out.join('\n');
+}
+
+/** Pass A of the tiled shape for the E-step with full/tied covariance (stats_rows_tri.wgsl's rows_tri_main). */
+export function rowsTriModule(spec: ModuleSpec): string {
+  return `${respModule('estep', spec)}\n${triSolveSource(spec.d)}\n${rowsTriSource}`;
+}
+
+/** Workgroup bytes per staged component of rows_tri_main (factor rows, centre; constant). */
+export function triBytesPerComponent(d: number): number {
+  const d4 = Math.ceil(d / 4);
+  return d * d4 * 16 + d4 * 16 + 4;
+}
+
+/**
+ * Loop iterations of rows_tri_main (rowsOuter) or rows_tri_kmain for `rows` rows per
+ * invocation, staging KC components at a time with WG invocations; an upper estimate.
+ */
+export function triIterations(k: number, d: number, kc: number, wg: number, rows: number, rowsOuter: boolean): number {
+  const d4 = Math.ceil(d / 4);
+  const groups = Math.ceil(k / kc);
+  const stage = Math.ceil((kc * d * d4) / wg) * 5 + Math.ceil((kc * d4) / wg) * 5 + Math.ceil(kc / wg) + 2;
+  const finish = 5 * k + 8;
+  return rowsOuter ? rows * (groups * (stage + kc + 1) + finish) : groups * (stage + 1 + rows * (kc + 1)) + rows * finish + 4;
 }
 
 /** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */
