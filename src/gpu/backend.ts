@@ -589,7 +589,9 @@ class GpuData implements LoadedData {
     const lim = ctx.limits;
     const nb = tiledRowVecs(d);
     // Pass B: 4x8 register blocks (two column blocks per invocation) by default.
-    const cb = Math.max(1, Math.min(2, ctx.options.tiledColumnBlocks ?? 2));
+    // 4x8 register blocks pay off from D ≈ 16; at D = 8 they cost more than they save (H200:
+    // pass B 16.5 ms with 4x8 against 9.6 ms with 4x4 at 10M x 8, K = 16).
+    const cb = Math.max(1, Math.min(2, ctx.options.tiledColumnBlocks ?? (d > 12 ? 2 : 1)));
     const nblk = tiledBlockCount(d, mom, cb);
     // Hardware: 256 invocations. llvmpipe (1e5 rows, K 4/16): 256 for many blocks (D=32, K=16:
     // 1.55 s vs 3.0 s at 64), 64 for few (D=8, K=16: 0.24 s vs 0.36 s at 256).
