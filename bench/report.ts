@@ -81,7 +81,7 @@ function gpuFloorSection(root: string): string[] {
     const shapesOf = (row: Row): Array<[string, { s: number | null; kernelMs?: number | null }]> =>
       row.shapes ? Object.entries(row.shapes) : [['auto', { s: row.gpu ?? null, kernelMs: row.kernelMs ?? null }]];
     const names = saved.rows.length > 0 ? shapesOf(saved.rows[0] as Row).map(([name]) => name) : [];
-    lines.push(`### ${file}: ${saved.gpu}`, '');
+    lines.push(`### ${file.replace(/\.json$/, '')} (${saved.gpu}, 2026-11-27)`, '');
     lines.push(`| N × D | K | ${names.map((s) => `${s} s/iter | ${s} kernel ms`).join(' | ')} | floor ms | × floor (best) |`);
     lines.push(`|${'---|'.repeat(3 + names.length * 2 + 1)}`);
     for (const row of saved.rows) {
