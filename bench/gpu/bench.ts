@@ -5,7 +5,7 @@
 // --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu
 // --shape auto|vector|fused|chunked|tiled (comma-separated: one column per shape) --wg N --ppi N
 // --tile N --tri 0|1 (pass A register solve, full/tied) --tri-kc N (components staged at once)
-// --tri-wg N --tri-order rows|comps --b-cols 1|2 (pass B column blocks per invocation) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
+// --tri-wg N --tri-order rows|comps --b-cols 1|2 (pass B column blocks per invocation) --b-rows 1|2 (pass B row blocks; 2: 8x8) --b-comps N (pass B components per workgroup); --b-cols/--b-rows/--b-comps/--tile take comma lists: one column per shape × combination (data made once) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
 // per-row values, B = statistics, reduce; adds per-pass overhead, so its totals run higher). Where the adapter has 'timestamp-query', a kernel-ms column
 // gives the GPU time of the statistics compute pass (median over the same reps), apart from
 // submit / readback overhead.
@@ -81,19 +81,32 @@ export async function main(): Promise<void> {
   const cpuMax = Number(arg('cpu-max', '4000000'));
   const noCpu = process.argv.includes('--no-cpu');
   const reps = Number(arg('reps', '5'));
-  const shapes = arg('shape', 'auto').split(',').filter(Boolean) as KernelShape[];
+  const shapeList = arg('shape', 'auto').split(',').filter(Boolean) as KernelShape[];
   const ppi = arg('ppi', '');
   const wg = arg('wg', '');
-  const tile = arg('tile', '');
+  const tiles = arg('tile', '').split(',').filter(Boolean);
   const tri = arg('tri', '');
   const triKc = arg('tri-kc', '');
   const triWg = arg('tri-wg', '');
   const triOrder = arg('tri-order', '');
-  const bCols = arg('b-cols', '');
+  const bColsList = arg('b-cols', '').split(',').filter(Boolean);
+  const bRowsList = arg('b-rows', '').split(',').filter(Boolean);
+  const bCompsList = arg('b-comps', '').split(',').filter(Boolean);
   const timeStages = process.argv.includes('--stages');
-  // One backend (device) per shape.
+  // One backend (device) per shape × pass-B setting (columns; the label names the setting).
+  const opt = (xs: string[]): Array<string> => (xs.length > 0 ? xs : ['']);
+  const variants: Array<{ shape: KernelShape; label: string; tile: string; bCols: string; bRows: string; bComps: string }> = [];
+  for (const shape of shapeList)
+    for (const tile of opt(tiles))
+      for (const bCols of opt(bColsList))
+        for (const bRows of opt(bRowsList))
+          for (const bComps of opt(bCompsList)) {
+            const tag = [tile && `t${tile}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`].filter(Boolean).join('');
+            variants.push({ shape, label: tag ? `${shape}-${tag}` : shape, tile, bCols, bRows, bComps });
+          }
+  const shapes = variants.map((v) => v.label);
   const gpus: Array<Backend | null> = [];
-  for (const shape of shapes) {
+  for (const { shape, tile, bCols, bRows, bComps } of variants) {
     const made = await createWebGpuBackend({
       kernelShape: shape,
       ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}),
@@ -104,6 +117,8 @@ export async function main(): Promise<void> {
       ...(triWg ? { triWorkgroupSize: Number(triWg) } : {}),
       ...(triOrder ? { triRowsOuter: triOrder === 'rows' } : {}),
       ...(bCols ? { tiledColumnBlocks: Number(bCols) } : {}),
+      ...(bRows ? { tiledRowBlocks: Number(bRows) } : {}),
+      ...(bComps ? { tiledComponents: Number(bComps) } : {}),
       ...(timeStages ? { timeStages: true } : {}),
     });
     if (made.ok) gpus.push(made.backend);

@@ -114,8 +114,18 @@ export interface WebGpuBackendOptions {
   readonly triComponents?: number;
   /** Workgroup size of rows_tri_main; default: 128 on hardware, as pass B on software. */
   readonly triWorkgroupSize?: number;
-  /** Tiled pass B: column blocks per invocation (override CB): 1 (4x4 register blocks) or 2 (4x8; default). */
+  /** Tiled pass B: column blocks per invocation (override CB): 1 (4x4 register blocks) or 2 (4x8); default by D. */
   readonly tiledColumnBlocks?: number;
+  /**
+   * Tiled pass B: row blocks per invocation (override RB): 1, or 2 (8x8 register blocks; forces
+   * CB 2; full/tied moments only, else 1). Default: 2 on hardware for D > 24, else 1.
+   */
+  readonly tiledRowBlocks?: number;
+  /**
+   * Tiled pass B: components per workgroup (override KB, 1-16, at most K): the row tile is read
+   * once for KB components. Default: 4 on hardware, 1 on software adapters.
+   */
+  readonly tiledComponents?: number;
   /** rows_tri_main (rows outer, x in registers; hardware default) or rows_tri_kmain (component groups outer; software default). */
   readonly triRowsOuter?: boolean;
   /**
@@ -571,8 +581,9 @@ class GpuData implements LoadedData {
    * The tiled shape's passes, per block of rows sharing one scratch buffer: pass A (rows_main,
    * one invocation per row: weighted responsibilities and row values; or value_main +
    * finish_main when one row's K components exceed the loop budget), then pass B
-   * (stats_tiled.wgsl: per component and row group, 4x4 register blocks of Σ r·z·zᵀ over
-   * tiles of rows in workgroup memory) storing into (first block) or adding to the slots.
+   * (stats_tiled.wgsl: per group of KB components and row group, (4·RB)x(4·CB) register blocks
+   * of Σ r·z·zᵀ over tiles of rows in workgroup memory) storing into (first block) or adding to
+   * the slots.
    */
   private async tiledPasses(
     job: Job,
@@ -591,14 +602,20 @@ class GpuData implements LoadedData {
     // Pass B: 4x8 register blocks (two column blocks per invocation) by default.
     // 4x8 register blocks pay off from D ≈ 16; at D = 8 they cost more than they save (H200:
     // pass B 16.5 ms with 4x8 against 9.6 ms with 4x4 at 10M x 8, K = 16).
-    const cb = Math.max(1, Math.min(2, ctx.options.tiledColumnBlocks ?? (d > 12 ? 2 : 1)));
-    const nblk = tiledBlockCount(d, mom, cb);
+    // 8x8 register blocks (RB 2, CB 2) halve the workgroup loads per FMA; hardware default from
+    // D > 24 (at D = 16 their padding costs 60% more FMAs than 4x4 blocks). Full/tied only.
+    const rb = mom === 2 ? Math.max(1, Math.min(2, ctx.options.tiledRowBlocks ?? (!ctx.software && d > 24 ? 2 : 1))) : 1;
+    const cb = rb === 2 ? 2 : Math.max(1, Math.min(2, ctx.options.tiledColumnBlocks ?? (d > 12 ? 2 : 1)));
+    const nblk = tiledBlockCount(d, mom, cb, rb);
+    // Components per workgroup: X (and the r of KB components side by side) read once per KB.
+    const kb = Math.max(1, Math.min(k, 16, Math.floor((lim.wgMem - nb * 16) / 4), Math.floor(ctx.options.tiledComponents ?? (ctx.software ? 1 : 4))));
+    const kgs = Math.ceil(k / kb);
     // Hardware: 256 invocations. llvmpipe (1e5 rows, K 4/16): 256 for many blocks (D=32, K=16:
     // 1.55 s vs 3.0 s at 64), 64 for few (D=8, K=16: 0.24 s vs 0.36 s at 256).
     const wgT = Math.min(ctx.options.workgroupSize ?? (ctx.software && tiledBlockCount(d, mom) < 32 ? 64 : 256), lim.wgInvocations);
-    const per = Math.min(nblk, wgT);
-    const blockGroups = Math.ceil(nblk / per);
-    const memRows = Math.floor(lim.wgMem / (nb * 16 + 4));
+    const per = Math.min(kb * nblk, wgT);
+    const blockGroups = Math.ceil((kb * nblk) / per);
+    const memRows = Math.floor(lim.wgMem / (nb * 16 + 4 * kb));
     const r = Math.max(1, Math.min(Math.floor(wgT / per), memRows));
     // Rows per tile: at least 8 per row subset on hardware (fewer barriers per row at small D).
     const tileTarget = Math.max(1, ctx.options.tileRows ?? (ctx.software ? 64 : Math.max(128, 8 * r)));
@@ -612,17 +629,17 @@ class GpuData implements LoadedData {
       for (let b = 0; b < c.rows; b += block) blocks.push({ chunk: i, start: b, rows: Math.min(block, c.rows - b) });
     });
     // Pass B: row groups per block, each walking ceil(tiles / groups) tiles within the loop budget.
-    const itersPerTile = Math.ceil((tile * nb) / wgT) * 6 + Math.ceil(tile / wgT) + 2 * Math.ceil(tile / r) + 4;
-    const maxTiles = Math.max(1, Math.floor((LOOP_BUDGET - 2 * nb - 64) / itersPerTile));
+    const itersPerTile = Math.ceil((tile * nb) / wgT) * 6 + Math.ceil((tile * kb) / wgT) + 2 * Math.ceil(tile / r) + 4;
+    const maxTiles = Math.max(1, Math.floor((LOOP_BUDGET - 2 * nb - 128) / itersPerTile));
     const tiles = Math.ceil(block / tile);
     const minGroups = Math.ceil(tiles / maxTiles);
     // Hardware: ~2048 workgroups in all (fills ~132 SMs several times); software: a few per core.
     const target = ctx.software ? 8 : 2048;
-    let groups = Math.min(tiles, Math.max(minGroups, Math.ceil(target / (k * blockGroups))));
+    let groups = Math.min(tiles, Math.max(minGroups, Math.ceil(target / (kgs * blockGroups))));
     groups = Math.max(minGroups, Math.min(groups, Math.floor(partCap / (s * 4 * r))));
     const slots = groups * r;
     const partFloats = slots * s;
-    if (partFloats * 4 > Math.min(lim.maxBinding, lim.maxBuffer) || groups > lim.maxDim || k * blockGroups > lim.maxDim) {
+    if (partFloats * 4 > Math.min(lim.maxBinding, lim.maxBuffer) || groups > lim.maxDim || kgs * blockGroups > lim.maxDim) {
       throw new Error(`webgpu backend: K=${k}, D=${d} needs ${slots} partial slots of ${s} statistics (tiled shape), more than this adapter allows; use fewer rows per load`);
     }
     const part = this.buffer(partFloats * 4, STORAGE | COPY_DST, 'partials');
@@ -655,7 +672,7 @@ class GpuData implements LoadedData {
         : null;
     const value = perRow ? null : await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'value_main');
     const finish = perRow ? null : await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'finish_main');
-    const tiled = await ctx.pipeline(tiledModule(spec, cb), { WG: wgT, BLOCK: block, TILE: tile, PER: per, R: r, CB: cb });
+    const tiled = await ctx.pipeline(tiledModule(spec, cb, rb), { WG: wgT, BLOCK: block, TILE: tile, PER: per, R: r, CB: cb, RB: rb, KB: kb });
     const base = entriesInfo.length;
     blocks.forEach((b, j) => {
       const c = this.chunks[b.chunk] as Chunk;
@@ -680,7 +697,7 @@ class GpuData implements LoadedData {
         passes.push({ pipeline: value as GPUComputePipeline, bindGroup: this.bindGroup(value as GPUComputePipeline, ve), x: vx, y: vy, stage: 'A' });
         passes.push({ pipeline: finish as GPUComputePipeline, bindGroup: this.bindGroup(finish as GPUComputePipeline, fe), x: fx, y: fy, stage: 'A' });
       }
-      passes.push({ pipeline: tiled, bindGroup: this.bindGroup(tiled, [[0, c.data], [2, params], [3, scratch], [5, part], ub]), x: k * blockGroups, y: groups, stage: 'B' });
+      passes.push({ pipeline: tiled, bindGroup: this.bindGroup(tiled, [[0, c.data], [2, params], [3, scratch], [5, part], ub]), x: kgs * blockGroups, y: groups, stage: 'B' });
     });
     return { slots, part, partFloats, uniform };
   }

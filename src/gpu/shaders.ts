@@ -134,23 +134,25 @@ export function tiledRowVecs(d: number): number {
 }
 
 /**
- * Register blocks of Σ r·z·zᵀ the tiled pass computes, each 4 rows × 4·cb columns (cb column
- * blocks): the upper triangle (MOM 2), else row 0 (+ the diagonal, MOM 1).
+ * Register blocks of Σ r·z·zᵀ the tiled pass computes per component, each 4·rb rows × 4·cb
+ * columns (rb row blocks, cb column blocks): the upper triangle (MOM 2), else row 0 (+ the
+ * diagonal, MOM 1; rb 1 only).
  */
-export function tiledBlockCount(d: number, mom: MomentCode, cb = 1): number {
+export function tiledBlockCount(d: number, mom: MomentCode, cb = 1, rb = 1): number {
   const nb = tiledRowVecs(d);
   if (mom === 2) {
     let n = 0;
-    for (let ba = 0; ba < nb; ba++) n += Math.ceil((nb - ba) / cb);
+    for (let ba = 0; ba < nb; ba += rb) n += Math.ceil((nb - ba) / cb);
     return n;
   }
+  if (rb !== 1) throw new Error('tiledBlockCount: rb > 1 needs MOM 2');
   return Math.ceil(nb / cb) + (mom === 1 ? nb - 1 : 0);
 }
 
-/** stats_tiled.wgsl: pass B of the tiled shape (pass A is stats_resp.wgsl's rows_main); the pipeline's CB must be cb. */
-export function tiledModule(spec: ModuleSpec, cb = 1): string {
+/** stats_tiled.wgsl: pass B of the tiled shape (pass A is stats_resp.wgsl's rows_main); the pipeline's CB and RB must be cb and rb. */
+export function tiledModule(spec: ModuleSpec, cb = 1, rb = 1): string {
   const nb = tiledRowVecs(spec.d);
-  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom, cb)}u;\n${commonSource}\n${tiledSource}`;
+  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom, cb, rb)}u;\n${commonSource}\n${tiledSource}`;
 }
 
 /**

@@ -92,3 +92,49 @@ describe('webgpu tiled kernel shape, 1000-row data chunks, 7-row tiles', () => {
     other: [{ n: 3210, d: 9, k: 6, seed: 15, weighted: true }],
   });
 });
+
+// Pass B settings forced: 8x8 register blocks (RB 2, CB 2) with 4 components per workgroup,
+// and 4x4 blocks with 3 components per workgroup (K not a multiple of KB: idle components),
+// 7-row tiles and 1000-row data chunks.
+describe('webgpu tiled kernel shape, pass B register blocks and components per workgroup', () => {
+  let rb2: Backend | null = null;
+  let kb3: Backend | null = null;
+  beforeAll(async () => {
+    rb2 = await gpuBackend({ kernelShape: 'tiled', tiledRowBlocks: 2, tiledComponents: 4, tileRows: 24, debugPoison: true });
+    kb3 = await gpuBackend({ kernelShape: 'tiled', tiledRowBlocks: 1, tiledColumnBlocks: 1, tiledComponents: 3, tileRows: 7, maxRowsPerChunk: 1000, debugPoison: true });
+  });
+  afterAll(() => {
+    rb2?.dispose();
+    kb3?.dispose();
+  });
+  const cases: Array<[number, number, number, boolean]> = [
+    // [n, d, k, weighted]
+    [2011, 8, 1, true],
+    [1777, 8, 16, false],
+    [1503, 16, 4, true],
+    [1299, 16, 16, false],
+    [2049, 32, 1, false],
+    [1234, 32, 4, true],
+    [1001, 32, 16, true],
+  ];
+  cases.forEach(([n, d, k, weighted], i) => {
+    it(`8x8 blocks, KB 4: eStep N=${n} D=${d} K=${k}${weighted ? ' weighted' : ''} (full, diag)`, async () => {
+      if (rb2) await checkEStep(rb2, { n, d, k, seed: 300 + i, weighted, covs: ['full', 'diag'] });
+    });
+    it(`4x4 blocks, KB 3, 7-row tiles: eStep N=${n} D=${d} K=${k}${weighted ? ' weighted' : ''} (full, diag)`, async () => {
+      if (kb3) await checkEStep(kb3, { n, d, k, seed: 400 + i, weighted, covs: ['full', 'diag'] });
+    });
+  });
+
+  it('8x8 blocks, KB 4: bit-identical run to run (D=32, K=16, several tiles per row group)', async () => {
+    if (!rb2) return;
+    const { data } = blobs(19, 20001, 32, 16);
+    const g = await rb2.load(data, 20001, 32, null);
+    const p = makeParams(5, 'full', 16, 32);
+    const a = await g.eStep(p, 'full');
+    const b = await g.eStep(p, 'full');
+    expect(sameBits(a.sumOuter, b.sumOuter) && sameBits(a.sumDiff, b.sumDiff) && sameBits(a.sumResp, b.sumResp)).toBe(true);
+    expect(Object.is(a.sumLogLik, b.sumLogLik)).toBe(true);
+    g.dispose();
+  });
+});
