@@ -599,12 +599,11 @@ class GpuData implements LoadedData {
     const { k, d, mom } = spec;
     const lim = ctx.limits;
     const nb = tiledRowVecs(d);
-    // Pass B: 4x8 register blocks (two column blocks per invocation) by default.
-    // 4x8 register blocks pay off from D ≈ 16; at D = 8 they cost more than they save (H200:
-    // pass B 16.5 ms with 4x8 against 9.6 ms with 4x4 at 10M x 8, K = 16).
-    // 8x8 register blocks (RB 2, CB 2) halve the workgroup loads per FMA; hardware default from
-    // D > 24 (at D = 16 their padding costs 60% more FMAs than 4x4 blocks). Full/tied only.
-    const rb = mom === 2 ? Math.max(1, Math.min(2, ctx.options.tiledRowBlocks ?? (!ctx.software && d > 24 ? 2 : 1))) : 1;
+    // Pass B register blocks. Measured on an H200 (10M rows, K = 16, pass B GPU ms), with KB = 4:
+    // D = 8: 4x4 6.0, 8x8 5.7; D = 32: 4x8 20.0, 8x8 19.3 — and without KB, 4x8 cost more than
+    // 4x4 at D = 8 (16.5 against 9.6). So on hardware: 8x8 blocks (RB 2, CB 2) for full/tied;
+    // software adapters keep 4x4 below D = 13 and 4x8 above. Full/tied only.
+    const rb = mom === 2 ? Math.max(1, Math.min(2, ctx.options.tiledRowBlocks ?? (ctx.software ? 1 : 2))) : 1;
     const cb = rb === 2 ? 2 : Math.max(1, Math.min(2, ctx.options.tiledColumnBlocks ?? (d > 12 ? 2 : 1)));
     const nblk = tiledBlockCount(d, mom, cb, rb);
     // Components per workgroup: X (and the r of KB components side by side) read once per KB.
