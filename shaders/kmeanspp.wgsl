@@ -7,16 +7,7 @@
 //   run.flag 3: sums[l·run.slots + b] = Σ w·min(closest, ‖x − cand_l‖²), l < run.seed (count)
 // flag 1 also writes sums[b] = Σ w·closest.
 
-struct Run {
-  rows: u32,
-  nthreads: u32,
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(2) var<storage, read> cand: array<f32>;

@@ -9,16 +9,7 @@
 // Needs common.wgsl and a job file's scratch section (comp_value, finish_row).
 // stats_tile.wgsl then reduces the block.
 
-struct Run {
-  rows: u32,
-  nthreads: u32,
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(3) var<storage, read_write> scr: array<f32>;

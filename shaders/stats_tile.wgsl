@@ -5,16 +5,7 @@
 // (layout [e][slot]; SUB = run.nthreads row ranges per block). Adjacent invocations share
 // rows (coalesced / cached reads). Needs common.wgsl (prm: the shifts c_k are the centres).
 
-struct Run {
-  rows: u32,
-  nthreads: u32,
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(3) var<storage, read> scr: array<f32>;

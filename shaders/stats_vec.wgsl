@@ -13,16 +13,7 @@
 // Vector parameter layout (prmu): centres K·DV, then factors (full: K column-major DV×DV
 // matrices with column j = U[·, j]; tied: one; diag: K·DV; spherical: K), log constants K.
 
-struct Run {
-  rows: u32,
-  nthreads: u32,
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;

@@ -3,6 +3,7 @@
 // common.wgsl, the job's row function and the kernel shape.
 
 import commonSource from '../../shaders/common.wgsl?raw';
+import runSource from '../../shaders/run_uniform.wgsl?raw';
 import estepSource from '../../shaders/estep_stats.wgsl?raw';
 import assignSource from '../../shaders/assign.wgsl?raw';
 import randomSource from '../../shaders/random_resp.wgsl?raw';
@@ -108,7 +109,7 @@ export function vectorParamCount(job: Job, cov: CovarianceType, k: number, d: nu
 export function vectorModule(job: Job, spec: ModuleSpec): string {
   const vec = vectorWidth(spec.d) === 2 ? vec2Source : vec4Source;
   const nv = Math.max(1, Math.ceil(vectorParamCount(job, spec.cov, spec.k, spec.d) / 4));
-  return `${header(spec)}\nconst NV: u32 = ${nv}u;\n${commonSource}\n${vec}\n${jobSection(job, 'vector')}\n${vecSource}`;
+  return `${header(spec)}\nconst NV: u32 = ${nv}u;\n${commonSource}\n${runSource}\n${vec}\n${jobSection(job, 'vector')}\n${vecSource}`;
 }
 
 /**
@@ -121,11 +122,11 @@ export function vectorRowCap(k: number, d: number, mom: MomentCode): number {
 }
 
 export function respModule(job: Job, spec: ModuleSpec): string {
-  return `${header(spec)}\n${commonSource}\n${jobSection(job, 'scratch')}\n${respSource}`;
+  return `${header(spec)}\n${commonSource}\n${runSource}\n${jobSection(job, 'scratch')}\n${respSource}`;
 }
 
 export function tileModule(spec: ModuleSpec): string {
-  return `${header({ ...spec, weighted: false })}\n${commonSource}\n${tileSource}`;
+  return `${header({ ...spec, weighted: false })}\n${commonSource}\n${runSource}\n${tileSource}`;
 }
 
 /** vec4 blocks per padded row z = [1, x − c] of the tiled statistics pass. */
@@ -225,7 +226,7 @@ export function triIterations(k: number, d: number, kc: number, wg: number, rows
 
 /** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */
 export function evaluateModule(spec: ModuleSpec): string {
-  return `${header({ ...spec, mom: 0, weighted: false })}\n${commonSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
+  return `${header({ ...spec, mom: 0, weighted: false })}\n${commonSource}\n${runSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
 }
 
 /**
@@ -241,5 +242,5 @@ export function fusedIterationsPerRow(k: number, d: number, mom: MomentCode): nu
 export const LOOP_BUDGET = 50000;
 
 export function kmeansppModule(d: number, weighted: boolean): string {
-  return `const D: u32 = ${d}u;\n${weightDecl(weighted)}\n${kmeansppSource}`;
+  return `const D: u32 = ${d}u;\n${weightDecl(weighted)}\n${runSource}\n${kmeansppSource}`;
 }
