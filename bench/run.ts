@@ -16,20 +16,12 @@ import { COVARIANCE_TYPES } from '../src/options.ts';
 import { COVARIANCE_MODELS } from '../src/model/covariance.ts';
 import { initialParams, makeData, median, type Cell } from './workload.ts';
 import { BrowserRunner } from './browser-runner.ts';
-import { renderReport, type SavedRun } from './report.ts';
+import { renderReport, type Measurement as SavedMeasurement, type SavedRun } from './report.ts';
 
 type BackendName = 'cpu-1' | 'cpu' | 'webgpu-node' | 'webgpu-browser' | 'sklearn';
 
-interface Measurement {
+interface Measurement extends SavedMeasurement {
   backend: BackendName;
-  cell: Cell;
-  ok: boolean;
-  median?: number;
-  seconds?: number[];
-  peakMiB?: number;
-  description?: string;
-  error?: string;
-  skipped?: string;
 }
 
 const args = process.argv.slice(2);

@@ -839,14 +839,19 @@ function reportFailure(error: unknown, what: string): void {
   showError(message);
 }
 
-async function runFit(): Promise<void> {
-  let settings: FitSettings;
+/** The form's settings, or null after showing what is wrong with them. */
+function settingsOrShowError(): FitSettings | null {
   try {
-    settings = readSettings();
+    return readSettings();
   } catch (error) {
     showError(error instanceof Error ? error.message : String(error));
-    return;
+    return null;
   }
+}
+
+async function runFit(): Promise<void> {
+  const settings = settingsOrShowError();
+  if (settings === null) return;
   clearError();
   resetFitOutputs();
   setBusy('fit');
@@ -896,13 +901,8 @@ async function runFit(): Promise<void> {
 }
 
 async function runCompare(): Promise<void> {
-  let settings: FitSettings;
-  try {
-    settings = readSettings();
-  } catch (error) {
-    showError(error instanceof Error ? error.message : String(error));
-    return;
-  }
+  const settings = settingsOrShowError();
+  if (settings === null) return;
   clearError();
   setBusy('compare');
   hook.compare = null;
@@ -954,13 +954,8 @@ async function runCompare(): Promise<void> {
 }
 
 async function runChooseK(): Promise<void> {
-  let settings: FitSettings;
-  try {
-    settings = readSettings();
-  } catch (error) {
-    showError(error instanceof Error ? error.message : String(error));
-    return;
-  }
+  const settings = settingsOrShowError();
+  if (settings === null) return;
   clearError();
   setBusy('choose-k');
   hook.chooseK = null;
