@@ -372,6 +372,11 @@ export class GaussianMixture {
 
   /** Mean log-likelihood (weighted mean with sampleWeight). */
   async score(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
+    return (await this.scoreAndCount(X, fitOptions)).score;
+  }
+
+  /** The (weighted) mean log-likelihood and the (weighted) number of samples, from one pass. */
+  private async scoreAndCount(X: MatrixInput, fitOptions: FitOptions): Promise<{ score: number; n: number }> {
     const logLik = await this.scoreSamples(X);
     const weights = toSampleWeight(fitOptions.sampleWeight, logLik.length);
     let sum = 0;
@@ -381,13 +386,7 @@ export class GaussianMixture {
       sum += w * (logLik[i] as number);
       total += w;
     }
-    return sum / total;
-  }
-
-  private nSamples(X: MatrixInput, fitOptions: FitOptions): number {
-    const rows = toMatrix(X).rows;
-    const weights = toSampleWeight(fitOptions.sampleWeight, rows);
-    return weights === null ? rows : weights.reduce((a, b) => a + b, 0);
+    return { score: sum / total, n: total };
   }
 
   /** Free parameters of the model. */
@@ -398,14 +397,14 @@ export class GaussianMixture {
 
   /** Bayesian information criterion: −2·N·score + p·ln N. */
   async bic(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
-    const n = this.nSamples(X, fitOptions);
-    return -2 * (await this.score(X, fitOptions)) * n + this.nParameters() * Math.log(n);
+    const { score, n } = await this.scoreAndCount(X, fitOptions);
+    return -2 * score * n + this.nParameters() * Math.log(n);
   }
 
   /** Akaike information criterion: −2·N·score + 2p. */
   async aic(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
-    const n = this.nSamples(X, fitOptions);
-    return -2 * (await this.score(X, fitOptions)) * n + 2 * this.nParameters();
+    const { score, n } = await this.scoreAndCount(X, fitOptions);
+    return -2 * score * n + 2 * this.nParameters();
   }
 
   /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */
