@@ -5,7 +5,7 @@
 // --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu
 // --shape auto|vector|fused|chunked|tiled (comma-separated: one column per shape) --wg N --ppi N
 // --tile N --tri 0|1 (pass A register solve, full/tied) --tri-kc N (components staged at once)
-// --tri-wg N --tri-order rows|comps --b-cols 1|2 (pass B column blocks per invocation) --b-rows 1|2 (pass B row blocks; 2: 8x8) --b-comps N (pass B components per workgroup); --b-cols/--b-rows/--b-comps/--tile take comma lists: one column per shape × combination (data made once) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
+// --tri-wg N --tri-order rows|comps --tri-rows 1|2 (rows per invocation per step of rows_tri_main; comma list) --b-cols 1|2 (pass B column blocks per invocation) --b-rows 1|2 (pass B row blocks; 2: 8x8) --b-comps N (pass B components per workgroup); --tri-rows/--b-cols/--b-rows/--b-comps/--tile take comma lists: one column per shape × combination (data made once) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
 // per-row values, B = statistics, reduce; adds per-pass overhead, so its totals run higher). Where the adapter has 'timestamp-query', a kernel-ms column
 // gives the GPU time of the statistics compute pass (median over the same reps), apart from
 // submit / readback overhead.
@@ -89,24 +89,27 @@ export async function main(): Promise<void> {
   const triKc = arg('tri-kc', '');
   const triWg = arg('tri-wg', '');
   const triOrder = arg('tri-order', '');
+  const triRowsList = arg('tri-rows', '').split(',').filter(Boolean);
   const bColsList = arg('b-cols', '').split(',').filter(Boolean);
   const bRowsList = arg('b-rows', '').split(',').filter(Boolean);
   const bCompsList = arg('b-comps', '').split(',').filter(Boolean);
   const timeStages = process.argv.includes('--stages');
   // One backend (device) per shape × pass-B setting (columns; the label names the setting).
   const opt = (xs: string[]): Array<string> => (xs.length > 0 ? xs : ['']);
-  const variants: Array<{ shape: KernelShape; label: string; tile: string; bCols: string; bRows: string; bComps: string }> = [];
+  const variants: Array<{ shape: KernelShape; label: string; tile: string; triRows: string; bCols: string; bRows: string; bComps: string }> = [];
   for (const shape of shapeList)
     for (const tile of opt(tiles))
-      for (const bCols of opt(bColsList))
-        for (const bRows of opt(bRowsList))
-          for (const bComps of opt(bCompsList)) {
-            const tag = [tile && `t${tile}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`].filter(Boolean).join('');
-            variants.push({ shape, label: tag ? `${shape}-${tag}` : shape, tile, bCols, bRows, bComps });
-          }
+      for (const triRows of opt(triRowsList))
+        for (const bCols of opt(bColsList))
+          for (const bRows of opt(bRowsList))
+            for (const bComps of opt(bCompsList)) {
+              const tag = [tile && `t${tile}`, triRows && `p${triRows}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`].filter(Boolean).join('');
+              variants.push({ shape, label: tag ? `${shape}-${tag}` : shape, tile, triRows, bCols, bRows, bComps });
+            }
   const shapes = variants.map((v) => v.label);
   const gpus: Array<Backend | null> = [];
-  for (const { shape, tile, bCols, bRows, bComps } of variants) {
+  for (const { shape, tile, triRows, bCols, bRows, bComps } of variants) {
+    if (triRows && triRows !== '1' && triRows !== '2') throw new Error(`--tri-rows takes 1 or 2, not ${triRows}`);
     const made = await createWebGpuBackend({
       kernelShape: shape,
       ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}),
@@ -116,6 +119,7 @@ export async function main(): Promise<void> {
       ...(triKc ? { triComponents: Number(triKc) } : {}),
       ...(triWg ? { triWorkgroupSize: Number(triWg) } : {}),
       ...(triOrder ? { triRowsOuter: triOrder === 'rows' } : {}),
+      ...(triRows ? { triRowsPerInvocation: Number(triRows) as 1 | 2 } : {}),
       ...(bCols ? { tiledColumnBlocks: Number(bCols) } : {}),
       ...(bRows ? { tiledRowBlocks: Number(bRows) } : {}),
       ...(bComps ? { tiledComponents: Number(bComps) } : {}),

@@ -129,6 +129,12 @@ export interface WebGpuBackendOptions {
   /** rows_tri_main (rows outer, x in registers; hardware default) or rows_tri_kmain (component groups outer; software default). */
   readonly triRowsOuter?: boolean;
   /**
+   * Rows per invocation per row step of rows_tri_main (rows outer only): 1, or 2
+   * (rows_tri_pair_main: each staged factor vec4 read from workgroup memory feeds both rows;
+   * per-row results bit-identical to 1). Default 1.
+   */
+  readonly triRowsPerInvocation?: 1 | 2;
+  /**
    * With 'timestamp-query': one compute pass per dispatch, so lastTimings.stages splits the
    * GPU time by stage (A: per-row values, B: statistics, reduce, other). Benchmarks only.
    */
@@ -654,18 +660,22 @@ class GpuData implements LoadedData {
     // Hardware: one row per invocation, rows outer (x stays in registers); software: many rows
     // per invocation, component groups outer (each group staged once).
     const triRowsOuter = ctx.options.triRowsOuter ?? !ctx.software;
+    // Rows per row step of rows_tri_main: 1, or 2 (rows_tri_pair_main); rpi counts row steps.
+    let pair = triRowsOuter && ctx.options.triRowsPerInvocation === 2 ? 2 : 1;
     let rpi = 1;
     if (triOk) {
-      rpi = ctx.software ? ctx.ppi : 1;
-      while (rpi > 1 && triIterations(k, d, kc, wgA, rpi, triRowsOuter) > LOOP_BUDGET) rpi = Math.max(1, Math.floor(rpi / 2));
-      if (triIterations(k, d, kc, wgA, rpi, triRowsOuter) > LOOP_BUDGET) triOk = false;
+      rpi = ctx.software ? Math.max(1, Math.floor(ctx.ppi / pair)) : 1;
+      while (rpi > 1 && triIterations(k, d, kc, wgA, rpi, triRowsOuter, pair) > LOOP_BUDGET) rpi = Math.max(1, Math.floor(rpi / 2));
+      if (pair === 2 && triIterations(k, d, kc, wgA, rpi, triRowsOuter, pair) > LOOP_BUDGET) pair = 1;
+      if (triIterations(k, d, kc, wgA, rpi, triRowsOuter, pair) > LOOP_BUDGET) triOk = false;
     }
+    if (!triOk) pair = 1;
     const rowCost = rowIterations(job, spec.cov, k, d);
     const perRow = triOk || rowCost <= LOOP_BUDGET;
     if (!triOk) rpi = Math.max(1, Math.min(ctx.software ? ctx.ppi : 1, Math.floor(LOOP_BUDGET / rowCost)));
     const respCode = respModule(job, spec);
     const rowsPipe = triOk
-      ? await ctx.pipeline(rowsTriModule(spec), { WG: wgA, BLOCK: block, KC: kc }, triRowsOuter ? 'rows_tri_main' : 'rows_tri_kmain')
+      ? await ctx.pipeline(rowsTriModule(spec, pair === 2), { WG: wgA, BLOCK: block, KC: kc }, pair === 2 ? 'rows_tri_pair_main' : triRowsOuter ? 'rows_tri_main' : 'rows_tri_kmain')
       : perRow
         ? await ctx.pipeline(respCode, { WG: wgT, BLOCK: block }, 'rows_main')
         : null;
@@ -675,7 +685,7 @@ class GpuData implements LoadedData {
     const base = entriesInfo.length;
     blocks.forEach((b, j) => {
       const c = this.chunks[b.chunk] as Chunk;
-      const threads = Math.ceil(b.rows / rpi);
+      const threads = Math.ceil(b.rows / (rpi * pair));
       const ua: [number, GPUBuffer, number, number] = [4, uniform, (base + 2 * j) * RUN_STRIDE, 32];
       const ub: [number, GPUBuffer, number, number] = [4, uniform, (base + 2 * j + 1) * RUN_STRIDE, 32];
       entriesInfo.push([b.rows, threads, 0, 0, c.start + b.start, 0, 0, b.start]);

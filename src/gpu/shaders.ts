@@ -201,9 +201,46 @@ export function triSolveSource(d: number): string {
   return out.join('\n');
 }
 
-/** Pass A of the tiled shape for the E-step with full/tied covariance (stats_rows_tri.wgsl's rows_tri_main). */
-export function rowsTriModule(spec: ModuleSpec): string {
-  return `${respModule('estep', spec)}\n${triSolveSource(spec.d)}\n${rowsTriSource}`;
+/**
+ * Straight-line WGSL for D features: tri_quad2, tri_quad for two rows at once (x0 → .x,
+ * x1 → .y), each staged factor vec4 loaded once for both rows; per row the same operations in
+ * the same order as tri_quad. Needs triSolveSource(d) (D4).
+ */
+export function triSolvePairSource(d: number): string {
+  const d4 = Math.ceil(d / 4);
+  const comp = ['x', 'y', 'z', 'w'];
+  const out: string[] = ['fn tri_quad2(x0: array<vec4<f32>, D4>, x1: array<vec4<f32>, D4>, kk: u32) -> vec2<f32> {', '  let mb = kk * D4;', '  let ub = kk * (D * D4);'];
+  for (let b = 0; b < d4; b++) out.push(`  let m${b} = wm[mb + ${b}u];`, `  let d${b} = x0[${b}] - m${b};`, `  let e${b} = x1[${b}] - m${b};`);
+  for (let a = 0; a < d; a++) {
+    const c = `${Math.floor(a / 4)}.${comp[a % 4]}`;
+    for (let jb = Math.floor(a / 4); jb < d4; jb++) {
+      out.push(`  let u${a}_${jb} = wu[ub + ${a * d4 + jb}u];`);
+      // Row 0 spans every block: it starts the accumulators.
+      if (a === 0) out.push(`  var y${jb} = d${c} * u${a}_${jb};`, `  var z${jb} = e${c} * u${a}_${jb};`);
+      else out.push(`  y${jb} += d${c} * u${a}_${jb};`, `  z${jb} += e${c} * u${a}_${jb};`);
+    }
+  }
+  out.push('  var q = y0.x * y0.x;', '  var r = z0.x * z0.x;');
+  for (let j = 1; j < d; j++) {
+    const v = `${Math.floor(j / 4)}.${comp[j % 4]}`;
+    out.push(`  q += y${v} * y${v};`, `  r += z${v} * z${v};`);
+  }
+  out.push('  return vec2<f32>(q, r);', '}', '');
+  return out.join('\n');
+}
+
+/**
+ * Pass A of the tiled shape for the E-step with full/tied covariance (stats_rows_tri.wgsl's
+ * rows_tri_main, rows_tri_kmain); with `pair`, also tri_quad2 and the `//#pair` section
+ * (rows_tri_pair_main: two rows per invocation per row step).
+ */
+export function rowsTriModule(spec: ModuleSpec, pair = false): string {
+  const at = rowsTriSource.indexOf('//#pair');
+  if (at < 0) throw new Error('stats_rows_tri.wgsl has no pair section');
+  const main = rowsTriSource.slice(0, at);
+  return pair
+    ? `${respModule('estep', spec)}\n${triSolveSource(spec.d)}\n${triSolvePairSource(spec.d)}\n${main}\n${rowsTriSource.slice(at)}`
+    : `${respModule('estep', spec)}\n${triSolveSource(spec.d)}\n${main}`;
 }
 
 /** Workgroup bytes per staged component of rows_tri_main (factor rows, centre; constant). */
@@ -213,15 +250,16 @@ export function triBytesPerComponent(d: number): number {
 }
 
 /**
- * Loop iterations of rows_tri_main (rowsOuter) or rows_tri_kmain for `rows` rows per
- * invocation, staging KC components at a time with WG invocations; an upper estimate.
+ * Loop iterations of rows_tri_main (rowsOuter; rows_tri_pair_main with pair 2) or rows_tri_kmain
+ * for `rows` row steps per invocation (pair rows each), staging KC components at a time with WG
+ * invocations; an upper estimate.
  */
-export function triIterations(k: number, d: number, kc: number, wg: number, rows: number, rowsOuter: boolean): number {
+export function triIterations(k: number, d: number, kc: number, wg: number, rows: number, rowsOuter: boolean, pair = 1): number {
   const d4 = Math.ceil(d / 4);
   const groups = Math.ceil(k / kc);
   const stage = Math.ceil((kc * d * d4) / wg) * 5 + Math.ceil((kc * d4) / wg) * 5 + Math.ceil(kc / wg) + 2;
   const finish = 5 * k + 8;
-  return rowsOuter ? rows * (groups * (stage + kc + 1) + finish) : groups * (stage + 1 + rows * (kc + 1)) + rows * finish + 4;
+  return rowsOuter ? rows * (groups * (stage + kc + 1) + pair * finish) : groups * (stage + 1 + rows * (kc + 1)) + rows * finish + 4;
 }
 
 /** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */

@@ -4,8 +4,9 @@
 // partial/result buffers, bit-identical repeats.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend.ts';
+import { momentKindFor } from '../../src/backend.ts';
 import { CpuBackend } from '../../src/cpu/engine.ts';
-import { blobs, expectStatsClose, gpuBackend, makeParams, sameBits } from './helpers.ts';
+import { blobs, expectStatsClose, gpuBackend, makeParams, sameBits, weightsFor } from './helpers.ts';
 import { checkEStep, parityTests } from './suite.ts';
 
 let gpu: Backend | null = null;
@@ -136,5 +137,72 @@ describe('webgpu tiled kernel shape, pass B register blocks and components per w
     expect(sameBits(a.sumOuter, b.sumOuter) && sameBits(a.sumDiff, b.sumDiff) && sameBits(a.sumResp, b.sumResp)).toBe(true);
     expect(Object.is(a.sumLogLik, b.sumLogLik)).toBe(true);
     g.dispose();
+  });
+});
+
+// Pass A, rows_tri_main forced (the hardware entry point; software adapters default to
+// rows_tri_kmain) with one and with two rows per invocation per row step (rows_tri_pair_main):
+// the statistics must be bit-identical. Many row steps per invocation (default rows per
+// invocation) and one step (pointsPerInvocation 1, as on hardware) with 1000-row data chunks;
+// N odd, so some invocation's second row lies past the last row.
+describe('webgpu tiled kernel shape, pass A with two rows per invocation', () => {
+  const backends: Record<string, Backend | null> = {};
+  beforeAll(async () => {
+    for (const rows of [1, 2] as const) {
+      backends[`many${rows}`] = await gpuBackend({ kernelShape: 'tiled', triRowsOuter: true, triRowsPerInvocation: rows, debugPoison: true });
+      backends[`one${rows}`] = await gpuBackend({ kernelShape: 'tiled', triRowsOuter: true, triRowsPerInvocation: rows, pointsPerInvocation: 1, maxRowsPerChunk: 1000, debugPoison: true });
+    }
+  });
+  afterAll(() => {
+    for (const b of Object.values(backends)) b?.dispose();
+  });
+  const entryPoints = (b: Backend): string[] =>
+    [...((b as unknown as { ctx: { pipelines: Map<string, unknown> } }).ctx.pipelines.keys())].map((key) => key.slice(0, key.indexOf('\n')));
+  const cases: Array<[number, number, number, boolean]> = [
+    // [n, d, k, weighted]
+    [2001, 8, 4, false],
+    [1777, 8, 16, true],
+    [1235, 32, 4, true],
+    [999, 32, 16, false],
+    [1001, 8, 4, true],
+  ];
+  cases.forEach(([n, d, k, weighted], i) => {
+    it(`bit-identical to one row: eStep N=${n} D=${d} K=${k}${weighted ? ' weighted' : ''} (full, tied)`, async () => {
+      for (const mode of ['many', 'one']) {
+        const b1 = backends[`${mode}1`];
+        const b2 = backends[`${mode}2`];
+        if (!b1 || !b2) return;
+        const { data } = blobs(500 + i, n, d, k);
+        const w = weighted ? weightsFor(501 + i, n) : null;
+        const g1 = await b1.load(data, n, d, w);
+        const g2 = await b2.load(data, n, d, w);
+        try {
+          for (const cov of ['full', 'tied'] as const) {
+            const p = makeParams(502 + i, cov, k, d);
+            const a = await g1.eStep(p, momentKindFor(cov));
+            const b = await g2.eStep(p, momentKindFor(cov));
+            const what = `${mode} ${cov}`;
+            expect(sameBits(a.sumResp, b.sumResp), `${what} sumResp`).toBe(true);
+            expect(sameBits(a.sumDiff, b.sumDiff), `${what} sumDiff`).toBe(true);
+            expect(sameBits(a.sumOuter, b.sumOuter), `${what} sumOuter`).toBe(true);
+            expect(Object.is(a.sumLogLik, b.sumLogLik), `${what} sumLogLik ${a.sumLogLik} vs ${b.sumLogLik}`).toBe(true);
+            expect(Object.is(a.totalWeight, b.totalWeight), `${what} totalWeight`).toBe(true);
+            expect(sameBits(a.shifts, b.shifts), `${what} shifts`).toBe(true);
+            // Still the right statistics (sumResp sums to the total weight).
+            expect(Math.abs(a.sumResp.reduce((s, v) => s + v, 0) - a.totalWeight) / a.totalWeight).toBeLessThan(1e-5);
+            // Run to run.
+            const c = await g2.eStep(p, momentKindFor(cov));
+            expect(sameBits(b.sumOuter, c.sumOuter) && sameBits(b.sumDiff, c.sumDiff) && Object.is(b.sumLogLik, c.sumLogLik), `${what} repeat`).toBe(true);
+          }
+        } finally {
+          g1.dispose();
+          g2.dispose();
+        }
+        expect(entryPoints(b1)).toContain('rows_tri_main');
+        expect(entryPoints(b1)).not.toContain('rows_tri_pair_main');
+        expect(entryPoints(b2)).toContain('rows_tri_pair_main');
+        expect(entryPoints(b2)).not.toContain('rows_tri_main');
+      }
+    });
   });
 });
