@@ -13,6 +13,7 @@
 import type { MomentKind } from '../backend.ts';
 import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
+import { unrolledAccumulate, unrolledLogProb } from './unrolled.ts';
 
 export type Moments = MomentKind | null;
 
@@ -55,6 +56,11 @@ function accumulate(
   const resp = scratch.resp;
   const diff = scratch.diff;
   const p = packedSize(d, moments);
+  const unrolled = moments === 'full' ? unrolledAccumulate(d) : null;
+  if (unrolled !== null) {
+    for (let c = 0; c < k; c++) unrolled(data, start, end, resp, k, c, shifts, c * d, weights, out, k + c * d, k + k * d + c * p);
+    return;
+  }
   const offDiff = k;
   const offOuter = k + k * d;
   for (let c = 0; c < k; c++) {
@@ -116,6 +122,11 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
       case 'full':
       case 'tied': {
         const uBase = covarianceType === 'full' ? c * d * d : 0;
+        const unrolled = unrolledLogProb(d);
+        if (unrolled !== null) {
+          unrolled(data, start, end, means, meanBase, factors, uBase, constant, dest, k, c);
+          break;
+        }
         for (let i = start; i < end; i++) {
           const row = i * d;
           for (let a = 0; a < d; a++) diff[a] = (data[row + a] as number) - (means[meanBase + a] as number);
