@@ -32,16 +32,22 @@ fn value_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   scr[i * K + k] = comp_value(run.row_base + i, k, &x);
 }
 
-@compute @workgroup_size(WG)
-fn finish_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= run.rows) { return; }
+// Row i's K component values at scr[i·K..] become its weighted responsibilities (finish_row,
+// then × w), and its weighted value and weight are stored after the block.
+fn store_row(i: u32) {
   let base = i * K;
   let v = finish_row(base);
   let w = weight(run.data_off + i);
   for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
   scr[BLOCK * K + 2u * i] = w * v;
   scr[BLOCK * K + 2u * i + 1u] = w;
+}
+
+@compute @workgroup_size(WG)
+fn finish_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= run.rows) { return; }
+  store_row(i);
 }
 
 // Tiled shape, pass A: one invocation per row (grid stride over run.nthreads invocations;
@@ -58,10 +64,6 @@ fn rows_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     for (var a = 0u; a < D; a++) { x[a] = data[xi + a]; }
     let base = i * K;
     for (var k = 0u; k < K; k++) { scr[base + k] = comp_value(run.row_base + i, k, &x); }
-    let v = finish_row(base);
-    let w = weight(run.data_off + i);
-    for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
-    scr[BLOCK * K + 2u * i] = w * v;
-    scr[BLOCK * K + 2u * i + 1u] = w;
+    store_row(i);
   }
 }

@@ -78,11 +78,7 @@ fn rows_tri_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
       }
     }
     if (valid) {
-      let v = finish_row(base);
-      let w = weight(run.data_off + i);
-      for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
-      scr[BLOCK * K + 2u * i] = w * v;
-      scr[BLOCK * K + 2u * i + 1u] = w;
+      store_row(i);
     }
   }
 }
@@ -114,12 +110,7 @@ fn rows_tri_kmain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   for (var s = 0u; s < steps; s++) {
     let i = t + s * nt;
     if (t < nt && i < run.rows) {
-      let base = i * K;
-      let v = finish_row(base);
-      let w = weight(run.data_off + i);
-      for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
-      scr[BLOCK * K + 2u * i] = w * v;
-      scr[BLOCK * K + 2u * i + 1u] = w;
+      store_row(i);
     }
   }
 }
@@ -162,18 +153,10 @@ fn rows_tri_pair_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
       }
     }
     if (valid0) {
-      let v = finish_row(base0);
-      let w = weight(run.data_off + i0);
-      for (var k = 0u; k < K; k++) { scr[base0 + k] = w * scr[base0 + k]; }
-      scr[BLOCK * K + 2u * i0] = w * v;
-      scr[BLOCK * K + 2u * i0 + 1u] = w;
+      store_row(i0);
     }
     if (valid1) {
-      let v = finish_row(base1);
-      let w = weight(run.data_off + i1);
-      for (var k = 0u; k < K; k++) { scr[base1 + k] = w * scr[base1 + k]; }
-      scr[BLOCK * K + 2u * i1] = w * v;
-      scr[BLOCK * K + 2u * i1 + 1u] = w;
+      store_row(i1);
     }
   }
 }
