@@ -1,14 +1,12 @@
-// The per-dispatch uniform of the row kernels (stats_vec, stats_resp, stats_tile, evaluate,
-// kmeanspp), written by src/gpu/backend.ts: rows in this chunk, invocations, the partial slot
-// and slot count, the first row of the chunk, a seed (random init) or count, a job flag, and
-// the offset of the chunk's first value in the data buffer.
+// The per-dispatch uniform of every kernel, written by src/gpu/backend.ts (one layout, so one
+// definition; each field's use is noted beside it).
 struct Run {
-  rows: u32,
-  nthreads: u32,
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
+  rows: u32,      // rows in this dispatch
+  nthreads: u32,  // invocations that write a slot (grid stride); row groups (tiled); output slots (reduce)
+  slot: u32,      // first slot of this dispatch
+  slots: u32,     // slots per statistic in part
+  row_base: u32,  // global index of the first row (for the hash)
+  seed: u32,      // random init seed, or a count (k-means++)
+  flag: u32,      // job flag (chunked kernel: 1 = add into the slot instead of overwriting it)
+  data_off: u32,  // first row of this dispatch within the bound data chunk
 }

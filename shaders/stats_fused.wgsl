@@ -7,16 +7,7 @@
 // Statistics layout (S numbers, as src/cpu/kernels.ts): [Σ w·r_k][Σ w·r_k·(x − c_k)]
 // [Σ w·r_k·(x − c_k)(x − c_k)ᵀ packed][Σ w·value][Σ w].
 
-struct Run {
-  rows: u32,      // rows in this dispatch
-  nthreads: u32,  // invocations that write a slot (grid stride)
-  slot: u32,      // first slot of this dispatch
-  slots: u32,     // slots per statistic in part
-  row_base: u32,  // global index of the first row (for the hash)
-  seed: u32,
-  flag: u32,      // chunked kernel: 1 = add into the slot instead of overwriting it
-  data_off: u32,  // first row of this dispatch within the bound data chunk
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;

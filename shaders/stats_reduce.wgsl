@@ -4,16 +4,7 @@
 // left: the same order every run (no atomics), so results are bit-identical. GROUP keeps each
 // invocation under llvmpipe's 65535 loop iterations. The host prepends `const S: u32`.
 
-struct Run {
-  rows: u32,
-  nthreads: u32,  // out_slots = ceil(slots / GROUP)
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> part: array<f32>;
 @group(0) @binding(1) var<storage, read_write> res: array<f32>;

@@ -11,16 +11,7 @@
 // sum the value and weight columns (statistics S − 2, S − 1). Needs common.wgsl (prm: the
 // shifts c_k are the centres). The host prepends NB (vec4 blocks per row) and NBLK (blocks).
 
-struct Run {
-  rows: u32,
-  nthreads: u32,  // row groups G
-  slot: u32,
-  slots: u32,
-  row_base: u32,
-  seed: u32,
-  flag: u32,
-  data_off: u32,
-}
+// struct Run: shaders/run_uniform.wgsl.
 
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(3) var<storage, read> scr: array<f32>;

@@ -90,7 +90,7 @@ function jobSection(job: Job, section: 'small' | 'scratch' | 'vector'): string {
 }
 
 export function fusedModule(job: Job, spec: ModuleSpec): string {
-  return `${header(spec)}\n${commonSource}\n${jobSection(job, 'small')}\n${fusedSource}`;
+  return `${header(spec)}\n${commonSource}\n${runSource}\n${jobSection(job, 'small')}\n${fusedSource}`;
 }
 
 /** Vector width of the register kernel for D features (D <= 4). */
@@ -153,7 +153,7 @@ export function tiledBlockCount(d: number, mom: MomentCode, cb = 1, rb = 1): num
 /** stats_tiled.wgsl: pass B of the tiled shape (pass A is stats_resp.wgsl's rows_main); the pipeline's CB and RB must be cb and rb. */
 export function tiledModule(spec: ModuleSpec, cb = 1, rb = 1): string {
   const nb = tiledRowVecs(spec.d);
-  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom, cb, rb)}u;\n${commonSource}\n${tiledSource}`;
+  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${nb}u;\nconst NBLK: u32 = ${tiledBlockCount(spec.d, spec.mom, cb, rb)}u;\n${commonSource}\n${runSource}\n${tiledSource}`;
 }
 
 /**
@@ -166,7 +166,7 @@ export function rowIterations(job: Job, cov: CovarianceType, k: number, d: numbe
 }
 
 export function reduceModule(s: number): string {
-  return `const S: u32 = ${s}u;\n${reduceSource}`;
+  return `const S: u32 = ${s}u;\n${runSource}\n${reduceSource}`;
 }
 
 /** Largest D the generated triangular solve of stats_rows_tri.wgsl is built for (code size). */
