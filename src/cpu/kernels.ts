@@ -13,7 +13,7 @@
 import type { MomentKind } from '../backend.ts';
 import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
-import { unrolledAccumulate, unrolledLogProb } from './unrolled.ts';
+import { unrolledAccumulate, unrolledDiagAccumulate, unrolledDiagLogProb, unrolledLogProb, unrolledSphericalLogProb } from './unrolled.ts';
 
 export type Moments = MomentKind | null;
 
@@ -56,7 +56,7 @@ function accumulate(
   const resp = scratch.resp;
   const diff = scratch.diff;
   const p = packedSize(d, moments);
-  const unrolled = moments === 'full' ? unrolledAccumulate(d) : null;
+  const unrolled = moments === 'full' ? unrolledAccumulate(d) : moments === 'diag' ? unrolledDiagAccumulate(d) : null;
   if (unrolled !== null) {
     for (let c = 0; c < k; c++) unrolled(data, start, end, resp, k, c, shifts, c * d, weights, out, k + c * d, k + k * d + c * p);
     return;
@@ -142,6 +142,11 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
         break;
       }
       case 'diag': {
+        const unrolled = unrolledDiagLogProb(d);
+        if (unrolled !== null) {
+          unrolled(data, start, end, means, meanBase, factors, meanBase, constant, dest, k, c);
+          break;
+        }
         for (let i = start; i < end; i++) {
           const row = i * d;
           let quad = 0;
@@ -154,6 +159,11 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
         break;
       }
       case 'spherical': {
+        const unrolled = unrolledSphericalLogProb(d);
+        if (unrolled !== null) {
+          unrolled(data, start, end, means, meanBase, factors, c, constant, dest, k, c);
+          break;
+        }
         const u = factors[c] as number;
         const u2 = u * u;
         for (let i = start; i < end; i++) {

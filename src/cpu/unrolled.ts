@@ -1,10 +1,10 @@
-// Straight-line JavaScript for the two hot loops of the full/tied E-step at small D, built once
-// per D with the Function constructor: the triangular solve with U's entries and the means in
-// local variables, and the outer-product accumulation with its D(D+1)/2 sums in locals instead
-// of a read-modify-write of the partial per row. V8 keeps them in registers; at D = 8 this is
-// several times faster than the generic loops. The arithmetic is the generic loops' own, in the
-// same order, so results are bit-identical to them. Where the Function constructor is not
-// allowed (a strict Content-Security-Policy), the generic loops run instead.
+// Straight-line JavaScript for the hot loops of the E-step at small D, built once per D with
+// the Function constructor: the triangular solve (full/tied) or scaling (diag/spherical) with
+// the factors and means in local variables, and the moment accumulation with its sums in
+// locals instead of a read-modify-write of the partial per row. V8 keeps them in registers; at
+// D = 8 this is several times faster than the generic loops. The arithmetic is the generic
+// loops' own, in the same order, so results are bit-identical to them. Where the Function
+// constructor is not allowed (a strict Content-Security-Policy), the generic loops run instead.
 
 type Data = Float64Array | Float32Array;
 
@@ -20,14 +20,27 @@ export type UnrolledLogProb = (data: Data, start: number, end: number, means: Fl
  */
 export type UnrolledAccumulate = (data: Data, start: number, end: number, resp: Float64Array, k: number, c: number, shifts: Float64Array, sb: number, weights: Float64Array | null, out: Float64Array, diffBase: number, outerBase: number) => void;
 
-/** Largest D with generated code: D(D+1)/2 accumulators must stay cheap to keep in locals. */
+/** Largest D with generated full/tied code: D(D+1)/2 accumulators must stay cheap to keep in locals. */
 export const UNROLLED_MAX_D = 16;
+
+/** Largest D with generated diag/spherical code (2D or 3D locals). */
+export const UNROLLED_DIAG_MAX_D = 64;
+
+/**
+ * log w_k + log N(x | μ_k, Σ_k) of rows [start, end) for one diag or spherical component into
+ * dest[(i − start)·k + c], given the mean at means[mb..] and the precision factors at
+ * factors[fb..] (D of them for diag, one for spherical).
+ */
+export type UnrolledDiagLogProb = (data: Data, start: number, end: number, means: Float64Array, mb: number, factors: Float64Array, fb: number, constant: number, dest: Float64Array, k: number, c: number) => void;
 
 function build<T>(args: string[], body: string): T | null {
   try {
     return new Function(...args, body) as T;
-  } catch {
-    return null; // e.g. a CSP without 'unsafe-eval'
+  } catch (error) {
+    // A Content-Security-Policy without 'unsafe-eval' throws EvalError; anything else (a
+    // SyntaxError) is a bug in the generator and must not silently fall back.
+    if (error instanceof EvalError) return null;
+    throw error;
   }
 }
 
@@ -49,13 +62,52 @@ function logProbSource(d: number): string {
   return lines.join('\n');
 }
 
+function diagLogProbSource(d: number): string {
+  const lines: string[] = [];
+  for (let a = 0; a < d; a++) lines.push(`const m${a} = means[mb + ${a}];`, `const f${a} = factors[fb + ${a}];`);
+  lines.push('for (let i = start; i < end; i++) {', `  const row = i * ${d};`);
+  // Generic loop: quad = 0; quad += y·y with y = (x_a − m_a)·f_a. (0 + p) is p exactly.
+  for (let a = 0; a < d; a++) {
+    lines.push(`  const y${a} = (data[row + ${a}] - m${a}) * f${a};`);
+    lines.push(a === 0 ? '  let quad = y0 * y0;' : `  quad += y${a} * y${a};`);
+  }
+  lines.push('  dest[(i - start) * k + c] = constant - 0.5 * quad;', '}');
+  return lines.join('\n');
+}
+
+function sphericalLogProbSource(d: number): string {
+  const lines: string[] = ['const u = factors[fb];', 'const u2 = u * u;'];
+  for (let a = 0; a < d; a++) lines.push(`const m${a} = means[mb + ${a}];`);
+  lines.push('for (let i = start; i < end; i++) {', `  const row = i * ${d};`);
+  for (let a = 0; a < d; a++) {
+    lines.push(`  const v${a} = data[row + ${a}] - m${a};`);
+    lines.push(a === 0 ? '  let sq = v0 * v0;' : `  sq += v${a} * v${a};`);
+  }
+  lines.push('  dest[(i - start) * k + c] = constant - 0.5 * sq * u2;', '}');
+  return lines.join('\n');
+}
+
+function diagAccumulateSource(d: number): string {
+  const lines: string[] = [];
+  for (let a = 0; a < d; a++) lines.push(`const s${a} = shifts[sb + ${a}];`);
+  lines.push('let total = 0;');
+  for (let a = 0; a < d; a++) lines.push(`let l${a} = 0;`, `let q${a} = 0;`);
+  lines.push('for (let i = start; i < end; i++) {', '  let r = resp[(i - start) * k + c];', '  if (r === 0) continue;', '  if (weights !== null) r *= weights[i];', '  total += r;', `  const row = i * ${d};`);
+  for (let a = 0; a < d; a++) lines.push(`  const e${a} = data[row + ${a}] - s${a};`, `  l${a} += r * e${a};`, `  q${a} += r * e${a} * e${a};`);
+  lines.push('}');
+  for (let a = 0; a < d; a++) lines.push(`out[diffBase + ${a}] += l${a};`);
+  for (let a = 0; a < d; a++) lines.push(`out[outerBase + ${a}] += q${a};`);
+  lines.push('out[c] += total;');
+  return lines.join('\n');
+}
+
 function accumulateSource(d: number): string {
   const lines: string[] = [];
   for (let a = 0; a < d; a++) lines.push(`const s${a} = shifts[sb + ${a}];`);
-  lines.push('let s0 = 0;');
+  lines.push('let total = 0;');
   for (let a = 0; a < d; a++) lines.push(`let l${a} = 0;`);
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) lines.push(`let q${a}_${b} = 0;`);
-  lines.push('for (let i = start; i < end; i++) {', '  let r = resp[(i - start) * k + c];', '  if (r === 0) continue;', '  if (weights !== null) r *= weights[i];', '  s0 += r;', `  const row = i * ${d};`);
+  lines.push('for (let i = start; i < end; i++) {', '  let r = resp[(i - start) * k + c];', '  if (r === 0) continue;', '  if (weights !== null) r *= weights[i];', '  total += r;', `  const row = i * ${d};`);
   for (let a = 0; a < d; a++) lines.push(`  const e${a} = data[row + ${a}] - s${a};`, `  l${a} += r * e${a};`);
   for (let a = 0; a < d; a++) {
     lines.push(`  const re${a} = r * e${a};`);
@@ -65,7 +117,7 @@ function accumulateSource(d: number): string {
   for (let a = 0; a < d; a++) lines.push(`out[diffBase + ${a}] += l${a};`);
   let q = 0;
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) lines.push(`out[outerBase + ${q++}] += q${a}_${b};`);
-  lines.push('out[c] += s0;');
+  lines.push('out[c] += total;');
   return lines.join('\n');
 }
 
@@ -79,18 +131,35 @@ export function setUnrolledEnabled(on: boolean): void {
 const logProbCache = new Map<number, UnrolledLogProb | null>();
 const accumulateCache = new Map<number, UnrolledAccumulate | null>();
 
+const diagLogProbCache = new Map<number, UnrolledDiagLogProb | null>();
+const sphericalLogProbCache = new Map<number, UnrolledDiagLogProb | null>();
+const diagAccumulateCache = new Map<number, UnrolledAccumulate | null>();
+const DIAG_ARGS = ['data', 'start', 'end', 'means', 'mb', 'factors', 'fb', 'constant', 'dest', 'k', 'c'];
+const ACCUMULATE_ARGS = ['data', 'start', 'end', 'resp', 'k', 'c', 'shifts', 'sb', 'weights', 'out', 'diffBase', 'outerBase'];
+
+function cached<T>(cache: Map<number, T | null>, d: number, maxD: number, args: string[], source: (d: number) => string): T | null {
+  if (!enabled || d > maxD) return null;
+  if (!cache.has(d)) cache.set(d, build<T>(args, source(d)));
+  return cache.get(d) ?? null;
+}
+
+export function unrolledDiagLogProb(d: number): UnrolledDiagLogProb | null {
+  return cached(diagLogProbCache, d, UNROLLED_DIAG_MAX_D, DIAG_ARGS, diagLogProbSource);
+}
+
+export function unrolledSphericalLogProb(d: number): UnrolledDiagLogProb | null {
+  return cached(sphericalLogProbCache, d, UNROLLED_DIAG_MAX_D, DIAG_ARGS, sphericalLogProbSource);
+}
+
+/** As unrolledAccumulate with the diagonal second moments only (P = D). */
+export function unrolledDiagAccumulate(d: number): UnrolledAccumulate | null {
+  return cached(diagAccumulateCache, d, UNROLLED_DIAG_MAX_D, ACCUMULATE_ARGS, diagAccumulateSource);
+}
+
 export function unrolledLogProb(d: number): UnrolledLogProb | null {
-  if (!enabled || d > UNROLLED_MAX_D) return null;
-  if (!logProbCache.has(d)) {
-    logProbCache.set(d, build<UnrolledLogProb>(['data', 'start', 'end', 'means', 'mb', 'u', 'ub', 'constant', 'dest', 'k', 'c'], logProbSource(d)));
-  }
-  return logProbCache.get(d) ?? null;
+  return cached(logProbCache, d, UNROLLED_MAX_D, ['data', 'start', 'end', 'means', 'mb', 'u', 'ub', 'constant', 'dest', 'k', 'c'], logProbSource);
 }
 
 export function unrolledAccumulate(d: number): UnrolledAccumulate | null {
-  if (!enabled || d > UNROLLED_MAX_D) return null;
-  if (!accumulateCache.has(d)) {
-    accumulateCache.set(d, build<UnrolledAccumulate>(['data', 'start', 'end', 'resp', 'k', 'c', 'shifts', 'sb', 'weights', 'out', 'diffBase', 'outerBase'], accumulateSource(d)));
-  }
-  return accumulateCache.get(d) ?? null;
+  return cached(accumulateCache, d, UNROLLED_MAX_D, ACCUMULATE_ARGS, accumulateSource);
 }

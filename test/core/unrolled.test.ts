@@ -1,16 +1,50 @@
-// The generated straight-line kernels (src/cpu/unrolled.ts) give bit-identical statistics to
-// the generic loops, for every D they cover.
+// The generated straight-line kernels (src/cpu/unrolled.ts) exist (a generator bug once made
+// one of them silently fall back) and give bit-identical statistics to the generic loops, for
+// every D they cover.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/cpu/engine.ts';
-import { setUnrolledEnabled, UNROLLED_MAX_D } from '../../src/cpu/unrolled.ts';
+import {
+  setUnrolledEnabled,
+  UNROLLED_DIAG_MAX_D,
+  UNROLLED_MAX_D,
+  unrolledAccumulate,
+  unrolledDiagAccumulate,
+  unrolledDiagLogProb,
+  unrolledLogProb,
+  unrolledSphericalLogProb,
+} from '../../src/cpu/unrolled.ts';
+import type { CovarianceType } from '../../src/options.ts';
 import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import { Random } from '../../src/random.ts';
 import { randomCovariances } from '../reference.ts';
 
 afterEach(() => setUnrolledEnabled(true));
 
-describe('generated full/tied kernels', () => {
-  it.each(Array.from({ length: UNROLLED_MAX_D }, (_, i) => i + 1).flatMap((d) => [['full', d] as const, ['tied', d] as const]))(
+const fullDims = Array.from({ length: UNROLLED_MAX_D }, (_, i) => i + 1);
+const diagDims = [1, 2, 3, 5, 8, 13, 16, 17, 31, 32, 48, UNROLLED_DIAG_MAX_D];
+const cases: (readonly [CovarianceType, number])[] = [
+  ...fullDims.flatMap((d) => [['full', d] as const, ['tied', d] as const]),
+  ...diagDims.flatMap((d) => [['diag', d] as const, ['spherical', d] as const]),
+];
+
+describe('generated kernels', () => {
+  it('are built for every D they cover, and not beyond', () => {
+    for (const d of fullDims) {
+      expect(unrolledLogProb(d), `full log-prob, D = ${d}`).toBeTypeOf('function');
+      expect(unrolledAccumulate(d), `full accumulate, D = ${d}`).toBeTypeOf('function');
+    }
+    for (const d of diagDims) {
+      expect(unrolledDiagLogProb(d), `diag log-prob, D = ${d}`).toBeTypeOf('function');
+      expect(unrolledSphericalLogProb(d), `spherical log-prob, D = ${d}`).toBeTypeOf('function');
+      expect(unrolledDiagAccumulate(d), `diag accumulate, D = ${d}`).toBeTypeOf('function');
+    }
+    expect(unrolledLogProb(UNROLLED_MAX_D + 1)).toBeNull();
+    expect(unrolledAccumulate(UNROLLED_MAX_D + 1)).toBeNull();
+    expect(unrolledDiagLogProb(UNROLLED_DIAG_MAX_D + 1)).toBeNull();
+    expect(unrolledDiagAccumulate(UNROLLED_DIAG_MAX_D + 1)).toBeNull();
+  });
+
+  it.each(cases)(
     '%s, D = %i: eStep statistics equal the generic loops bit for bit',
     async (type, d) => {
       const random = new Random(100 + d);
@@ -29,7 +63,7 @@ describe('generated full/tied kernels', () => {
       const run = async (on: boolean) => {
         setUnrolledEnabled(on);
         const loaded = await backend.load(data, n, d, weights);
-        const stats = await loaded.eStep(params, 'full');
+        const stats = await loaded.eStep(params, type === 'full' || type === 'tied' ? 'full' : 'diag');
         const labels = (await loaded.evaluate(params, { labels: true, logLik: true })).logLik;
         loaded.dispose();
         return { stats, labels };
