@@ -6,6 +6,7 @@
 //   npm run bench -- --quick      a reduced grid, under 2 minutes
 //   options: --backends cpu-1,cpu,webgpu-node,webgpu-browser  --no-sklearn  --no-scale
 //            --budget SECONDS (skip cells whose estimated iteration time exceeds it)
+//            --cells 1M:8:16:full,100k:32:16:diag  (only these cells: no scale curve, BENCHMARKS.md untouched)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,8 +40,21 @@ const root = resolve(import.meta.dirname, '..');
 
 // ---- the grid ---------------------------------------------------------------------------
 
+/** `--cells 1M:8:16:full,100k:32:16:tied`: measure only these (no scale curve; BENCHMARKS.md left alone). */
+function parseCells(spec: string): Cell[] {
+  return spec.split(',').map((item) => {
+    const match = /^(\d+(?:\.\d+)?)([kM]?):(\d+):(\d+):(full|tied|diag|spherical)$/.exec(item.trim());
+    if (match === null) throw new Error(`--cells: "${item}" is not N:D:K:type (for example 1M:8:16:full); fix the list and run again.`);
+    const [, count, unit, d, k, covarianceType] = match as unknown as [string, string, string, string, string, CovarianceType];
+    const n = Math.round(Number(count) * (unit === 'M' ? 1e6 : unit === 'k' ? 1e3 : 1));
+    return { n, d: Number(d), k: Number(k), covarianceType };
+  });
+}
+const cellsOption = option('--cells');
 const grid: Cell[] = [];
-if (quick) {
+if (cellsOption !== undefined) {
+  grid.push(...parseCells(cellsOption));
+} else if (quick) {
   // A taste of each axis, under 2 minutes on 2 cores.
   for (const [n, d, k] of [[100_000, 2, 4], [100_000, 8, 16], [1_000_000, 2, 4], [1_000_000, 2, 16]] as const) {
     grid.push({ n, d, k, covarianceType: 'full' });
@@ -178,7 +192,7 @@ for (const cell of grid) {
 }
 
 const scale: Measurement[] = [];
-if (!flag('--no-scale')) {
+if (!flag('--no-scale') && cellsOption === undefined) {
   console.log('\nscale curve (D=2, K=16, full)');
   for (const backend of backends.filter((b) => b !== 'sklearn')) {
     for (const n of scaleSizes) {
@@ -202,7 +216,11 @@ const saved: SavedRun = {
 };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const resultFile = `bench/results/${stamp}${quick ? '-quick' : ''}.json`;
+const resultFile = `bench/results/${stamp}${cellsOption !== undefined ? '-cells' : quick ? '-quick' : ''}.json`;
 writeFileSync(join(root, resultFile), JSON.stringify(saved, null, 1));
-writeFileSync(join(root, 'BENCHMARKS.md'), renderReport(saved, root));
-console.log(`\nwrote BENCHMARKS.md and ${resultFile}`);
+if (cellsOption === undefined) {
+  writeFileSync(join(root, 'BENCHMARKS.md'), renderReport(saved, root));
+  console.log(`\nwrote BENCHMARKS.md and ${resultFile}`);
+} else {
+  console.log(`\nwrote ${resultFile} (BENCHMARKS.md is only rewritten by a grid run)`);
+}
