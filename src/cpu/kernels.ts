@@ -13,6 +13,7 @@
 import type { MomentKind } from '../backend.ts';
 import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
+import { expNonPositive } from './exp.ts';
 import { unrolledAccumulate, unrolledDiagAccumulate, unrolledDiagLogProb, unrolledLogProb, unrolledSphericalLogProb } from './unrolled.ts';
 
 export type Moments = MomentKind | null;
@@ -196,11 +197,11 @@ function normalise(source: RowSource, start: number, end: number, k: number, val
       if (v > max) max = v;
     }
     // One exp per entry: r = exp(v − max) / Σ exp(v − max). (sklearn's exp(v − lse) differs by
-    // an ulp.) Entries below max − 745 underflow to exactly 0 and are skipped.
+    // an ulp or two.) Entries below max − 745 underflow to exactly 0 and are skipped.
     let total = 0;
     for (let c = 0; c < k; c++) {
       const shifted = (values[base + c] as number) - max;
-      const e = shifted < -745 ? 0 : Math.exp(shifted);
+      const e = shifted < -745 ? 0 : expNonPositive(shifted);
       values[base + c] = e;
       total += e;
     }
