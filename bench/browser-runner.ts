@@ -1,5 +1,5 @@
 // Runs benchmark cells in headless Chromium (WebGPU through SwiftShader on a CPU-only machine,
-// or the real GPU where there is one): a Vite server for bench/browser/ and one page.
+// or the real GPU where there is one; or the CPU engine on Web Workers): a Vite server for bench/browser/ and one page.
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
 import { launchChromium, type LaunchedChromium } from '../test/helpers/chromium.ts';
@@ -18,7 +18,13 @@ export class BrowserRunner {
       configFile: false,
       root: join(root, 'bench/browser'),
       logLevel: 'error',
-      server: { host: '127.0.0.1', port: 0, fs: { allow: [root] } },
+      server: {
+        host: '127.0.0.1',
+        port: 0,
+        fs: { allow: [root] },
+        // Cross-origin isolation, so the CPU engine's workers can share the data.
+        headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+      },
     });
     await server.listen();
     const address = server.httpServer?.address();
@@ -30,7 +36,7 @@ export class BrowserRunner {
     return new BrowserRunner(server, chromium, page);
   }
 
-  async run(cell: Cell & { warmup: number; reps: number }): Promise<{ ok: boolean; median?: number; seconds?: number[]; description?: string; error?: string }> {
+  async run(cell: Cell & { warmup: number; reps: number; engine: 'webgpu' | 'cpu' }): Promise<{ ok: boolean; median?: number; seconds?: number[]; description?: string; error?: string }> {
     return this.page.evaluate((c) => (window as unknown as { runCell: (x: typeof c) => Promise<{ ok: boolean }> }).runCell(c), cell) as Promise<{ ok: boolean }>;
   }
 

@@ -4,7 +4,7 @@
 //
 //   npm run bench                 the full grid (tens of minutes on 2 cores)
 //   npm run bench -- --quick      a reduced grid, under 2 minutes
-//   options: --backends cpu-1,cpu,webgpu-node,webgpu-browser  --no-sklearn  --no-scale
+//   options: --backends cpu-1,cpu,webgpu-node,webgpu-browser,cpu-browser  --no-sklearn  --no-scale
 //            --budget SECONDS (skip cells whose estimated iteration time exceeds it)
 //            --cells 1M:8:16:full,100k:32:16:diag  (only these cells: no scale curve, BENCHMARKS.md untouched)
 
@@ -19,7 +19,7 @@ import { initialParams, makeData, median, type Cell } from './workload.ts';
 import { BrowserRunner } from './browser-runner.ts';
 import { renderReport, type Measurement as SavedMeasurement, type SavedRun } from './report.ts';
 
-type BackendName = 'cpu-1' | 'cpu' | 'webgpu-node' | 'webgpu-browser' | 'sklearn';
+type BackendName = 'cpu-1' | 'cpu' | 'webgpu-node' | 'webgpu-browser' | 'cpu-browser' | 'sklearn';
 
 interface Measurement extends SavedMeasurement {
   backend: BackendName;
@@ -35,7 +35,7 @@ const quick = flag('--quick');
 const reps = 5;
 const warmup = 1;
 const budget = Number(option('--budget') ?? (quick ? 1 : 4));
-const requestedBackends = (option('--backends') ?? 'cpu-1,cpu,webgpu-node,webgpu-browser').split(',') as BackendName[];
+const requestedBackends = (option('--backends') ?? 'cpu-1,cpu,webgpu-node,webgpu-browser,cpu-browser').split(',') as BackendName[];
 const root = resolve(import.meta.dirname, '..');
 
 // ---- the grid ---------------------------------------------------------------------------
@@ -81,9 +81,10 @@ function workUnits(cell: Cell): number {
 function secondsPerUnit(backend: BackendName, d: number): number {
   switch (backend) {
     case 'cpu-1':
-      return 2e-9;
+      return d <= 4 ? 0.8e-9 : d <= 48 ? 0.6e-9 : 2e-9;
     case 'cpu':
-      return 1.2e-9;
+    case 'cpu-browser':
+      return (d <= 4 ? 0.8e-9 : d <= 48 ? 0.6e-9 : 2e-9) * 0.6;
     case 'webgpu-node':
       return d <= 4 ? 0.5e-9 : 3e-9;
     case 'webgpu-browser':
@@ -155,11 +156,11 @@ const python = flag('--no-sklearn') ? null : sklearnAvailable();
 const backends: BackendName[] = [...requestedBackends, ...(python ? (['sklearn'] as const) : [])];
 const scratch = mkdtempSync(join(os.tmpdir(), 'emgpu-bench-'));
 let browser: BrowserRunner | null = null;
-if (backends.includes('webgpu-browser')) {
+if (backends.includes('webgpu-browser') || backends.includes('cpu-browser')) {
   try {
     browser = await BrowserRunner.start(root);
   } catch (error) {
-    console.error(`webgpu-browser: skipped (${(error as Error).message})`);
+    console.error(`browser backends: skipped (${(error as Error).message})`);
   }
 }
 
@@ -167,9 +168,9 @@ async function measure(backend: BackendName, cell: Cell): Promise<Measurement> {
   const guess = estimate(backend, cell);
   if (guess > budget) return { backend, cell, ok: false, skipped: `estimated ${guess.toFixed(1)} s/iteration > budget ${budget} s` };
   if (backend === 'sklearn') return runSklearn(python as string, cell, scratch);
-  if (backend === 'webgpu-browser') {
+  if (backend === 'webgpu-browser' || backend === 'cpu-browser') {
     if (browser === null) return { backend, cell, ok: false, skipped: 'no browser' };
-    return { backend, cell, ...(await browser.run({ ...cell, warmup, reps })) };
+    return { backend, cell, ...(await browser.run({ ...cell, warmup, reps, engine: backend === 'cpu-browser' ? 'cpu' : 'webgpu' })) };
   }
   return runCellProcess(backend, cell);
 }
@@ -179,7 +180,7 @@ const fmt = (s: number | undefined): string => (s === undefined ? '—' : s < 0.
 
 const results: Measurement[] = [];
 console.log(`emgpu benchmark${quick ? ' (quick)' : ''}: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores; backends ${backends.join(', ')}`);
-if (!python) console.log('scikit-learn not found (python3 with sklearn): its column is omitted.');
+if (!python) console.log(flag('--no-sklearn') ? 'scikit-learn column omitted (--no-sklearn).' : 'scikit-learn not found (python3 with sklearn): its column is omitted.');
 for (const cell of grid) {
   const row: string[] = [label(cell)];
   for (const backend of backends) {
