@@ -59,7 +59,7 @@ function nonNegativeNumber(value: string): number {
 }
 
 const backendOption = (): Option =>
-  new Option('--backend <name>', "engine: 'auto' (WebGPU when available, else CPU), 'cpu' or 'webgpu'").choices(BACKEND_CHOICES);
+  new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(BACKEND_CHOICES);
 const verboseOption = (): Option => new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
 
 function packageVersion(): string {

@@ -1,11 +1,16 @@
 // Device loss mid-fit: 'auto' restarts on the CPU engine and says so; 'webgpu' rejects with
 // DeviceLostError; the next fit gets a fresh device. Never half-fitted parameters.
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GaussianMixture, releaseBackends } from '../../src/index.ts';
-import { selectBackend } from '../../src/select-backend.ts';
+import { selectBackend, setAutoTakesSoftwareAdapters } from '../../src/select-backend.ts';
 import { Random } from '../../src/random.ts';
 
-afterAll(() => releaseBackends());
+// On a machine without a GPU the adapter is llvmpipe, which 'auto' would pass over.
+beforeAll(() => setAutoTakesSoftwareAdapters(true));
+afterAll(async () => {
+  setAutoTakesSoftwareAdapters(false);
+  await releaseBackends();
+});
 
 const random = new Random(2);
 const X = Array.from({ length: 20_000 }, (_, i) => [(i % 3) * 6 + random.nextGaussian(), random.nextGaussian()]);
