@@ -244,25 +244,36 @@ export function kmeansPlusPlusSequential(source: RowSource, rows: number, k: num
   let potential = 0;
   for (let i = 0; i < rows; i++) potential += weightOf(i) * (closest[i] as number);
 
+  const candidatePoints = new Float64Array(localTrials * d);
+  const potentials = new Float64Array(localTrials);
   for (let c = 1; c < k; c++) {
     const targets = Array.from({ length: localTrials }, () => random.nextFloat() * potential);
     const candidates = drawSorted(targets, (i) => weightOf(i) * (closest[i] as number));
-    let bestPotential = Infinity;
-    let best = candidates[0] as number;
-    for (const candidate of candidates) {
-      setPoint(candidate);
-      let pot = 0;
-      for (let i = 0; i < rows; i++) {
+    // All candidates' potentials in one pass over the data (each summed in row order, as one
+    // pass per candidate would).
+    const trials = candidates.length;
+    for (let t = 0; t < trials; t++) {
+      for (let a = 0; a < d; a++) candidatePoints[t * d + a] = source.data[(candidates[t] as number) * d + a] as number;
+    }
+    potentials.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const w = weightOf(i);
+      const current = closest[i] as number;
+      for (let t = 0; t < trials; t++) {
         let dist = 0;
         for (let a = 0; a < d; a++) {
-          const v = (source.data[i * d + a] as number) - (point[a] as number);
+          const v = (source.data[i * d + a] as number) - (candidatePoints[t * d + a] as number);
           dist += v * v;
         }
-        pot += weightOf(i) * Math.min(dist, closest[i] as number);
+        potentials[t] = (potentials[t] as number) + w * Math.min(dist, current);
       }
-      if (pot < bestPotential) {
-        bestPotential = pot;
-        best = candidate;
+    }
+    let bestPotential = Infinity;
+    let best = candidates[0] as number;
+    for (let t = 0; t < trials; t++) {
+      if ((potentials[t] as number) < bestPotential) {
+        bestPotential = potentials[t] as number;
+        best = candidates[t] as number;
       }
     }
     chosen[c] = best;
