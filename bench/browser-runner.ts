@@ -22,6 +22,9 @@ export class BrowserRunner {
         host: '127.0.0.1',
         port: 0,
         fs: { allow: [root] },
+        // No reloads: an edit to src/ during a long run must not navigate the page mid-cell.
+        hmr: false,
+        watch: null,
         // Cross-origin isolation, so the CPU engine's workers can share the data.
         headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
       },

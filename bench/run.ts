@@ -170,7 +170,11 @@ async function measure(backend: BackendName, cell: Cell): Promise<Measurement> {
   if (backend === 'sklearn') return runSklearn(python as string, cell, scratch);
   if (backend === 'webgpu-browser' || backend === 'cpu-browser') {
     if (browser === null) return { backend, cell, ok: false, skipped: 'no browser' };
-    return { backend, cell, ...(await browser.run({ ...cell, warmup, reps, engine: backend === 'cpu-browser' ? 'cpu' : 'webgpu' })) };
+    try {
+      return { backend, cell, ...(await browser.run({ ...cell, warmup, reps, engine: backend === 'cpu-browser' ? 'cpu' : 'webgpu' })) };
+    } catch (error) {
+      return { backend, cell, ok: false, error: (error as Error).message };
+    }
   }
   return runCellProcess(backend, cell);
 }
