@@ -35,15 +35,24 @@ export interface RowSource {
 /** Scratch reused across blocks, sized for `blockRows` rows. */
 export class Scratch {
   readonly resp: Float64Array;
+  /** Four rows' differences, interleaved: diff[a·4 + t] for row t of a group of four. */
   readonly diff: Float64Array;
+  /** r·(x − s) of the same four rows, interleaved like diff. */
+  readonly weighted: Float64Array;
+  /** Rows of the block with a non-zero responsibility for the current component, and those r·w. */
+  readonly rows: Int32Array;
+  readonly r: Float64Array;
   constructor(blockRows: number, k: number, d: number) {
     this.resp = new Float64Array(blockRows * k);
-    this.diff = new Float64Array(d);
+    this.diff = new Float64Array(4 * d);
+    this.weighted = new Float64Array(4 * d);
+    this.rows = new Int32Array(blockRows);
+    this.r = new Float64Array(blockRows);
   }
 }
 
-/** Adds responsibilities resp[(i − start)·K + k] (already weighted by nothing) into out. */
-function accumulate(
+/** Adds the statistics of responsibilities scratch.resp[(i − start)·K + k] (weighted by the sample weights here) into out. */
+export function accumulate(
   source: RowSource,
   start: number,
   end: number,
@@ -54,49 +63,82 @@ function accumulate(
   out: Float64Array,
 ): void {
   const { data, cols: d, weights } = source;
-  const resp = scratch.resp;
-  const diff = scratch.diff;
+  const { resp, diff } = scratch;
   const p = packedSize(d, moments);
   const unrolled = moments === 'full' ? unrolledAccumulate(d) : moments === 'diag' ? unrolledDiagAccumulate(d) : null;
   if (unrolled !== null) {
     for (let c = 0; c < k; c++) unrolled(data, start, end, resp, k, c, shifts, c * d, weights, out, k + c * d, k + k * d + c * p);
     return;
   }
+  // Without generated code: rows with r ≠ 0 first, then groups of four rows, so each partial is
+  // loaded and stored once per four rows instead of once per row. Every sum still receives its
+  // rows' terms one at a time in row order, so the result is the simple per-row loop's, bit for bit.
   const offDiff = k;
   const offOuter = k + k * d;
+  const { rows, r: rs, weighted } = scratch;
   for (let c = 0; c < k; c++) {
     let s0 = 0;
-    const diffBase = offDiff + c * d;
-    const outerBase = offOuter + c * p;
-    const shiftBase = c * d;
+    let count = 0;
     for (let i = start; i < end; i++) {
       let r = resp[(i - start) * k + c] as number;
       if (r === 0) continue;
       if (weights !== null) r *= weights[i] as number;
       s0 += r;
-      const row = i * d;
+      rows[count] = i;
+      rs[count] = r;
+      count++;
+    }
+    out[c] = (out[c] as number) + s0;
+    const diffBase = offDiff + c * d;
+    const outerBase = offOuter + c * p;
+    const shiftBase = c * d;
+    for (let g = 0; g < count; g += 4) {
+      const size = Math.min(4, count - g);
+      for (let t = 0; t < size; t++) {
+        const row = (rows[g + t] as number) * d;
+        const r = rs[g + t] as number;
+        for (let a = 0; a < d; a++) {
+          const value = (data[row + a] as number) - (shifts[shiftBase + a] as number);
+          diff[a * 4 + t] = value;
+          weighted[a * 4 + t] = r * value;
+        }
+      }
       for (let a = 0; a < d; a++) {
-        const value = (data[row + a] as number) - (shifts[shiftBase + a] as number);
-        diff[a] = value;
-        out[diffBase + a] = (out[diffBase + a] as number) + r * value;
+        let sum = out[diffBase + a] as number;
+        for (let t = 0; t < size; t++) sum += weighted[a * 4 + t] as number;
+        out[diffBase + a] = sum;
       }
       if (moments === 'full') {
         let q = outerBase;
-        for (let a = 0; a < d; a++) {
-          const rd = r * (diff[a] as number);
-          for (let b = a; b < d; b++) {
-            out[q] = (out[q] as number) + rd * (diff[b] as number);
-            q++;
+        if (size === 4) {
+          for (let a = 0; a < d; a++) {
+            const w0 = weighted[a * 4] as number;
+            const w1 = weighted[a * 4 + 1] as number;
+            const w2 = weighted[a * 4 + 2] as number;
+            const w3 = weighted[a * 4 + 3] as number;
+            for (let b = a; b < d; b++) {
+              out[q] = (out[q] as number) + w0 * (diff[b * 4] as number) + w1 * (diff[b * 4 + 1] as number) + w2 * (diff[b * 4 + 2] as number) + w3 * (diff[b * 4 + 3] as number);
+              q++;
+            }
+          }
+        } else {
+          for (let a = 0; a < d; a++) {
+            for (let b = a; b < d; b++) {
+              let sum = out[q] as number;
+              for (let t = 0; t < size; t++) sum += (weighted[a * 4 + t] as number) * (diff[b * 4 + t] as number);
+              out[q] = sum;
+              q++;
+            }
           }
         }
       } else if (moments === 'diag') {
         for (let a = 0; a < d; a++) {
-          const v = diff[a] as number;
-          out[outerBase + a] = (out[outerBase + a] as number) + r * v * v;
+          let sum = out[outerBase + a] as number;
+          for (let t = 0; t < size; t++) sum += (weighted[a * 4 + t] as number) * (diff[a * 4 + t] as number);
+          out[outerBase + a] = sum;
         }
       }
     }
-    out[c] = (out[c] as number) + s0;
   }
 }
 
@@ -107,6 +149,62 @@ function addTotalWeight(source: RowSource, start: number, end: number, out: Floa
     for (let i = start; i < end; i++) total += source.weights[i] as number;
   }
   out[out.length - 1] = (out[out.length - 1] as number) + total;
+}
+
+/**
+ * constant − ½‖(x − μ)·U‖² for rows [start, end) into dest[(i − start)·k + c], U upper triangular
+ * at u[ub..]: y_j = Σ_{a ≤ j} (x_a − μ_a)·U_aj. Four rows at a time share each load of U (diff
+ * holds their differences interleaved); each row's arithmetic is the one-row loop's, in order.
+ */
+function solveRows(data: Float64Array | Float32Array, d: number, start: number, end: number, means: Float64Array, mb: number, u: Float64Array, ub: number, constant: number, dest: Float64Array, k: number, c: number, diff: Float64Array): void {
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const row = i * d;
+    for (let a = 0; a < d; a++) {
+      const m = means[mb + a] as number;
+      diff[a * 4] = (data[row + a] as number) - m;
+      diff[a * 4 + 1] = (data[row + d + a] as number) - m;
+      diff[a * 4 + 2] = (data[row + 2 * d + a] as number) - m;
+      diff[a * 4 + 3] = (data[row + 3 * d + a] as number) - m;
+    }
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
+    for (let j = 0; j < d; j++) {
+      let y0 = 0;
+      let y1 = 0;
+      let y2 = 0;
+      let y3 = 0;
+      for (let a = 0; a <= j; a++) {
+        const f = u[ub + a * d + j] as number;
+        y0 += (diff[a * 4] as number) * f;
+        y1 += (diff[a * 4 + 1] as number) * f;
+        y2 += (diff[a * 4 + 2] as number) * f;
+        y3 += (diff[a * 4 + 3] as number) * f;
+      }
+      q0 += y0 * y0;
+      q1 += y1 * y1;
+      q2 += y2 * y2;
+      q3 += y3 * y3;
+    }
+    const o = (i - start) * k + c;
+    dest[o] = constant - 0.5 * q0;
+    dest[o + k] = constant - 0.5 * q1;
+    dest[o + 2 * k] = constant - 0.5 * q2;
+    dest[o + 3 * k] = constant - 0.5 * q3;
+  }
+  for (; i < end; i++) {
+    const row = i * d;
+    for (let a = 0; a < d; a++) diff[a] = (data[row + a] as number) - (means[mb + a] as number);
+    let quad = 0;
+    for (let j = 0; j < d; j++) {
+      let y = 0;
+      for (let a = 0; a <= j; a++) y += (diff[a] as number) * (u[ub + a * d + j] as number);
+      quad += y * y;
+    }
+    dest[(i - start) * k + c] = constant - 0.5 * quad;
+  }
 }
 
 /**
@@ -128,18 +226,7 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
           unrolled(data, start, end, means, meanBase, factors, uBase, constant, dest, k, c);
           break;
         }
-        for (let i = start; i < end; i++) {
-          const row = i * d;
-          for (let a = 0; a < d; a++) diff[a] = (data[row + a] as number) - (means[meanBase + a] as number);
-          // y_j = Σ_{a ≤ j} diff_a·U_aj  (U upper triangular)
-          let quad = 0;
-          for (let j = 0; j < d; j++) {
-            let y = 0;
-            for (let a = 0; a <= j; a++) y += (diff[a] as number) * (factors[uBase + a * d + j] as number);
-            quad += y * y;
-          }
-          dest[(i - start) * k + c] = constant - 0.5 * quad;
-        }
+        solveRows(data, d, start, end, means, meanBase, factors, uBase, constant, dest, k, c, diff);
         break;
       }
       case 'diag': {

@@ -20,16 +20,19 @@ export type UnrolledLogProb = (data: Data, start: number, end: number, means: Fl
  */
 export type UnrolledAccumulate = (data: Data, start: number, end: number, resp: Float64Array, k: number, c: number, shifts: Float64Array, sb: number, weights: Float64Array | null, out: Float64Array, diffBase: number, outerBase: number) => void;
 
-// Limits measured with V8 11 (Node 20), 1M rows, K = 16: past them the generated functions
-// grow beyond what TurboFan will optimise and run far slower than the generic loops (at
-// D = 40 the accumulation took 3× the loops' time; at D = 56 the solve 4.6×).
-/** Largest D with a generated full/tied solve (D(D+1)/2 terms): 4.0× the loops at D = 32, 2.7× at 48. */
-export const UNROLLED_SOLVE_MAX_D = 48;
-/** Largest D with a generated full/tied accumulation (D(D+1)/2 sums in locals): 4.5× at D = 32. */
-export const UNROLLED_OUTER_MAX_D = 32;
-
-/** Largest D with generated diag/spherical code (2D or 3D locals). */
-export const UNROLLED_DIAG_MAX_D = 64;
+// Limits, measured at 100k rows, K = 16. Past them, generated functions that keep many sums in
+// locals stop being optimised well by some V8 versions, and the four-row loops in kernels.ts are
+// faster: in Chromium's Web Workers (V8 13) the full accumulation fell off a cliff from D = 15
+// (0.078 s) to D = 16 (0.47 s), and the diag kernels at D = 64 took 2.6× the loops' time. Node 20
+// (V8 11) optimised much larger ones (the solve to D = 48, the accumulation to D = 32), but the
+// same sizes were up to 10× slower than the loops in Chromium's workers, so one set of limits
+// that holds in both is used.
+/** Largest D with a generated full/tied solve (D(D+1)/2 terms). */
+export const UNROLLED_SOLVE_MAX_D = 16;
+/** Largest D with a generated full/tied accumulation (D(D+1)/2 sums in locals: 120 at D = 15). */
+export const UNROLLED_OUTER_MAX_D = 15;
+/** Largest D with generated diag/spherical kernels (2D sums in locals). */
+export const UNROLLED_DIAG_MAX_D = 32;
 
 /**
  * log w_k + log N(x | μ_k, Σ_k) of rows [start, end) for one diag or spherical component into

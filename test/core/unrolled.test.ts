@@ -21,8 +21,8 @@ import { randomCovariances } from '../reference.ts';
 
 afterEach(() => setUnrolledEnabled(true));
 
-const fullDims = [...Array.from({ length: 16 }, (_, i) => i + 1), 17, 24, 31, 32, 33, 40, 47, 48, 49];
-const diagDims = [1, 2, 3, 5, 8, 13, 16, 17, 31, 32, 48, UNROLLED_DIAG_MAX_D];
+const fullDims = [...Array.from({ length: 17 }, (_, i) => i + 1), 24];
+const diagDims = [1, 2, 3, 5, 8, 13, 16, 17, 31, 32, 33, 48];
 const cases: (readonly [CovarianceType, number])[] = [
   ...fullDims.flatMap((d) => [['full', d] as const, ['tied', d] as const]),
   ...diagDims.flatMap((d) => [['diag', d] as const, ['spherical', d] as const]),
@@ -34,7 +34,7 @@ describe('generated kernels', () => {
       if (d <= UNROLLED_SOLVE_MAX_D) expect(unrolledLogProb(d), `full log-prob, D = ${d}`).toBeTypeOf('function');
       if (d <= UNROLLED_OUTER_MAX_D) expect(unrolledAccumulate(d), `full accumulate, D = ${d}`).toBeTypeOf('function');
     }
-    for (const d of diagDims) {
+    for (const d of diagDims.filter((dim) => dim <= UNROLLED_DIAG_MAX_D)) {
       expect(unrolledDiagLogProb(d), `diag log-prob, D = ${d}`).toBeTypeOf('function');
       expect(unrolledSphericalLogProb(d), `spherical log-prob, D = ${d}`).toBeTypeOf('function');
       expect(unrolledDiagAccumulate(d), `diag accumulate, D = ${d}`).toBeTypeOf('function');
