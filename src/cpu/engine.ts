@@ -28,6 +28,7 @@ import {
   type RowSource,
 } from './kernels.ts';
 import type { BlockTask, SharedRows, WorkerPool } from './pool.ts';
+import { unrolledPotentials } from './unrolled.ts';
 
 /** Rows per block: fixed, so the summation order never depends on the thread count. */
 export const BLOCK_ROWS = 4096;
@@ -250,23 +251,16 @@ export function kmeansPlusPlusSequential(source: RowSource, rows: number, k: num
     const targets = Array.from({ length: localTrials }, () => random.nextFloat() * potential);
     const candidates = drawSorted(targets, (i) => weightOf(i) * (closest[i] as number));
     // All candidates' potentials in one pass over the data (each summed in row order, as one
-    // pass per candidate would).
+    // pass per candidate would), by generated code where there is some.
     const trials = candidates.length;
     for (let t = 0; t < trials; t++) {
       for (let a = 0; a < d; a++) candidatePoints[t * d + a] = source.data[(candidates[t] as number) * d + a] as number;
     }
-    potentials.fill(0);
-    for (let i = 0; i < rows; i++) {
-      const w = weightOf(i);
-      const current = closest[i] as number;
-      for (let t = 0; t < trials; t++) {
-        let dist = 0;
-        for (let a = 0; a < d; a++) {
-          const v = (source.data[i * d + a] as number) - (candidatePoints[t * d + a] as number);
-          dist += v * v;
-        }
-        potentials[t] = (potentials[t] as number) + w * Math.min(dist, current);
-      }
+    const unrolled = unrolledPotentials(d, trials);
+    if (unrolled !== null) {
+      unrolled(source.data, rows, weights, closest, candidatePoints, potentials);
+    } else {
+      potentialsLoop(source, rows, trials, closest, candidatePoints, potentials);
     }
     let bestPotential = Infinity;
     let best = candidates[0] as number;
@@ -289,6 +283,24 @@ export function kmeansPlusPlusSequential(source: RowSource, rows: number, k: num
     potential = bestPotential;
   }
   return chosen;
+}
+
+/** Σ_i w_i·min(‖x_i − candidate_t‖², closest_i) for each candidate t, in row order. */
+function potentialsLoop(source: RowSource, rows: number, trials: number, closest: Float64Array, candidates: Float64Array, potentials: Float64Array): void {
+  const { data, cols: d, weights } = source;
+  potentials.fill(0);
+  for (let i = 0; i < rows; i++) {
+    const w = weights === null ? 1 : (weights[i] as number);
+    const current = closest[i] as number;
+    for (let t = 0; t < trials; t++) {
+      let dist = 0;
+      for (let a = 0; a < d; a++) {
+        const v = (data[i * d + a] as number) - (candidates[t * d + a] as number);
+        dist += v * v;
+      }
+      potentials[t] = (potentials[t] as number) + w * Math.min(dist, current);
+    }
+  }
 }
 
 export interface CpuBackendOptions {

@@ -109,6 +109,23 @@ function diagAccumulateSource(d: number): string {
   return lines.join('\n');
 }
 
+function potentialsSource(d: number, trials: number): string {
+  const lines: string[] = [];
+  for (let t = 0; t < trials; t++) for (let a = 0; a < d; a++) lines.push(`const c${t}_${a} = candidates[${t * d + a}];`);
+  for (let t = 0; t < trials; t++) lines.push(`let p${t} = 0;`);
+  lines.push('for (let i = 0; i < rows; i++) {', '  const w = weights === null ? 1 : weights[i];', '  const current = closest[i];', `  const row = i * ${d};`);
+  for (let a = 0; a < d; a++) lines.push(`  const x${a} = data[row + ${a}];`);
+  lines.push('  let v, dist;');
+  for (let t = 0; t < trials; t++) {
+    // Generic loop: dist = 0; dist += v·v per coordinate. (0 + p) is p exactly.
+    for (let a = 0; a < d; a++) lines.push(`  v = x${a} - c${t}_${a};`, a === 0 ? '  dist = v * v;' : '  dist += v * v;');
+    lines.push(`  p${t} += w * Math.min(dist, current);`);
+  }
+  lines.push('}');
+  for (let t = 0; t < trials; t++) lines.push(`potentials[${t}] = p${t};`);
+  return lines.join('\n');
+}
+
 function accumulateSource(d: number): string {
   const lines: string[] = [];
   for (let a = 0; a < d; a++) lines.push(`const s${a} = shifts[sb + ${a}];`);
@@ -162,6 +179,21 @@ export function unrolledSphericalLogProb(d: number): UnrolledDiagLogProb | null 
 /** As unrolledAccumulate with the diagonal second moments only (P = D). */
 export function unrolledDiagAccumulate(d: number): UnrolledAccumulate | null {
   return cached(diagAccumulateCache, d, UNROLLED_DIAG_MAX_D, ACCUMULATE_ARGS, diagAccumulateSource);
+}
+
+/**
+ * k-means++: for each of `trials` candidate centres (row-major in candidates), the potential
+ * Σ_i w_i·min(‖x_i − candidate‖², closest_i) over rows [0, rows), into potentials.
+ */
+export type UnrolledPotentials = (data: Data, rows: number, weights: Float64Array | null, closest: Float64Array, candidates: Float64Array, potentials: Float64Array) => void;
+
+const potentialsCache = new Map<number, UnrolledPotentials | null>();
+
+/** For D ≤ 16 and up to 16 candidates (k-means++ draws 2 + ⌊ln K⌋ ≤ 10 for K ≤ 4096). */
+export function unrolledPotentials(d: number, trials: number): UnrolledPotentials | null {
+  if (d > 16 || trials > 16) return null;
+  const args = ['data', 'rows', 'weights', 'closest', 'candidates', 'potentials'];
+  return cached(potentialsCache, d * 17 + trials, Infinity, args, () => potentialsSource(d, trials));
 }
 
 export function unrolledLogProb(d: number): UnrolledLogProb | null {

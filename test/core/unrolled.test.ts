@@ -2,7 +2,7 @@
 // one of them silently fall back) and give bit-identical statistics to the generic loops, for
 // every D they cover.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CpuBackend } from '../../src/cpu/engine.ts';
+import { CpuBackend, kmeansPlusPlusSequential } from '../../src/cpu/engine.ts';
 import {
   setUnrolledEnabled,
   UNROLLED_DIAG_MAX_D,
@@ -12,6 +12,7 @@ import {
   unrolledDiagAccumulate,
   unrolledDiagLogProb,
   unrolledLogProb,
+  unrolledPotentials,
   unrolledSphericalLogProb,
 } from '../../src/cpu/unrolled.ts';
 import type { CovarianceType } from '../../src/options.ts';
@@ -78,4 +79,27 @@ describe('generated kernels', () => {
       expect(Array.from(fast.labels ?? [])).toEqual(Array.from(generic.labels ?? []));
     },
   );
+});
+
+describe('generated k-means++ potentials', () => {
+  it('exist for D ≤ 16', () => {
+    for (let d = 1; d <= 16; d++) expect(unrolledPotentials(d, 4), `D = ${d}`).toBeTypeOf('function');
+    expect(unrolledPotentials(17, 4)).toBeNull();
+  });
+
+  it.each([1, 2, 3, 8, 16, 17])('D = %i: the same seeds as the generic loop', (d) => {
+    const random = new Random(300 + d);
+    const n = 5000;
+    const data = Float64Array.from({ length: n * d }, (_, i) => (Math.floor(i / d) % 7) * 3 + random.nextGaussian());
+    const weights = Float64Array.from({ length: n }, (_, i) => (i % 3) * 0.5 + 0.25);
+    for (const k of [2, 16, 200]) {
+      for (const w of [null, weights]) {
+        const seeds = (on: boolean) => {
+          setUnrolledEnabled(on);
+          return Array.from(kmeansPlusPlusSequential({ data, cols: d, weights: w }, n, k, new Random(k)));
+        };
+        expect(seeds(true)).toEqual(seeds(false));
+      }
+    }
+  });
 });
