@@ -1,5 +1,6 @@
 // Runs benchmark cells in headless Chromium (WebGPU through SwiftShader on a CPU-only machine,
-// or the real GPU where there is one; or the CPU engine on Web Workers): a Vite server for bench/browser/ and one page.
+// or the real GPU where there is one; or the CPU engine on Web Workers): a Vite server for
+// bench/browser/ and one page.
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
 import { launchChromium, type LaunchedChromium } from '../test/helpers/chromium.ts';

@@ -79,12 +79,13 @@ function workUnits(cell: Cell): number {
 
 /** Rough seconds per work unit, measured on the 2-core development machine, to skip cells that would not finish in the budget. */
 function secondsPerUnit(backend: BackendName, d: number): number {
+  const oneThread = d <= 4 ? 0.8e-9 : d <= 48 ? 0.6e-9 : 2e-9;
   switch (backend) {
     case 'cpu-1':
-      return d <= 4 ? 0.8e-9 : d <= 48 ? 0.6e-9 : 2e-9;
+      return oneThread;
     case 'cpu':
     case 'cpu-browser':
-      return (d <= 4 ? 0.8e-9 : d <= 48 ? 0.6e-9 : 2e-9) * 0.6;
+      return oneThread * 0.6;
     case 'webgpu-node':
       return d <= 4 ? 0.5e-9 : 3e-9;
     case 'webgpu-browser':

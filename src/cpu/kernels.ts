@@ -214,6 +214,10 @@ function solveRows(data: Float64Array | Float32Array, d: number, start: number, 
 export function weightedLogProb(source: RowSource, start: number, end: number, params: KernelParams, dest: Float64Array, diff: Float64Array): void {
   const { data, cols: d } = source;
   const { covarianceType, nComponents: k, means, factors, logConstants } = params;
+  // Generated code for this D and type (null where there is none), looked up once per block.
+  const unrolledFull = covarianceType === 'full' || covarianceType === 'tied' ? unrolledLogProb(d) : null;
+  const unrolledDiag = covarianceType === 'diag' ? unrolledDiagLogProb(d) : null;
+  const unrolledSpherical = covarianceType === 'spherical' ? unrolledSphericalLogProb(d) : null;
   for (let c = 0; c < k; c++) {
     const constant = logConstants[c] as number;
     const meanBase = c * d;
@@ -221,18 +225,16 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
       case 'full':
       case 'tied': {
         const uBase = covarianceType === 'full' ? c * d * d : 0;
-        const unrolled = unrolledLogProb(d);
-        if (unrolled !== null) {
-          unrolled(data, start, end, means, meanBase, factors, uBase, constant, dest, k, c);
+        if (unrolledFull !== null) {
+          unrolledFull(data, start, end, means, meanBase, factors, uBase, constant, dest, k, c);
           break;
         }
         solveRows(data, d, start, end, means, meanBase, factors, uBase, constant, dest, k, c, diff);
         break;
       }
       case 'diag': {
-        const unrolled = unrolledDiagLogProb(d);
-        if (unrolled !== null) {
-          unrolled(data, start, end, means, meanBase, factors, meanBase, constant, dest, k, c);
+        if (unrolledDiag !== null) {
+          unrolledDiag(data, start, end, means, meanBase, factors, meanBase, constant, dest, k, c);
           break;
         }
         for (let i = start; i < end; i++) {
@@ -247,9 +249,8 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
         break;
       }
       case 'spherical': {
-        const unrolled = unrolledSphericalLogProb(d);
-        if (unrolled !== null) {
-          unrolled(data, start, end, means, meanBase, factors, c, constant, dest, k, c);
+        if (unrolledSpherical !== null) {
+          unrolledSpherical(data, start, end, means, meanBase, factors, c, constant, dest, k, c);
           break;
         }
         const u = factors[c] as number;

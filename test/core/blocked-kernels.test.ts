@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accumulate, Scratch, statSize, weightedLogProb } from '../../src/cpu/kernels.ts';
 import { setUnrolledEnabled } from '../../src/cpu/unrolled.ts';
+import type { KernelParams } from '../../src/model/params.ts';
 import { Random } from '../../src/random.ts';
 
 beforeAll(() => setUnrolledEnabled(false));
@@ -74,10 +75,10 @@ describe('four-row loops equal the per-row loops bit for bit', () => {
     }
     // The triangular solve of full covariance.
     const u = Float64Array.from({ length: k * d * d }, (_, i) => (Math.floor(i / d) % d <= i % d ? random.nextGaussian() : 0));
-    const params = { covarianceType: 'full' as const, nComponents: k, means: shifts, factors: u, logConstants: Float64Array.from([0.5, -1, 2]) };
+    const params: KernelParams = { covarianceType: 'full', nComponents: k, nFeatures: d, means: shifts, factors: u, logConstants: Float64Array.from([0.5, -1, 2]) };
     const fast = new Float64Array(n * k);
     const plain = new Float64Array(n * k);
-    weightedLogProb({ data, cols: d, weights: null }, 0, n, params as never, fast, scratch.diff);
+    weightedLogProb({ data, cols: d, weights: null }, 0, n, params, fast, scratch.diff);
     for (let c = 0; c < k; c++) plainSolve(data, d, n, k, c, shifts, u, params.logConstants[c] as number, plain);
     expect(Array.from(fast)).toEqual(Array.from(plain));
   });
