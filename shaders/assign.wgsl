@@ -1,20 +1,8 @@
 // Job: k-means assignment. One-hot responsibility on the nearest centre (squared Euclidean
 // distance, lowest index on ties); the row's value is that distance (inertia term).
 
-//#small
-fn job_small(row: u32, x: ptr<function, array<f32, D>>, r: ptr<function, array<f32, K>>) -> f32 {
-  var best = 0u;
-  var best_d = 3.4e38;
-  for (var k = 0u; k < K; k++) {
-    let d = sq_dist(k, x);
-    if (d < best_d) { best_d = d; best = k; }
-  }
-  for (var k = 0u; k < K; k++) { (*r)[k] = select(0.0, 1.0, k == best); }
-  return best_d;
-}
-
 //#scratch
-fn comp_value(row: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 {
+fn comp_value(row: u32, i: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 {
   return sq_dist(k, x);
 }
 

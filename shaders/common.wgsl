@@ -2,7 +2,8 @@
 // constants: K, D (components, features), COV (0 full, 1 tied, 2 diag, 3 spherical),
 // MOM (0 none, 1 diag, 2 full packed upper triangle), P (packed moment size), S (statistics
 // per partial), OFF_F (offset of the precision factors in prm), OFF_C (offset of the
-// per-component log constants), and fn weight(i) (1.0 when unweighted).
+// per-component log constants), WHITEN (second moments in whitened coordinates), and the
+// functions weight(i) (1.0 when unweighted) and store_y(k, i, a, v).
 //
 // prm layout (f32): [centres K·D][factors][log constants K]. The centres are the means for
 // the E-step and also the shifts c_k the statistics are taken about.
@@ -12,8 +13,10 @@
 // A finite stand-in for −∞ (log of a zero weight): software compilers may assume no infinities.
 const NEG_BIG: f32 = -3.0e38;
 
-// log w_k + log N(x | μ_k, Σ_k), with P_k = U·Uᵀ, U upper triangular (full/tied).
-fn log_prob(k: u32, x: ptr<function, array<f32, D>>) -> f32 {
+// log w_k + log N(x | μ_k, Σ_k), with P_k = U·Uᵀ, U upper triangular (full/tied), for row i
+// of the block. Full/tied: y = Uᵀ(x − μ_k) goes to store_y (the host defines it: a no-op, or
+// the store of the whitened coordinates whose second moments pass B accumulates).
+fn log_prob(k: u32, i: u32, x: ptr<function, array<f32, D>>) -> f32 {
   let mb = k * D;
   var quad = 0.0;
   if (COV <= 1u) {
@@ -25,6 +28,7 @@ fn log_prob(k: u32, x: ptr<function, array<f32, D>>) -> f32 {
     for (var j = 0u; j < D; j++) {
       var y = 0.0;
       for (var a = 0u; a <= j; a++) { y += diff[a] * prm[ub + a * D + j]; }
+      store_y(k, i, j, y);
       quad += y * y;
     }
   } else if (COV == 2u) {

@@ -1,31 +1,14 @@
 // Job: E-step. Responsibilities r_k = softmax_k(log w_k + log N(x | μ_k, Σ_k)); the row's
 // value is log p(x) (log-sum-exp). Two forms, one per kernel shape:
-//   job_small:   into a private array (fused kernel, small K·D)
-//   comp_value + finish_row: per (row, component), then per row in scr (chunked kernel)
-
-//#small
-fn job_small(row: u32, x: ptr<function, array<f32, D>>, r: ptr<function, array<f32, K>>) -> f32 {
-  var mx = NEG_BIG;
-  for (var k = 0u; k < K; k++) {
-    let lp = log_prob(k, x);
-    (*r)[k] = lp;
-    mx = max(mx, lp);
-  }
-  var s = 0.0;
-  for (var k = 0u; k < K; k++) {
-    let e = exp((*r)[k] - mx);
-    (*r)[k] = e;
-    s += e;
-  }
-  let inv = 1.0 / s;
-  for (var k = 0u; k < K; k++) { (*r)[k] *= inv; }
-  return mx + log(s);
-}
+//   scratch: comp_value per (row, component), then finish_row per row in scr (tiled shape,
+//            evaluate)
+//   vector:  vrow / vresp in registers (vector shape, D <= 4)
 
 //#scratch
-// Chunked shape: the value of component k for one row, then the row's normalisation in scr.
-fn comp_value(row: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 {
-  return log_prob(k, x);
+// The value of component k for row i of the block (global row `row`), then the row's
+// normalisation in scr.
+fn comp_value(row: u32, i: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 {
+  return log_prob(k, i, x);
 }
 
 fn finish_row(base: u32) -> f32 {

@@ -1,20 +1,8 @@
 // Job: sklearn's 'random' initialisation. r_k = u_k / Σ u with u_k = uniformFromHash(seed,
 // row, k) computed in u32 arithmetic exactly as src/random.ts does. Row value: 0.
 
-//#small
-fn job_small(row: u32, x: ptr<function, array<f32, D>>, r: ptr<function, array<f32, K>>) -> f32 {
-  var s = 0.0;
-  for (var k = 0u; k < K; k++) {
-    let u = uniform_from_hash(run.seed, row, k);
-    (*r)[k] = u;
-    s += u;
-  }
-  for (var k = 0u; k < K; k++) { (*r)[k] = (*r)[k] / s; }
-  return 0.0;
-}
-
 //#scratch
-fn comp_value(row: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 {
+fn comp_value(row: u32, i: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 {
   return uniform_from_hash(run.seed, row, k);
 }
 

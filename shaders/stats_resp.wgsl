@@ -1,5 +1,5 @@
-// Kernel shape for large K or D, passes 1 and 2 of 3 over a bounded block of rows (run.rows
-// rows from run.data_off in the bound chunk). Work per invocation stays small: Mesa's
+// Per-row passes over a bounded block of rows (run.rows rows from run.data_off in the bound
+// chunk): pass A of the tiled shape (stats_tiled.wgsl is pass B) and the first pass of evaluate. Work per invocation stays small: Mesa's
 // llvmpipe stops any invocation after 65535 loop iterations in total, so no invocation may
 // loop over K components × D² factor entries.
 //   value_main:  one invocation per (component k, row i): scr[i·K + k] = comp_value(...)
@@ -7,7 +7,6 @@
 //                responsibilities, then scr[i·K + k] = w·r_k, scr[B·K + 2i] = w·value,
 //                scr[B·K + 2i + 1] = w (B = BLOCK rows).
 // Needs common.wgsl and a job file's scratch section (comp_value, finish_row).
-// stats_tile.wgsl then reduces the block.
 
 // struct Run: shaders/run_uniform.wgsl.
 
@@ -29,7 +28,7 @@ fn value_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let xi = (run.data_off + i) * D;
   var x: array<f32, D>;
   for (var a = 0u; a < D; a++) { x[a] = data[xi + a]; }
-  scr[i * K + k] = comp_value(run.row_base + i, k, &x);
+  scr[i * K + k] = comp_value(run.row_base + i, i, k, &x);
 }
 
 // Row i's K component values at scr[i·K..] become its weighted responsibilities (finish_row,
@@ -63,7 +62,7 @@ fn rows_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     var x: array<f32, D>;
     for (var a = 0u; a < D; a++) { x[a] = data[xi + a]; }
     let base = i * K;
-    for (var k = 0u; k < K; k++) { scr[base + k] = comp_value(run.row_base + i, k, &x); }
+    for (var k = 0u; k < K; k++) { scr[base + k] = comp_value(run.row_base + i, i, k, &x); }
     store_row(i);
   }
 }

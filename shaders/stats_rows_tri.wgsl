@@ -6,8 +6,9 @@
 // of KC components at a time are staged in workgroup memory as vec4 rows (zero below the
 // diagonal and past column D), so every invocation reads them as a broadcast. Per row, the K
 // log-densities go to scr, then finish_row (max-shifted log-sum-exp) and the weighting, as
-// rows_main. Needs stats_resp.wgsl (data, scr, run, WG, BLOCK), common.wgsl and the E-step's
-// scratch section; the host prepends D4 and tri_quad / load_x.
+// rows_main; tri_quad also passes y to store_y (whitened coordinates for pass B, when the
+// host asks for them). Needs stats_resp.wgsl (data, scr, run, WG, BLOCK), common.wgsl and the
+// E-step's scratch section; the host prepends D4 and tri_quad / load_x.
 //
 // Row steps: run.nthreads invocations walk the rows with stride run.nthreads; every
 // invocation of a workgroup takes the same number of steps (barriers in uniform control flow);
@@ -74,7 +75,7 @@ fn rows_tri_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
       workgroupBarrier();
       for (var kk = 0u; kk < KC; kk++) {
         let k = k0 + kk;
-        if (valid && k < K) { scr[base + k] = wc[kk] - 0.5 * tri_quad(x, kk); }
+        if (valid && k < K) { scr[base + k] = wc[kk] - 0.5 * tri_quad(x, kk, k, i); }
       }
     }
     if (valid) {
@@ -102,7 +103,7 @@ fn rows_tri_kmain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         let base = i * K;
         for (var kk = 0u; kk < KC; kk++) {
           let k = k0 + kk;
-          if (k < K) { scr[base + k] = wc[kk] - 0.5 * tri_quad(x, kk); }
+          if (k < K) { scr[base + k] = wc[kk] - 0.5 * tri_quad(x, kk, k, i); }
         }
       }
     }
@@ -111,52 +112,6 @@ fn rows_tri_kmain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let i = t + s * nt;
     if (t < nt && i < run.rows) {
       store_row(i);
-    }
-  }
-}
-
-//#pair
-// rows_tri_main with two rows per invocation per row step (triRowsPerInvocation 2; the host
-// appends this section and tri_quad2 only then): rows t + 2·s·nt and t + 2·s·nt + nt, so each
-// load of a row stays coalesced as in rows_tri_main, and tri_quad2 reads each staged factor vec4
-// once for both rows (8 FMAs per workgroup-memory load instead of 4). Per row the arithmetic is
-// rows_tri_main's, in the same order. The second row of an invocation's last pair may lie past
-// the last row (odd remainder): it is computed on a zero row and not stored.
-@compute @workgroup_size(WG)
-fn rows_tri_pair_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = gid.x + gid.y * nwg.x * WG;
-  let nt = run.nthreads;
-  let steps = (run.rows + 2u * nt - 1u) / (2u * nt);
-  for (var s = 0u; s < steps; s++) {
-    let i0 = t + 2u * s * nt;
-    let i1 = i0 + nt;
-    let valid0 = t < nt && i0 < run.rows;
-    let valid1 = t < nt && i1 < run.rows;
-    var x0: array<vec4<f32>, D4>;
-    var x1: array<vec4<f32>, D4>;
-    if (valid0) { x0 = load_x((run.data_off + i0) * D); }
-    if (valid1) { x1 = load_x((run.data_off + i1) * D); }
-    let base0 = i0 * K;
-    let base1 = i1 * K;
-    for (var k0 = 0u; k0 < K; k0 += KC) {
-      workgroupBarrier();
-      stage_components(k0, lid);
-      workgroupBarrier();
-      for (var kk = 0u; kk < KC; kk++) {
-        let k = k0 + kk;
-        // valid1 implies valid0 (i1 > i0).
-        if (valid0 && k < K) {
-          let q = tri_quad2(x0, x1, kk);
-          scr[base0 + k] = wc[kk] - 0.5 * q.x;
-          if (valid1) { scr[base1 + k] = wc[kk] - 0.5 * q.y; }
-        }
-      }
-    }
-    if (valid0) {
-      store_row(i0);
-    }
-    if (valid1) {
-      store_row(i1);
     }
   }
 }

@@ -1,7 +1,9 @@
 // Tiled shape, pass B: the statistics of a block of rows as a batched product. With
-// z_i = [1, x_i − c_k] (padded with zeros to NB·4 entries) and r_i = scr[i·K + k] (w·r),
-// Σ_i r_i·z_i·z_iᵀ holds Σ w·r (entry 0,0), Σ w·r·(x − c_k) (row 0) and the second moments
-// (the rest). Workgroup (component group of KB, block group) × row group g walks the row
+// z_i = [1, v_i] (padded with zeros to NB·4 entries), v_i = x_i − c_k or, with WHITEN, the
+// whitened coordinates y = Uᵀ(x_i − μ_k) pass A stored, and r_i = scr[i·K + k] (w·r),
+// Σ_i r_i·z_i·z_iᵀ holds Σ w·r (entry 0,0), Σ w·r·v (row 0) and the second moments (the rest).
+// The host prepends tile_value(k, row, a): entry a of v for row `row` of the block and
+// component k (KB > 1: x itself; the centre is subtracted in registers). Workgroup (component group of KB, block group) × row group g walks the row
 // tiles g, g + G, ... (G = run.nthreads): its invocations load a tile of z (KB 1) or [1, x]
 // (KB > 1), coalesced, and the r of its KB components into workgroup memory, then invocation
 // (sub, component kk, blk) adds the tile rows sub, sub + R, ... into its (4·RB)x(4·CB) block
@@ -178,17 +180,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let row = r0 + i;
       var z = vec4<f32>(0.0);
       if (row < n) {
-        let xi = (run.data_off + row) * D;
         for (var q = 0u; q < 4u; q++) {
           let c = v * 4u + q;
           if (c == 0u) {
             z[q] = 1.0;
           } else if (c <= D) {
-            if (KB > 1u) {
-              z[q] = data[xi + c - 1u];
-            } else {
-              z[q] = data[xi + c - 1u] - prm[kz * D + c - 1u];
-            }
+            z[q] = tile_value(kz, row, c - 1u);
           }
         }
       }

@@ -6,8 +6,9 @@
 // walks a contiguous block, so the K re-reads below hit the cache.
 //   1. per row, the job's quantity (log p(x) by an online log-sum-exp, the nearest centre, or
 //      Σ u) into rowv[i], and the slot of the last two statistics: Σ w·value, Σ w;
-//   2. per component k, over the same rows: r = vresp(...), accumulating Σ w·r, Σ w·r·d and
-//      Σ w·r·d·dᵀ (d = x − c_k) in registers, then written to the slot.
+//   2. per component k, over the same rows: r = vresp(...), accumulating Σ w·r, Σ w·r·z and
+//      Σ w·r·z·zᵀ (z = x − c_k, or its whitened coordinates with WHITEN) in registers, then
+//      written to the slot.
 // llvmpipe ends an invocation after 65535 loop iterations in total: the host bounds R.
 // Needs common.wgsl, vec2.wgsl or vec4.wgsl and a job file's vector section (vrow, vresp).
 // Vector parameter layout (prmu): centres K·DV, then factors (full: K column-major DV×DV
@@ -103,14 +104,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (i >= rows) { break; }
       let x = ldx(run.data_off + i);
       let wr = weight(run.data_off + i) * vresp(run.row_base + i, p, k, x, rowv[i]);
-      let d = x - p.c;
-      let e = wr * d;
+      // z = x − c_k, or with WHITEN its whitened coordinates y = Uᵀ(x − μ_k) (O(1) in every
+      // direction, so float32 keeps the covariance's small eigenvalues; the host maps the sums
+      // back in float64).
+      var z = x - p.c;
+      if (WHITEN) { z = z * p.m; }
+      let e = wr * z;
       sr += wr;
       sd += e;
       if (MOM == 2u) {
-        so += outer(e, d);
+        so += outer(e, z);
       } else if (MOM == 1u) {
-        sq += e * d;
+        sq += e * z;
       }
     }
     part[k * slots + o] = sr;

@@ -1,41 +1,15 @@
 // The contract between the generic EM loop and the engines that do the O(N) work.
 //
-// A backend never returns per-point N x K matrices during a fit: it returns additive
-// sufficient statistics per component, accumulated about a per-component shift c_k
-// (normally the current means, so the sums are centred and float32 GPU sums stay accurate).
-// The shared float64 M-step (src/model/m-step.ts) turns them into parameters.
+// A backend never returns per-point N × K matrices during a fit: it returns additive
+// sufficient statistics (src/stats.ts) per component, accumulated about a per-component shift
+// (normally the current means). The shared float64 M-step (src/model/m-step.ts) turns them
+// into parameters.
 
+import type { Dataset } from './matrix.ts';
 import type { CovarianceType } from './options.ts';
+import type { Moments, SufficientStats } from './stats.ts';
 
-/** Which second moments a pass accumulates: the full D x D matrix or only its diagonal. */
-export type MomentKind = 'full' | 'diag';
-
-/** The second moments each covariance type needs. */
-export function momentKindFor(covarianceType: CovarianceType): MomentKind {
-  return covarianceType === 'full' || covarianceType === 'tied' ? 'full' : 'diag';
-}
-
-/**
- * Additive sufficient statistics of one pass, in float64.
- * Row-major layouts; k indexes components, i/j features.
- */
-export interface SufficientStats {
-  readonly nComponents: number;
-  readonly nFeatures: number;
-  readonly moments: MomentKind;
-  /** c_k, K x D: the shift the sums are taken about. */
-  readonly shifts: Float64Array;
-  /** Σ w·r_k, length K. */
-  readonly sumResp: Float64Array;
-  /** Σ w·r_k·(x − c_k), K x D. */
-  readonly sumDiff: Float64Array;
-  /** Σ w·r_k·(x − c_k)(x − c_k)ᵀ: K x D x D (moments 'full', symmetric, both halves filled) or K x D ('diag'). */
-  readonly sumOuter: Float64Array;
-  /** Σ w·log p(x) under the parameters of the pass (E-step only; 0 for other passes). */
-  readonly sumLogLik: number;
-  /** Σ w over all rows. */
-  readonly totalWeight: number;
-}
+export type { Moments, SufficientStats } from './stats.ts';
 
 /** Parameters an E-step needs, in sklearn's storage (see src/model/params.ts). */
 export interface MixtureParams {
@@ -44,11 +18,11 @@ export interface MixtureParams {
   readonly nFeatures: number;
   /** K, summing to 1. */
   readonly weights: Float64Array;
-  /** K x D. */
+  /** K × D. */
   readonly means: Float64Array;
   /**
    * A factor U of each precision P = U·Uᵀ (sklearn's precisions_cholesky_):
-   * full K x D x D, tied D x D, diag K x D, spherical K.
+   * full K × D × D, tied D × D, diag K × D, spherical K.
    * log N(x | μ, Σ) = −½(D·log 2π + ‖(x − μ)ᵀU‖²) + Σ log diag(U).
    */
   readonly precisionsCholesky: Float64Array;
@@ -74,12 +48,19 @@ export interface EvaluateResult {
   readonly labels?: Int32Array;
   /** log p(x) per row, length N. */
   readonly logLik?: Float64Array;
-  /** Responsibilities, N x K. */
+  /** Responsibilities, N × K. */
   readonly proba?: Float64Array;
 }
 
-/** Progress of long backend work (k-means++ seeding, large evaluations). */
-export type BackendProgress = (message: string) => void;
+/** Time of the last statistics pass: GPU time where the adapter measures it, and wall time. */
+export interface PassTimings {
+  /** Device time of the pass, ms (timestamp queries); null where the engine cannot measure it. */
+  readonly kernelMs: number | null;
+  /** Start of the pass to its result on the host, ms. */
+  readonly wallMs: number;
+  /** Device ms per stage, when the engine was asked to split them (benchmarks). */
+  readonly stages?: Readonly<Record<string, number>>;
+}
 
 /** Data loaded into a backend once per fit; every pass reads it. */
 export interface LoadedData {
@@ -87,22 +68,25 @@ export interface LoadedData {
   readonly cols: number;
   /** Σ w (N when unweighted). */
   readonly totalWeight: number;
+  /** Timings of the last statistics pass (eStep, assign, random), or null before the first. */
+  readonly lastTimings: PassTimings | null;
+  /** True once dispose() ran (directly, or because the backend was released). */
+  readonly disposed: boolean;
 
-  /** E-step plus statistics about shift = params.means. */
-  eStep(params: MixtureParams, moments: MomentKind): Promise<SufficientStats>;
+  /** E-step plus statistics about shift = params.means (moments: momentsFor(covarianceType)). */
+  eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats>;
 
   /**
-   * Hard assignment of every row to its nearest centre (squared Euclidean distance,
-   * lowest index on ties), with statistics about shift = the centres.
-   * With moments null only sumResp and sumDiff are filled (sumOuter is empty).
+   * Hard assignment of every row to its nearest centre (squared Euclidean distance, lowest
+   * index on ties), with statistics about shift = the centres (moments null: s0 and s1 only).
    */
-  assign(centers: Float64Array, nComponents: number, moments: MomentKind | null): Promise<AssignResult>;
+  assign(centers: Float64Array, nComponents: number, moments: Moments): Promise<AssignResult>;
 
   /**
    * Statistics of sklearn's 'random' initialisation: r_ik = u_ik / Σ_k u_ik with
-   * u_ik = uniformFromHash(seed, i, k) (src/random.ts), about the given shifts (K x D).
+   * u_ik = uniformFromHash(seed, i, k) (src/random.ts), about the given shifts (K × D).
    */
-  randomResponsibilities(seed: number, nComponents: number, shifts: Float64Array, moments: MomentKind): Promise<SufficientStats>;
+  randomResponsibilities(seed: number, nComponents: number, shifts: Float64Array, moments: 'full' | 'diag'): Promise<SufficientStats>;
 
   /**
    * k-means++ seeding (sklearn's greedy variant: 2 + ⌊ln K⌋ candidates per step, sampled with
@@ -113,11 +97,20 @@ export interface LoadedData {
   /** Per-row labels / log-likelihoods / responsibilities at the given parameters. */
   evaluate(params: MixtureParams, request: EvaluateRequest): Promise<EvaluateResult>;
 
-  /** Copies of the given rows (float64, row-major), for inits that pick rows. */
+  /** Copies of the given rows (float64, row-major, exactly as given), for inits that pick rows. */
   rowsAt(indices: Int32Array): Promise<Float64Array>;
 
-  /** Releases everything the data holds (GPU buffers, workers). Idempotent. */
+  /** Releases everything the data holds (GPU buffers, shared memory). Idempotent. */
   dispose(): void;
+}
+
+/** The size of a job, for checking it against an engine's limits before any work. */
+export interface JobShape {
+  readonly rows: number;
+  readonly cols: number;
+  readonly nComponents: number;
+  readonly covarianceType: CovarianceType;
+  readonly weighted: boolean;
 }
 
 export interface Backend {
@@ -126,10 +119,12 @@ export interface Backend {
   /** Human-readable: adapter and driver, or the CPU thread count; says why it was chosen. */
   readonly description: string;
   /**
-   * Uploads / shares the data once per fit. `sampleWeight` is null when unweighted.
-   * Never mutates the caller's arrays.
+   * Why this engine cannot take the job (a sentence naming the limit it exceeds), or null
+   * when it can. Checked before loading, so 'auto' can choose another engine.
    */
-  load(data: Float64Array | Float32Array, rows: number, cols: number, sampleWeight: Float64Array | null): Promise<LoadedData>;
-  /** Releases the device or worker pool. Idempotent. */
+  refuse(job: JobShape): string | null;
+  /** Uploads / shares the data once per fit. Never mutates the dataset's arrays. */
+  load(dataset: Dataset): Promise<LoadedData>;
+  /** Releases the device or worker pool; pending work rejects. Idempotent. */
   dispose(): void;
 }

@@ -2,7 +2,7 @@
 // E-step statistics on the backend, the shared float64 M-step here, |Δ lower bound| < tol.
 
 import type { LoadedData, MixtureParams } from './backend.ts';
-import { momentKindFor } from './backend.ts';
+import { momentsFor } from './stats.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { estimateGaussianParameters } from './model/m-step.ts';
 import type { CovarianceType, IterationInfo } from './options.ts';
@@ -43,7 +43,7 @@ export function mStep(stats: Parameters<typeof estimateGaussianParameters>[0], c
 
 /** One run of EM from the given parameters. */
 export async function runEm(data: LoadedData, start: FittedParams, settings: EmSettings): Promise<EmRunResult> {
-  const moments = momentKindFor(settings.covarianceType);
+  const moments = momentsFor(settings.covarianceType);
   let params = start;
   let lowerBound = -Infinity;
   const lowerBounds: number[] = [];

@@ -1,9 +1,10 @@
 // The estimator: scikit-learn's GaussianMixture in camelCase, on the CPU or WebGPU engine.
 
-import type { Backend, LoadedData, MixtureParams } from './backend.ts';
+import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData, MixtureParams } from './backend.ts';
 import { runEm, type EmRunResult, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
-import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
+import { keepLoaded, withLoaded } from './loaded-cache.ts';
+import { checkFinite, toDataset, toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import { COVARIANCE_MODELS, IllDefinedCovarianceError, nParameters } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
 import {
@@ -309,19 +310,27 @@ export class GaussianMixture {
         throw new EmgpuInputError(`sampleWeight has ${positive} positive weights but nComponents is ${k}; give at least ${k} rows a positive weight.`);
       }
     }
+    const dataset = toDataset(matrix, weights);
     const seed = this.options.randomState ?? freshSeed();
-    let backend = await selectBackend(this.options.backend, this.options.cpuThreads);
+    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: k, covarianceType: this.options.covarianceType, weighted: weights !== null };
+    let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
     this.progress(`backend: ${backend.description}`);
     for (;;) {
       let data: LoadedData | null = null;
+      let kept = false;
       try {
-        data = await backend.load(matrix.data, matrix.rows, matrix.cols, weights);
+        data = await backend.load(dataset);
         const result = await this.runFit(data, backend, seed);
         let labels: Int32Array | null = null;
         if (wantLabels) {
           labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
         }
         this.fitted = { ...result, backendName: backend.description };
+        // predict / score / bic / aic on the same X reuse what the fit loaded.
+        if (!Array.isArray(X)) {
+          keepLoaded(matrix, backend, data);
+          kept = true;
+        }
         return labels;
       } catch (error) {
         if (isDeviceLost(error)) await forgetBackend(backend);
@@ -333,21 +342,30 @@ export class GaussianMixture {
         }
         throw error;
       } finally {
-        data?.dispose();
+        if (!kept) data?.dispose();
       }
     }
   }
 
   // ---- inference --------------------------------------------------------------------------
 
-  private async evaluate(X: MatrixInput, request: { labels?: boolean; logLik?: boolean; proba?: boolean }) {
+  private async evaluate(X: MatrixInput, request: EvaluateRequest): Promise<EvaluateResult> {
     const params = this.state.params;
-    const matrix = toMatrix(X);
+    // Typed input is checked for shape here and for values only when it is not the data already
+    // loaded (the same array with the same contents); nested arrays are checked and copied.
+    const typed = !Array.isArray(X);
+    const matrix = toMatrix(X, 'X', !typed);
     if (matrix.cols !== params.nFeatures) {
       throw new EmgpuInputError(`X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`);
     }
-    const backend = await selectBackend(this.options.backend, this.options.cpuThreads);
-    const data = await backend.load(matrix.data, matrix.rows, matrix.cols, null);
+    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: params.nComponents, covarianceType: params.covarianceType, weighted: false };
+    const backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
+    const load = (): Promise<LoadedData> => {
+      if (typed) checkFinite(matrix.data, matrix.cols);
+      return backend.load(toDataset(matrix, null));
+    };
+    if (typed) return withLoaded(matrix, backend, load, (data) => data.evaluate(params, request));
+    const data = await load();
     try {
       return await data.evaluate(params, request);
     } finally {

@@ -19,8 +19,11 @@ function describeValue(value: number): string {
   return String(value);
 }
 
-/** Validates X (finite, non-empty, rectangular) and returns it as a Matrix without copying typed data. */
-export function toMatrix(input: MatrixInput, name = 'X'): Matrix {
+/**
+ * Validates X (non-empty, rectangular, and with `values` every entry finite) and returns it as a
+ * Matrix without copying typed data (nested arrays are always checked and copied).
+ */
+export function toMatrix(input: MatrixInput, name = 'X', values = true): Matrix {
   if (Array.isArray(input)) {
     const rowsArray = input as readonly (readonly number[])[];
     const rows = rowsArray.length;
@@ -63,6 +66,12 @@ export function toMatrix(input: MatrixInput, name = 'X'): Matrix {
   if (data.length !== rows * cols) {
     throw new EmgpuInputError(`${name}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`);
   }
+  if (values) checkFinite(data, cols, name);
+  return { data, rows, cols };
+}
+
+/** Throws on the first entry that is not a finite number, naming its row and column. */
+export function checkFinite(data: Float64Array | Float32Array, cols: number, name = 'X'): void {
   for (let index = 0; index < data.length; index++) {
     const value = data[index] as number;
     if (!Number.isFinite(value)) {
@@ -72,12 +81,14 @@ export function toMatrix(input: MatrixInput, name = 'X'): Matrix {
       );
     }
   }
-  return { data, rows, cols };
 }
 
 /** Validates sampleWeight: finite, ≥ 0, not all zero, one per row. Returns a float64 copy. */
 export function toSampleWeight(weights: ArrayLike<number> | null | undefined, rows: number): Float64Array | null {
   if (weights == null) return null;
+  if (typeof weights !== 'object' || typeof weights.length !== 'number') {
+    throw new EmgpuInputError(`sampleWeight must be an array of numbers (one per row), got ${typeof weights}.`);
+  }
   if (weights.length !== rows) {
     throw new EmgpuInputError(`sampleWeight has ${weights.length} values but X has ${rows} rows; give one weight per row.`);
   }
@@ -92,5 +103,61 @@ export function toSampleWeight(weights: ArrayLike<number> | null | undefined, ro
     total += w;
   }
   if (total <= 0) throw new EmgpuInputError('sampleWeight is all zero; at least one row needs a positive weight.');
+  if (!Number.isFinite(total)) {
+    throw new EmgpuInputError(`sampleWeight sums to ${describeValue(total)}; scale the weights down (only their ratios matter to the fit).`);
+  }
   return copy;
+}
+
+/** Rows, their weights and Σ w, validated once per call and handed to an engine. */
+export interface Dataset {
+  readonly data: Float64Array | Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  /**
+   * One weight per row, or null when unweighted. Scaled by a power of two (exactly) when their
+   * mean lies outside [2^-20, 2^20], so that sklearn's 10·eps added to each nk stays negligible
+   * and float32 engines neither underflow nor overflow; only ratios of weights matter to a fit.
+   */
+  readonly weights: Float64Array | null;
+  /** Σ weights (N when unweighted). */
+  readonly totalWeight: number;
+  /** The weights were multiplied by 2^weightExponent (0 when not scaled, or unweighted). */
+  readonly weightExponent: number;
+}
+
+/** w·2^e without intermediate overflow (two exact steps). */
+function timesPowerOfTwo(w: number, e: number): number {
+  const half = Math.trunc(e / 2);
+  return w * 2 ** half * 2 ** (e - half);
+}
+
+/** A dataset from a validated matrix and validated weights (see toSampleWeight). */
+export function toDataset(matrix: Matrix, weights: Float64Array | null): Dataset {
+  const { data, rows, cols } = matrix;
+  if (weights === null) return { data, rows, cols, weights: null, totalWeight: rows, weightExponent: 0 };
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += weights[i] as number;
+  const mean = total / rows;
+  if (mean >= 2 ** -20 && mean <= 2 ** 20) return { data, rows, cols, weights, totalWeight: total, weightExponent: 0 };
+  const weightExponent = -Math.round(Math.log2(mean));
+  const scaled = new Float64Array(rows);
+  total = 0;
+  for (let i = 0; i < rows; i++) {
+    const w = timesPowerOfTwo(weights[i] as number, weightExponent);
+    scaled[i] = w;
+    total += w;
+  }
+  return { data, rows, cols, weights: scaled, totalWeight: total, weightExponent };
+}
+
+/** Copies of the given rows (float64, row-major). */
+export function rowsOf(dataset: { readonly data: Float64Array | Float32Array; readonly rows: number; readonly cols: number }, indices: Int32Array): Float64Array {
+  const d = dataset.cols;
+  const out = new Float64Array(indices.length * d);
+  indices.forEach((row, n) => {
+    if (!Number.isInteger(row) || row < 0 || row >= dataset.rows) throw new RangeError(`row index ${row} is outside 0..${dataset.rows - 1}`);
+    for (let a = 0; a < d; a++) out[n * d + a] = dataset.data[row * d + a] as number;
+  });
+  return out;
 }

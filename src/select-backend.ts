@@ -1,9 +1,10 @@
-// Which engine a fit runs on. Backends are created once and shared by every fit of the
+// Which engine a call runs on. Backends are created once and shared by every call of the
 // process (a GPU device costs a second to create); releaseBackends() frees them.
 
-import type { Backend } from './backend.ts';
+import type { Backend, JobShape } from './backend.ts';
 import { CpuBackend } from './cpu/engine.ts';
-import type { BackendChoice } from './options.ts';
+import { clearLoaded } from './loaded-cache.ts';
+import { EmgpuInputError, type BackendChoice } from './options.ts';
 
 export class BackendUnavailableError extends Error {
   override readonly name = 'BackendUnavailableError';
@@ -13,7 +14,7 @@ const cache = new Map<string, Promise<Backend>>();
 let webgpuAttempt: Promise<{ backend: Backend | null; reason: string }> | null = null;
 
 /** All cores: navigator.hardwareConcurrency in browsers, os.availableParallelism() in Node. */
-async function defaultThreads(): Promise<number> {
+export async function availableCores(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return Math.max(1, nav.hardwareConcurrency);
   if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
@@ -23,13 +24,21 @@ async function defaultThreads(): Promise<number> {
   return 1;
 }
 
+/**
+ * The CPU engine with `threads` worker threads (default: all cores). More threads than cores
+ * only cost memory and time (each thread holds its own scratch), so the count is capped there.
+ */
 export async function cpuBackend(threads: number | null, reason = ''): Promise<Backend> {
-  const count = threads ?? (await defaultThreads());
-  const key = `cpu:${count}:${reason}`;
+  const cores = await availableCores();
+  const count = Math.min(threads ?? cores, cores);
+  const note = threads !== null && threads > cores ? `cpuThreads ${threads} capped to the ${cores} cores here` : '';
+  const why = [note, reason].filter(Boolean).join('; ');
+  const key = `cpu:${count}:${why}`;
   let backend = cache.get(key);
   if (backend === undefined) {
-    backend = CpuBackend.create({ threads: count, reason });
+    backend = CpuBackend.create({ threads: count, reason: why });
     cache.set(key, backend);
+    backend.catch(() => cache.delete(key));
   }
   return backend;
 }
@@ -44,7 +53,7 @@ let autoTakesSoftwareAdapters = false;
 
 /**
  * Lets 'auto' take a software WebGPU adapter, so tests on machines without a GPU can exercise
- * what 'auto' does with a GPU (device-loss fallback). Not for production use.
+ * what 'auto' does with a GPU (device-loss fallback, limits). Not for production use.
  */
 export function setAutoTakesSoftwareAdapters(on: boolean): void {
   autoTakesSoftwareAdapters = on;
@@ -66,38 +75,47 @@ async function tryWebGpu(): Promise<{ backend: Backend | null; reason: string }>
 }
 
 /**
- * 'cpu': the CPU engine. 'webgpu': WebGPU or a clear error. 'auto': WebGPU when a hardware
- * adapter exists, else the CPU engine, saying why.
+ * 'cpu': the CPU engine. 'webgpu': WebGPU, or a clear error (no adapter: BackendUnavailableError;
+ * a job beyond its limits: EmgpuInputError naming the limit). 'auto': WebGPU on a hardware
+ * adapter when it can take the job, else the CPU engine, saying why.
  */
-export async function selectBackend(choice: BackendChoice, cpuThreads: number | null): Promise<Backend> {
+export async function selectBackend(choice: BackendChoice, cpuThreads: number | null, job: JobShape | null = null): Promise<Backend> {
   if (choice === 'cpu') return cpuBackend(cpuThreads);
   const attempt = await tryWebGpu();
   if (choice === 'webgpu') {
     if (attempt.backend === null) {
       throw new BackendUnavailableError(`Backend 'webgpu' is not available (${attempt.reason}); use backend 'auto' or 'cpu' to run on the CPU.`);
     }
+    const refusal = job === null ? null : attempt.backend.refuse(job);
+    if (refusal !== null) throw new EmgpuInputError(`Backend 'webgpu' cannot take this job: ${refusal}; use backend 'auto' or 'cpu'.`);
     return attempt.backend;
   }
   if (attempt.backend === null) return cpuBackend(cpuThreads, `no WebGPU adapter (${attempt.reason})`);
   if (!autoTakesSoftwareAdapters && SOFTWARE_ADAPTER.test(attempt.backend.description)) {
     return cpuBackend(cpuThreads, `the WebGPU adapter is a software rasteriser, slower than the CPU engine (${attempt.backend.description})`);
   }
+  const refusal = job === null ? null : attempt.backend.refuse(job);
+  if (refusal !== null) return cpuBackend(cpuThreads, `the job is beyond the WebGPU engine's limits: ${refusal}`);
   return attempt.backend;
 }
 
-/** Drops a backend whose device was lost, so the next fit asks for a fresh one. */
+/** Drops a backend whose device was lost, so the next call asks for a fresh one. */
 export async function forgetBackend(backend: Backend): Promise<void> {
   const attempt = webgpuAttempt;
   if (attempt !== null && (await attempt).backend === backend) webgpuAttempt = null;
   backend.dispose();
 }
 
-/** Destroys every cached backend (GPU devices, worker threads) so a Node process can exit. */
+/**
+ * Destroys every cached backend (GPU devices, worker threads) and the cached loaded data, so a
+ * Node process can exit. Calls still running reject with an AbortError; later calls start afresh.
+ */
 export async function releaseBackends(): Promise<void> {
+  clearLoaded();
   const backends = [...cache.values()];
   cache.clear();
   const gpu = webgpuAttempt;
   webgpuAttempt = null;
-  for (const backend of backends) (await backend).dispose();
+  for (const backend of await Promise.allSettled(backends)) if (backend.status === 'fulfilled') backend.value.dispose();
   if (gpu !== null) (await gpu).backend?.dispose();
 }

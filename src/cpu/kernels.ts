@@ -2,29 +2,14 @@
 // adds into a flat partial-statistics array (layout below); the engine sums the partials of
 // fixed-size blocks in block order, so the result does not depend on how many threads ran.
 //
-// Partial layout (length statSize(K, D, moments)):
-//   [0, K)                  Σ w·r_k
-//   [K, K + K·D)            Σ w·r_k·(x − c_k)
-//   [.., + K·P)             Σ w·r_k·(x − c_k)(x − c_k)ᵀ, P = D(D+1)/2 packed upper triangle
-//                           (row-major i ≤ j) for 'full', P = D for 'diag', P = 0 for none
-//   [.., + 1)               Σ w·log p(x)     (E-step) / Σ w·min distance² (assign)
-//   [.., + 1)               Σ w
+// Partials use the packed layout of src/stats.ts (value: Σ w·log p(x) for the E-step, Σ w·min
+// distance² for assign).
 
-import type { MomentKind } from '../backend.ts';
 import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
+import { packedMomentSize, type Moments } from '../stats.ts';
 import { expNonPositive } from './exp.ts';
 import { unrolledAccumulate, unrolledDiagAccumulate, unrolledDiagLogProb, unrolledLogProb, unrolledSphericalLogProb } from './unrolled.ts';
-
-export type Moments = MomentKind | null;
-
-export function packedSize(d: number, moments: Moments): number {
-  return moments === 'full' ? (d * (d + 1)) / 2 : moments === 'diag' ? d : 0;
-}
-
-export function statSize(k: number, d: number, moments: Moments): number {
-  return k + k * d + k * packedSize(d, moments) + 2;
-}
 
 export interface RowSource {
   readonly data: Float64Array | Float32Array;
@@ -64,7 +49,7 @@ export function accumulate(
 ): void {
   const { data, cols: d, weights } = source;
   const { resp, diff } = scratch;
-  const p = packedSize(d, moments);
+  const p = packedMomentSize(d, moments);
   const unrolled = moments === 'full' ? unrolledAccumulate(d) : moments === 'diag' ? unrolledDiagAccumulate(d) : null;
   if (unrolled !== null) {
     for (let c = 0; c < k; c++) unrolled(data, start, end, resp, k, c, shifts, c * d, weights, out, k + c * d, k + k * d + c * p);
@@ -302,7 +287,7 @@ function normalise(source: RowSource, start: number, end: number, k: number, val
   return sum;
 }
 
-export function eStepBlock(source: RowSource, start: number, end: number, params: KernelParams, moments: MomentKind, scratch: Scratch, out: Float64Array): void {
+export function eStepBlock(source: RowSource, start: number, end: number, params: KernelParams, moments: 'full' | 'diag', scratch: Scratch, out: Float64Array): void {
   weightedLogProb(source, start, end, params, scratch.resp, scratch.diff);
   const logLik = normalise(source, start, end, params.nComponents, scratch.resp, null);
   accumulate(source, start, end, params.nComponents, params.means, moments, scratch, out);
@@ -338,7 +323,7 @@ export function assignBlock(source: RowSource, start: number, end: number, cente
   addTotalWeight(source, start, end, out);
 }
 
-export function randomBlock(source: RowSource, start: number, end: number, seed: number, k: number, shifts: Float64Array, moments: MomentKind, scratch: Scratch, out: Float64Array): void {
+export function randomBlock(source: RowSource, start: number, end: number, seed: number, k: number, shifts: Float64Array, moments: 'full' | 'diag', scratch: Scratch, out: Float64Array): void {
   const resp = scratch.resp;
   for (let i = start; i < end; i++) {
     const base = (i - start) * k;

@@ -2,31 +2,34 @@
 // worker computes a contiguous range of whole blocks and writes each block's partial
 // statistics into a shared array, which the engine then sums in block order, so the result
 // is bit-identical for any thread count. Data is shared through SharedArrayBuffer (copied
-// once per fit unless the caller's array already lives in one).
+// once per load unless the caller's array already lives in one).
+//
+// Every call settles: a job whose worker dies (throws, exits, fails to start) rejects, and
+// the pool starts fresh workers for the next call (re-sharing the data still loaded);
+// dispose() rejects what is running with an AbortError. Node workers keep the process alive
+// only while a job runs.
 
-import type { MomentKind } from '../backend.ts';
-import type { KernelParams } from '../model/params.ts';
-import type { Moments } from './kernels.ts';
-import type { WorkerReply, WorkerRequest } from './worker.ts';
-
-export type BlockTask =
-  | { readonly kind: 'estep'; readonly params: KernelParams; readonly moments: MomentKind }
-  | { readonly kind: 'assign'; readonly centers: Float64Array; readonly k: number; readonly moments: Moments }
-  | { readonly kind: 'random'; readonly seed: number; readonly k: number; readonly shifts: Float64Array; readonly moments: MomentKind };
+import type { BlockTask } from './blocks.ts';
+import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
 export interface SharedRows {
+  readonly id: number;
   readonly data: Float64Array | Float32Array;
   readonly weights: Float64Array | null;
-  /** Tells the workers to drop their views of this data. */
+  /** Tells the workers to drop their views of this data. Idempotent. */
   readonly release: () => void;
 }
 
 export interface WorkerPool {
   readonly threads: number;
   /** Makes the data visible to every worker (SharedArrayBuffer; one copy unless already shared). */
-  share(data: Float64Array | Float32Array, weights: Float64Array | null, cols: number): Promise<SharedRows & { id: number }>;
-  /** Runs the task over blocks [0, blocks) of data `id`; returns blocks × size partials. */
-  run(id: number, task: BlockTask, blocks: number, size: number): Promise<Float64Array>;
+  share(data: Float64Array | Float32Array, weights: Float64Array | null, cols: number): SharedRows;
+  /**
+   * Runs the task over blocks [firstBlock, endBlock) of data `id`; returns one partial of
+   * `size` numbers per block, in block order.
+   */
+  run(id: number, task: BlockTask, firstBlock: number, endBlock: number, size: number): Promise<Float64Array>;
+  /** Terminates the workers; running jobs reject with an AbortError. */
   dispose(): void;
 }
 
@@ -38,6 +41,8 @@ interface AnyWorker {
   ref?(): void;
   unref?(): void;
 }
+
+type LoadMessage = Extract<WorkerRequest, { type: 'load' }>;
 
 function sharedCopy<T extends Float64Array | Float32Array>(array: T): T {
   if (array.buffer instanceof SharedArrayBuffer) return array;
@@ -57,95 +62,184 @@ function isNodeRuntime(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined';
 }
 
-async function spawnWorkers(threads: number, onReply: (reply: WorkerReply) => void, onError: (error: Error) => void): Promise<AnyWorker[]> {
-  const workers: AnyWorker[] = [];
-  if (isNodeRuntime()) {
-    // Imported by a computed name so browser bundles keep no Node specifier.
-    const { Worker } = (await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'))) as typeof import('node:worker_threads');
-    const here = import.meta.url;
-    // From the sources this file is src/cpu/pool.ts; from the library bundle, dist/emgpu.js.
-    const script = here.endsWith('/dist/emgpu.js') ? new URL(['..', 'src', 'cpu', 'node-worker.js'].join('/'), here) : new URL(['.', 'node-worker.js'].join('/'), here);
+function abortError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'AbortError';
+  return error;
+}
+
+interface Events {
+  reply(reply: WorkerReply): void;
+  /** The worker failed or exited; `expected` is false for anything but our own terminate(). */
+  failed(worker: AnyWorker, error: Error): void;
+}
+
+type Spawner = (threads: number, events: Events) => Promise<AnyWorker[]>;
+
+async function nodeSpawner(): Promise<Spawner> {
+  // Imported by a computed name so browser bundles keep no Node specifier.
+  const { Worker } = (await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'))) as typeof import('node:worker_threads');
+  const here = import.meta.url;
+  // From the sources this file is src/cpu/pool.ts; from the library bundle, dist/emgpu.js.
+  const script = here.endsWith('/dist/emgpu.js') ? new URL(['..', 'src', 'cpu', 'node-worker.js'].join('/'), here) : new URL(['.', 'node-worker.js'].join('/'), here);
+  return async (threads, events) => {
+    const workers: AnyWorker[] = [];
     for (let t = 0; t < threads; t++) {
       const worker = new Worker(script);
-      worker.on('message', onReply);
-      worker.on('error', onError);
+      worker.on('message', (reply: WorkerReply) => events.reply(reply));
+      worker.on('error', (error: Error) => events.failed(worker, new Error(`a CPU worker thread failed: ${error.message}`)));
+      worker.on('exit', (code: number) => events.failed(worker, new Error(`a CPU worker thread exited unexpectedly (exit code ${code})`)));
       worker.unref();
       workers.push(worker);
     }
     return workers;
-  }
-  for (let t = 0; t < threads; t++) {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => onReply(event.data);
-    worker.onerror = (event) => onError(new Error(event.message || 'a CPU worker failed to start'));
-    workers.push(worker);
-  }
-  return workers;
+  };
+}
+
+function browserSpawner(): Spawner {
+  return async (threads, events) => {
+    const workers: AnyWorker[] = [];
+    for (let t = 0; t < threads; t++) {
+      const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => events.reply(event.data);
+      worker.onerror = (event) => events.failed(worker, new Error(`a CPU Web Worker failed: ${event.message || 'it could not start'}`));
+      worker.onmessageerror = () => events.failed(worker, new Error('a CPU Web Worker received a message it could not read'));
+      workers.push(worker);
+    }
+    return workers;
+  };
 }
 
 /** A pool of `threads` workers, or null where shared memory or workers are unavailable. */
 export async function createWorkerPool(threads: number): Promise<WorkerPool | null> {
   if (!canShareMemory()) return null;
-  if (!isNodeRuntime() && typeof Worker === 'undefined') return null;
+  const node = isNodeRuntime();
+  if (!node && typeof Worker === 'undefined') return null;
+  const spawn = node ? await nodeSpawner() : browserSpawner();
+
+  let workers: AnyWorker[] | null = null;
+  let starting: Promise<AnyWorker[]> | null = null;
+  let disposed = false;
   let nextJob = 1;
   let nextId = 1;
-  let failure: Error | null = null;
+  let running = 0;
+  /** Workers we terminated ourselves: their exit is not a failure. */
+  const retired = new WeakSet<AnyWorker>();
+  const loaded = new Map<number, LoadMessage>();
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  const onReply = (reply: WorkerReply): void => {
-    const waiter = pending.get(reply.job);
-    if (waiter === undefined) return;
-    pending.delete(reply.job);
-    if (reply.error === undefined) waiter.resolve();
-    else waiter.reject(new Error(`CPU worker failed: ${reply.error}`));
-  };
-  const onError = (error: Error): void => {
-    failure = error;
-    for (const waiter of pending.values()) waiter.reject(error);
+
+  const rejectAll = (error: Error): void => {
+    const waiters = [...pending.values()];
     pending.clear();
+    for (const waiter of waiters) waiter.reject(error);
   };
-  const workers = await spawnWorkers(threads, onReply, onError);
+  const retire = (list: AnyWorker[]): void => {
+    for (const worker of list) {
+      retired.add(worker);
+      void worker.terminate();
+    }
+  };
+  const events: Events = {
+    reply(reply) {
+      const waiter = pending.get(reply.job);
+      if (waiter === undefined) return;
+      pending.delete(reply.job);
+      if (reply.error === undefined) waiter.resolve();
+      else waiter.reject(new Error(`CPU worker failed: ${reply.error}`));
+    },
+    failed(worker, error) {
+      if (retired.has(worker)) return;
+      // Every running job spans all workers: fail them all, and start afresh next time.
+      if (workers !== null) retire(workers);
+      workers = null;
+      rejectAll(error);
+    },
+  };
+
+  /** The live workers, started (and given the loaded data) when needed. */
+  const ready = async (): Promise<AnyWorker[]> => {
+    if (disposed) throw abortError('The CPU engine was released (releaseBackends()); create a new estimator call.');
+    if (workers !== null) return workers;
+    starting ??= spawn(threads, events).then(
+      (list) => {
+        starting = null;
+        if (disposed) {
+          retire(list);
+          throw abortError('The CPU engine was released (releaseBackends()) while it started.');
+        }
+        for (const message of loaded.values()) for (const worker of list) worker.postMessage(message);
+        if (running > 0) for (const worker of list) worker.ref?.();
+        workers = list;
+        return list;
+      },
+      (error: unknown) => {
+        starting = null;
+        throw error;
+      },
+    );
+    return starting;
+  };
 
   return {
     threads,
-    async share(data, weights, cols) {
+    share(data, weights, cols) {
       const id = nextId++;
       const sharedData = sharedCopy(data);
       const sharedWeights = weights === null ? null : sharedCopy(weights);
-      const rows = data.length / cols;
-      for (const worker of workers) worker.postMessage({ type: 'load', id, data: sharedData, weights: sharedWeights, cols, rows });
+      const message: LoadMessage = { type: 'load', id, data: sharedData, weights: sharedWeights, cols, rows: data.length / cols };
+      loaded.set(id, message);
+      if (workers !== null) for (const worker of workers) worker.postMessage(message);
       return {
         id,
         data: sharedData,
         weights: sharedWeights,
         release: () => {
-          for (const worker of workers) worker.postMessage({ type: 'unload', id });
+          if (!loaded.delete(id)) return;
+          if (workers !== null) for (const worker of workers) worker.postMessage({ type: 'unload', id });
         },
       };
     },
-    async run(id, task, blocks, size) {
-      if (failure !== null) throw failure;
-      const out = new Float64Array(new SharedArrayBuffer(blocks * size * 8));
-      const used = Math.min(workers.length, blocks);
-      const jobs: Promise<void>[] = [];
-      for (let t = 0; t < used; t++) {
-        const firstBlock = Math.floor((t * blocks) / used);
-        const endBlock = Math.floor(((t + 1) * blocks) / used);
-        const job = nextJob++;
-        jobs.push(new Promise<void>((resolve, reject) => pending.set(job, { resolve, reject })));
-        (workers[t] as AnyWorker).postMessage({ type: 'run', id, job, task, firstBlock, endBlock, size, out });
-      }
-      // Idle Node workers are unref'd so they never keep a process alive; a running job must.
-      for (const worker of workers) worker.ref?.();
+    async run(id, task, firstBlock, endBlock, size) {
+      if (!loaded.has(id)) throw new Error('This data was released (dispose() was called); load it again.');
+      running++;
+      if (running === 1) for (const worker of workers ?? []) worker.ref?.();
       try {
+        const list = await ready();
+        const blocks = endBlock - firstBlock;
+        const out = new Float64Array(new SharedArrayBuffer(blocks * size * 8));
+        const used = Math.min(list.length, blocks);
+        const jobs: Promise<void>[] = [];
+        for (let t = 0; t < used; t++) {
+          const job = nextJob++;
+          jobs.push(new Promise<void>((resolve, reject) => pending.set(job, { resolve, reject })));
+          const message: WorkerRequest = {
+            type: 'run',
+            id,
+            job,
+            task,
+            firstBlock: firstBlock + Math.floor((t * blocks) / used),
+            endBlock: firstBlock + Math.floor(((t + 1) * blocks) / used),
+            outBlock: firstBlock,
+            size,
+            out,
+          };
+          (list[t] as AnyWorker).postMessage(message);
+        }
         await Promise.all(jobs);
+        return out;
       } finally {
-        for (const worker of workers) worker.unref?.();
+        running--;
+        // Idle Node workers are unref'd so they never keep a process alive.
+        if (running === 0) for (const worker of workers ?? []) worker.unref?.();
       }
-      return out;
     },
     dispose() {
-      for (const worker of workers) void worker.terminate();
-      workers.length = 0;
+      if (disposed) return;
+      disposed = true;
+      if (workers !== null) retire(workers);
+      workers = null;
+      loaded.clear();
+      rejectAll(abortError('The CPU engine was released (releaseBackends()) while this call was running.'));
     },
   };
 }

@@ -1,16 +1,9 @@
 // A CPU engine worker (Node worker_threads or a browser Web Worker). It holds shared views of
 // the data and computes whole blocks of partial statistics into a shared output array.
 
-import { BLOCK_ROWS, runBlockTask } from './engine.ts';
+import { BLOCK_ROWS, runBlockTask, taskComponents } from './blocks.ts';
 import { Scratch, type RowSource } from './kernels.ts';
-import type { BlockTask } from './pool.ts';
-
-export type WorkerRequest =
-  | { readonly type: 'load'; readonly id: number; readonly data: Float64Array | Float32Array; readonly weights: Float64Array | null; readonly cols: number; readonly rows: number }
-  | { readonly type: 'unload'; readonly id: number }
-  | { readonly type: 'run'; readonly id: number; readonly job: number; readonly task: BlockTask; readonly firstBlock: number; readonly endBlock: number; readonly size: number; readonly out: Float64Array };
-
-export type WorkerReply = { readonly job: number; readonly error?: string };
+import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
 interface Port {
   postMessage(message: WorkerReply): void;
@@ -30,12 +23,12 @@ function handle(message: WorkerRequest, port: Port): void {
       try {
         const entry = sources.get(message.id);
         if (entry === undefined) throw new Error(`worker has no data ${message.id}`);
-        const k = message.task.kind === 'estep' ? message.task.params.nComponents : message.task.k;
-        const scratch = new Scratch(BLOCK_ROWS, k, entry.source.cols);
+        const scratch = new Scratch(BLOCK_ROWS, taskComponents(message.task), entry.source.cols);
         for (let b = message.firstBlock; b < message.endBlock; b++) {
           const start = b * BLOCK_ROWS;
           const end = Math.min(entry.rows, start + BLOCK_ROWS);
-          const out = message.out.subarray(b * message.size, (b + 1) * message.size);
+          const at = (b - message.outBlock) * message.size;
+          const out = message.out.subarray(at, at + message.size);
           out.fill(0);
           runBlockTask(message.task, entry.source, start, end, scratch, out);
         }

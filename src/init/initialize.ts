@@ -2,8 +2,8 @@
 // responsibilities from the init method, one M-step from them (weights = nk / N), then the
 // user's weightsInit / meansInit / precisionsInit override what they name.
 
-import type { LoadedData, MixtureParams, SufficientStats } from '../backend.ts';
-import { momentKindFor } from '../backend.ts';
+import type { LoadedData, MixtureParams } from '../backend.ts';
+import { momentsFor, type SufficientStats } from '../stats.ts';
 import { COVARIANCE_MODELS } from '../model/covariance.ts';
 import { estimateGaussianParameters } from '../model/m-step.ts';
 import type { CovarianceType, InitMethod } from '../options.ts';
@@ -34,7 +34,7 @@ export interface InitialParams extends MixtureParams {
 }
 
 /** Statistics of one-hot responsibilities on the given rows (sklearn's resp[indices, arange(K)] = 1). */
-function oneHotRowStats(rows: Float64Array, k: number, d: number, totalWeight: number, moments: SufficientStats['moments']): SufficientStats {
+function oneHotRowStats(rows: Float64Array, k: number, d: number, totalWeight: number, moments: 'full' | 'diag'): SufficientStats {
   return {
     nComponents: k,
     nFeatures: d,
@@ -64,7 +64,7 @@ function distinctRows(n: number, k: number, random: Random): Int32Array {
 async function initialStatistics(data: LoadedData, context: InitContext): Promise<SufficientStats> {
   const { nComponents: k, method, seed } = context;
   const d = data.cols;
-  const moments = momentKindFor(context.covarianceType);
+  const moments = momentsFor(context.covarianceType);
   const random = new Random(seed);
   switch (method) {
     case 'kmeans': {

@@ -3,7 +3,8 @@
 // most 1e-4 × the mean column variance (or 300 iterations), then hard responsibilities from
 // the nearest final centre. Every pass runs on the backend that holds the data.
 
-import type { LoadedData, MomentKind, SufficientStats } from '../backend.ts';
+import type { LoadedData } from '../backend.ts';
+import type { SufficientStats } from '../stats.ts';
 
 const MAX_LLOYD_ITERATIONS = 300;
 const RELATIVE_TOLERANCE = 1e-4;
@@ -28,7 +29,7 @@ export async function kmeans(
   data: LoadedData,
   k: number,
   seed: number,
-  moments: MomentKind,
+  moments: 'full' | 'diag',
   throwIfAborted: () => void,
 ): Promise<SufficientStats> {
   const d = data.cols;

@@ -1,7 +1,7 @@
 // The one float64 M-step every backend shares: sufficient statistics -> weights, means,
 // covariances (sklearn's _estimate_gaussian_parameters, from centred sums).
 
-import type { SufficientStats } from '../backend.ts';
+import type { SufficientStats } from '../stats.ts';
 import type { CovarianceType } from '../options.ts';
 
 /** sklearn adds 10·eps to every nk so that an empty component does not divide by zero. */
@@ -34,8 +34,8 @@ export function estimateGaussianParameters(stats: SufficientStats, covarianceTyp
     }
   }
   const full = stats.moments === 'full';
-  if ((covarianceType === 'full' || covarianceType === 'tied') && !full) {
-    throw new Error(`internal: ${covarianceType} covariances need full second moments`);
+  if (stats.moments === null || ((covarianceType === 'full' || covarianceType === 'tied') && !full)) {
+    throw new Error(`internal: ${covarianceType} covariances need ${full ? 'full' : 'diagonal'} second moments, got ${String(stats.moments)}`);
   }
   // Centred scatter per component, divided later.
   const centredEntry = (c: number, i: number, j: number): number => {
