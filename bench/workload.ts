@@ -1,8 +1,9 @@
 // The benchmark's workload: seeded data and explicit initial parameters, identical for every
 // backend (and written to a file for scikit-learn), plus one timed EM iteration.
 
+import { toDataset } from '../src/matrix.ts';
 import type { Backend, LoadedData, MixtureParams } from '../src/backend.ts';
-import { momentKindFor } from '../src/backend.ts';
+import { momentsFor } from '../src/stats.ts';
 import { mStep } from '../src/em.ts';
 import { COVARIANCE_MODELS } from '../src/model/covariance.ts';
 import type { CovarianceType } from '../src/options.ts';
@@ -69,11 +70,11 @@ export function median(values: number[]): number {
 export async function timeIterations(backend: Backend, cell: Cell, warmup: number, reps: number): Promise<IterationTimes> {
   const { data, centres } = makeData(cell);
   const loadStart = performance.now();
-  const loaded: LoadedData = await backend.load(data, cell.n, cell.d, null);
+  const loaded: LoadedData = await backend.load(toDataset({ data: data, rows: cell.n, cols: cell.d }, null));
   const loadSeconds = (performance.now() - loadStart) / 1000;
   try {
     let params: MixtureParams = initialParams(cell, centres);
-    const moments = momentKindFor(cell.covarianceType);
+    const moments = momentsFor(cell.covarianceType);
     const seconds: number[] = [];
     const lowerBounds: number[] = [];
     for (let i = 0; i < warmup + reps; i++) {

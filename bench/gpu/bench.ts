@@ -3,20 +3,25 @@
 // this module with vite so the shaders' `?raw` imports resolve) or as the pre-built bundle
 // in .device/ (device.sh). Flags: --sizes 100000,1000000 --dims 2,8 --ks 4,16 --cov full
 // --cpu-max 4000000 (largest N the CPU engine is timed at) --no-cpu
-// --shape auto|vector|fused|chunked|tiled (comma-separated: one column per shape) --wg N --ppi N
-// --tile N --tri 0|1 (pass A register solve, full/tied) --tri-kc N (components staged at once)
-// --tri-wg N --tri-order rows|comps --tri-rows 1|2 (rows per invocation per step of rows_tri_main; comma list) --b-cols 1|2 (pass B column blocks per invocation) --b-rows 1|2 (pass B row blocks; 2: 8x8) --b-comps N (pass B components per workgroup); --tri-rows/--b-cols/--b-rows/--b-comps/--tile take comma lists: one column per shape × combination (data made once) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage, A =
-// per-row values, B = statistics, reduce; adds per-pass overhead, so its totals run higher). Where the adapter has 'timestamp-query', a kernel-ms column
-// gives the GPU time of the statistics compute pass (median over the same reps), apart from
-// submit / readback overhead.
+// --shape auto|vector|tiled (comma-separated: one column per shape) --wg N --ppi N --tile N
+// --tri 0|1 (pass A triangular solve, full/tied) --tri-kc N (components staged at once)
+// --tri-wg N --tri-order rows|comps --b-cols 1|2 (pass B column blocks per invocation)
+// --b-rows 1|2 (pass B row blocks; 2: 8x8) --b-comps N (pass B components per workgroup);
+// --b-cols/--b-rows/--b-comps/--tile take comma lists: one column per shape × combination (data
+// made once) --reps 5 --json FILE --stages (one compute pass per dispatch: GPU ms per stage,
+// A = per-row values, B = statistics, reduce; adds per-pass overhead, so its totals run
+// higher). Every flag is a field of src/gpu/tuning.ts. Where the adapter has
+// 'timestamp-query', a kernel-ms column gives the GPU time of the statistics compute pass
+// (median over the same reps), apart from submit / readback overhead.
 
+import { toDataset } from '../../src/matrix.ts';
 import { CpuBackend } from '../../src/cpu/engine.ts';
-import { createWebGpuBackend, type KernelShape } from '../../src/gpu/index.ts';
+import { createWebGpuBackend, type KernelShape, type Tuning } from '../../src/gpu/index.ts';
 import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import type { CovarianceType } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
 import type { Backend, LoadedData, MixtureParams } from '../../src/backend.ts';
-import { momentKindFor } from '../../src/backend.ts';
+import { momentsFor } from '../../src/stats.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.lastIndexOf(`--${name}`);
@@ -56,7 +61,7 @@ const median = (v: number[]): number => {
 
 /** Median seconds per eStep, and the median GPU kernel ms (NaN without timestamp queries). */
 async function timeIt(data: LoadedData, params: MixtureParams, reps: number, warm: number): Promise<{ s: number; kernelMs: number; stages: string }> {
-  const mom = momentKindFor(params.covarianceType);
+  const mom = momentsFor(params.covarianceType);
   for (let i = 0; i < warm; i++) await data.eStep(params, mom);
   const times: number[] = [];
   const kernel: number[] = [];
@@ -65,7 +70,7 @@ async function timeIt(data: LoadedData, params: MixtureParams, reps: number, war
     const t = performance.now();
     await data.eStep(params, mom);
     times.push((performance.now() - t) / 1000);
-    const lt = (data as LoadedData & { lastTimings?: { kernelMs: number | null; stages?: Record<string, number> } | null }).lastTimings;
+    const lt = data.lastTimings;
     if (typeof lt?.kernelMs === 'number') kernel.push(lt.kernelMs);
     for (const [key, ms] of Object.entries(lt?.stages ?? {})) stages.set(key, [...(stages.get(key) ?? []), ms]);
   }
@@ -89,29 +94,25 @@ export async function main(): Promise<void> {
   const triKc = arg('tri-kc', '');
   const triWg = arg('tri-wg', '');
   const triOrder = arg('tri-order', '');
-  const triRowsList = arg('tri-rows', '').split(',').filter(Boolean);
   const bColsList = arg('b-cols', '').split(',').filter(Boolean);
   const bRowsList = arg('b-rows', '').split(',').filter(Boolean);
   const bCompsList = arg('b-comps', '').split(',').filter(Boolean);
   const timeStages = process.argv.includes('--stages');
   // One backend (device) per shape × pass-B setting (columns; the label names the setting).
   const opt = (xs: string[]): Array<string> => (xs.length > 0 ? xs : ['']);
-  const variants: Array<{ shape: KernelShape; label: string; tile: string; triRows: string; bCols: string; bRows: string; bComps: string }> = [];
+  const variants: Array<{ shape: KernelShape; label: string; tile: string; bCols: string; bRows: string; bComps: string }> = [];
   for (const shape of shapeList)
     for (const tile of opt(tiles))
-      for (const triRows of opt(triRowsList))
-        for (const bCols of opt(bColsList))
-          for (const bRows of opt(bRowsList))
-            for (const bComps of opt(bCompsList)) {
-              const tag = [tile && `t${tile}`, triRows && `p${triRows}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`].filter(Boolean).join('');
-              variants.push({ shape, label: tag ? `${shape}-${tag}` : shape, tile, triRows, bCols, bRows, bComps });
-            }
+      for (const bCols of opt(bColsList))
+        for (const bRows of opt(bRowsList))
+          for (const bComps of opt(bCompsList)) {
+            const tag = [tile && `t${tile}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`].filter(Boolean).join('');
+            variants.push({ shape, label: tag ? `${shape}-${tag}` : shape, tile, bCols, bRows, bComps });
+          }
   const shapes = variants.map((v) => v.label);
   const gpus: Array<Backend | null> = [];
-  for (const { shape, tile, triRows, bCols, bRows, bComps } of variants) {
-    if (triRows && triRows !== '1' && triRows !== '2') throw new Error(`--tri-rows takes 1 or 2, not ${triRows}`);
-    const made = await createWebGpuBackend({
-      kernelShape: shape,
+  for (const { shape, tile, bCols, bRows, bComps } of variants) {
+    const tuning: Partial<Tuning> = {
       ...(ppi ? { pointsPerInvocation: Number(ppi) } : {}),
       ...(wg ? { workgroupSize: Number(wg) } : {}),
       ...(tile ? { tileRows: Number(tile) } : {}),
@@ -119,12 +120,11 @@ export async function main(): Promise<void> {
       ...(triKc ? { triComponents: Number(triKc) } : {}),
       ...(triWg ? { triWorkgroupSize: Number(triWg) } : {}),
       ...(triOrder ? { triRowsOuter: triOrder === 'rows' } : {}),
-      ...(triRows ? { triRowsPerInvocation: Number(triRows) as 1 | 2 } : {}),
-      ...(bCols ? { tiledColumnBlocks: Number(bCols) } : {}),
-      ...(bRows ? { tiledRowBlocks: Number(bRows) } : {}),
+      ...(bCols ? { tiledColumnBlocks: Number(bCols) as 1 | 2 } : {}),
+      ...(bRows ? { tiledRowBlocks: Number(bRows) as 1 | 2 } : {}),
       ...(bComps ? { tiledComponents: Number(bComps) } : {}),
-      ...(timeStages ? { timeStages: true } : {}),
-    });
+    };
+    const made = await createWebGpuBackend({ kernelShape: shape, tuning, ...(timeStages ? { timeStages: true } : {}) });
     if (made.ok) gpus.push(made.backend);
     else {
       console.log(`no WebGPU: ${made.reason}`);
@@ -153,7 +153,7 @@ export async function main(): Promise<void> {
           let stages = '';
           if (gpu) {
             try {
-              const loaded = await gpu.load(data, n, d, null);
+              const loaded = await gpu.load(toDataset({ data: data, rows: n, cols: d }, null));
               ({ s: g, kernelMs: km, stages } = await timeIt(loaded, params, reps, 2));
               loaded.dispose();
             } catch (error) {
@@ -166,7 +166,7 @@ export async function main(): Promise<void> {
         }
         const g = gs[0] as number;
         if (!noCpu && n <= cpuMax) {
-          const loaded = await cpu.load(data, n, d, null);
+          const loaded = await cpu.load(toDataset({ data: data, rows: n, cols: d }, null));
           c = (await timeIt(loaded, params, n >= 4_000_000 ? Math.min(reps, 3) : reps, n >= 4_000_000 ? 0 : 1)).s;
           loaded.dispose();
         }

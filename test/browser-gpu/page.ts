@@ -1,9 +1,14 @@
-// Runs in headless Chromium (SwiftShader): the WebGPU backend against the CPU engine, in-page.
-// The test (webgpu-browser.test.ts) calls window.runParity() and checks the returned errors.
-import { momentKindFor, type SufficientStats } from '../../src/backend.ts';
+// Runs in headless Chromium (SwiftShader). The test (webgpu-browser.test.ts) calls
+//   window.runParity(): the WebGPU backend against the CPU engine, in-page;
+//   window.runCase(dataset, name): one case of the estimator-level suite (test/suite/) on
+//   WebGPU, returning what the estimator produced for Node to compare with sklearn's numbers.
 import { CpuBackend } from '../../src/cpu/engine.ts';
 import { createWebGpuBackend } from '../../src/gpu/index.ts';
+import { toDataset } from '../../src/matrix.ts';
+import { momentsFor, type SufficientStats } from '../../src/stats.ts';
 import { blobs, COV_TYPES, makeParams } from '../gpu/fixtures.ts';
+import { fixture } from '../suite/fixtures.ts';
+import { runCase, WEBGPU, type Outcome } from '../suite/run.ts';
 
 export interface CaseResult {
   readonly name: string;
@@ -45,11 +50,11 @@ async function runParity(): Promise<{ description: string; results: CaseResult[]
       [3_001, 6, 5],
     ] as const) {
       const { data, centres } = blobs(101 + d, n, d, k);
-      const g = await gpu.load(data, n, d, null);
-      const c = await cpu.load(data, n, d, null);
+      const g = await gpu.load(toDataset({ data: data, rows: n, cols: d }, null));
+      const c = await cpu.load(toDataset({ data: data, rows: n, cols: d }, null));
       for (const cov of COV_TYPES) {
         const p = makeParams(7 + d, cov, k, d);
-        const mom = momentKindFor(cov);
+        const mom = momentsFor(cov);
         const gs = await g.eStep(p, mom);
         const cs = await c.eStep(p, mom);
         results.push({ name: `eStep ${cov} N=${n} D=${d} K=${k}`, statsError: statsError(gs, cs), scalarError: Math.abs(gs.sumLogLik - cs.sumLogLik) / Math.abs(cs.sumLogLik), finite: allFinite(gs) });
@@ -69,5 +74,16 @@ async function runParity(): Promise<{ description: string; results: CaseResult[]
   }
 }
 
-(window as unknown as { runParity: typeof runParity }).runParity = runParity;
+async function runSuiteCase(dataset: string, name: string): Promise<Outcome | { error: string }> {
+  try {
+    const f = fixture(dataset);
+    const c = f.cases.find((x) => x.name === name);
+    if (c === undefined) return { error: `no case ${name} in ${dataset}` };
+    return await runCase(f, c, WEBGPU);
+  } catch (error) {
+    return { error: `${(error as Error).message}\n${(error as Error).stack ?? ''}` };
+  }
+}
+
+Object.assign(window, { runParity, runCase: runSuiteCase });
 document.getElementById('status')!.textContent = 'ready';

@@ -2,7 +2,8 @@
 // sum must still receive its terms one row at a time in row order, so they equal the plain
 // per-row loops below bit for bit (which is what makes results independent of the blocking).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accumulate, Scratch, statSize, weightedLogProb } from '../../src/cpu/kernels.ts';
+import { accumulate, Scratch, weightedLogProb } from '../../src/cpu/kernels.ts';
+import { statsLayout } from '../../src/stats.ts';
 import { setUnrolledEnabled } from '../../src/cpu/unrolled.ts';
 import type { KernelParams } from '../../src/model/params.ts';
 import { Random } from '../../src/random.ts';
@@ -66,8 +67,8 @@ describe('four-row loops equal the per-row loops bit for bit', () => {
     for (let i = 0; i < n * k; i++) scratch.resp[i] = i % 7 === 0 ? 0 : random.nextFloat();
     for (const moments of ['full', 'diag', null] as const) {
       for (const w of [null, weights]) {
-        const fast = new Float64Array(statSize(k, d, moments));
-        const plain = new Float64Array(statSize(k, d, moments));
+        const fast = new Float64Array(statsLayout(k, d, moments).size);
+        const plain = new Float64Array(statsLayout(k, d, moments).size);
         accumulate({ data, cols: d, weights: w }, 0, n, k, shifts, moments, scratch, fast);
         plainAccumulate(data, d, n, k, scratch.resp, w, shifts, moments, plain);
         expect(Array.from(fast)).toEqual(Array.from(plain));

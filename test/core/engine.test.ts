@@ -1,4 +1,5 @@
 // The CPU engine and the shared M-step against the slow float64 reference (test/reference.ts).
+import { toDataset } from '../../src/matrix.ts';
 import { describe, expect, it } from 'vitest';
 import { GaussianMixture } from '../../src/index.ts';
 import { COVARIANCE_TYPES, type CovarianceType } from '../../src/options.ts';
@@ -52,7 +53,7 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
 
   it('sufficient statistics about the shifts match the reference sums', async () => {
     const backend = await CpuBackend.create();
-    const data = await backend.load(Float64Array.from(X.flat()), X.length, d, null);
+    const data = await backend.load(toDataset({ data: Float64Array.from(X.flat()), rows: X.length, cols: d }, null));
     const params = {
       covarianceType: type, nComponents: k, nFeatures: d, weights: Float64Array.from(start.weights),
       means: Float64Array.from(start.means.flat()),

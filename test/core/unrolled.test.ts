@@ -1,8 +1,10 @@
 // The generated straight-line kernels (src/cpu/unrolled.ts) exist (a generator bug once made
 // one of them silently fall back) and give bit-identical statistics to the generic loops, for
 // every D they cover.
+import { toDataset } from '../../src/matrix.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CpuBackend, kmeansPlusPlusSequential } from '../../src/cpu/engine.ts';
+import { CpuBackend } from '../../src/cpu/engine.ts';
+import { kmeansPlusPlusSequential } from '../../src/cpu/kmeanspp.ts';
 import {
   setUnrolledEnabled,
   UNROLLED_DIAG_MAX_D,
@@ -64,7 +66,7 @@ describe('generated kernels', () => {
       const backend = await CpuBackend.create({ threads: 1 });
       const run = async (on: boolean) => {
         setUnrolledEnabled(on);
-        const loaded = await backend.load(data, n, d, weights);
+        const loaded = await backend.load(toDataset({ data: data, rows: n, cols: d }, weights));
         const stats = await loaded.eStep(params, type === 'full' || type === 'tied' ? 'full' : 'diag');
         const labels = (await loaded.evaluate(params, { labels: true, logLik: true })).logLik;
         loaded.dispose();

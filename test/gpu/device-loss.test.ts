@@ -2,11 +2,17 @@
 // DeviceLostError; the next fit gets a fresh device. Never half-fitted parameters.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GaussianMixture, releaseBackends } from '../../src/index.ts';
+import { WebGpuBackend } from '../../src/gpu/index.ts';
 import { selectBackend, setAutoTakesSoftwareAdapters } from '../../src/select-backend.ts';
+import { webgpuUnavailable } from '../helpers/gpu.ts';
 import { Random } from '../../src/random.ts';
 
 // On a machine without a GPU the adapter is llvmpipe, which 'auto' would pass over.
-beforeAll(() => setAutoTakesSoftwareAdapters(true));
+let unavailable: string | null = null;
+beforeAll(async () => {
+  unavailable = await webgpuUnavailable();
+  setAutoTakesSoftwareAdapters(true);
+});
 afterAll(async () => {
   setAutoTakesSoftwareAdapters(false);
   await releaseBackends();
@@ -17,10 +23,12 @@ const X = Array.from({ length: 20_000 }, (_, i) => [(i % 3) * 6 + random.nextGau
 
 async function loseDevice(): Promise<void> {
   const backend = await selectBackend('webgpu', null);
-  (backend as unknown as { ctx: { device: GPUDevice } }).ctx.device.destroy();
+  if (!(backend instanceof WebGpuBackend)) throw new Error(`expected the WebGPU engine, got ${backend.description}`);
+  backend.device.destroy();
 }
 
-it("with 'auto', a device lost mid-fit restarts the fit on the CPU", async () => {
+it("with 'auto', a device lost mid-fit restarts the fit on the CPU", async (ctx) => {
+  if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
   let lost = false;
   const gm = new GaussianMixture({
     nComponents: 3, backend: 'auto', randomState: 0, maxIter: 6, tol: 0,
@@ -44,7 +52,8 @@ it("with 'auto', a device lost mid-fit restarts the fit on the CPU", async () =>
   expect(again.backend).toMatch(/^webgpu/);
 });
 
-it("with 'webgpu', a device lost mid-fit rejects with DeviceLostError and leaves the model unfitted", async () => {
+it("with 'webgpu', a device lost mid-fit rejects with DeviceLostError and leaves the model unfitted", async (ctx) => {
+  if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
   const gm = new GaussianMixture({
     nComponents: 3, backend: 'webgpu', randomState: 0, maxIter: 6, tol: 0,
     onIteration: (info) => {

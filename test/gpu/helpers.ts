@@ -1,9 +1,7 @@
-// Shared by the GPU tests: seeded inputs, parameters per covariance type, comparisons, and
-// acquiring the WebGPU backend (a missing adapter fails the tests under CI=true).
+// Comparisons shared by the WebGPU backend tests (seeded inputs are in fixtures.ts).
 
 import { expect } from 'vitest';
-import type { Backend, SufficientStats } from '../../src/backend.ts';
-import { createWebGpuBackend, type WebGpuBackendOptions } from '../../src/gpu/index.ts';
+import type { SufficientStats } from '../../src/stats.ts';
 
 export { blobs, COV_TYPES, makeParams, weightsFor } from './fixtures.ts';
 
@@ -24,24 +22,15 @@ export function expectClose(actual: Float64Array, expected: Float64Array, rel: n
 export function expectStatsClose(gpu: SufficientStats, cpu: SufficientStats, rel = 1e-4, llRel = 1e-5, what = 'stats'): void {
   expect(gpu.moments).toBe(cpu.moments);
   expect(gpu.nComponents).toBe(cpu.nComponents);
-  expectClose(gpu.shifts, cpu.shifts, 1e-12, `${what}.shifts`);
+  // The GPU reports the float32-rounded shifts it used (mapped back to float64): ~1e-7 of the
+  // data's spread from the float64 ones.
+  expectClose(gpu.shifts, cpu.shifts, 1e-4, `${what}.shifts`);
   expectClose(gpu.sumResp, cpu.sumResp, rel, `${what}.sumResp`);
   expectClose(gpu.sumDiff, cpu.sumDiff, rel, `${what}.sumDiff`);
   expectClose(gpu.sumOuter, cpu.sumOuter, rel, `${what}.sumOuter`);
   expect(Math.abs(gpu.totalWeight - cpu.totalWeight) / cpu.totalWeight).toBeLessThan(1e-9);
   if (cpu.sumLogLik === 0) expect(gpu.sumLogLik).toBe(0);
   else expect(Math.abs(gpu.sumLogLik - cpu.sumLogLik) / Math.abs(cpu.sumLogLik), `${what}.sumLogLik ${gpu.sumLogLik} vs ${cpu.sumLogLik}`).toBeLessThan(llRel);
-}
-
-/** The WebGPU backend, or null (test skipped) when no adapter exists and CI is not set. */
-export async function gpuBackend(options: WebGpuBackendOptions = {}): Promise<Backend | null> {
-  const result = await createWebGpuBackend(options);
-  if (!result.ok) {
-    if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`CI requires a WebGPU adapter: ${result.reason}`);
-    console.warn(`skipping GPU tests: ${result.reason}`);
-    return null;
-  }
-  return result.backend;
 }
 
 /** Bitwise equality of two float64 arrays. */

@@ -1,27 +1,24 @@
 // Backend identity, determinism, dispose/reuse, many load/dispose cycles, device loss.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/backend.ts';
-import { DeviceLostError } from '../../src/gpu/index.ts';
-import { blobs, gpuBackend, makeParams, sameBits } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { createWebGpuBackend, DeviceLostError } from '../../src/gpu/index.ts';
+import { toDataset } from '../../src/matrix.ts';
+import { useGpu } from '../helpers/gpu.ts';
+import { blobs, makeParams, sameBits } from './helpers.ts';
 
-let gpu: Backend | null = null;
-beforeAll(async () => {
-  gpu = await gpuBackend();
-});
-afterAll(() => gpu?.dispose());
+const gpuOf = useGpu();
 
 describe('webgpu backend lifecycle', () => {
-  it('identifies itself', () => {
-    if (!gpu) return;
+  it('identifies itself', (ctx) => {
+    const gpu = gpuOf(ctx);
     expect(gpu.kind).toBe('webgpu');
     expect(gpu.description).toMatch(/^webgpu \(.+\)$/);
   });
 
-  it('is bit-identical run to run, for every pass', async () => {
-    if (!gpu) return;
+  it('is bit-identical run to run, for every pass', async (ctx) => {
+    const gpu = gpuOf(ctx);
     for (const d of [2, 7]) {
       const { data, centres } = blobs(61, 50_000, d, 5);
-      const g = await gpu.load(data, 50_000, d, null);
+      const g = await gpu.load(toDataset({ data: data, rows: 50_000, cols: d }, null));
       const p = makeParams(62, 'full', 5, d);
       const runs = [await g.eStep(p, 'full'), await g.eStep(p, 'full')];
       expect(sameBits(runs[0]!.sumOuter, runs[1]!.sumOuter)).toBe(true);
@@ -38,10 +35,10 @@ describe('webgpu backend lifecycle', () => {
     }
   });
 
-  it('concurrent calls on one data set are serialised and correct', async () => {
-    if (!gpu) return;
+  it('concurrent calls on one data set are serialised and correct', async (ctx) => {
+    const gpu = gpuOf(ctx);
     const { data } = blobs(63, 10_000, 2, 3);
-    const g = await gpu.load(data, 10_000, 2, null);
+    const g = await gpu.load(toDataset({ data: data, rows: 10_000, cols: 2 }, null));
     const p = makeParams(64, 'full', 3, 2);
     const q = makeParams(65, 'diag', 3, 2);
     const [a, b, a2] = await Promise.all([g.eStep(p, 'full'), g.eStep(q, 'diag'), g.eStep(p, 'full')]);
@@ -50,10 +47,10 @@ describe('webgpu backend lifecycle', () => {
     g.dispose();
   });
 
-  it('dispose then reuse fails cleanly; dispose is idempotent', async () => {
-    if (!gpu) return;
+  it('dispose then reuse fails cleanly; dispose is idempotent', async (ctx) => {
+    const gpu = gpuOf(ctx);
     const { data } = blobs(66, 1000, 2, 3);
-    const g = await gpu.load(data, 1000, 2, null);
+    const g = await gpu.load(toDataset({ data: data, rows: 1000, cols: 2 }, null));
     g.dispose();
     g.dispose();
     const p = makeParams(67, 'full', 3, 2);
@@ -62,12 +59,12 @@ describe('webgpu backend lifecycle', () => {
     await expect(g.kmeansPlusPlus(3, 1)).rejects.toThrow(/released/);
   });
 
-  it('200 load/dispose cycles do not grow memory', async () => {
-    if (!gpu) return;
+  it('200 load/dispose cycles do not grow memory', async (ctx) => {
+    const gpu = gpuOf(ctx);
     const { data } = blobs(68, 20_000, 3, 4);
     const p = makeParams(69, 'full', 4, 3);
     const cycle = async (): Promise<void> => {
-      const g = await gpu!.load(data, 20_000, 3, null);
+      const g = await gpu.load(toDataset({ data: data, rows: 20_000, cols: 3 }, null));
       await g.eStep(p, 'full');
       g.dispose();
     };
@@ -81,18 +78,20 @@ describe('webgpu backend lifecycle', () => {
     expect(grown).toBeLessThan(40 * 2 ** 20);
   });
 
-  it('rejects with DeviceLostError after the device is lost, and on later calls', async () => {
-    const own = await gpuBackend();
-    if (!own) return;
+  it('rejects with DeviceLostError after the device is lost, and on later calls', async (ctx) => {
+    gpuOf(ctx);
+    const made = await createWebGpuBackend();
+    if (!made.ok) throw new Error(made.reason);
+    const own = made.backend;
     const { data } = blobs(70, 1000, 2, 3);
-    const g = await own.load(data, 1000, 2, null);
+    const g = await own.load(toDataset({ data: data, rows: 1000, cols: 2 }, null));
     const p = makeParams(71, 'full', 3, 2);
     await g.eStep(p, 'full');
     // Simulate a loss: destroy the device under the backend.
-    (own as unknown as { ctx: { device: GPUDevice } }).ctx.device.destroy();
+    own.device.destroy();
     await new Promise((r) => setTimeout(r, 50));
     await expect(g.eStep(p, 'full')).rejects.toBeInstanceOf(DeviceLostError);
-    await expect(own.load(data, 1000, 2, null)).rejects.toBeInstanceOf(DeviceLostError);
+    await expect(own.load(toDataset({ data: data, rows: 1000, cols: 2 }, null))).rejects.toBeInstanceOf(DeviceLostError);
     own.dispose();
   });
 });

@@ -1,11 +1,18 @@
 // A 10,000,000 × 2 fit through the public API on WebGPU in Node (Dawn), as users run it.
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GaussianMixture, releaseBackends } from '../../src/index.ts';
 import { Random } from '../../src/random.ts';
 
+import { webgpuUnavailable } from '../helpers/gpu.ts';
+
+let unavailable: string | null = null;
+beforeAll(async () => {
+  unavailable = await webgpuUnavailable();
+});
 afterAll(() => releaseBackends());
 
-it('fits 10,000,000 points × 2 on WebGPU in Node', async () => {
+it('fits 10,000,000 points × 2 on WebGPU in Node', async (ctx) => {
+  if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
   const n = 10_000_000;
   const random = new Random(5);
   const X = new Float32Array(n * 2);

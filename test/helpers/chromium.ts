@@ -21,10 +21,15 @@ export interface LaunchedChromium {
   close(): Promise<void>;
 }
 
+/** Where the tests look for Chromium: CHROME_PATH, else Debian's /usr/bin/chromium. */
+export function chromiumPath(): string {
+  return process.env.CHROME_PATH ?? '/usr/bin/chromium';
+}
+
 export async function launchChromium(): Promise<LaunchedChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'emgpu-chrome-'));
   const browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: true,
     args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
     protocolTimeout: 600_000,
