@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, ConsoleMessage, Page } from 'puppeteer';
 import { launchChromium } from '../helpers/chromium.ts';
 import { createServer, type ViteDevServer } from 'vite';
-import type { DemoState } from '../../demo/main.ts';
+import type { DemoState } from '../../demo/state.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const outputDir = join(root, 'test-output');
