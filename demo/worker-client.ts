@@ -96,6 +96,7 @@ export class FitWorkerClient {
 
   private finish(id: number): void {
     this.handlers.delete(id);
+    if (this.current?.id === id) this.current = null;
   }
 
   private requireWorker(): Worker {
