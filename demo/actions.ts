@@ -4,7 +4,7 @@
 import { fmtInt, fmtMs, median, messageOf } from './format.ts';
 import { isStopped, type FitSettings, type IterationMessage } from './protocol.ts';
 import { clearResults, drawChooseKChart, drawCompareChart, drawLowerBound, renderParams, showAccuracy, showChooseKSummary, showCompareSummary } from './results.ts';
-import { redraw, showLabels } from './scatter-view.ts';
+import { redrawOverlay, showLabels } from './scatter-view.ts';
 import { paintSegmentation } from './segmentation.ts';
 import { readFitSettings } from './settings.ts';
 import { app, hook } from './state.ts';
@@ -44,7 +44,7 @@ function onIteration(info: IterationMessage, settings: FitSettings, label = ''):
   app.model = { covarianceType: settings.covarianceType, d: settings.columns.length, weights: info.weights, means: info.means, covariances: info.covariances };
   describeBackend(info.backend);
   setStatus(`${label}iteration ${info.iteration} · lower bound ${info.lowerBound.toFixed(5)} · ${fmtMs(info.iterationTime)} per iteration · ${fmtInt(hook.points)} points · ${fmtMs(info.elapsed)} elapsed`, true);
-  redraw();
+  redrawOverlay();
 }
 
 export function stop(): void {
@@ -71,6 +71,7 @@ export function runFit(): Promise<void> {
     app.lowerBounds = r.lowerBounds;
     app.iterationTimes = r.iterationTimes;
     showLabels(r.labels);
+    redrawOverlay();
     describeBackend(r.backend);
     Object.assign(hook, { lowerBounds: [...r.lowerBounds], iterationTimes: [...r.iterationTimes], nIter: r.nIter, iteration: r.nIter, converged: r.converged });
     hook.fitCount++;

@@ -6,7 +6,7 @@ import { drawLineChart } from './chart.ts';
 import { escapeHtml, fmtInt, fmtMs, formatNumber, median } from './format.ts';
 import type { ChooseKResult, CompareLeg, CompareResult } from './protocol.ts';
 import { cssColour } from './scatter.ts';
-import { redraw, showLabels } from './scatter-view.ts';
+import { redrawOverlay, showLabels } from './scatter-view.ts';
 import { clearSegmentation } from './segmentation.ts';
 import { app, hook } from './state.ts';
 import { $, ui } from './ui.ts';
@@ -23,7 +23,7 @@ export function clearResults(): void {
   renderParams();
   drawLowerBound();
   clearSegmentation();
-  redraw();
+  redrawOverlay();
 }
 
 export function drawLowerBound(): void {

@@ -1,17 +1,21 @@
-// The scatter panel: the point renderer, which columns are plotted, the view (home, pan and
-// zoom), the point style, and the frame loop that draws the points and the overlay.
+// The scatter panel: the point renderer (WebGPU, else Canvas2D), which columns are plotted,
+// the view (home, pan and zoom), the point style, and the frame loop that draws the points
+// and the overlay, each only when what it shows has changed.
 
 import { messageOf } from './format.ts';
 import { drawOverlay } from './scatter-overlay.ts';
-import { createPointRenderer, type PointRenderer, type PresentMode, type View } from './scatter.ts';
+import { CanvasPoints } from './scatter-canvas.ts';
+import { WebGpuPoints, type PresentMode } from './scatter-webgpu.ts';
+import type { PointRenderer, View } from './scatter.ts';
 import { app, hook } from './state.ts';
 import { $, showError, ui } from './ui.ts';
 
 let renderer: PointRenderer | null = null;
-let scatterCanvas: HTMLCanvasElement | null = null;
 let view: View = { cx: 0, cy: 0, sx: 1, sy: 1 };
 let home: View = { cx: 0, cy: 0, sx: 1, sy: 1 };
-let dirty = true;
+/** What the next animation frame must draw again: the points (slow on software adapters), the overlay (cheap). */
+let pointsDirty = true;
+let overlayDirty = true;
 /** Dataset columns on the x and y axes (y −1: a random jitter, for one fitted column). */
 let plotted: [number, number] = [0, 1];
 let jitter: Float32Array | null = null;
@@ -20,8 +24,10 @@ let jitter: Float32Array | null = null;
 export async function startScatter(preferWebGpu: boolean, present: PresentMode | 'auto'): Promise<void> {
   const created = await createPointRenderer($<HTMLCanvasElement>('scatter'), preferWebGpu, present);
   renderer = created.renderer;
-  // The fallback replaces the canvas element, so look it up again.
-  scatterCanvas = $<HTMLCanvasElement>('scatter');
+  renderer.onFrame = (frame) => {
+    hook.frames++;
+    hook.drawn = frame;
+  };
   hook.renderer = created.renderer.kind;
   hook.rendererDescription = created.renderer.description;
   hook.adapter = created.adapterInfo || null;
@@ -52,18 +58,18 @@ export function plotColumns(): void {
   const y = ys ?? jitterFor(xs.length);
   renderer?.setPoints(xs, y);
   homeView(xs, y);
-  dirty = true;
+  pointsDirty = overlayDirty = true;
 }
 
 /** Colours the points by component (null: all neutral). */
 export function showLabels(labels: Int32Array | null): void {
   renderer?.setLabels(labels);
-  dirty = true;
+  pointsDirty = true;
 }
 
-/** Draws again at the next frame (the model or the data changed). */
-export function redraw(): void {
-  dirty = true;
+/** Draws the overlay again at the next frame (the model changed; the points did not). */
+export function redrawOverlay(): void {
+  overlayDirty = true;
 }
 
 /** A fixed pseudo-random column in [0, 1) (the same for every dataset of n rows). */
@@ -106,15 +112,8 @@ function robustRange(arr: Float32Array): [number, number] {
 
 function resizeCanvases(): void {
   const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, Math.round(ui.wrap.clientWidth * dpr));
-  const h = Math.max(1, Math.round(ui.wrap.clientHeight * dpr));
-  for (const canvas of [scatterCanvas, ui.overlay]) {
-    if (canvas !== null && (canvas.width !== w || canvas.height !== h)) {
-      canvas.width = w;
-      canvas.height = h;
-    }
-  }
-  dirty = true;
+  renderer?.resize(Math.max(1, Math.round(ui.wrap.clientWidth * dpr)), Math.max(1, Math.round(ui.wrap.clientHeight * dpr)));
+  pointsDirty = overlayDirty = true; // the overlay sizes itself when drawn
 }
 
 function pointStyle(): { pointSize: number; alpha: number } {
@@ -133,14 +132,16 @@ function axisNames(): { x: string; y: string } {
 }
 
 function frame(): void {
-  if (dirty && renderer !== null) {
-    dirty = false;
+  if (pointsDirty && renderer !== null) {
+    pointsDirty = false;
     try {
       renderer.draw(view, pointStyle());
-      hook.frames++;
     } catch (error) {
       showError(`Drawing failed: ${messageOf(error)}`);
     }
+  }
+  if (overlayDirty) {
+    overlayDirty = false;
     drawOverlay(ui.overlay, view, axisNames(), app.model);
   }
   requestAnimationFrame(frame);
@@ -157,7 +158,7 @@ function setupPanZoom(): void {
     if (drag === null) return;
     view.cx = drag.cx - (e.clientX - drag.x) / view.sx;
     view.cy = drag.cy + (e.clientY - drag.y) / view.sy;
-    dirty = true;
+    pointsDirty = overlayDirty = true;
   });
   const end = (): void => {
     drag = null;
@@ -180,12 +181,49 @@ function setupPanZoom(): void {
       view.sy *= factor;
       view.cx = dx - mx / view.sx;
       view.cy = dy - my / view.sy;
-      dirty = true;
+      pointsDirty = overlayDirty = true;
     },
     { passive: false },
   );
   ui.wrap.addEventListener('dblclick', () => {
     view = { ...home };
-    dirty = true;
+    pointsDirty = overlayDirty = true;
   });
+}
+
+/** WebGPU when an adapter exists, else Canvas2D; `reason` says why the fallback was taken. */
+async function createPointRenderer(
+  canvas: HTMLCanvasElement,
+  preferWebGpu: boolean,
+  present: PresentMode | 'auto' = 'auto',
+): Promise<{ renderer: PointRenderer; adapterInfo: string; reason: string }> {
+  let reason = '';
+  if (preferWebGpu && typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu) {
+    try {
+      const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (adapter === null) {
+        reason = 'navigator.gpu.requestAdapter() returned no adapter';
+      } else {
+        const info = adapter.info;
+        const adapterInfo = [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') + (info.isFallbackAdapter ? ' (software fallback adapter)' : '');
+        const device = await adapter.requestDevice();
+        device.lost.then((lost) => console.warn(`scatter device lost at ${performance.now().toFixed(0)} ms: ${lost.reason} ${lost.message}`)).catch(() => {});
+        // Catch pipeline problems here rather than at the first frame.
+        device.pushErrorScope('validation');
+        const mode: PresentMode = present === 'auto' ? (info.isFallbackAdapter ? 'readback' : 'canvas') : present;
+        const renderer = new WebGpuPoints(device, canvas, `WebGPU (${adapterInfo || 'unknown adapter'}${mode === 'readback' ? ', read back' : ''})`, mode);
+        const error = await device.popErrorScope();
+        if (error !== null) throw new Error(error.message);
+        return { renderer, adapterInfo: adapterInfo || 'unknown adapter', reason: '' };
+      }
+    } catch (error) {
+      reason = `WebGPU set-up failed: ${messageOf(error)}`;
+    }
+  } else if (preferWebGpu) {
+    reason = 'this browser has no navigator.gpu (WebGPU is off or unsupported)';
+  }
+  // A canvas that received a webgpu context cannot give a 2d one: use a fresh canvas.
+  const fresh = canvas.cloneNode(false) as HTMLCanvasElement;
+  canvas.replaceWith(fresh);
+  return { renderer: new CanvasPoints(fresh, 'Canvas2D'), adapterInfo: '', reason };
 }

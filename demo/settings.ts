@@ -4,7 +4,7 @@ import { BACKEND_CHOICES, COVARIANCE_TYPES, INIT_METHODS, type BackendChoice, ty
 import { MAX_POINTS } from './datasets.ts';
 import { fmtInt } from './format.ts';
 import type { FitSettings, GeneratorShape, GeneratorSpec } from './protocol.ts';
-import type { PresentMode } from './scatter.ts';
+import type { PresentMode } from './scatter-webgpu.ts';
 import { input, select } from './ui.ts';
 
 function intFrom(id: string, name: string, min: number, max: number): number {

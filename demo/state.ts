@@ -3,6 +3,7 @@
 
 import type { CovarianceType } from '../src/index.ts';
 import type { ChooseKResult, CompareResult, DataSpec } from './protocol.ts';
+import type { DrawnFrame } from './scatter.ts';
 
 // ---- the test hook ------------------------------------------------------------------------
 
@@ -34,8 +35,10 @@ export interface DemoState {
   chooseK: (ChooseKResult & { bestBic: number; bestAic: number }) | null;
   segmentationColours: number | null;
   error: string | null;
-  /** Frames drawn by the scatter view. */
+  /** Frames of points that reached the page (drawn, and read back where that is how they are shown). */
   frames: number;
+  /** What the last of those frames showed. */
+  drawn: DrawnFrame | null;
 }
 
 export const hook: DemoState = {
@@ -63,6 +66,7 @@ export const hook: DemoState = {
   segmentationColours: null,
   error: null,
   frames: 0,
+  drawn: null,
 };
 (window as unknown as { __emgpuDemo: DemoState }).__emgpuDemo = hook;
 
