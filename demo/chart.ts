@@ -1,5 +1,7 @@
 // A small line chart on a canvas: a few series, nice ticks, optional highlighted points.
 
+import { formatTick, niceStep } from './format.ts';
+
 export interface Series {
   readonly name: string;
   readonly xs: readonly number[];
@@ -16,30 +18,6 @@ export interface ChartOptions {
   readonly integerX?: boolean;
   /** Shown in the middle when there is nothing to draw. */
   readonly empty?: string;
-}
-
-function niceStep(range: number, count: number): number {
-  const raw = range / Math.max(1, count);
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const norm = raw / mag;
-  return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
-}
-
-/** A tick label with just enough decimals to tell neighbouring ticks apart. */
-export function formatTick(v: number, step: number): string {
-  const a = Math.max(Math.abs(v), Math.abs(step));
-  if (a >= 1e6 || (a < 1e-3 && v !== 0)) return v.toExponential(2);
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
-  return v.toFixed(decimals);
-}
-
-export function formatNumber(v: number): string {
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e6 || a < 1e-3) return v.toExponential(1);
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 1) return v.toFixed(2).replace(/\.?0+$/, '');
-  return v.toPrecision(2);
 }
 
 /** Sizes the canvas's backing store to its CSS box; returns a 2D context in CSS pixels. */

@@ -19,7 +19,7 @@ import {
   subsampleRows,
   type Dataset,
 } from './datasets.ts';
-import type { ChooseKResult, CompareLeg, FitSettings, FromWorker, ToWorker } from './protocol.ts';
+import { isStopped, stoppedError, type ChooseKResult, type CompareLeg, type FitSettings, type FromWorker, type ToWorker } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -44,9 +44,7 @@ function stoppableSignal(controller: AbortController): AbortSignal {
           // Record the reason once; abort() sets the internal flag, not this getter.
           if (!stopRequested.has(controller)) {
             stopRequested.add(controller);
-            const error = new Error('Stopped by the user.');
-            error.name = 'AbortError';
-            controller.abort(error);
+            controller.abort(stoppedError());
           }
           return true;
         }
@@ -212,7 +210,7 @@ async function compare(id: number, settings: FitSettings, controller: AbortContr
   try {
     gpu = await leg('webgpu');
   } catch (error) {
-    if (error instanceof Error && error.name === 'AbortError') throw error;
+    if (isStopped(error)) throw error;
     gpuError = error instanceof Error ? error.message : String(error);
   }
   post({ type: 'compared', id, result: { cpu, gpu, gpuError } });
@@ -263,10 +261,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'stop':
       if (activeJob?.id === msg.id) {
-        const error = new Error('Stopped by the user.');
-        error.name = 'AbortError';
         stopRequested.add(activeJob.controller);
-        activeJob.controller.abort(error);
+        activeJob.controller.abort(stoppedError());
       }
       break;
     case 'load':

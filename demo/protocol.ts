@@ -121,3 +121,17 @@ export type FromWorker =
   | { readonly type: 'chosen-k'; readonly id: number; readonly result: ChooseKResult }
   | { readonly type: 'k-progress'; readonly id: number; readonly k: number; readonly bic: number; readonly aic: number }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
+
+/** Requests that start a job (answered by streamed messages, then one final message or 'error'). */
+export type JobRequest = Extract<ToWorker, { type: 'load' | 'fit' | 'compare' | 'choose-k' }>;
+
+/** The error a stopped job ends with, on either side (its name is what the page checks). */
+export function stoppedError(): Error {
+  const error = new Error('Stopped by the user.');
+  error.name = 'AbortError';
+  return error;
+}
+
+export function isStopped(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

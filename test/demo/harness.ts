@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import type { Browser, ConsoleMessage, Page } from 'puppeteer';
 import { launchChromium } from '../helpers/chromium.ts';
 import { createServer, type ViteDevServer } from 'vite';
-import type { DemoState } from '../../demo/main.ts';
+import { BACKGROUND, NEUTRAL } from '../../demo/scatter.ts';
+import type { DemoState } from '../../demo/state.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const outputDir = join(root, 'test-output');
@@ -75,32 +76,67 @@ export async function waitIdle(page: Page, timeout = 300_000): Promise<DemoState
   return demoState(page);
 }
 
+/** The scatter canvas's own pixels (not the overlay's axes and ellipses above it). */
+export interface ScatterPixels {
+  /** Pixels not of the background colour. */
+  readonly lit: number;
+  /** Lit pixels in a component's colour rather than the unlabelled grey-blue. */
+  readonly labelled: number;
+  readonly total: number;
+}
+
 /**
- * Pixels of an element's screenshot that differ from the scatter background, counted in the
- * page (the browser decodes the PNG, so no image library is needed here).
+ * Counts, in the page, the pixels of the #scatter canvas (copied with drawImage, so it works
+ * for the Canvas2D and the read-back WebGPU renderer alike); returns the counts once they
+ * reach `want`, else null (so it serves page.waitForFunction as well as page.evaluate).
  */
-export async function litPixels(page: Page, selector: string): Promise<{ lit: number; total: number }> {
-  const element = await page.$(selector);
-  if (element === null) throw new Error(`${selector} not found`);
-  const png = await element.screenshot({ encoding: 'base64' });
-  return page.evaluate(async (b64: string) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${b64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const ctx = canvas.getContext('2d');
-    if (ctx === null) return { lit: 0, total: 0 };
-    ctx.drawImage(image, 0, 0);
-    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-    let lit = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const d = Math.abs((data[i] as number) - 16) + Math.abs((data[i + 1] as number) - 20) + Math.abs((data[i + 2] as number) - 28);
-      if (d > 30) lit++;
-    }
-    return { lit, total: data.length / 4 };
-  }, png);
+const scatterPixelsReaching = (want: { lit: number; labelled: number }, colours: { background: readonly number[]; neutral: readonly number[] }): ScatterPixels | null => {
+  const source = document.getElementById('scatter') as HTMLCanvasElement | null;
+  if (source === null || source.width === 0 || source.height === 0) return null;
+  const copy = document.createElement('canvas');
+  copy.width = source.width;
+  copy.height = source.height;
+  const ctx = copy.getContext('2d');
+  if (ctx === null) return null;
+  // Over the scatter's background, as the page shows it (an unpainted canvas is transparent).
+  const [br, bg, bb] = colours.background as [number, number, number];
+  ctx.fillStyle = `rgb(${br}, ${bg}, ${bb})`;
+  ctx.fillRect(0, 0, copy.width, copy.height);
+  ctx.drawImage(source, 0, 0);
+  const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+  // Unlabelled points are the neutral colour blended over the background: a ramp along n.
+  const n = [(colours.neutral[0] as number) - br, (colours.neutral[1] as number) - bg, (colours.neutral[2] as number) - bb] as [number, number, number];
+  const nn = n[0] * n[0] + n[1] * n[1] + n[2] * n[2];
+  let lit = 0;
+  let labelled = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const r = (data[i] as number) - br;
+    const g = (data[i + 1] as number) - bg;
+    const b = (data[i + 2] as number) - bb;
+    if (Math.abs(r) + Math.abs(g) + Math.abs(b) <= 30) continue;
+    lit++;
+    const t = (r * n[0] + g * n[1] + b * n[2]) / nn;
+    if (Math.hypot(r - t * n[0], g - t * n[1], b - t * n[2]) > 25) labelled++;
+  }
+  return lit >= want.lit && labelled >= want.labelled ? { lit, labelled, total: data.length / 4 } : null;
+};
+
+const SCATTER_COLOURS = { background: BACKGROUND, neutral: NEUTRAL };
+
+export async function scatterPixels(page: Page): Promise<ScatterPixels> {
+  const pixels = await page.evaluate(scatterPixelsReaching, { lit: 0, labelled: 0 }, SCATTER_COLOURS);
+  return pixels ?? { lit: 0, labelled: 0, total: 0 };
+}
+
+/**
+ * Waits up to `timeout` ms for the scatter to show at least `want` lit / labelled pixels;
+ * returns the pixels then (or at the timeout) and how long it took.
+ */
+export async function waitForScatter(page: Page, want: { lit: number; labelled?: number }, timeout: number): Promise<ScatterPixels & { ms: number }> {
+  const began = Date.now();
+  await page.waitForFunction(scatterPixelsReaching, { timeout, polling: 100 }, { lit: want.lit, labelled: want.labelled ?? 0 }, SCATTER_COLOURS).catch(() => {});
+  const ms = Date.now() - began;
+  return { ...(await scatterPixels(page)), ms };
 }
 
 declare global {

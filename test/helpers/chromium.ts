@@ -1,7 +1,7 @@
 // Headless Chromium for the browser tests: Debian's chromium (CHROME_PATH or
 // /usr/bin/chromium) with WebGPU enabled (SwiftShader on machines without a GPU), a fresh
 // profile per launch, and the flags that keep it off the network.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer';
@@ -15,6 +15,17 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+
+/** The Chromium binary the tests launch: CHROME_PATH, else Debian's /usr/bin/chromium. */
+export function chromiumPath(): string {
+  return process.env.CHROME_PATH || '/usr/bin/chromium';
+}
+
+/** Why the browser tests cannot run here (no Chromium binary), or null when they can. */
+export function missingChromium(): string | null {
+  const path = chromiumPath();
+  return existsSync(path) ? null : `no Chromium at ${path} (install Debian's chromium, or set CHROME_PATH)`;
+}
 
 export interface LaunchedChromium {
   readonly browser: Browser;

@@ -1,0 +1,112 @@
+// The page's state: the loaded data, the fitted model, and the test hook (window.__emgpuDemo)
+// through which the browser tests watch the page.
+
+import type { CovarianceType } from '../src/index.ts';
+import type { ChooseKResult, CompareResult, DataSpec } from './protocol.ts';
+import type { DrawnFrame } from './scatter.ts';
+
+// ---- the test hook ------------------------------------------------------------------------
+
+export interface DemoState {
+  ready: boolean;
+  running: boolean;
+  /** 'idle' | 'loading' | 'fit' | 'compare' | 'choose-k'. */
+  phase: string;
+  /** The library backend of the last fit, e.g. "webgpu (...)" or "cpu (1 thread): reason". */
+  backend: string | null;
+  /** The WebGPU adapter the page found (for drawing), or null. */
+  adapter: string | null;
+  webgpuAvailable: boolean;
+  webgpuReason: string;
+  renderer: 'webgpu' | 'canvas2d' | null;
+  rendererDescription: string;
+  points: number;
+  columns: string[];
+  iteration: number;
+  lowerBounds: number[];
+  iterationTimes: number[];
+  nIter: number;
+  converged: boolean | null;
+  /** Fraction of points labelled with their generating component, up to relabelling. */
+  accuracy: number | null;
+  fitCount: number;
+  stoppedCount: number;
+  compare: (CompareResult & { speedup: number | null; cpuMedian: number; gpuMedian: number | null }) | null;
+  chooseK: (ChooseKResult & { bestBic: number; bestAic: number }) | null;
+  segmentationColours: number | null;
+  error: string | null;
+  /** Frames of points that reached the page (drawn, and read back where that is how they are shown). */
+  frames: number;
+  /** What the last of those frames showed. */
+  drawn: DrawnFrame | null;
+}
+
+export const hook: DemoState = {
+  ready: false,
+  running: false,
+  phase: 'loading',
+  backend: null,
+  adapter: null,
+  webgpuAvailable: false,
+  webgpuReason: '',
+  renderer: null,
+  rendererDescription: '',
+  points: 0,
+  columns: [],
+  iteration: 0,
+  lowerBounds: [],
+  iterationTimes: [],
+  nIter: 0,
+  converged: null,
+  accuracy: null,
+  fitCount: 0,
+  stoppedCount: 0,
+  compare: null,
+  chooseK: null,
+  segmentationColours: null,
+  error: null,
+  frames: 0,
+  drawn: null,
+};
+(window as unknown as { __emgpuDemo: DemoState }).__emgpuDemo = hook;
+
+// ---- data and model -----------------------------------------------------------------------
+
+/** What the scatter overlay and the parameter table show of a (partly) fitted mixture. */
+export interface Model {
+  readonly covarianceType: CovarianceType;
+  readonly d: number;
+  readonly weights: Float64Array;
+  readonly means: Float64Array;
+  readonly covariances: Float64Array;
+}
+
+/** A photo decoded to RGBA pixels (kept so the worker can be sent it again). */
+export interface ImageSource {
+  readonly width: number;
+  readonly height: number;
+  readonly name: string;
+  readonly pixels: Uint8ClampedArray;
+}
+
+export type SourceKind = 'generator' | 'csv' | 'image';
+
+/** The page's copy of the data (the worker holds the full dataset) and the fit's outputs. */
+export const app = {
+  /** The data tab that is shown. */
+  source: 'generator' as SourceKind,
+  /** How the loaded data was made (images without their pixels), to reload it after a worker restart. */
+  lastSpec: null as DataSpec | null,
+  image: null as ImageSource | null,
+  columnNames: [] as string[],
+  /** Every column of the dataset, float32, for drawing. */
+  columnData: [] as Float32Array[],
+  /** Generating component per point (generated data only). */
+  truth: null as Int32Array | null,
+  /** Columns the fit uses; the first two are plotted. */
+  fitColumns: [0, 1] as number[],
+  model: null as Model | null,
+  labels: null as Int32Array | null,
+  lowerBounds: [] as number[],
+  iterationTimes: [] as number[],
+};

@@ -1,0 +1,79 @@
+// The page's elements, and the parts of it every action touches: the status line, the error
+// banner and the busy state of the controls.
+
+import { hook } from './state.ts';
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`#${id} is missing from index.html`);
+  return el as T;
+}
+export const input = (id: string): HTMLInputElement => $<HTMLInputElement>(id);
+export const select = (id: string): HTMLSelectElement => $<HTMLSelectElement>(id);
+
+export const ui = {
+  error: $('error'),
+  errorText: $('error-text'),
+  status: $('status'),
+  progress: $('progress'),
+  backend: $('backend-name'),
+  renderer: $('renderer'),
+  gpuNotice: $('gpu-notice'),
+  dataInfo: $('data-info'),
+  columns: $('columns'),
+  columnList: $('column-list'),
+  wrap: $('scatter-wrap'),
+  overlay: $<HTMLCanvasElement>('overlay'),
+  accuracy: $('accuracy'),
+  imagePanel: $('image-panel'),
+  original: $<HTMLCanvasElement>('original'),
+  segmented: $<HTMLCanvasElement>('segmented'),
+  segmentedCaption: $('segmented-caption'),
+  lbChart: $<HTMLCanvasElement>('lb-chart'),
+  params: $<HTMLTableElement>('params'),
+  comparePanel: $('compare-panel'),
+  compareChart: $<HTMLCanvasElement>('compare-chart'),
+  compareSummary: $('compare-summary'),
+  kPanel: $('choose-k-panel'),
+  kChart: $<HTMLCanvasElement>('k-chart'),
+  kSummary: $('k-summary'),
+  run: $<HTMLButtonElement>('run'),
+  stop: $<HTMLButtonElement>('stop'),
+  compare: $<HTMLButtonElement>('compare'),
+  chooseK: $<HTMLButtonElement>('choose-k'),
+};
+
+export function showError(message: string): void {
+  hook.error = message;
+  ui.errorText.textContent = message;
+  ui.error.hidden = false;
+}
+
+export function clearError(): void {
+  hook.error = null;
+  ui.error.hidden = true;
+}
+
+export function setStatus(text: string, busy = hook.running): void {
+  ui.status.textContent = text;
+  ui.progress.hidden = !busy;
+}
+
+/** Marks the page busy with a job (null: idle): disables what must not run meanwhile. */
+export function setBusy(phase: string | null): void {
+  hook.running = phase !== null;
+  hook.phase = phase ?? 'idle';
+  ui.stop.disabled = phase === null || phase === 'loading';
+  for (const b of [ui.run, ui.compare, ui.chooseK]) b.disabled = phase !== null;
+  for (const el of document.querySelectorAll<HTMLInputElement | HTMLButtonElement>('.source input, .source button, .source select, .tab, #column-list input')) {
+    el.disabled = phase !== null;
+  }
+  ui.progress.hidden = phase === null;
+}
+
+/** Shows the backend a fit runs on in the status bar (and the test hook). */
+export function describeBackend(backend: string): void {
+  hook.backend = backend;
+  ui.backend.textContent = backend;
+  ui.backend.title = backend;
+}
