@@ -4,12 +4,11 @@
 // Serves test/browser-gpu/ with vite's dev server on 127.0.0.1 (a secure context, so
 // navigator.gpu exists) and drives Debian's chromium through puppeteer. `npm test` makes sure
 // Chromium exists (scripts/ensure-chromium.mjs); without it the tests skip, and fail under CI.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
+import { launchChromium, missingChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { inCI } from '../helpers/gpu.ts';
 import { float32CanRun } from '../suite/compare.ts';
 import { defineEstimatorSuite } from '../suite/define.ts';
@@ -22,8 +21,8 @@ let unavailable: string | null = null;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath())) {
-    unavailable = `no Chromium at ${chromiumPath()} (set CHROME_PATH, or apt-get install chromium)`;
+  unavailable = missingChromium();
+  if (unavailable !== null) {
     if (inCI()) throw new Error(`CI requires Chromium: ${unavailable}`);
     return;
   }

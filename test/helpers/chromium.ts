@@ -32,11 +32,6 @@ export interface LaunchedChromium {
   close(): Promise<void>;
 }
 
-/** Where the tests look for Chromium: CHROME_PATH, else Debian's /usr/bin/chromium. */
-export function chromiumPath(): string {
-  return process.env.CHROME_PATH ?? '/usr/bin/chromium';
-}
-
 export async function launchChromium(): Promise<LaunchedChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'emgpu-chrome-'));
   const browser = await puppeteer.launch({
