@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createWebGpuBackend, DeviceLostError } from '../../src/gpu/index.ts';
 import { toDataset } from '../../src/matrix.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { blobs, makeParams, sameBits } from './helpers.ts';
+import { CpuBackend } from '../../src/cpu/engine.ts';
+import { blobs, expectStatsClose, makeParams, sameBits } from './helpers.ts';
 
 const gpuOf = useGpu();
 
@@ -35,16 +36,22 @@ describe('webgpu backend lifecycle', () => {
     }
   });
 
-  it('concurrent calls on one data set are serialised and correct', async (ctx) => {
+  it('concurrent calls on one data set are serialised and each matches the CPU engine', async (ctx) => {
     const gpu = gpuOf(ctx);
     const { data } = blobs(63, 10_000, 2, 3);
-    const g = await gpu.load(toDataset({ data: data, rows: 10_000, cols: 2 }, null));
+    const dataset = toDataset({ data, rows: 10_000, cols: 2 }, null);
+    const g = await gpu.load(dataset);
+    const cpuBackend = await CpuBackend.create();
+    const c = await cpuBackend.load(dataset);
     const p = makeParams(64, 'full', 3, 2);
     const q = makeParams(65, 'diag', 3, 2);
-    const [a, b, a2] = await Promise.all([g.eStep(p, 'full'), g.eStep(q, 'diag'), g.eStep(p, 'full')]);
-    expect(sameBits(a!.sumOuter, a2!.sumOuter)).toBe(true);
-    expect(b!.moments).toBe('diag');
+    const [a, b, e] = await Promise.all([g.eStep(p, 'full'), g.eStep(q, 'diag'), g.evaluate(p, { labels: true })]);
+    expectStatsClose(a, await c.eStep(p, 'full'), 1e-4, 1e-5, 'concurrent full');
+    expectStatsClose(b, await c.eStep(q, 'diag'), 1e-4, 1e-5, 'concurrent diag');
+    expect(Array.from(e.labels!)).toEqual(Array.from((await c.evaluate(p, { labels: true })).labels!));
     g.dispose();
+    c.dispose();
+    cpuBackend.dispose();
   });
 
   it('dispose then reuse fails cleanly; dispose is idempotent', async (ctx) => {
