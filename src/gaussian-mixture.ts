@@ -6,6 +6,7 @@ import { initializeParameters, type UserInit } from './init/initialize.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import { COVARIANCE_MODELS, IllDefinedCovarianceError, nParameters } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
+import { validateModelJson } from './model/validate-json.ts';
 import {
   EmgpuInputError,
   resolveOptions,
@@ -484,47 +485,24 @@ export class GaussianMixture {
     };
   }
 
-  /** Rebuilds a fitted model from toJSON() output (exact round trip). */
+  /**
+   * Rebuilds a fitted model from toJSON() output (exact round trip). Every field is checked
+   * first (validateModelJson): a model that would predict NaN is refused with an EmgpuInputError
+   * naming the field.
+   */
   static fromJSON(json: unknown, options: Omit<GaussianMixtureOptions, 'nComponents' | 'covarianceType'> = {}): GaussianMixture {
-    const j = json as Partial<GaussianMixtureJSON> | null;
-    if (j === null || typeof j !== 'object') throw new EmgpuInputError('The model JSON is not an object; pass the output of toJSON() (or emgpu fit).');
-    const covarianceType = j.covarianceType;
-    if (covarianceType === undefined || !(covarianceType in COVARIANCE_MODELS)) {
-      throw new EmgpuInputError(`The model JSON has covarianceType ${JSON.stringify(covarianceType)}; expected 'full', 'tied', 'diag' or 'spherical'.`);
-    }
-    const k = j.nComponents;
-    const d = j.nFeatures;
-    if (!Number.isInteger(k) || !Number.isInteger(d) || (k as number) < 1 || (d as number) < 1) {
-      throw new EmgpuInputError('The model JSON needs positive integer nComponents and nFeatures.');
-    }
-    const model = COVARIANCE_MODELS[covarianceType];
-    const shape = model.shape(k as number, d as number);
-    const require = (name: string, value: unknown, expected: number[]): Float64Array => {
-      if (value === undefined || value === null) throw new EmgpuInputError(`The model JSON has no '${name}'.`);
-      return flattenParameter(`'${name}' in the model JSON`, value as Nested, expected);
-    };
-    const weights = require('weights', j.weights, [k as number]);
-    const means = require('means', j.means, [k as number, d as number]);
-    const precisionsCholesky = require('precisionsCholesky', j.precisionsCholesky, shape);
-    const covariances =
-      j.covariances !== undefined && j.covariances !== null
-        ? require('covariances', j.covariances, shape)
-        : model.covariancesFromPrecisionCholesky(precisionsCholesky, k as number, d as number);
-    const saved = j.options;
-    const gm = new GaussianMixture({
-      ...(saved ? { tol: saved.tol, regCovar: saved.regCovar, maxIter: saved.maxIter, nInit: saved.nInit, initParams: saved.initParams, randomState: saved.randomState } : {}),
-      ...options,
-      nComponents: k as number,
-      covarianceType,
-    });
-    const params: FittedParams = { covarianceType, nComponents: k as number, nFeatures: d as number, weights, means, precisionsCholesky, covariances };
+    const m = validateModelJson(json);
+    const { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky } = m;
+    const covariances = m.covariances ?? COVARIANCE_MODELS[covarianceType].covariancesFromPrecisionCholesky(precisionsCholesky, k, d);
+    const gm = new GaussianMixture({ ...m.options, ...options, nComponents: k, covarianceType });
+    const params: FittedParams = { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky, covariances };
     gm.fitted = {
       params,
-      converged: Boolean(j.converged),
-      nIter: j.nIter ?? 0,
-      lowerBound: j.lowerBound ?? -Infinity,
-      lowerBounds: [...(j.lowerBounds ?? [])],
-      backendName: j.backend ?? 'unknown',
+      converged: m.converged,
+      nIter: m.nIter,
+      lowerBound: m.lowerBound,
+      lowerBounds: m.lowerBounds,
+      backendName: m.backend,
     };
     return gm;
   }

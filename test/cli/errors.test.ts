@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -190,6 +190,31 @@ describe('model files', () => {
     await expectFailure(['predict', '-m', model, data, ...CPU], /.*x\.csv has 2 columns but the model .*model\.json has 4 features; pass data with 4 columns/);
     await expectFailure(['score', '-m', model, '-', ...CPU], /^emgpu: stdin has 2 columns but the model .*model\.json has 4 features/, 2, GOOD);
     await expectFailure(['predict', '-m', model, writeFile(dir, 'bad.csv', '1,2,3,4\n1,2,x,4\n')], /bad\.csv, row 2, column 3: "x" is not a number/);
+  });
+});
+
+describe('model files that would give NaN or crash are refused, exit 2', () => {
+  const dir = tempDir();
+  const data = writeFile(dir, 'x.csv', GOOD);
+  const fitted = join(dir, 'fitted.json');
+  const edited = (name: string, change: (model: Record<string, unknown>) => void): string => {
+    const model = JSON.parse(readFileSync(fitted, 'utf8')) as Record<string, unknown>;
+    change(model);
+    return writeFile(dir, name, JSON.stringify(model));
+  };
+  it.each<[string, (model: Record<string, unknown>) => void, RegExp]>([
+    ['constructor.json', (m) => (m.covarianceType = 'constructor'), /model file .*constructor\.json: The model JSON has covarianceType "constructor"; expected 'full', 'tied', 'diag' or 'spherical'\. Pass a model written by 'emgpu fit'\.\n$/],
+    ['negweight.json', (m) => (m.weights = [1.5, -0.5]), /negweight\.json: The model JSON's weights\[1\] is -0\.5; every weight must be > 0\./],
+    ['unnormalised.json', (m) => (m.weights = [0.5, 0.6]), /unnormalised\.json: The model JSON's 'weights' sum to 1\.1000000; they must sum to 1/],
+    ['nottriangular.json', (m) => ((m.precisionsCholesky as number[][][])[0] = [[1, 1], [1, 1]]), /nottriangular\.json: The model JSON's precisionsCholesky\[0\] is not triangular/],
+    ['negdiag.json', (m) => ((m.precisionsCholesky as number[][][])[1]![0]![0] = -1), /negdiag\.json: The model JSON's precisionsCholesky\[1\]\[0\]\[0\] is -1; the diagonal/],
+    ['disagree.json', (m) => ((m.covariances as number[][][])[0]![0]![0] = 100), /disagree\.json: The model JSON's covariances\[0\] disagree with precisionsCholesky\[0\]/],
+  ])('%s', async (name, change, message) => {
+    if (!existsSync(fitted)) expect((await run(['fit', data, '-k', '2', '--seed', '0', ...CPU, '-o', fitted])).code).toBe(0);
+    const model = edited(name, change);
+    await expectFailure(['predict', '-m', model, data, ...CPU], message);
+    await expectFailure(['score', '-m', model, data, ...CPU], message);
+    await expectFailure(['sample', '-m', model, '-n', '2'], message);
   });
 });
 
