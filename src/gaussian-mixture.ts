@@ -4,8 +4,8 @@ import type { Backend, LoadedData, MixtureParams } from './backend.ts';
 import { runEm, type EmRunResult, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
-import { COVARIANCE_MODELS, IllDefinedCovarianceError, nParameters } from './model/covariance.ts';
-import { choleskyLower } from './model/linalg.ts';
+import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
+import { sampleBlocks } from './model/sample.ts';
 import { validateModelJson } from './model/validate-json.ts';
 import {
   EmgpuInputError,
@@ -409,51 +409,28 @@ export class GaussianMixture {
   }
 
   /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */
-  sample(n = 1, seed?: number): SampleResult {
-    if (!Number.isInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
-    const p = this.state.params;
-    const { nComponents: k, nFeatures: d, covarianceType } = p;
-    const random = new Random(seed ?? this.options.randomState ?? freshSeed());
-    // Component counts: n categorical draws (the same law as sklearn's multinomial).
-    const counts = new Int32Array(k);
-    const cumulative = new Float64Array(k);
-    let acc = 0;
-    for (let c = 0; c < k; c++) cumulative[c] = acc += p.weights[c] as number;
-    for (let s = 0; s < n; s++) {
-      const u = random.nextFloat() * acc;
-      let c = 0;
-      while (c < k - 1 && u >= (cumulative[c] as number)) c++;
-      counts[c] = (counts[c] as number) + 1;
+  sample(n = 1, seed?: number | null): SampleResult {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
+    if (seed != null && (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
+      throw new EmgpuInputError(`sample(n, seed) needs a seed from 0 to 4294967295 (or undefined for randomState), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}.`);
     }
-    const data = new Float64Array(n * d);
-    const labels = new Int32Array(n);
-    const z = new Float64Array(d);
-    // x = μ + L·z with Σ = L·Lᵀ (the covariance's own Cholesky factor).
-    const covariances = p.covariances;
+    const p = this.state.params;
+    const d = p.nFeatures;
+    let data: Float64Array;
+    let labels: Int32Array;
+    try {
+      data = new Float64Array(n * d);
+      labels = new Int32Array(n);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new EmgpuInputError(`sample(${n}) needs ${n} × ${d} numbers, more than can be allocated here; draw fewer samples per call.`);
+    }
     let row = 0;
-    for (let c = 0; c < k; c++) {
-      let factor: Float64Array | null = null;
-      if (covarianceType === 'full' || covarianceType === 'tied') {
-        factor = new Float64Array(d * d);
-        if (!choleskyLower(covariances, covarianceType === 'full' ? c * d * d : 0, d, factor, 0)) {
-          throw new IllDefinedCovarianceError(covarianceType === 'full' ? c : null);
-        }
-      }
-      for (let s = 0; s < (counts[c] as number); s++, row++) {
-        labels[row] = c;
-        for (let a = 0; a < d; a++) z[a] = random.nextGaussian();
-        for (let a = 0; a < d; a++) {
-          let value = p.means[c * d + a] as number;
-          if (factor !== null) {
-            for (let b = 0; b <= a; b++) value += (factor[a * d + b] as number) * (z[b] as number);
-          } else if (covarianceType === 'diag') {
-            value += Math.sqrt(covariances[c * d + a] as number) * (z[a] as number);
-          } else {
-            value += Math.sqrt(covariances[c] as number) * (z[a] as number);
-          }
-          data[row * d + a] = value;
-        }
-      }
+    for (const block of sampleBlocks(p, n, new Random(seed ?? this.options.randomState ?? freshSeed()), 65536)) {
+      if (block === null) continue;
+      data.set(block.data.subarray(0, block.rows * d), row * d);
+      labels.set(block.labels.subarray(0, block.rows), row);
+      row += block.rows;
     }
     return { X: { data, rows: n, cols: d }, labels };
   }
