@@ -84,6 +84,7 @@ describe('input validation', () => {
       expect(() => gm.sample(3, seed as number)).toThrow(EmgpuInputError);
       expect(() => gm.sample(3, seed as number)).toThrow(/^sample\(n, seed\) needs a seed from 0 to 4294967295 \(or undefined for randomState\), got /);
     }
+    expect(() => gm.sample(2 ** 40)).toThrow(new EmgpuInputError('sample(1099511627776) needs 1099511627776 × 2 numbers, more than can be allocated here; draw fewer samples per call.'));
     expect(gm.sample(3, undefined).X.data).toEqual(gm.sample(3).X.data); // randomState
     expect(gm.sample(3, 0).X.rows).toBe(3);
   });
