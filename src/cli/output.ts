@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, lstat, open, readlink, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pause } from './abort.ts';
+import { abortable, pause } from './abort.ts';
 import { describeFsError } from './data.ts';
 import { CliError, printable } from './errors.ts';
 
@@ -242,8 +242,7 @@ export class ChunkedOutput {
   /** Writes text (split into chunks when large); false once the reader has gone. */
   async text(text: string): Promise<boolean> {
     for (let at = 0; at < text.length && !this.closed; at += CHUNK_CHARS) {
-      this.closed = !(await this.sink.write(text.slice(at, at + CHUNK_CHARS)));
-      await pause(this.signal);
+      this.closed = !(await this.write(text.slice(at, at + CHUNK_CHARS)));
     }
     return !this.closed;
   }
@@ -258,10 +257,16 @@ export class ChunkedOutput {
       const end = Math.min(rows, start + perChunk);
       let chunk = '';
       for (let i = start; i < end; i++) chunk += `${line(i)}\n`;
-      this.closed = !(await this.sink.write(chunk));
-      await pause(this.signal);
+      this.closed = !(await this.write(chunk));
     }
     return !this.closed;
+  }
+
+  /** One chunk; a reader that stops reading (a full pipe) does not hold Ctrl-C up. */
+  private async write(chunk: string): Promise<boolean> {
+    const taken = await abortable(this.sink.write(chunk), this.signal);
+    await pause(this.signal);
+    return taken;
   }
 }
 

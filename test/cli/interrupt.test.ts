@@ -28,12 +28,13 @@ afterEach(() => {
   running.clear();
 });
 
-function start(args: string[]): Child {
+/** Starts bin/emgpu.js; with readStdout false its stdout is never read, so the pipe fills up. */
+function start(args: string[], readStdout = true): Child {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   child.on('exit', () => running.delete(child));
   const out = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout = (out.stdout + text).slice(-4096)));
+  if (readStdout) child.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout = (out.stdout + text).slice(-4096)));
   child.stderr.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
   child.stdin.on('error', () => undefined);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -93,6 +94,13 @@ describe('Ctrl-C stops every long command with exit 130', () => {
   it('sample to stdout: stops mid-stream', async () => {
     const child = start(['sample', '-m', model, '-n', '20000000']);
     await until(child, () => child.out.stdout.length > 0, 'the first samples');
+    await expectInterrupted(child, /^emgpu: interrupted; the output on stdout is incomplete\.$/);
+  });
+
+  it('sample to a stdout that is not being read (a full pipe)', async () => {
+    const child = start(['sample', '-m', model, '-n', '2000000', '--verbose'], false);
+    await until(child, () => child.out.stderr.includes('emgpu: drawing 2000000 samples'), 'the draws to start');
+    await new Promise((r) => setTimeout(r, 2000)); // the draws take a fraction of that; then the pipe fills
     await expectInterrupted(child, /^emgpu: interrupted; the output on stdout is incomplete\.$/);
   });
 
