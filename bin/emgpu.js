@@ -8,4 +8,8 @@ process.env.EGL_PLATFORM ??= 'surfaceless';
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
 
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// After Ctrl-C, leave now: abandoned work (a stdin that never closes, a GPU call) must not
+// keep the process alive.
+if (code === 130) process.exit(code);
+process.exitCode = code;

@@ -5,8 +5,9 @@ import { runEm, type EmRunResult, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
 import { keepLoaded, withLoaded } from './loaded-cache.ts';
 import { checkFinite, toDataset, toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
-import { COVARIANCE_MODELS, IllDefinedCovarianceError, nParameters } from './model/covariance.ts';
-import { choleskyLower } from './model/linalg.ts';
+import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
+import { sampleBlocks } from './model/sample.ts';
+import { validateModelJson } from './model/validate-json.ts';
 import {
   EmgpuInputError,
   resolveOptions,
@@ -426,51 +427,28 @@ export class GaussianMixture {
   }
 
   /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */
-  sample(n = 1, seed?: number): SampleResult {
-    if (!Number.isInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
-    const p = this.state.params;
-    const { nComponents: k, nFeatures: d, covarianceType } = p;
-    const random = new Random(seed ?? this.options.randomState ?? freshSeed());
-    // Component counts: n categorical draws (the same law as sklearn's multinomial).
-    const counts = new Int32Array(k);
-    const cumulative = new Float64Array(k);
-    let acc = 0;
-    for (let c = 0; c < k; c++) cumulative[c] = acc += p.weights[c] as number;
-    for (let s = 0; s < n; s++) {
-      const u = random.nextFloat() * acc;
-      let c = 0;
-      while (c < k - 1 && u >= (cumulative[c] as number)) c++;
-      counts[c] = (counts[c] as number) + 1;
+  sample(n = 1, seed?: number | null): SampleResult {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
+    if (seed != null && (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
+      throw new EmgpuInputError(`sample(n, seed) needs a seed from 0 to 4294967295 (or undefined for randomState), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}.`);
     }
-    const data = new Float64Array(n * d);
-    const labels = new Int32Array(n);
-    const z = new Float64Array(d);
-    // x = μ + L·z with Σ = L·Lᵀ (the covariance's own Cholesky factor).
-    const covariances = p.covariances;
+    const p = this.state.params;
+    const d = p.nFeatures;
+    let data: Float64Array;
+    let labels: Int32Array;
+    try {
+      data = new Float64Array(n * d);
+      labels = new Int32Array(n);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new EmgpuInputError(`sample(${n}) needs ${n} × ${d} numbers, more than can be allocated here; draw fewer samples per call.`);
+    }
     let row = 0;
-    for (let c = 0; c < k; c++) {
-      let factor: Float64Array | null = null;
-      if (covarianceType === 'full' || covarianceType === 'tied') {
-        factor = new Float64Array(d * d);
-        if (!choleskyLower(covariances, covarianceType === 'full' ? c * d * d : 0, d, factor, 0)) {
-          throw new IllDefinedCovarianceError(covarianceType === 'full' ? c : null);
-        }
-      }
-      for (let s = 0; s < (counts[c] as number); s++, row++) {
-        labels[row] = c;
-        for (let a = 0; a < d; a++) z[a] = random.nextGaussian();
-        for (let a = 0; a < d; a++) {
-          let value = p.means[c * d + a] as number;
-          if (factor !== null) {
-            for (let b = 0; b <= a; b++) value += (factor[a * d + b] as number) * (z[b] as number);
-          } else if (covarianceType === 'diag') {
-            value += Math.sqrt(covariances[c * d + a] as number) * (z[a] as number);
-          } else {
-            value += Math.sqrt(covariances[c] as number) * (z[a] as number);
-          }
-          data[row * d + a] = value;
-        }
-      }
+    for (const block of sampleBlocks(p, n, new Random(seed ?? this.options.randomState ?? freshSeed()), 65536)) {
+      if (block === null) continue;
+      data.set(block.data.subarray(0, block.rows * d), row * d);
+      labels.set(block.labels.subarray(0, block.rows), row);
+      row += block.rows;
     }
     return { X: { data, rows: n, cols: d }, labels };
   }
@@ -502,47 +480,24 @@ export class GaussianMixture {
     };
   }
 
-  /** Rebuilds a fitted model from toJSON() output (exact round trip). */
+  /**
+   * Rebuilds a fitted model from toJSON() output (exact round trip). Every field is checked
+   * first (validateModelJson): a model that would predict NaN is refused with an EmgpuInputError
+   * naming the field.
+   */
   static fromJSON(json: unknown, options: Omit<GaussianMixtureOptions, 'nComponents' | 'covarianceType'> = {}): GaussianMixture {
-    const j = json as Partial<GaussianMixtureJSON> | null;
-    if (j === null || typeof j !== 'object') throw new EmgpuInputError('The model JSON is not an object; pass the output of toJSON() (or emgpu fit).');
-    const covarianceType = j.covarianceType;
-    if (covarianceType === undefined || !(covarianceType in COVARIANCE_MODELS)) {
-      throw new EmgpuInputError(`The model JSON has covarianceType ${JSON.stringify(covarianceType)}; expected 'full', 'tied', 'diag' or 'spherical'.`);
-    }
-    const k = j.nComponents;
-    const d = j.nFeatures;
-    if (!Number.isInteger(k) || !Number.isInteger(d) || (k as number) < 1 || (d as number) < 1) {
-      throw new EmgpuInputError('The model JSON needs positive integer nComponents and nFeatures.');
-    }
-    const model = COVARIANCE_MODELS[covarianceType];
-    const shape = model.shape(k as number, d as number);
-    const require = (name: string, value: unknown, expected: number[]): Float64Array => {
-      if (value === undefined || value === null) throw new EmgpuInputError(`The model JSON has no '${name}'.`);
-      return flattenParameter(`'${name}' in the model JSON`, value as Nested, expected);
-    };
-    const weights = require('weights', j.weights, [k as number]);
-    const means = require('means', j.means, [k as number, d as number]);
-    const precisionsCholesky = require('precisionsCholesky', j.precisionsCholesky, shape);
-    const covariances =
-      j.covariances !== undefined && j.covariances !== null
-        ? require('covariances', j.covariances, shape)
-        : model.covariancesFromPrecisionCholesky(precisionsCholesky, k as number, d as number);
-    const saved = j.options;
-    const gm = new GaussianMixture({
-      ...(saved ? { tol: saved.tol, regCovar: saved.regCovar, maxIter: saved.maxIter, nInit: saved.nInit, initParams: saved.initParams, randomState: saved.randomState } : {}),
-      ...options,
-      nComponents: k as number,
-      covarianceType,
-    });
-    const params: FittedParams = { covarianceType, nComponents: k as number, nFeatures: d as number, weights, means, precisionsCholesky, covariances };
+    const m = validateModelJson(json);
+    const { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky } = m;
+    const covariances = m.covariances ?? COVARIANCE_MODELS[covarianceType].covariancesFromPrecisionCholesky(precisionsCholesky, k, d);
+    const gm = new GaussianMixture({ ...m.options, ...options, nComponents: k, covarianceType });
+    const params: FittedParams = { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky, covariances };
     gm.fitted = {
       params,
-      converged: Boolean(j.converged),
-      nIter: j.nIter ?? 0,
-      lowerBound: j.lowerBound ?? -Infinity,
-      lowerBounds: [...(j.lowerBounds ?? [])],
-      backendName: j.backend ?? 'unknown',
+      converged: m.converged,
+      nIter: m.nIter,
+      lowerBound: m.lowerBound,
+      lowerBounds: m.lowerBounds,
+      backendName: m.backend,
     };
     return gm;
   }

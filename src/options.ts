@@ -100,14 +100,14 @@ export class EmgpuInputError extends Error {
 
 function integerAtLeast(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new EmgpuInputError(`Option ${name} must be an integer ≥ ${min}, got ${String(value)}.`);
+    throw new EmgpuInputError(`Option ${name} must be an integer ≥ ${min}, got ${describe(value)}.`);
   }
   return value;
 }
 
 function nonNegativeNumber(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new EmgpuInputError(`Option ${name} must be a finite number ≥ 0, got ${String(value)}.`);
+    throw new EmgpuInputError(`Option ${name} must be a finite number ≥ 0, got ${describe(value)}.`);
   }
   return value;
 }
@@ -127,7 +127,50 @@ const KNOWN_OPTIONS = new Set([
   'cpuThreads', 'onIteration', 'onProgress', 'signal',
 ]);
 
+function functionOrNull<T>(name: string, value: T | null | undefined): T | null {
+  if (value != null && typeof value !== 'function') {
+    throw new EmgpuInputError(`Option ${name} must be a function (or null), got ${describe(value)}.`);
+  }
+  return value ?? null;
+}
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new EmgpuInputError(`Option ${name} must be true or false, got ${describe(value)}.`);
+  return value;
+}
+
+/** An AbortSignal, recognised by shape so that one from another realm (a frame, a worker) passes too. */
+function signalOrNull(value: unknown): AbortSignal | null {
+  if (value == null) return null;
+  const candidate = value as Partial<AbortSignal>;
+  if (typeof value !== 'object' || typeof candidate.aborted !== 'boolean' || typeof candidate.addEventListener !== 'function') {
+    throw new EmgpuInputError(`Option signal must be an AbortSignal (e.g. new AbortController().signal), got ${describe(value)}.`);
+  }
+  return value as AbortSignal;
+}
+
+/** Initial parameters: nested number arrays or flat typed arrays; the values are checked at fit time. */
+function initOrNull(name: string, value: Nested | NumericArray | null | undefined): Nested | NumericArray | null {
+  if (value == null) return null;
+  if (!Array.isArray(value) && !(value instanceof Float64Array) && !(value instanceof Float32Array)) {
+    throw new EmgpuInputError(`Option ${name} must be an array (sklearn's nested shape) or a Float64Array / Float32Array, got ${describe(value)}.`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  return String(value);
+}
+
 export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new EmgpuInputError(`The options must be an object such as { nComponents: 3 }, got ${describe(options)}.`);
+  }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
       throw new EmgpuInputError(
@@ -137,13 +180,10 @@ export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOp
   }
   const randomState = options.randomState ?? null;
   if (randomState !== null && (!Number.isInteger(randomState) || randomState < 0 || randomState > 0xffffffff)) {
-    throw new EmgpuInputError(`Option randomState must be an integer from 0 to 4294967295, got ${String(randomState)}.`);
+    throw new EmgpuInputError(`Option randomState must be an integer from 0 to 4294967295, got ${describe(randomState)}.`);
   }
   const cpuThreads = options.cpuThreads ?? null;
   if (cpuThreads !== null) integerAtLeast('cpuThreads', cpuThreads, 1);
-  if (options.onIteration != null && typeof options.onIteration !== 'function') {
-    throw new EmgpuInputError('Option onIteration must be a function.');
-  }
   return {
     nComponents: integerAtLeast('nComponents', options.nComponents ?? DEFAULT_OPTIONS.nComponents, 1),
     covarianceType: oneOf('covarianceType', options.covarianceType ?? DEFAULT_OPTIONS.covarianceType, COVARIANCE_TYPES),
@@ -152,15 +192,15 @@ export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOp
     maxIter: integerAtLeast('maxIter', options.maxIter ?? DEFAULT_OPTIONS.maxIter, 0),
     nInit: integerAtLeast('nInit', options.nInit ?? DEFAULT_OPTIONS.nInit, 1),
     initParams: oneOf('initParams', options.initParams ?? DEFAULT_OPTIONS.initParams, INIT_METHODS),
-    weightsInit: options.weightsInit ?? null,
-    meansInit: options.meansInit ?? null,
-    precisionsInit: options.precisionsInit ?? null,
+    weightsInit: initOrNull('weightsInit', options.weightsInit),
+    meansInit: initOrNull('meansInit', options.meansInit),
+    precisionsInit: initOrNull('precisionsInit', options.precisionsInit),
     randomState,
-    warmStart: options.warmStart ?? DEFAULT_OPTIONS.warmStart,
+    warmStart: booleanOption('warmStart', options.warmStart, DEFAULT_OPTIONS.warmStart),
     backend: oneOf('backend', options.backend ?? DEFAULT_OPTIONS.backend, BACKEND_CHOICES),
     cpuThreads,
-    onIteration: options.onIteration ?? null,
-    onProgress: options.onProgress ?? null,
-    signal: options.signal ?? null,
+    onIteration: functionOrNull('onIteration', options.onIteration),
+    onProgress: functionOrNull('onProgress', options.onProgress),
+    signal: signalOrNull(options.signal),
   };
 }

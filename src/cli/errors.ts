@@ -24,6 +24,33 @@ export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+// C0 and C1 control characters (escape sequences, carriage returns, ...), and the Unicode
+// controls that reorder or hide text on a terminal (bidirectional overrides, line separators).
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A string from a file (a header name, a cell) or the command line, safe to print on a terminal:
+ * control characters are shown as escapes (\n, \t, \u001b) instead of acting.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The text made printable and shortened to `max` characters. */
+export function brief(text: string, max = 40): string {
+  return printable(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+/** `"text"`, printable and shortened to `max` characters. */
+export function quoted(text: string, max = 40): string {
+  return `"${brief(text, max)}"`;
+}
+
 export interface ReportedError {
   readonly line: string;
   readonly exitCode: number;
@@ -33,6 +60,12 @@ export interface ReportedError {
 
 /** The stderr line and the exit code for an error thrown by a command. */
 export function describeError(error: unknown): ReportedError {
+  const reported = describeErrorRaw(error);
+  // Messages quote file names and cells: nothing in them may act on the terminal.
+  return { ...reported, line: printable(reported.line) };
+}
+
+function describeErrorRaw(error: unknown): ReportedError {
   if (error instanceof CliError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: error.exitCode, stack: null };
   if (error instanceof EmgpuInputError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.usage, stack: null };
   if (error instanceof IllDefinedCovarianceError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };

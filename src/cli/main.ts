@@ -15,18 +15,23 @@ import {
   type GaussianMixtureOptions,
   type InitMethod,
 } from '../options.ts';
+import { sampleBlocks, type SampleParams } from '../model/sample.ts';
+import { freshSeed, Random } from '../random.ts';
 import { releaseBackends } from '../select-backend.ts';
-import { readData, readSampleWeights, readSource, type Table } from './data.ts';
+import { abortable, isAbortError, pause } from './abort.ts';
+import { readData, readSampleWeights, readSource, type ReadOptions, type Table } from './data.ts';
 import { demoSummary, loadIris } from './demo.ts';
-import { CliError, describeError, EXIT, oneLine } from './errors.ts';
+import { CliError, describeError, EXIT, oneLine, printable } from './errors.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, type InitFile } from './init-file.ts';
-import { checkOutputTarget, writeFileAtomically, writeText } from './output.ts';
+import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, type ErrStream } from './progress.ts';
 
 export interface CliStreams {
   stdout?: NodeJS.WritableStream;
   stderr?: ErrStream;
   stdin?: NodeJS.ReadableStream;
+  /** Interrupts the command as Ctrl-C does (for callers other than the real process). */
+  signal?: AbortSignal;
 }
 
 interface Context {
@@ -36,7 +41,14 @@ interface Context {
   readonly abort: AbortController;
   verbose: boolean;
   exitCode: number;
+  /** --output, once checked. */
+  target: OutputTarget | null;
+  /** Where the result is being written, once opened (for the message on Ctrl-C). */
+  sink: OutputSink | null;
 }
+
+/** The most samples one `emgpu sample` run draws: their component draws come first, in one pass. */
+export const MAX_SAMPLES = 1_000_000_000;
 
 // ---- option parsers (commander reports "option '--x <v>' argument 'v' is invalid. <reason>") ----
 
@@ -52,6 +64,14 @@ function integerAtLeast(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+function sampleCount(value: string): number {
+  const n = Number(value);
+  if (!/^[+-]?\d+$/.test(value.trim()) || n < 1 || n > MAX_SAMPLES) {
+    throw new InvalidArgumentError(`It must be an integer from 1 to ${MAX_SAMPLES} (the most one run draws; for more, run sample again with other --seed values).`);
+  }
+  return n;
+}
+
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('It must be a finite number ≥ 0.');
@@ -61,6 +81,7 @@ function nonNegativeNumber(value: string): number {
 const backendOption = (): Option =>
   new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(BACKEND_CHOICES);
 const verboseOption = (): Option => new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
+const outputOption = (what: string): Option => new Option('-o, --output <file>', `write ${what} to this file (atomically: complete or not at all) instead of stdout`);
 
 function packageVersion(): string {
   try {
@@ -73,8 +94,25 @@ function packageVersion(): string {
 
 // ---- shared steps ---------------------------------------------------------------------------
 
+/** A progress line on stderr with --verbose. */
+function say(ctx: Context, message: string): void {
+  if (ctx.verbose) ctx.stderr.write(`emgpu: ${message}\n`);
+}
+
+function readOptions(ctx: Context): ReadOptions {
+  return { signal: ctx.abort.signal, note: (line) => void ctx.stderr.write(`emgpu: note: ${line}\n`) };
+}
+
+async function readTable(ctx: Context, path: string): Promise<Table> {
+  say(ctx, path === '-' ? 'reading data from stdin' : `reading data file ${printable(path)}`);
+  const table = await readData(path, ctx.stdin, readOptions(ctx));
+  say(ctx, `read ${table.rows} × ${table.cols} from ${table.label}`);
+  return table;
+}
+
 async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined): Promise<GaussianMixture> {
-  const source = await readSource(path, 'model file', ctx.stdin);
+  say(ctx, path === '-' ? 'reading the model from stdin' : `reading model file ${printable(path)}`);
+  const source = await readSource(path, 'model file', ctx.stdin, ctx.abort.signal);
   let json: unknown;
   try {
     json = JSON.parse(source.text);
@@ -91,17 +129,48 @@ async function loadModel(path: string, ctx: Context, backend: BackendChoice | un
 
 function checkColumns(table: Table, gm: GaussianMixture, modelPath: string): void {
   if (table.cols !== gm.nFeatures) {
-    throw new CliError(`${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${modelPath} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`);
+    throw new CliError(`${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${printable(modelPath)} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`);
   }
 }
 
 const matrixOf = (t: Table) => ({ data: t.data, rows: t.rows, cols: t.cols });
 
+/**
+ * The rows of the table in consecutive views small enough that evaluating one takes a moment
+ * (Ctrl-C is seen between them) and its K values per row stay within a few megabytes.
+ */
+function* rowBlocks(table: Table, k: number): Generator<{ data: Float64Array; rows: number; cols: number }> {
+  const d = table.cols;
+  const rowsPerBlock = Math.max(64, Math.min(65536, Math.floor(2 ** 26 / (k * d * (d + 1))), Math.floor(2 ** 21 / k)));
+  for (let start = 0; start < table.rows; start += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, table.rows - start);
+    yield { data: table.data.subarray(start * d, (start + rows) * d), rows, cols: d };
+  }
+}
+
+/**
+ * Runs `write` against --output (a temporary file renamed into place when it is done) or
+ * stdout. On any error or Ctrl-C the temporary file is removed: the target is untouched.
+ */
+async function withOutput(ctx: Context, write: (out: ChunkedOutput) => Promise<unknown>): Promise<void> {
+  const sink = ctx.target === null ? streamSink(ctx.stdout) : await fileSink(ctx.target);
+  ctx.sink = sink;
+  try {
+    await write(new ChunkedOutput(sink, ctx.abort.signal));
+    await sink.commit();
+  } catch (error) {
+    await sink.discard();
+    throw error;
+  }
+  if (ctx.target !== null) say(ctx, `wrote ${printable(ctx.target.path)}`);
+}
+
 /** Runs a fit with progress on stderr and Ctrl-C aborting it cleanly. */
-async function runFit(gm: GaussianMixture, table: Table, sampleWeight: Float64Array | null, progress: FitProgress): Promise<{ labels: Int32Array; ms: number }> {
+async function runFit(ctx: Context, gm: GaussianMixture, table: Table, sampleWeight: Float64Array | null, progress: FitProgress): Promise<{ labels: Int32Array; ms: number }> {
   const start = performance.now();
   try {
-    const labels = await gm.fitPredict(matrixOf(table), { sampleWeight });
+    // The fit itself stops within an iteration; this stops waiting for it at once.
+    const labels = await abortable(gm.fitPredict(matrixOf(table), { sampleWeight }), ctx.abort.signal);
     return { labels, ms: performance.now() - start };
   } finally {
     progress.stop();
@@ -133,14 +202,14 @@ interface FitOpts {
 async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitOpts): Promise<void> {
   ctx.verbose = opts.verbose === true;
   if (opts.demo === true) {
-    if (dataPath !== undefined) throw new CliError(`fit --demo uses the bundled iris data; drop the DATA argument '${dataPath}'.`);
+    if (dataPath !== undefined) throw new CliError(`fit --demo uses the bundled iris data; drop the DATA argument '${printable(dataPath)}'.`);
     if (opts.sampleWeight !== undefined || opts.init !== undefined) throw new CliError('fit --demo does not take --sample-weight or --init; run plain `emgpu fit DATA` for those.');
   } else if (dataPath === undefined) {
     throw new CliError("fit needs DATA: a CSV file, a .json file of rows, or - for CSV on stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
   }
   if (dataPath === '-' && opts.init === '-') throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
   if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
-  if (opts.output !== undefined) await checkOutputTarget(opts.output);
+  if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
 
   // --init: a method name or a JSON file of initial parameters.
   let initParams: InitMethod | undefined;
@@ -150,16 +219,16 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
       initParams = opts.init as InitMethod;
     } else {
       if (!/\.json$/i.test(opts.init) && opts.init !== '-') {
-        throw new CliError(`--init '${opts.init}' is neither a method (${INIT_METHODS.join(', ')}) nor a .json file of initial parameters.`);
+        throw new CliError(`--init '${printable(opts.init)}' is neither a method (${INIT_METHODS.join(', ')}) nor a .json file of initial parameters.`);
       }
-      const source = await readSource(opts.init, 'init file', ctx.stdin);
+      const source = await readSource(opts.init, 'init file', ctx.stdin, ctx.abort.signal);
       initFile = parseInitFile(source.label, source.text);
     }
   }
 
   const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
-  const table = demo?.table ?? (await readData(dataPath as string, ctx.stdin));
-  const sampleWeight = opts.sampleWeight === undefined ? null : await readSampleWeights(opts.sampleWeight, ctx.stdin, table);
+  const table = demo?.table ?? (await readTable(ctx, dataPath as string));
+  const sampleWeight = opts.sampleWeight === undefined ? null : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
 
   const fileType = initFile?.json.covarianceType;
   const covarianceType: CovarianceType =
@@ -191,73 +260,117 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
   };
   const gm = new GaussianMixture(options);
-  const { labels, ms } = await runFit(gm, table, sampleWeight, progress);
+  const { labels, ms } = await runFit(ctx, gm, table, sampleWeight, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
   else if (!gm.converged) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
 
   const modelJson = `${JSON.stringify(gm.toJSON(), null, 2)}\n`;
   if (demo !== null) {
-    if (opts.output !== undefined) await writeFileAtomically(opts.output, modelJson);
-    await writeText(ctx.stdout, demoSummary({ data: demo, gm, labels, milliseconds: ms }));
+    if (ctx.target !== null) await withOutput(ctx, (out) => out.text(modelJson));
+    await new ChunkedOutput(streamSink(ctx.stdout), ctx.abort.signal).text(demoSummary({ data: demo, gm, labels, milliseconds: ms }));
     return;
   }
-  if (opts.output !== undefined) {
-    await writeFileAtomically(opts.output, modelJson);
-    if (ctx.verbose) ctx.stderr.write(`emgpu: wrote ${opts.output}\n`);
-  } else {
-    await writeText(ctx.stdout, modelJson);
-  }
+  await withOutput(ctx, (out) => out.text(modelJson));
 }
 
 interface ModelOpts {
   model: string;
   backend?: BackendChoice;
+  output?: string;
   verbose?: boolean;
 }
 
-async function predictCommand(ctx: Context, dataPath: string, opts: ModelOpts & { proba?: boolean }): Promise<void> {
+/** The checks and reading that predict and score share: --output first, then the model, then the data. */
+async function modelAndData(ctx: Context, dataPath: string, opts: ModelOpts): Promise<{ gm: GaussianMixture; table: Table }> {
   ctx.verbose = opts.verbose === true;
   if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
+  if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
   const gm = await loadModel(opts.model, ctx, opts.backend);
-  const table = await readData(dataPath, ctx.stdin);
+  const table = await readTable(ctx, dataPath);
   checkColumns(table, gm, opts.model);
-  const lines: string[] = [];
-  if (opts.proba === true) {
-    const proba = await gm.predictProba(matrixOf(table));
-    const k = gm.nComponents;
-    for (let i = 0; i < table.rows; i++) lines.push(Array.from(proba.subarray(i * k, (i + 1) * k), String).join(','));
-  } else {
-    for (const label of await gm.predict(matrixOf(table))) lines.push(String(label));
-  }
-  await writeText(ctx.stdout, `${lines.join('\n')}\n`);
+  return { gm, table };
+}
+
+async function predictCommand(ctx: Context, dataPath: string, opts: ModelOpts & { proba?: boolean }): Promise<void> {
+  const { gm, table } = await modelAndData(ctx, dataPath, opts);
+  const { signal } = ctx.abort;
+  const k = gm.nComponents;
+  say(ctx, `${opts.proba === true ? 'computing the probabilities of' : 'predicting'} ${table.rows} rows (${k} components)`);
+  await withOutput(ctx, async (out) => {
+    for (const block of rowBlocks(table, k)) {
+      if (opts.proba === true) {
+        const proba = await abortable(gm.predictProba(block), signal);
+        if (!(await out.lines(block.rows, 22 * k, (i) => csvRow(proba, i * k, k)))) return;
+      } else {
+        const labels = await abortable(gm.predict(block), signal);
+        if (!(await out.lines(block.rows, 4, (i) => String(labels[i])))) return;
+      }
+    }
+  });
 }
 
 async function scoreCommand(ctx: Context, dataPath: string, opts: ModelOpts & { mean?: boolean }): Promise<void> {
-  ctx.verbose = opts.verbose === true;
-  if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
-  const gm = await loadModel(opts.model, ctx, opts.backend);
-  const table = await readData(dataPath, ctx.stdin);
-  checkColumns(table, gm, opts.model);
+  const { gm, table } = await modelAndData(ctx, dataPath, opts);
+  const { signal } = ctx.abort;
+  say(ctx, `scoring ${table.rows} rows (${gm.nComponents} components)`);
   if (opts.mean === true) {
-    await writeText(ctx.stdout, `${await gm.score(matrixOf(table))}\n`);
+    // The same sum in the same order as gm.score(X): the same number to the last bit.
+    let sum = 0;
+    for (const block of rowBlocks(table, gm.nComponents)) {
+      const logLik = await abortable(gm.scoreSamples(block), signal);
+      for (let i = 0; i < block.rows; i++) sum += logLik[i] as number;
+      await pause(signal);
+    }
+    await withOutput(ctx, (out) => out.text(`${sum / table.rows}\n`));
     return;
   }
-  const logLik = await gm.scoreSamples(matrixOf(table));
-  await writeText(ctx.stdout, `${Array.from(logLik, String).join('\n')}\n`);
+  await withOutput(ctx, async (out) => {
+    for (const block of rowBlocks(table, gm.nComponents)) {
+      const logLik = await abortable(gm.scoreSamples(block), signal);
+      if (!(await out.lines(block.rows, 22, (i) => String(logLik[i])))) return;
+    }
+  });
 }
 
-async function sampleCommand(ctx: Context, opts: { model: string; nSamples: number; seed?: number; labels?: boolean; verbose?: boolean }): Promise<void> {
+interface SampleOpts {
+  model: string;
+  nSamples: number;
+  seed?: number;
+  labels?: boolean;
+  output?: string;
+  verbose?: boolean;
+}
+
+async function sampleCommand(ctx: Context, opts: SampleOpts): Promise<void> {
   ctx.verbose = opts.verbose === true;
+  if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
   const gm = await loadModel(opts.model, ctx, 'cpu');
-  const { X, labels } = gm.sample(opts.nSamples, opts.seed);
-  const d = X.cols;
-  const lines: string[] = [];
-  for (let i = 0; i < X.rows; i++) {
-    const row = Array.from(X.data.subarray(i * d, (i + 1) * d), String);
-    if (opts.labels === true) row.push(String(labels[i]));
-    lines.push(row.join(','));
-  }
-  await writeText(ctx.stdout, `${lines.join('\n')}\n`);
+  const { signal } = ctx.abort;
+  const d = gm.nFeatures;
+  const params: SampleParams = {
+    covarianceType: gm.covarianceType,
+    nComponents: gm.nComponents,
+    nFeatures: d,
+    weights: gm.weights,
+    means: gm.means,
+    covariances: gm.covariances,
+  };
+  // The same draws as gm.sample(n, seed), written block by block in flat memory.
+  const random = new Random(opts.seed ?? gm.options.randomState ?? freshSeed());
+  const charsPerLine = 22 * (d + 1);
+  const blockRows = Math.max(1, Math.floor(CHUNK_CHARS / charsPerLine));
+  say(ctx, `drawing ${opts.nSamples} samples`);
+  await withOutput(ctx, async (out) => {
+    for (const block of sampleBlocks(params, opts.nSamples, random, blockRows)) {
+      if (block === null) {
+        await pause(signal); // between batches of component draws
+        continue;
+      }
+      const { data, labels } = block;
+      const line = opts.labels === true ? (i: number) => `${csvRow(data, i * d, d)},${labels[i] as number}` : (i: number) => csvRow(data, i * d, d);
+      if (!(await out.lines(block.rows, charsPerLine, line))) return;
+    }
+  });
 }
 
 // ---- the program ----------------------------------------------------------------------------
@@ -279,7 +392,7 @@ function buildProgram(ctx: Context): Command {
       .configureOutput({
         writeOut: (text) => void ctx.stdout.write(text),
         writeErr: (text) => void ctx.stderr.write(text),
-        outputError: (text, write) => write(`emgpu: ${oneLine(text.replace(/^error: /, ''))} (see '${helpName} --help')\n`),
+        outputError: (text, write) => write(`emgpu: ${printable(oneLine(text.replace(/^error: /, '')))} (see '${helpName} --help')\n`),
       })
       .exitOverride();
 
@@ -340,6 +453,7 @@ ${EXIT_HELP}`,
     .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
     .option('--proba', 'print the probability of each component instead: CSV, one row per data row, K columns, no header')
+    .addOption(outputOption('the result'))
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
@@ -350,6 +464,7 @@ ${EXIT_HELP}`,
     .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
     .option('--mean', 'print only the mean log-likelihood (scikit-learn score)')
+    .addOption(outputOption('the result'))
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
@@ -358,21 +473,31 @@ ${EXIT_HELP}`,
   configure(program.command('sample'), 'emgpu sample')
     .description('draw N samples from a fitted model and print them as CSV (no header)')
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
-    .requiredOption('-n, --n-samples <N>', 'number of samples', integerAtLeast(1))
+    .requiredOption('-n, --n-samples <N>', `number of samples, 1 to ${MAX_SAMPLES}`, sampleCount)
     .option('--seed <S>', 'random seed, 0 to 4294967295 (default: the seed the model was fitted with, else random)', integerAtLeast(0, 0xffffffff))
     .option('--labels', 'add a last column with the component (0-based) each sample was drawn from')
+    .addOption(outputOption('the samples'))
     .addOption(verboseOption())
     .addHelpText(
       'after',
       `
 Output: one row per sample, the D features as CSV, grouped by component as
 scikit-learn's GaussianMixture.sample returns them; --labels appends the
-component column. Example:
+component column. Samples are written as they are drawn, in flat memory; the
+component of every sample is drawn first (a few seconds per 100 million), so
+a large N takes a while to start. Example:
   emgpu sample --model model.json -n 1000 --seed 7 --labels > samples.csv`,
     )
-    .action(async (opts: { model: string; nSamples: number; seed?: number; labels?: boolean; verbose?: boolean }) => sampleCommand(ctx, opts));
+    .action(async (opts: SampleOpts) => sampleCommand(ctx, opts));
 
   return program;
+}
+
+/** What Ctrl-C left behind, in words. */
+function interruptedLine(ctx: Context): string {
+  if (ctx.target !== null) return `emgpu: interrupted; --output '${printable(ctx.target.path)}' was not written.`;
+  if (ctx.sink?.started === true) return 'emgpu: interrupted; the output on stdout is incomplete.';
+  return 'emgpu: interrupted; nothing was written.';
 }
 
 /** Runs the command line; returns the exit code (never calls process.exit). */
@@ -384,12 +509,17 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     abort: new AbortController(),
     verbose: argv.includes('--verbose'),
     exitCode: EXIT.ok,
+    target: null,
+    sink: null,
   };
-  // Ctrl-C during a fit: stop at the next iteration boundary, write nothing, exit 130.
-  // A second Ctrl-C kills the process as usual (the listener is removed after the first).
+  // Ctrl-C: every command stops at its next pause (reading, between iterations, between
+  // blocks of rows), removes its temporary --output file and exits 130. A second Ctrl-C kills
+  // the process as usual (the listener is removed after the first).
   const onSigint = (): void => ctx.abort.abort();
   const realProcess = streams.stdout === undefined;
   if (realProcess) process.once('SIGINT', onSigint);
+  if (streams.signal?.aborted) onSigint();
+  streams.signal?.addEventListener('abort', onSigint, { once: true });
   try {
     await buildProgram(ctx).parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
@@ -399,12 +529,13 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     const reported = describeError(error);
-    let text = `${reported.line}\n`;
+    let text = `${isAbortError(error) ? interruptedLine(ctx) : reported.line}\n`;
     if (reported.stack !== null && ctx.verbose) text += `${reported.stack}\n`;
     ctx.stderr.write(text);
     return reported.exitCode;
   } finally {
     if (realProcess) process.removeListener('SIGINT', onSigint);
+    streams.signal?.removeEventListener('abort', onSigint);
     await releaseBackends();
   }
 }

@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeFsError } from '../../src/cli/data.ts';
 import { releaseBackends } from '../../src/select-backend.ts';
 import { IRIS, listDir, run, tempDir, writeFile } from './helpers.ts';
 
@@ -10,19 +11,26 @@ afterAll(() => releaseBackends());
 const CPU = ['--backend', 'cpu'];
 const GOOD = '1,2\n3,4\n5,7\n8,1\n2,2\n';
 
-/** Runs a failing command and checks: exit code, exactly one stderr line matching, --output untouched. */
+const NOTE = /^emgpu: note: /;
+
+/**
+ * Runs a failing command and checks: exit code, exactly one error line on stderr matching
+ * (besides notes such as a header being detected), --output untouched.
+ */
 async function expectFailure(argv: string[], message: RegExp, exitCode = 2, stdin?: string): Promise<string> {
   const outDir = tempDir();
-  const withOutput = argv[0] === 'fit' ? [...argv, '--output', join(outDir, 'out.json')] : argv;
+  const withOutput = ['fit', 'predict', 'score', 'sample'].includes(argv[0] as string) ? [...argv, '--output', join(outDir, 'out.txt')] : argv;
   const result = await run(withOutput, stdin === undefined ? {} : { stdin });
-  expect(result.stderr).toMatch(message);
   expect(result.stderr.endsWith('\n')).toBe(true);
-  expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(result.stderr).toMatch(/^emgpu: /);
+  const lines = result.stderr.trimEnd().split('\n').filter((line) => !NOTE.test(line));
+  expect(lines).toHaveLength(1);
+  const error = `${lines[0]}\n`;
+  expect(error).toMatch(message);
+  expect(error).toMatch(/^emgpu: /);
   expect(result.code).toBe(exitCode);
   expect(result.stdout).toBe('');
   expect(listDir(outDir)).toEqual([]); // nothing written, no temporary file
-  return result.stderr;
+  return error;
 }
 
 describe('bad data', () => {
@@ -87,6 +95,81 @@ describe('bad data', () => {
     mkdirSync(sub);
     await expectFailure(['fit', sub, ...CPU], /cannot read data file '.*a-directory': it is a directory; pass a file/);
     await expectFailure(['predict', '-m', join(dir, 'nomodel.json'), IRIS], /cannot read model file '.*nomodel\.json': no such file or directory/);
+  });
+});
+
+describe('an input larger than the longest string', () => {
+  it('is named as such, with the limit (readFile throws a RangeError, Buffer#toString a coded error)', () => {
+    const expected = /^it is too large to read at once \(the limit is 512 MiB of text\); split it into smaller files$/;
+    expect(describeFsError(new RangeError('Invalid string length'))).toMatch(expected);
+    expect(describeFsError(Object.assign(new Error('Cannot create a string longer than 0x1fffffe8 characters'), { code: 'ERR_STRING_TOO_LONG' }))).toMatch(expected);
+  });
+});
+
+describe('text from files is printed safely', () => {
+  const dir = tempDir();
+  // Control characters (other than the line ends) and bidirectional overrides: none may reach the terminal.
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  it('header names with escape sequences, in the note and in the error', async () => {
+    const file = writeFile(dir, 'esc.csv', 'a\u001b[2J,b\u0007\n1,2\n3,x\n');
+    const result = await run(['fit', file, ...CPU]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+    expect(result.stderr).toBe(
+      `emgpu: note: ${file}: row 1 is read as a header, not as data ("a\\u001b[2J" in column 1 is not a number).\n` +
+        `emgpu: ${file}, row 3, column 2 ("b\\u0007"): "x" is not a number; every value must be a finite number (fix or remove that row).\n`,
+    );
+  });
+
+  it.each([
+    ['cell.csv', '1,2\n3,\u001b]0;title\u0007\u009b2J\n', /row 2, column 2: "\\u001b]0;title\\u0007\\u009b2J" is not a number/],
+    ['bidi.csv', 'x\u202egnp.exe,y\nz,1\n', /row 2, column 1 \("x\\u202egnp\.exe"\): "z" is not a number/],
+    ['cell.json', '[[1, "\\u001b[31mred"]]', /row 1, column 2: "\\u001b\[31mred" is not a number/],
+    ['object.json', '[[1, {"a": "\\u009b"}]]', /row 1, column 2: the value is \{"a":"\\u009b"\}; every value must be a finite number/],
+    ['evil\u001b[31m.csv', '1,2\n3,x\n', /evil\\u001b\[31m\.csv, row 2, column 2: "x" is not a number/],
+  ])('%j', async (name, text, message) => {
+    const result = await run(['fit', writeFile(dir, name, text), ...CPU]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+  });
+
+  it('a model file whose JSON error quotes a control character', async () => {
+    const model = writeFile(dir, 'ctl.json', '{"weights": \u001b}');
+    const result = await run(['predict', '-m', model, writeFile(dir, 'ok.csv', GOOD)]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^emgpu: model file .*ctl\.json is not valid JSON/);
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+  });
+
+  it('command-line values in commander\'s messages', async () => {
+    const result = await run(['fit', writeFile(dir, 'fine.csv', GOOD), '--covariance', 'x\u001b[5m']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/argument 'x\\u001b\[5m' is invalid/);
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+  });
+});
+
+describe('a first row read as a header is said so', () => {
+  const dir = tempDir();
+  it('0x10,2 is a header row (hexadecimal is not a number here): one note on stderr, the fit goes on', async () => {
+    const file = writeFile(dir, 'hex.csv', '0x10,2\n1,2\n3,4\n5,7\n');
+    const result = await run(['fit', file, ...CPU, '--seed', '0']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`emgpu: note: ${file}: row 1 is read as a header, not as data ("0x10" in column 1 is not a number).\n`);
+    const [mean] = JSON.parse(result.stdout).means as number[][];
+    expect(mean![0]).toBeCloseTo(3, 12); // the mean of the three data rows, not of four
+    expect(mean![1]).toBeCloseTo(13 / 3, 12);
+  });
+
+  it('no note without a header; the note names the first non-numeric cell and its row', async () => {
+    const plain = await run(['fit', writeFile(dir, 'plain.csv', GOOD), ...CPU]);
+    expect(plain.stderr).toBe('');
+    const later = await run(['fit', writeFile(dir, 'late.csv', '\n\n1,name\n1,2\n3,4\n'), ...CPU]);
+    expect(later.stderr).toMatch(/late\.csv: row 3 is read as a header, not as data \("name" in column 2 is not a number\)\.\n$/);
+    const weights = await run(['fit', writeFile(dir, 'x.csv', GOOD), ...CPU, '--sample-weight', writeFile(dir, 'w.csv', 'w\n1\n1\n1\n1\n1\n')]);
+    expect(weights.stderr).toMatch(/^emgpu: note: sample-weight file .*w\.csv: row 1 is read as a header, not as data \("w" in column 1 is not a number\)\.\n$/);
   });
 });
 
@@ -193,6 +276,31 @@ describe('model files', () => {
   });
 });
 
+describe('model files that would give NaN or crash are refused, exit 2', () => {
+  const dir = tempDir();
+  const data = writeFile(dir, 'x.csv', GOOD);
+  const fitted = join(dir, 'fitted.json');
+  const edited = (name: string, change: (model: Record<string, unknown>) => void): string => {
+    const model = JSON.parse(readFileSync(fitted, 'utf8')) as Record<string, unknown>;
+    change(model);
+    return writeFile(dir, name, JSON.stringify(model));
+  };
+  it.each<[string, (model: Record<string, unknown>) => void, RegExp]>([
+    ['constructor.json', (m) => (m.covarianceType = 'constructor'), /model file .*constructor\.json: The model JSON has covarianceType "constructor"; expected 'full', 'tied', 'diag' or 'spherical'\. Pass a model written by 'emgpu fit'\.\n$/],
+    ['negweight.json', (m) => (m.weights = [1.5, -0.5]), /negweight\.json: The model JSON's weights\[1\] is -0\.5; every weight must be > 0\./],
+    ['unnormalised.json', (m) => (m.weights = [0.5, 0.6]), /unnormalised\.json: The model JSON's 'weights' sum to 1\.1000000; they must sum to 1/],
+    ['nottriangular.json', (m) => ((m.precisionsCholesky as number[][][])[0] = [[1, 1], [1, 1]]), /nottriangular\.json: The model JSON's precisionsCholesky\[0\] is not triangular/],
+    ['negdiag.json', (m) => ((m.precisionsCholesky as number[][][])[1]![0]![0] = -1), /negdiag\.json: The model JSON's precisionsCholesky\[1\]\[0\]\[0\] is -1; the diagonal/],
+    ['disagree.json', (m) => ((m.covariances as number[][][])[0]![0]![0] = 100), /disagree\.json: The model JSON's covariances\[0\] disagree with precisionsCholesky\[0\]/],
+  ])('%s', async (name, change, message) => {
+    if (!existsSync(fitted)) expect((await run(['fit', data, '-k', '2', '--seed', '0', ...CPU, '-o', fitted])).code).toBe(0);
+    const model = edited(name, change);
+    await expectFailure(['predict', '-m', model, data, ...CPU], message);
+    await expectFailure(['score', '-m', model, data, ...CPU], message);
+    await expectFailure(['sample', '-m', model, '-n', '2'], message);
+  });
+});
+
 describe('fit failures and internal errors', () => {
   it('an ill-defined covariance prints the sklearn-like message, exit 1, nothing written', async () => {
     const dir = tempDir();
@@ -218,7 +326,7 @@ describe('fit failures and internal errors', () => {
     // A fit writes to stdout at the end: the failure surfaces as an internal error.
     const plain = await run(['fit', IRIS, ...CPU], { stdout: failing() });
     expect(plain.code).toBe(70);
-    expect(plain.stderr).toMatch(/^emgpu: internal error: TypeError: disk on fire \(please report this; rerun with --verbose for the stack\)\n$/);
+    expect(plain.stderr).toMatch(/\nemgpu: internal error: TypeError: disk on fire \(please report this; rerun with --verbose for the stack\)\n$/);
     const verbose = await run(['fit', IRIS, ...CPU, '--verbose'], { stdout: failing() });
     expect(verbose.code).toBe(70);
     expect(verbose.stderr).toMatch(/emgpu: internal error: TypeError: disk on fire[^\n]*\nTypeError: disk on fire\n\s+at /);

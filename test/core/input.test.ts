@@ -52,6 +52,44 @@ describe('input validation', () => {
   });
 
   it.each([
+    [{ onProgress: 5 }, 'Option onProgress must be a function (or null), got 5.'],
+    [{ onIteration: 'log' }, 'Option onIteration must be a function (or null), got "log".'],
+    [{ signal: 5 }, 'Option signal must be an AbortSignal (e.g. new AbortController().signal), got 5.'],
+    [{ signal: {} }, 'Option signal must be an AbortSignal (e.g. new AbortController().signal), got an object (Object).'],
+    [{ warmStart: 'yes' }, 'Option warmStart must be true or false, got "yes".'],
+    [{ warmStart: 1 }, 'Option warmStart must be true or false, got 1.'],
+    [{ weightsInit: 'equal' }, 'Option weightsInit must be an array (sklearn\'s nested shape) or a Float64Array / Float32Array, got "equal".'],
+    [{ meansInit: { 0: [1, 2] } }, 'Option meansInit must be an array (sklearn\'s nested shape) or a Float64Array / Float32Array, got an object (Object).'],
+    [{ precisionsInit: new Int32Array(4) }, 'Option precisionsInit must be an array (sklearn\'s nested shape) or a Float64Array / Float32Array, got an object (Int32Array).'],
+    [{ nComponents: '3' }, 'Option nComponents must be an integer ≥ 1, got "3".'],
+    [{ randomState: '7' }, 'Option randomState must be an integer from 0 to 4294967295, got "7".'],
+  ])('rejects options of the wrong type %#', (options, message) => {
+    expect(() => new GaussianMixture(options as unknown as GaussianMixtureOptions)).toThrow(new EmgpuInputError(message));
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(() => new GaussianMixture(3 as unknown as GaussianMixtureOptions)).toThrow('The options must be an object such as { nComponents: 3 }, got 3.');
+  });
+
+  it('accepts a signal, callbacks and null for every optional callback', () => {
+    expect(() => new GaussianMixture({ signal: new AbortController().signal, onProgress: () => undefined, onIteration: null, warmStart: true })).not.toThrow();
+  });
+
+  it('sample(n, seed) refuses a bad n or seed', async () => {
+    const gm = new GaussianMixture({ nComponents: 2, backend: 'cpu', randomState: 0 });
+    await gm.fit(X);
+    expect(() => gm.sample(0)).toThrow('sample(n) needs an integer n ≥ 1, got 0.');
+    expect(() => gm.sample('5' as unknown as number)).toThrow('sample(n) needs an integer n ≥ 1, got 5.');
+    for (const seed of [NaN, -1, 1.5, 2 ** 32, '3']) {
+      expect(() => gm.sample(3, seed as number)).toThrow(EmgpuInputError);
+      expect(() => gm.sample(3, seed as number)).toThrow(/^sample\(n, seed\) needs a seed from 0 to 4294967295 \(or undefined for randomState\), got /);
+    }
+    expect(() => gm.sample(2 ** 40)).toThrow(new EmgpuInputError('sample(1099511627776) needs 1099511627776 × 2 numbers, more than can be allocated here; draw fewer samples per call.'));
+    expect(gm.sample(3, undefined).X.data).toEqual(gm.sample(3).X.data); // randomState
+    expect(gm.sample(3, 0).X.rows).toBe(3);
+  });
+
+  it.each([
     [[1, 1, -1, 1, 1, 1], 'sampleWeight[2] is -1; weights must be finite and ≥ 0.'],
     [[1, 1, NaN, 1, 1, 1], 'sampleWeight[2] is NaN; weights must be finite and ≥ 0.'],
     [[0, 0, 0, 0, 0, 0], 'sampleWeight is all zero; at least one row needs a positive weight.'],
