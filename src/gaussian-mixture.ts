@@ -120,10 +120,38 @@ export function nest(flat: ArrayLike<number>, shape: readonly number[]): Nested 
   return out;
 }
 
+/** A fitted model's state: the best run, the engine that ran it, and the warnings it gave. */
+interface Fitted extends EmRunResult {
+  readonly backendName: string;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Warnings about a fitted model, as sklearn warns: components left with no weight (about
+ * 10·eps of a row), most often because X has fewer distinct rows than nComponents.
+ */
+function fitWarnings(params: MixtureParams, matrix: Matrix): string[] {
+  const empty: number[] = [];
+  params.weights.forEach((w, c) => {
+    if (!(w > 1e-12)) empty.push(c);
+  });
+  if (empty.length === 0) return [];
+  const k = params.nComponents;
+  const d = matrix.cols;
+  const distinct = new Set<string>();
+  for (let i = 0; i < matrix.rows && distinct.size < k; i++) distinct.add(Array.prototype.join.call(matrix.data.subarray(i * d, (i + 1) * d), ','));
+  const which = `component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${k} ended with no weight`;
+  return [
+    distinct.size < k
+      ? `${which}: X has fewer distinct rows (${distinct.size}) than nComponents; lower nComponents (sklearn warns the same).`
+      : `${which}: no row is nearer to ${empty.length === 1 ? 'it' : 'them'} than to another component; lower nComponents or try another initialisation (initParams, randomState).`,
+  ];
+}
+
 export class GaussianMixture {
   readonly options: ResolvedOptions;
 
-  private fitted: (EmRunResult & { backendName: string }) | null = null;
+  private fitted: Fitted | null = null;
 
   constructor(options: GaussianMixtureOptions = {}) {
     this.options = resolveOptions(options);
@@ -131,7 +159,7 @@ export class GaussianMixture {
 
   // ---- fitted attributes -------------------------------------------------------------------
 
-  private get state(): EmRunResult & { backendName: string } {
+  private get state(): Fitted {
     if (this.fitted === null) {
       throw new EmgpuInputError('This GaussianMixture is not fitted yet; call fit(X) first (or load one with GaussianMixture.fromJSON).');
     }
@@ -182,6 +210,10 @@ export class GaussianMixture {
   /** lowerBound per iteration of the best run. */
   get lowerBounds(): number[] {
     return [...this.state.lowerBounds];
+  }
+  /** Warnings the fit gave (components left without weight); empty for a clean fit. */
+  get warnings(): string[] {
+    return [...this.state.warnings];
   }
   /** The backend that fitted the model, e.g. "cpu (1 thread)" or "webgpu (...)". */
   get backend(): string {
@@ -326,7 +358,9 @@ export class GaussianMixture {
         if (wantLabels) {
           labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
         }
-        this.fitted = { ...result, backendName: backend.description };
+        const warnings = fitWarnings(result.params, matrix);
+        this.fitted = { ...result, backendName: backend.description, warnings };
+        for (const warning of warnings) this.options.onWarning?.(warning);
         // predict / score / bic / aic on the same X reuse what the fit loaded.
         if (!Array.isArray(X)) {
           keepLoaded(matrix, backend, data);
@@ -498,6 +532,7 @@ export class GaussianMixture {
       lowerBound: m.lowerBound,
       lowerBounds: m.lowerBounds,
       backendName: m.backend,
+      warnings: [],
     };
     return gm;
   }

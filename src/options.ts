@@ -58,6 +58,8 @@ export interface GaussianMixtureOptions {
   onIteration?: ((info: IterationInfo) => void) | null;
   /** Progress of work other than EM iterations (initialisation, device set-up). */
   onProgress?: ((message: string) => void) | null;
+  /** Warnings about a fit (as sklearn's warnings): also collected in gm.warnings. */
+  onWarning?: ((message: string) => void) | null;
   signal?: AbortSignal | null;
 }
 
@@ -78,6 +80,7 @@ export interface ResolvedOptions {
   cpuThreads: number | null;
   onIteration: ((info: IterationInfo) => void) | null;
   onProgress: ((message: string) => void) | null;
+  onWarning: ((message: string) => void) | null;
   signal: AbortSignal | null;
 }
 
@@ -124,7 +127,7 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
 const KNOWN_OPTIONS = new Set([
   'nComponents', 'covarianceType', 'tol', 'regCovar', 'maxIter', 'nInit', 'initParams',
   'weightsInit', 'meansInit', 'precisionsInit', 'randomState', 'warmStart', 'backend',
-  'cpuThreads', 'onIteration', 'onProgress', 'signal',
+  'cpuThreads', 'onIteration', 'onProgress', 'onWarning', 'signal',
 ]);
 
 function functionOrNull<T>(name: string, value: T | null | undefined): T | null {
@@ -201,6 +204,7 @@ export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOp
     cpuThreads,
     onIteration: functionOrNull('onIteration', options.onIteration),
     onProgress: functionOrNull('onProgress', options.onProgress),
+    onWarning: functionOrNull('onWarning', options.onWarning),
     signal: signalOrNull(options.signal),
   };
 }

@@ -263,6 +263,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   const { labels, ms } = await runFit(ctx, gm, table, sampleWeight, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
   else if (!gm.converged) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
+  for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
 
   const modelJson = `${JSON.stringify(gm.toJSON(), null, 2)}\n`;
   if (demo !== null) {

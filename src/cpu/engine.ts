@@ -129,6 +129,8 @@ export interface CpuBackendOptions {
   /** Worker threads; 1 runs on the calling thread. */
   readonly threads?: number;
   readonly reason?: string;
+  /** Node: the worker threads' entry script (tests inject faults through it). */
+  readonly workerScript?: URL;
 }
 
 export class CpuBackend implements Backend {
@@ -150,7 +152,7 @@ export class CpuBackend implements Backend {
     let pool: WorkerPool | null = null;
     if (threads > 1) {
       const { createWorkerPool } = await import('./pool.ts');
-      pool = await createWorkerPool(threads);
+      pool = await createWorkerPool(threads, options.workerScript ? { workerScript: options.workerScript } : {});
     }
     return new CpuBackend(pool, pool === null ? 1 : threads, options.reason ?? '');
   }

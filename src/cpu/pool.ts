@@ -76,12 +76,12 @@ interface Events {
 
 type Spawner = (threads: number, events: Events) => Promise<AnyWorker[]>;
 
-async function nodeSpawner(): Promise<Spawner> {
+async function nodeSpawner(workerScript: URL | null): Promise<Spawner> {
   // Imported by a computed name so browser bundles keep no Node specifier.
   const { Worker } = (await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'))) as typeof import('node:worker_threads');
   const here = import.meta.url;
   // From the sources this file is src/cpu/pool.ts; from the library bundle, dist/emgpu.js.
-  const script = here.endsWith('/dist/emgpu.js') ? new URL(['..', 'src', 'cpu', 'node-worker.js'].join('/'), here) : new URL(['.', 'node-worker.js'].join('/'), here);
+  const script = workerScript ?? (here.endsWith('/dist/emgpu.js') ? new URL(['..', 'src', 'cpu', 'node-worker.js'].join('/'), here) : new URL(['.', 'node-worker.js'].join('/'), here));
   return async (threads, events) => {
     const workers: AnyWorker[] = [];
     for (let t = 0; t < threads; t++) {
@@ -110,12 +110,17 @@ function browserSpawner(): Spawner {
   };
 }
 
+export interface WorkerPoolOptions {
+  /** Node: the worker's entry script (tests inject faults through it); default node-worker.js. */
+  readonly workerScript?: URL;
+}
+
 /** A pool of `threads` workers, or null where shared memory or workers are unavailable. */
-export async function createWorkerPool(threads: number): Promise<WorkerPool | null> {
+export async function createWorkerPool(threads: number, options: WorkerPoolOptions = {}): Promise<WorkerPool | null> {
   if (!canShareMemory()) return null;
   const node = isNodeRuntime();
   if (!node && typeof Worker === 'undefined') return null;
-  const spawn = node ? await nodeSpawner() : browserSpawner();
+  const spawn = node ? await nodeSpawner(options.workerScript ?? null) : browserSpawner();
 
   let workers: AnyWorker[] | null = null;
   let starting: Promise<AnyWorker[]> | null = null;

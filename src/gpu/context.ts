@@ -44,6 +44,9 @@ export interface Limits {
 
 const LOST = Symbol('lost');
 
+/** Compute pipelines a device keeps compiled (see GpuContext.pipeline). */
+const PIPELINE_CACHE = 48;
+
 /** A binding of a bind group: [binding, buffer, offset?, size?]. */
 export type Binding = readonly [number, GPUBuffer, number?, number?];
 
@@ -101,11 +104,19 @@ export class GpuContext {
     }
   }
 
-  /** A compute pipeline for the module (cached by code, entry point and override constants). */
+  /**
+   * A compute pipeline for the module, cached by code, entry point and override constants. The
+   * cache keeps the PIPELINE_CACHE most recently used (a pipeline compiled by a software adapter
+   * holds a megabyte or so of machine code; a process fitting many shapes must not keep them all).
+   */
   pipeline(label: string, code: string, constants: Record<string, number>, entryPoint = 'main'): Promise<GPUComputePipeline> {
     const key = `${entryPoint}\n${JSON.stringify(constants)}\n${code}`;
     let p = this.pipelines.get(key);
-    if (p === undefined) {
+    if (p !== undefined) {
+      // Most recently used last.
+      this.pipelines.delete(key);
+      this.pipelines.set(key, p);
+    } else {
       const module = this.device.createShaderModule({ code, label });
       p = this.device.createComputePipelineAsync({ label: `${label} (${entryPoint})`, layout: 'auto', compute: { module, entryPoint, constants } }).catch(async (error: unknown) => {
         this.pipelines.delete(key);
@@ -119,6 +130,7 @@ export class GpuContext {
         throw new Error(`WebGPU pipeline creation failed for ${label}: ${(error as Error).message}${detail ? ` (${detail})` : ''}`);
       });
       this.pipelines.set(key, p);
+      if (this.pipelines.size > PIPELINE_CACHE) this.pipelines.delete(this.pipelines.keys().next().value as string);
     }
     return p;
   }
@@ -219,18 +231,24 @@ export function alignedSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 4) * 4);
 }
 
+let liveBuffers = 0;
+
+/** GPU buffers the engine holds right now, over every device (diagnostics: nothing leaks). */
+export function liveGpuBuffers(): number {
+  return liveBuffers;
+}
+
 /** Buffers created for one owner (a loaded data set, a plan), destroyed together. */
 export class BufferSet {
   private readonly buffers = new Set<GPUBuffer>();
   constructor(private readonly device: GPUDevice) {}
 
   create(bytes: number, usage: number, label: string): GPUBuffer {
-    const b = this.device.createBuffer({ size: alignedSize(bytes), usage, label });
-    this.buffers.add(b);
-    return b;
+    return this.adopt(this.device.createBuffer({ size: alignedSize(bytes), usage, label }));
   }
 
   adopt(buffer: GPUBuffer): GPUBuffer {
+    if (!this.buffers.has(buffer)) liveBuffers++;
     this.buffers.add(buffer);
     return buffer;
   }
@@ -241,6 +259,7 @@ export class BufferSet {
 
   destroy(): void {
     for (const b of this.buffers) b.destroy();
+    liveBuffers -= this.buffers.size;
     this.buffers.clear();
   }
 }

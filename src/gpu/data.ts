@@ -74,7 +74,7 @@ export class GpuData implements LoadedData {
     if (plan === undefined) {
       const spec: ModuleSpec = { k, d: this.cols, cov, mom: momentCode(moments), weighted: this.dataset.weights !== null, whiten };
       const forced = this.ctx.options.kernelShape ?? 'auto';
-      const vector = forced !== 'tiled' && vectorFits(this.ctx, job, spec);
+      const vector = forced !== 'tiled' && vectorFits(this.ctx, job, spec, this.chunks);
       plan = this.ctx.guarded(`preparing the ${job} pass`, () => (vector ? vectorPlan(this.ctx, this.buffers, this.chunks, job, spec) : tiledPlan(this.ctx, this.buffers, this.chunks, job, spec)));
       this.plans.set(key, plan);
       plan.catch(() => this.plans.delete(key));

@@ -7,7 +7,7 @@ import { acquireDevice } from './device.ts';
 
 export { DeviceLostError } from './errors.ts';
 export { WebGpuBackend } from './backend.ts';
-export type { WebGpuBackendOptions } from './context.ts';
+export { liveGpuBuffers, type WebGpuBackendOptions } from './context.ts';
 export { MAX_COMPONENTS, MAX_FEATURES, defaultTuning, type KernelShape, type Tuning } from './tuning.ts';
 
 /**

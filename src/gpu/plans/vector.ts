@@ -21,10 +21,20 @@ export function vectorRowCap(k: number, d: number, packed: number): number {
   return Math.max(0, Math.floor((LOOP_BUDGET - fixed) / (2 * k + d + 6)));
 }
 
-/** Whether the vector shape can run this job on this device. */
-export function vectorFits(ctx: GpuContext, job: Job, spec: ModuleSpec): boolean {
-  const packed = statsLayout(spec.k, spec.d, momentsOfCode(spec.mom)).packed;
-  return spec.d <= 4 && vectorRowCap(spec.k, spec.d, packed) >= 1 && vectorParamCount(job === 'estep', spec.cov, spec.k, spec.d) * 4 <= ctx.limits.maxUniform;
+/**
+ * Whether the vector shape can run this job on this device: D ≤ 4, at least one row per
+ * invocation within the loop budget, the parameters in one uniform binding, and the partial
+ * slots (one per invocation, at the most rows per invocation) in one storage binding. Large K
+ * fails the last two, and takes the tiled shape.
+ */
+export function vectorFits(ctx: GpuContext, job: Job, spec: ModuleSpec, chunks: readonly Chunk[]): boolean {
+  const layout = statsLayout(spec.k, spec.d, momentsOfCode(spec.mom));
+  const cap = vectorRowCap(spec.k, spec.d, layout.packed);
+  if (spec.d > 4 || cap < 1 || vectorParamCount(job === 'estep', spec.cov, spec.k, spec.d) * 4 > ctx.limits.maxUniform) return false;
+  const wg = ctx.tuning.workgroupSize;
+  const groups = chunks.map((c) => Math.ceil(c.rows / (wg * cap)));
+  const slots = groups.reduce((a, b) => a + b, 0) * wg;
+  return slots * layout.size * 4 <= Math.min(ctx.limits.maxBinding, ctx.limits.maxBuffer) && groups.every((g) => g <= ctx.limits.maxDim);
 }
 
 export async function vectorPlan(ctx: GpuContext, buffers: BufferSet, chunks: readonly Chunk[], job: Job, spec: ModuleSpec): Promise<StatsPlan> {
