@@ -151,6 +151,12 @@ function detectDelimiter(text: string): string {
 }
 
 /** Whether a cell reads as a value (a number or a missing/non-finite marker) rather than a name. */
+/** A cell that starts like a number (a sign, a digit, a point) or that JavaScript reads as one (0x10, Infinity). */
+function looksNumeric(cell: string): boolean {
+  const t = cell.trim();
+  return t !== '' && (/^[+-]?[.\d]/.test(t) || !Number.isNaN(Number(t)));
+}
+
 function isValueLike(cell: string): boolean {
   const t = cell.trim();
   return NUMBER.test(t) || NAN.test(t) || INFINITE.test(t) || MISSING.test(t);
@@ -260,7 +266,14 @@ export async function parseCsv(source: TextSource, options: ReadOptions = {}): P
             const name = row.findIndex((cell) => !isValueLike(cell));
             if (name !== -1) {
               header = row.map((cell) => cell.trim());
-              note?.(`${label}: row ${line} is read as a header, not as data (${quoted((row[name] as string).trim())} in column ${name + 1} is not a number).`);
+              // Said only when the row could have been meant as data: one of its cells starts like
+              // a number or reads as one in another notation (0x10, 1e3x, 2019). A row of names
+              // (sepal_length,…) is a header, silently.
+              const numberish = row.findIndex((cell) => looksNumeric(cell));
+              if (numberish !== -1) {
+                const which = (row[name] as string).trim();
+                note?.(`${label}: row ${line} is read as a header, not as data (${quoted(which)} in column ${name + 1} is not a number as emgpu reads them); if it is data, write its values as plain decimals.`);
+              }
               return;
             }
           }
