@@ -6,7 +6,7 @@ fn comp_value(row: u32, i: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 
   return sq_dist(k, x);
 }
 
-fn finish_row(base: u32) -> f32 {
+fn finish_row(base: u32) -> vec2<f32> {
   var best = 0u;
   var best_d = 3.4e38;
   for (var k = 0u; k < K; k++) {
@@ -14,7 +14,7 @@ fn finish_row(base: u32) -> f32 {
     if (d < best_d) { best_d = d; best = k; }
   }
   for (var k = 0u; k < K; k++) { scr[base + k] = select(0.0, 1.0, k == best); }
-  return best_d;
+  return vec2<f32>(best_d, 0.0);
 }
 
 //#vector
@@ -31,6 +31,6 @@ fn vrow(row: u32, x: VEC, value: ptr<function, f32>) -> f32 {
   return f32(best);
 }
 
-fn vresp(row: u32, p: Comp, k: u32, x: VEC, stored: f32) -> f32 {
-  return select(0.0, 1.0, k == u32(stored));
+fn vresp(row: u32, p: Comp, k: u32, x: VEC, stored: f32) -> vec2<f32> {
+  return vec2<f32>(select(0.0, 1.0, k == u32(stored)), 0.0);
 }

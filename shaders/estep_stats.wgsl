@@ -11,18 +11,24 @@ fn comp_value(row: u32, i: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 
   return log_prob(k, i, x);
 }
 
-fn finish_row(base: u32) -> f32 {
+// Returns (log p(x), Σ_k r_k·log r_k); the second from the same exponentials:
+// Σ r·log r = Σ e·(v − max) / Σ e − log Σ e.
+fn finish_row(base: u32) -> vec2<f32> {
   var mx = NEG_BIG;
   for (var k = 0u; k < K; k++) { mx = max(mx, scr[base + k]); }
   var s = 0.0;
+  var t = 0.0;
   for (var k = 0u; k < K; k++) {
-    let e = exp(scr[base + k] - mx);
+    let shifted = scr[base + k] - mx;
+    let e = exp(shifted);
     scr[base + k] = e;
     s += e;
+    t += e * shifted;
   }
   let inv = 1.0 / s;
   for (var k = 0u; k < K; k++) { scr[base + k] *= inv; }
-  return mx + log(s);
+  let ls = log(s);
+  return vec2<f32>(mx + ls, t * inv - ls);
 }
 
 //#vector
@@ -45,6 +51,9 @@ fn vrow(row: u32, x: VEC, value: ptr<function, f32>) -> f32 {
   return lse;
 }
 
-fn vresp(row: u32, p: Comp, k: u32, x: VEC, stored: f32) -> f32 {
-  return exp(comp_log_prob(p, x) - stored);
+// (r, r·log r) of component k for the row.
+fn vresp(row: u32, p: Comp, k: u32, x: VEC, stored: f32) -> vec2<f32> {
+  let lr = comp_log_prob(p, x) - stored;
+  let r = exp(lr);
+  return vec2<f32>(r, r * lr);
 }

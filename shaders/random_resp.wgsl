@@ -6,11 +6,11 @@ fn comp_value(row: u32, i: u32, k: u32, x: ptr<function, array<f32, D>>) -> f32 
   return uniform_from_hash(run.seed, row, k);
 }
 
-fn finish_row(base: u32) -> f32 {
+fn finish_row(base: u32) -> vec2<f32> {
   var s = 0.0;
   for (var k = 0u; k < K; k++) { s += scr[base + k]; }
   for (var k = 0u; k < K; k++) { scr[base + k] = scr[base + k] / s; }
-  return 0.0;
+  return vec2<f32>(0.0, 0.0);
 }
 
 //#vector
@@ -22,6 +22,6 @@ fn vrow(row: u32, x: VEC, value: ptr<function, f32>) -> f32 {
   return s;
 }
 
-fn vresp(row: u32, p: Comp, k: u32, x: VEC, stored: f32) -> f32 {
-  return uniform_from_hash(run.seed, row, k) / stored;
+fn vresp(row: u32, p: Comp, k: u32, x: VEC, stored: f32) -> vec2<f32> {
+  return vec2<f32>(uniform_from_hash(run.seed, row, k) / stored, 0.0);
 }

@@ -4,8 +4,8 @@
 // loop over K components × D² factor entries.
 //   value_main:  one invocation per (component k, row i): scr[i·K + k] = comp_value(...)
 //   finish_main: one invocation per row: finish_row turns the K values into
-//                responsibilities, then scr[i·K + k] = w·r_k, scr[B·K + 2i] = w·value,
-//                scr[B·K + 2i + 1] = w (B = BLOCK rows).
+//                responsibilities, then scr[i·K + k] = w·r_k, scr[B·K + 3i] = w·value,
+//                scr[B·K + 3i + 1] = w·Σ_k r_k·log r_k, scr[B·K + 3i + 2] = w (B = BLOCK rows).
 // Needs common.wgsl and a job file's scratch section (comp_value, finish_row).
 
 // struct Run: shaders/run_uniform.wgsl.
@@ -38,8 +38,9 @@ fn store_row(i: u32) {
   let v = finish_row(base);
   let w = weight(run.data_off + i);
   for (var k = 0u; k < K; k++) { scr[base + k] = w * scr[base + k]; }
-  scr[BLOCK * K + 2u * i] = w * v;
-  scr[BLOCK * K + 2u * i + 1u] = w;
+  scr[BLOCK * K + 3u * i] = w * v.x;
+  scr[BLOCK * K + 3u * i + 1u] = w * v.y;
+  scr[BLOCK * K + 3u * i + 2u] = w;
 }
 
 @compute @workgroup_size(WG)

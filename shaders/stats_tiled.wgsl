@@ -10,7 +10,7 @@
 // blk of the upper triangle (registers; RB 1: a per-tile sum, then the running total; RB 2:
 // straight into the running total; either way a fixed order). Each invocation stores (run.flag = 0) or adds (run.flag = 1) its entries in slot
 // g·R + sub of part (layout [e][slot], run.slots slots). The (blk 0, k 0) invocations also
-// sum the value and weight columns (statistics S − 2, S − 1). Needs common.wgsl (prm: the
+// sum the value, Σ r·log r and weight columns (statistics S − 3, S − 2, S − 1). Needs common.wgsl (prm: the
 // shifts c_k are the centres). The host prepends NB (vec4 blocks per row) and NBLK (blocks).
 
 // struct Run: shaders/run_uniform.wgsl.
@@ -168,6 +168,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var w2 = vec4<f32>(0.0);
   var w3 = vec4<f32>(0.0);
   var tv = 0.0;
+  var te = 0.0;
   var tw = 0.0;
   let kz = kg * KB;
   var tl = g;
@@ -268,14 +269,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       }
       if (tail) {
         var sv = 0.0;
+        var se = 0.0;
         var sw = 0.0;
         for (var i = sub; i < TILE; i += R) {
           let row = r0 + i;
           if (row >= n) { break; }
-          sv += scr[BLOCK * K + 2u * row];
-          sw += scr[BLOCK * K + 2u * row + 1u];
+          sv += scr[BLOCK * K + 3u * row];
+          se += scr[BLOCK * K + 3u * row + 1u];
+          sw += scr[BLOCK * K + 3u * row + 2u];
         }
         tv += sv;
+        te += se;
         tw += sw;
       }
     }
@@ -292,7 +296,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     store_block(k, slot, bb.x + 1u, bb.y + 1u, w0, w1, w2, w3);
   }
   if (tail) {
-    store(S - 2u, slot, tv);
+    store(S - 3u, slot, tv);
+    store(S - 2u, slot, te);
     store(S - 1u, slot, tw);
   }
 }

@@ -5,10 +5,10 @@
 // g·WG·R + j·WG + lid (j < R, R = run.flag rows per invocation, at most PPI): a workgroup
 // walks a contiguous block, so the K re-reads below hit the cache.
 //   1. per row, the job's quantity (log p(x) by an online log-sum-exp, the nearest centre, or
-//      Σ u) into rowv[i], and the slot of the last two statistics: Σ w·value, Σ w;
-//   2. per component k, over the same rows: r = vresp(...), accumulating Σ w·r, Σ w·r·z and
-//      Σ w·r·z·zᵀ (z = x − c_k, or its whitened coordinates with WHITEN) in registers, then
-//      written to the slot.
+//      Σ u) into rowv[i], and the slots of Σ w·value and Σ w;
+//   2. per component k, over the same rows: (r, r·log r) = vresp(...), accumulating Σ w·r,
+//      Σ w·r·z and Σ w·r·z·zᵀ (z = x − c_k, or its whitened coordinates with WHITEN) in
+//      registers, then written to the slot; and over every component, Σ w·r·log r.
 // llvmpipe ends an invocation after 65535 loop iterations in total: the host bounds R.
 // Needs common.wgsl, vec2.wgsl or vec4.wgsl and a job file's vector section (vrow, vresp).
 // Vector parameter layout (prmu): centres K·DV, then factors (full: K column-major DV×DV
@@ -91,8 +91,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     sv += w * value;
     sw += w;
   }
-  part[(S - 2u) * slots + o] = sv;
+  part[(S - 3u) * slots + o] = sv;
   part[(S - 1u) * slots + o] = sw;
+  var se = 0.0;
   for (var k = 0u; k < K; k++) {
     let p = load_comp(k);
     var sr = 0.0;
@@ -103,7 +104,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let i = first + j * WG;
       if (i >= rows) { break; }
       let x = ldx(run.data_off + i);
-      let wr = weight(run.data_off + i) * vresp(run.row_base + i, p, k, x, rowv[i]);
+      let w = weight(run.data_off + i);
+      let rv = vresp(run.row_base + i, p, k, x, rowv[i]);
+      let wr = w * rv.x;
+      se += w * rv.y;
       // z = x − c_k, or with WHITEN its whitened coordinates y = Uᵀ(x − μ_k) (O(1) in every
       // direction, so float32 keeps the covariance's small eigenvalues; the host maps the sums
       // back in float64).
@@ -132,4 +136,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var a = 0u; a < D; a++) { part[(K + K * D + k * P + a) * slots + o] = sq[a]; }
     }
   }
+  part[(S - 2u) * slots + o] = se;
 }

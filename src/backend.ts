@@ -26,6 +26,11 @@ export interface MixtureParams {
    * log N(x | μ, Σ) = −½(D·log 2π + ‖(x − μ)ᵀU‖²) + Σ log diag(U).
    */
   readonly precisionsCholesky: Float64Array;
+  /**
+   * Per-component terms the E-step uses in place of log(weights): the variational Bayesian
+   * model's expected log weights with its per-component corrections. Absent: log(weights).
+   */
+  readonly logWeights?: Float64Array;
 }
 
 /** Result of one k-means (Lloyd) assignment pass. */

@@ -3,7 +3,9 @@
 //
 // Per component k, about a shift c_k (normally the current means, so the sums are centred):
 //   s0 = Σ w·r_k,  s1 = Σ w·r_k·(x − c_k),  s2 = Σ w·r_k·(x − c_k)(x − c_k)ᵀ (or its diagonal),
-// and over all rows Σ w·value (log p(x) for an E-step, min squared distance for k-means) and Σ w.
+// and over all rows Σ w·value (log p(x) for an E-step, min squared distance for k-means),
+// Σ w·Σ_k r_k·log r_k (E-step: the responsibilities' negative entropy, for the variational
+// bound and ICL) and Σ w.
 // They are additive over rows: chunks, threads, GPUs and machines sum them (`addStats`).
 //
 // The packed layout engines write (float64 on the CPU, float32 on the GPU), in this order:
@@ -12,6 +14,7 @@
 //   [.., + K·P)         s2: P = D(D+1)/2 packed upper triangle (row-major, i ≤ j) for 'full',
 //                       P = D (the diagonal) for 'diag', P = 0 without second moments
 //   [.., + 1)           Σ w·value
+//   [.., + 1)           Σ w·Σ_k r_k·log r_k (0 for passes other than the E-step)
 //   [.., + 1)           Σ w
 
 import type { CovarianceType } from './options.ts';
@@ -45,6 +48,8 @@ export interface SufficientStats {
   readonly sumOuter: Float64Array;
   /** Σ w·log p(x) under the parameters of the pass (E-step); 0 for other passes. */
   readonly sumLogLik: number;
+  /** Σ w·Σ_k r_k·log r_k of the pass's responsibilities (E-step); 0 for other passes. */
+  readonly sumRespLogResp: number;
   /** Σ w over the rows. */
   readonly totalWeight: number;
 }
@@ -64,6 +69,7 @@ export interface StatsLayout {
   readonly sumDiff: number;
   readonly sumOuter: number;
   readonly value: number;
+  readonly entropy: number;
   readonly weight: number;
   /** Total length. */
   readonly size: number;
@@ -73,7 +79,7 @@ export function statsLayout(k: number, d: number, moments: Moments): StatsLayout
   const packed = packedMomentSize(d, moments);
   const sumOuter = k + k * d;
   const value = sumOuter + k * packed;
-  return { k, d, moments, packed, sumDiff: k, sumOuter, value, weight: value + 1, size: value + 2 };
+  return { k, d, moments, packed, sumDiff: k, sumOuter, value, entropy: value + 1, weight: value + 2, size: value + 3 };
 }
 
 /** Packed flat statistics (length layout.size) to SufficientStats about `shifts` (copied). */
@@ -111,6 +117,7 @@ export function unpackStats(flat: ArrayLike<number>, layout: StatsLayout, shifts
     sumDiff,
     sumOuter,
     sumLogLik: flat[layout.value] as number,
+    sumRespLogResp: flat[layout.entropy] as number,
     totalWeight: flat[layout.weight] as number,
   };
 }
@@ -169,6 +176,7 @@ export function addStats(a: SufficientStats, b: SufficientStats): SufficientStat
     sumDiff: sum(a.sumDiff, other.sumDiff),
     sumOuter: sum(a.sumOuter, other.sumOuter),
     sumLogLik: a.sumLogLik + other.sumLogLik,
+    sumRespLogResp: a.sumRespLogResp + other.sumRespLogResp,
     totalWeight: a.totalWeight + other.totalWeight,
   };
 }

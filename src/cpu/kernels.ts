@@ -27,6 +27,8 @@ export class Scratch {
   /** Rows of the block with a non-zero responsibility for the current component, and those r·w. */
   readonly rows: Int32Array;
   readonly r: Float64Array;
+  /** Per-block sums of normalise(): Σ w·lse, Σ w·Σ r·log r. */
+  readonly totals = new Float64Array(2);
   constructor(blockRows: number, k: number, d: number) {
     this.resp = new Float64Array(blockRows * k);
     this.diff = new Float64Array(4 * d);
@@ -257,10 +259,12 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
 
 /**
  * Turns weighted log-probabilities (rows × K, in place) into responsibilities; returns the
- * per-row log-sum-exp through logLik (when given) and Σ w·lse.
+ * per-row log-sum-exp through logLik (when given), and adds Σ w·lse and Σ w·Σ_k r·log r into
+ * totals[0] and totals[1].
  */
-function normalise(source: RowSource, start: number, end: number, k: number, values: Float64Array, logLik: Float64Array | null): number {
+function normalise(source: RowSource, start: number, end: number, k: number, values: Float64Array, logLik: Float64Array | null, totals: Float64Array): void {
   let sum = 0;
+  let entropy = 0;
   const weights = source.weights;
   for (let i = start; i < end; i++) {
     const base = (i - start) * k;
@@ -272,26 +276,36 @@ function normalise(source: RowSource, start: number, end: number, k: number, val
     // One exp per entry: r = exp(v − max) / Σ exp(v − max). (sklearn's exp(v − lse) differs by
     // an ulp or two.) Entries below max − 745 underflow to exactly 0 and are skipped.
     let total = 0;
+    // Σ_k r·log r = Σ_k e·(v − max) / Σ e − log Σ e, from the same e (no extra log).
+    let weighted = 0;
     for (let c = 0; c < k; c++) {
       const shifted = (values[base + c] as number) - max;
       const e = shifted < -745 ? 0 : expNonPositive(shifted);
       values[base + c] = e;
       total += e;
+      if (e > 0) weighted += e * shifted;
     }
-    const lse = max + Math.log(total);
+    const logTotal = Math.log(total);
+    const lse = max + logTotal;
     const inverse = 1 / total;
     for (let c = 0; c < k; c++) values[base + c] = (values[base + c] as number) * inverse;
     if (logLik !== null) logLik[i] = lse;
-    sum += weights === null ? lse : (weights[i] as number) * lse;
+    const w = weights === null ? 1 : (weights[i] as number);
+    sum += w * lse;
+    entropy += w * (weighted * inverse - logTotal);
   }
-  return sum;
+  totals[0] = (totals[0] as number) + sum;
+  totals[1] = (totals[1] as number) + entropy;
 }
 
 export function eStepBlock(source: RowSource, start: number, end: number, params: KernelParams, moments: 'full' | 'diag', scratch: Scratch, out: Float64Array): void {
   weightedLogProb(source, start, end, params, scratch.resp, scratch.diff);
-  const logLik = normalise(source, start, end, params.nComponents, scratch.resp, null);
+  const totals = scratch.totals.fill(0);
+  normalise(source, start, end, params.nComponents, scratch.resp, null, totals);
   accumulate(source, start, end, params.nComponents, params.means, moments, scratch, out);
-  out[out.length - 2] = (out[out.length - 2] as number) + logLik;
+  // The value (Σ w·log p) and Σ w·Σ r·log r slots: the layout's last three are value, entropy, weight.
+  out[out.length - 3] = (out[out.length - 3] as number) + (totals[0] as number);
+  out[out.length - 2] = (out[out.length - 2] as number) + (totals[1] as number);
   addTotalWeight(source, start, end, out);
 }
 
@@ -319,7 +333,7 @@ export function assignBlock(source: RowSource, start: number, end: number, cente
     inertia += weights === null ? bestDistance : (weights[i] as number) * bestDistance;
   }
   accumulate(source, start, end, k, centers, moments, scratch, out);
-  out[out.length - 2] = (out[out.length - 2] as number) + inertia;
+  out[out.length - 3] = (out[out.length - 3] as number) + inertia;
   addTotalWeight(source, start, end, out);
 }
 
@@ -370,7 +384,7 @@ export function evaluateBlock(
     }
   }
   if (logLik === null && proba === null) return;
-  normalise(source, start, end, k, resp, logLik);
+  normalise(source, start, end, k, resp, logLik, scratch.totals);
   if (proba !== null) {
     for (let i = start; i < end; i++) {
       const base = (i - start) * k;

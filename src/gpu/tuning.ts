@@ -32,7 +32,7 @@ export interface Tuning {
   readonly reduceGroup: number;
   /** Workgroups pass B aims for per block of rows (row groups × component groups). */
   readonly passBWorkgroups: number;
-  /** Floats of the per-block responsibility scratch (block rows × (K + 2)). */
+  /** Floats of the per-block responsibility scratch (block rows × (K + 3)). */
   readonly scratchFloats: number;
   /** Floats of the per-block whitened-coordinates scratch (block rows × K × D, full/tied E-steps). */
   readonly whitenedFloats: number;

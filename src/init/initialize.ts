@@ -44,6 +44,7 @@ function oneHotRowStats(rows: Float64Array, k: number, d: number, totalWeight: n
     sumDiff: new Float64Array(k * d),
     sumOuter: new Float64Array(moments === 'full' ? k * d * d : k * d),
     sumLogLik: 0,
+    sumRespLogResp: 0,
     totalWeight,
   };
 }

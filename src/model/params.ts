@@ -17,7 +17,7 @@ export interface KernelParams {
    * diag: K x D; spherical: K.
    */
   readonly factors: Float64Array;
-  /** log w_k + Σ log diag(U_k) − ½·D·log 2π, length K. */
+  /** log w_k (or params.logWeights[k]) + Σ log diag(U_k) − ½·D·log 2π, length K. */
   readonly logConstants: Float64Array;
 }
 
@@ -47,7 +47,8 @@ export function toKernelParams(params: MixtureParams): KernelParams {
   const logDet = model.logDetCholesky(precisionsCholesky, k, d);
   const logConstants = new Float64Array(k);
   for (let c = 0; c < k; c++) {
-    logConstants[c] = Math.log(weights[c] as number) + (logDet[c] as number) - 0.5 * d * LOG_2PI;
+    const logWeight = params.logWeights !== undefined ? (params.logWeights[c] as number) : Math.log(weights[c] as number);
+    logConstants[c] = logWeight + (logDet[c] as number) - 0.5 * d * LOG_2PI;
   }
   return { covarianceType, nComponents: k, nFeatures: d, means, factors, logConstants };
 }

@@ -90,9 +90,14 @@ describe('generated kernels', () => {
       const s1 = new Float64Array(k * d);
       const s2 = new Float64Array(moments === 'full' ? k * d * d : k * d);
       let sumLogLik = 0;
+      let sumRespLogResp = 0;
       for (let i = 0; i < n; i++) {
         const w = weights[i] as number;
         sumLogLik += w * (ref.logLik[i] as number);
+        for (let c = 0; c < k; c++) {
+          const r = ref.resp[i]![c] as number;
+          if (r > 0) sumRespLogResp += w * r * Math.log(r);
+        }
         for (let c = 0; c < k; c++) {
           const r = w * (ref.resp[i]![c] as number);
           s0[c] = (s0[c] as number) + r;
@@ -108,6 +113,7 @@ describe('generated kernels', () => {
       expect(maxRelativeError(fast.stats.sumDiff, s1)).toBeLessThan(1e-10);
       expect(maxRelativeError(fast.stats.sumOuter, s2)).toBeLessThan(1e-10);
       expect(Math.abs(fast.stats.sumLogLik - sumLogLik) / Math.abs(sumLogLik)).toBeLessThan(1e-12);
+      expect(Math.abs(fast.stats.sumRespLogResp - sumRespLogResp)).toBeLessThan(1e-10 * Math.max(1, Math.abs(sumRespLogResp)));
       expect(maxRelativeError(fast.labels ?? [], ref.logLik)).toBeLessThan(1e-12);
 
       if (generated(type, d)) {

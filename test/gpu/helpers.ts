@@ -29,6 +29,9 @@ export function expectStatsClose(gpu: SufficientStats, cpu: SufficientStats, rel
   expectClose(gpu.sumDiff, cpu.sumDiff, rel, `${what}.sumDiff`);
   expectClose(gpu.sumOuter, cpu.sumOuter, rel, `${what}.sumOuter`);
   expect(Math.abs(gpu.totalWeight - cpu.totalWeight) / cpu.totalWeight).toBeLessThan(1e-9);
+  // Σ w·Σ r·log r: relative, or against the total weight where the responsibilities are near one-hot.
+  const entropyTol = rel * Math.max(Math.abs(cpu.sumRespLogResp), 1e-2 * cpu.totalWeight);
+  expect(Math.abs(gpu.sumRespLogResp - cpu.sumRespLogResp), `${what}.sumRespLogResp ${gpu.sumRespLogResp} vs ${cpu.sumRespLogResp}`).toBeLessThanOrEqual(entropyTol);
   if (cpu.sumLogLik === 0) expect(gpu.sumLogLik).toBe(0);
   else expect(Math.abs(gpu.sumLogLik - cpu.sumLogLik) / Math.abs(cpu.sumLogLik), `${what}.sumLogLik ${gpu.sumLogLik} vs ${cpu.sumLogLik}`).toBeLessThan(llRel);
 }

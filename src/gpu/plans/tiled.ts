@@ -131,10 +131,11 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
   const B = passBShape(ctx, spec);
   const A = passAShape(ctx, job, spec, B.wg);
 
-  // Rows per block: the scratch holds block·(K + 2) floats, the whitened scratch block·K·D.
+  // Rows per block: the scratch holds block·(K + 3) floats (w·r per component; w·log p(x),
+  // w·Σ r·log r and w per row), the whitened scratch block·K·D.
   const maxChunk = Math.max(...chunks.map((c) => c.rows));
   const bindingFloats = Math.min(lim.maxBinding, lim.maxBuffer) / 4;
-  let block = Math.min(maxChunk, Math.floor(Math.min(bindingFloats, t.scratchFloats) / (k + 2)));
+  let block = Math.min(maxChunk, Math.floor(Math.min(bindingFloats, t.scratchFloats) / (k + 3)));
   if (whiten) block = Math.min(block, Math.floor(Math.min(bindingFloats, t.whitenedFloats) / (k * d)));
   block = Math.max(1, block);
   const blocks: Block[] = [];
@@ -161,7 +162,7 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
   const part = buffers.create(partFloats * 4, STORAGE | COPY_DST, `${job} partials`);
   const result = buffers.create(s * 4, STORAGE | COPY_SRC | COPY_DST, `${job} statistics`);
   const staging = buffers.create(s * 4, MAP_READ | COPY_DST, `${job} statistics staging`);
-  const scratch = buffers.create(block * (k + 2) * 4, STORAGE, `${job} responsibilities scratch`);
+  const scratch = buffers.create(block * (k + 3) * 4, STORAGE, `${job} responsibilities scratch`);
   const whitened = whiten ? buffers.create(block * k * d * 4, STORAGE, `${job} whitened coordinates scratch`) : null;
   const runs = new RunTable(buffers, 2 * blocks.length + reduceLevels(slots, t.reduceGroup).length, `${job} runs`);
 
