@@ -1,18 +1,34 @@
-// The generic EM loop (sklearn's BaseMixture.fit_predict), driving any backend:
-// E-step statistics on the backend, the shared float64 M-step here, |Δ lower bound| < tol.
+// The generic EM loop (sklearn's BaseMixture.fit_predict), driving any backend and any mixture
+// model: E-step statistics on the backend, the model's float64 M-step and lower bound here,
+// |Δ lower bound| < tol.
 
 import type { LoadedData, MixtureParams } from './backend.ts';
-import { momentsFor } from './stats.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { estimateGaussianParameters } from './model/m-step.ts';
 import type { CovarianceType, IterationInfo } from './options.ts';
+import { momentsFor, type SufficientStats } from './stats.ts';
 
 export interface FittedParams extends MixtureParams {
   readonly covariances: Float64Array;
 }
 
-export interface EmRunResult {
-  readonly params: FittedParams;
+/**
+ * What a mixture model brings to the loop: its M-step and its lower bound. The E-step is the
+ * Gaussian one on every engine; a model changes it only through params.logWeights.
+ */
+export interface EmModel<P extends FittedParams> {
+  /** Parameters from E-step statistics. */
+  mStep(stats: SufficientStats): P;
+  /**
+   * The lower bound of an iteration from its E-step statistics and the parameters the M-step
+   * made from them (the Gaussian mixture's is the E-step's mean log-likelihood; the
+   * variational model's is its bound at the new parameters).
+   */
+  lowerBound(stats: SufficientStats, next: P): number;
+}
+
+export interface EmRunResult<P extends FittedParams = FittedParams> {
+  readonly params: P;
   readonly lowerBound: number;
   readonly lowerBounds: number[];
   readonly nIter: number;
@@ -22,17 +38,18 @@ export interface EmRunResult {
 export interface EmSettings {
   readonly covarianceType: CovarianceType;
   readonly tol: number;
-  readonly regCovar: number;
   readonly maxIter: number;
   readonly init: number;
   readonly startTime: number;
   readonly backendName: string;
+  /** The lower bound before the first iteration: −∞, or the previous fit's with warmStart (sklearn). */
+  readonly initialLowerBound: number;
   readonly throwIfAborted: () => void;
   readonly onIteration: ((info: IterationInfo) => void) | null;
 }
 
-/** M-step: statistics -> parameters (weights renormalised to sum to 1, as sklearn's _m_step). */
-export function mStep(stats: Parameters<typeof estimateGaussianParameters>[0], covarianceType: CovarianceType, regCovar: number): FittedParams {
+/** The Gaussian mixture's M-step: weights renormalised to sum to 1 (sklearn's _m_step). */
+export function mStep(stats: SufficientStats, covarianceType: CovarianceType, regCovar: number): FittedParams {
   const { nk, means, covariances } = estimateGaussianParameters(stats, covarianceType, regCovar);
   let total = 0;
   for (const n of nk) total += n;
@@ -41,11 +58,19 @@ export function mStep(stats: Parameters<typeof estimateGaussianParameters>[0], c
   return { covarianceType, nComponents: stats.nComponents, nFeatures: stats.nFeatures, weights, means, covariances, precisionsCholesky };
 }
 
+/** The Gaussian mixture as an EmModel: lowerBound is the E-step's mean log-likelihood (it lags the parameters by one M-step). */
+export function gaussianModel(covarianceType: CovarianceType, regCovar: number): EmModel<FittedParams> {
+  return {
+    mStep: (stats) => mStep(stats, covarianceType, regCovar),
+    lowerBound: (stats) => stats.sumLogLik / stats.totalWeight,
+  };
+}
+
 /** One run of EM from the given parameters. */
-export async function runEm(data: LoadedData, start: FittedParams, settings: EmSettings): Promise<EmRunResult> {
+export async function runEm<P extends FittedParams>(data: LoadedData, start: P, model: EmModel<P>, settings: EmSettings): Promise<EmRunResult<P>> {
   const moments = momentsFor(settings.covarianceType);
   let params = start;
-  let lowerBound = -Infinity;
+  let lowerBound = settings.initialLowerBound;
   const lowerBounds: number[] = [];
   let converged = false;
   let nIter = 0;
@@ -54,9 +79,8 @@ export async function runEm(data: LoadedData, start: FittedParams, settings: EmS
     const began = performance.now();
     const previous = lowerBound;
     const stats = await data.eStep(params, moments);
-    // lowerBound is measured on the parameters from before this M-step (sklearn's lag).
-    lowerBound = stats.sumLogLik / stats.totalWeight;
-    params = mStep(stats, settings.covarianceType, settings.regCovar);
+    params = model.mStep(stats);
+    lowerBound = model.lowerBound(stats, params);
     lowerBounds.push(lowerBound);
     nIter = iteration;
     const change = lowerBound - previous;

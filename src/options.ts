@@ -1,4 +1,5 @@
-// Options of GaussianMixture: defaults (scikit-learn's), and validation whose messages name
+// Options of the mixture estimators (GaussianMixture; BayesianGaussianMixture adds its priors
+// in src/bayesian-options.ts): defaults (scikit-learn's), and validation whose messages name
 // the option and suggest a fix.
 
 export const COVARIANCE_TYPES = ['full', 'tied', 'diag', 'spherical'] as const;
@@ -35,7 +36,8 @@ export interface IterationInfo {
   readonly covariances: Float64Array;
 }
 
-export interface GaussianMixtureOptions {
+/** Options every mixture estimator takes. */
+export interface BaseMixtureOptions {
   nComponents?: number;
   covarianceType?: CovarianceType;
   tol?: number;
@@ -43,12 +45,6 @@ export interface GaussianMixtureOptions {
   maxIter?: number;
   nInit?: number;
   initParams?: InitMethod;
-  /** K weights summing to 1. */
-  weightsInit?: Nested | NumericArray | null;
-  /** K x D. */
-  meansInit?: Nested | NumericArray | null;
-  /** full K x D x D, tied D x D, diag K x D, spherical K. */
-  precisionsInit?: Nested | NumericArray | null;
   /** A 32-bit seed; the same seed gives a bit-identical result on the same backend. */
   randomState?: number | null;
   warmStart?: boolean;
@@ -63,7 +59,16 @@ export interface GaussianMixtureOptions {
   signal?: AbortSignal | null;
 }
 
-export interface ResolvedOptions {
+export interface GaussianMixtureOptions extends BaseMixtureOptions {
+  /** K weights summing to 1. */
+  weightsInit?: Nested | NumericArray | null;
+  /** K x D. */
+  meansInit?: Nested | NumericArray | null;
+  /** full K x D x D, tied D x D, diag K x D, spherical K. */
+  precisionsInit?: Nested | NumericArray | null;
+}
+
+export interface ResolvedBaseOptions {
   nComponents: number;
   covarianceType: CovarianceType;
   tol: number;
@@ -71,9 +76,6 @@ export interface ResolvedOptions {
   maxIter: number;
   nInit: number;
   initParams: InitMethod;
-  weightsInit: Nested | NumericArray | null;
-  meansInit: Nested | NumericArray | null;
-  precisionsInit: Nested | NumericArray | null;
   randomState: number | null;
   warmStart: boolean;
   backend: BackendChoice;
@@ -82,6 +84,12 @@ export interface ResolvedOptions {
   onProgress: ((message: string) => void) | null;
   onWarning: ((message: string) => void) | null;
   signal: AbortSignal | null;
+}
+
+export interface ResolvedOptions extends ResolvedBaseOptions {
+  weightsInit: Nested | NumericArray | null;
+  meansInit: Nested | NumericArray | null;
+  precisionsInit: Nested | NumericArray | null;
 }
 
 export const DEFAULT_OPTIONS = {
@@ -101,7 +109,7 @@ export class EmgpuInputError extends Error {
   override readonly name = 'EmgpuInputError';
 }
 
-function integerAtLeast(name: string, value: unknown, min: number): number {
+export function integerAtLeast(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new EmgpuInputError(`Option ${name} must be an integer ≥ ${min}, got ${describe(value)}.`);
   }
@@ -115,7 +123,7 @@ function nonNegativeNumber(name: string, value: unknown): number {
   return value;
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+export function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw new EmgpuInputError(
       `Option ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}.`,
@@ -124,11 +132,10 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
   return value as T;
 }
 
-const KNOWN_OPTIONS = new Set([
+const BASE_OPTIONS = [
   'nComponents', 'covarianceType', 'tol', 'regCovar', 'maxIter', 'nInit', 'initParams',
-  'weightsInit', 'meansInit', 'precisionsInit', 'randomState', 'warmStart', 'backend',
-  'cpuThreads', 'onIteration', 'onProgress', 'onWarning', 'signal',
-]);
+  'randomState', 'warmStart', 'backend', 'cpuThreads', 'onIteration', 'onProgress', 'onWarning', 'signal',
+] as const;
 
 function functionOrNull<T>(name: string, value: T | null | undefined): T | null {
   if (value != null && typeof value !== 'function') {
@@ -162,7 +169,7 @@ function initOrNull(name: string, value: Nested | NumericArray | null | undefine
   return value;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
@@ -170,15 +177,18 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
+/**
+ * The options every estimator shares, checked and given their defaults; `own` names the
+ * estimator's other options (anything else is refused as unknown).
+ */
+export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly string[]): ResolvedBaseOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new EmgpuInputError(`The options must be an object such as { nComponents: 3 }, got ${describe(options)}.`);
   }
+  const known = new Set<string>([...BASE_OPTIONS, ...own]);
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new EmgpuInputError(
-        `Unknown option '${key}'; the options are ${[...KNOWN_OPTIONS].join(', ')}.`,
-      );
+    if (!known.has(key)) {
+      throw new EmgpuInputError(`Unknown option '${key}'; the options are ${[...known].join(', ')}.`);
     }
   }
   const randomState = options.randomState ?? null;
@@ -195,9 +205,6 @@ export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOp
     maxIter: integerAtLeast('maxIter', options.maxIter ?? DEFAULT_OPTIONS.maxIter, 0),
     nInit: integerAtLeast('nInit', options.nInit ?? DEFAULT_OPTIONS.nInit, 1),
     initParams: oneOf('initParams', options.initParams ?? DEFAULT_OPTIONS.initParams, INIT_METHODS),
-    weightsInit: initOrNull('weightsInit', options.weightsInit),
-    meansInit: initOrNull('meansInit', options.meansInit),
-    precisionsInit: initOrNull('precisionsInit', options.precisionsInit),
     randomState,
     warmStart: booleanOption('warmStart', options.warmStart, DEFAULT_OPTIONS.warmStart),
     backend: oneOf('backend', options.backend ?? DEFAULT_OPTIONS.backend, BACKEND_CHOICES),
@@ -206,5 +213,15 @@ export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOp
     onProgress: functionOrNull('onProgress', options.onProgress),
     onWarning: functionOrNull('onWarning', options.onWarning),
     signal: signalOrNull(options.signal),
+  };
+}
+
+export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
+  const base = resolveBaseOptions(options, ['weightsInit', 'meansInit', 'precisionsInit']);
+  return {
+    ...base,
+    weightsInit: initOrNull('weightsInit', options.weightsInit),
+    meansInit: initOrNull('meansInit', options.meansInit),
+    precisionsInit: initOrNull('precisionsInit', options.precisionsInit),
   };
 }

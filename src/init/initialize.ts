@@ -62,7 +62,8 @@ function distinctRows(n: number, k: number, random: Random): Int32Array {
   return out;
 }
 
-async function initialStatistics(data: LoadedData, context: InitContext): Promise<SufficientStats> {
+/** The statistics of the initial responsibilities of `context.method` (sklearn's _initialize_parameters). */
+export async function initialStatistics(data: LoadedData, context: Omit<InitContext, 'user' | 'regCovar'>): Promise<SufficientStats> {
   const { nComponents: k, method, seed } = context;
   const d = data.cols;
   const moments = momentsFor(context.covarianceType);
@@ -92,13 +93,18 @@ async function initialStatistics(data: LoadedData, context: InitContext): Promis
   }
 }
 
-export async function initializeParameters(data: LoadedData, context: InitContext): Promise<InitialParams> {
+/**
+ * The Gaussian mixture's initial parameters: one M-step from the initial responsibilities (the
+ * init method's, or `responsibilities` given as statistics), weights nk / N, then the user's
+ * weightsInit / meansInit / precisionsInit in place of what they name.
+ */
+export async function initializeParameters(data: LoadedData, context: InitContext, responsibilities: SufficientStats | null = null): Promise<InitialParams> {
   const { covarianceType, nComponents: k, regCovar, user } = context;
   const d = data.cols;
   const model = COVARIANCE_MODELS[covarianceType];
   // With every parameter given, the init method's result would be thrown away: skip it.
   const everythingGiven = user.weights !== null && user.means !== null && user.precisions !== null;
-  const estimate = everythingGiven ? null : estimateGaussianParameters(await initialStatistics(data, context), covarianceType, regCovar);
+  const estimate = everythingGiven ? null : estimateGaussianParameters(responsibilities ?? (await initialStatistics(data, context)), covarianceType, regCovar);
   context.throwIfAborted();
   const weights = user.weights !== null ? Float64Array.from(user.weights) : (estimate as NonNullable<typeof estimate>).nk.map((n) => n / data.totalWeight);
   const means = user.means !== null ? Float64Array.from(user.means) : (estimate as NonNullable<typeof estimate>).means;

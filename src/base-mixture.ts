@@ -1,0 +1,372 @@
+// What every mixture estimator shares (sklearn's BaseMixture): the fit — input checks, choosing
+// and loading onto an engine, nInit initialisations, the EM loop, warm starts, device-loss
+// fallback — and everything done with a fitted model: predict, predictProba, scoreSamples,
+// score, sample. A subclass brings its initial parameters and its EmModel (M-step and lower
+// bound); GaussianMixture and BayesianGaussianMixture are the two.
+
+import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData } from './backend.ts';
+import { runEm, type EmModel, type EmRunResult, type FittedParams } from './em.ts';
+import { responsibilityStatistics, toResponsibilities } from './init/resp.ts';
+import { keepLoaded, withLoaded } from './loaded-cache.ts';
+import { checkFinite, toDataset, toMatrix, toSampleWeight, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
+import { COVARIANCE_MODELS } from './model/covariance.ts';
+import { sampleBlocks } from './model/sample.ts';
+import { EmgpuInputError, type CovarianceType, type ResolvedBaseOptions } from './options.ts';
+import { freshSeed, Random } from './random.ts';
+import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
+import { momentsFor, type SufficientStats } from './stats.ts';
+
+export interface FitOptions {
+  /** One non-negative finite weight per row; an integer weight w acts as w copies of the row. */
+  readonly sampleWeight?: ArrayLike<number> | null;
+  /**
+   * Initial responsibilities (N × K, flat row-major or nested; each row ≥ 0 and summing to 1)
+   * in place of the init method: what sklearn's _initialize(X, resp) starts from.
+   */
+  readonly resp?: ArrayLike<number> | readonly (readonly number[])[] | null;
+}
+
+export interface SampleResult {
+  /** n x D samples, grouped by component as sklearn returns them. */
+  readonly X: Matrix & { data: Float64Array };
+  /** The component of each sample. */
+  readonly labels: Int32Array;
+}
+
+/** A fitted model's state: the best run, the engine that ran it, and the warnings it gave. */
+export interface Fitted<P extends FittedParams> extends EmRunResult<P> {
+  readonly backendName: string;
+  readonly warnings: readonly string[];
+}
+
+/** How one initialisation starts: its seed, and the caller's responsibilities (as statistics) if any. */
+export interface InitRequest {
+  readonly seed: number;
+  readonly responsibilities: SufficientStats | null;
+  readonly dataset: Dataset;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const error = new Error('The fit was aborted.');
+  error.name = 'AbortError';
+  return error;
+}
+
+function isDeviceLost(error: unknown): boolean {
+  return error instanceof Error && error.name === 'DeviceLostError';
+}
+
+/**
+ * Warnings about a fitted model, as sklearn warns: components left with no weight (about
+ * 10·eps of a row), most often because X has fewer distinct rows than nComponents.
+ */
+function fitWarnings(params: FittedParams, matrix: Matrix): string[] {
+  const empty: number[] = [];
+  params.weights.forEach((w, c) => {
+    if (!(w > 1e-12)) empty.push(c);
+  });
+  if (empty.length === 0) return [];
+  const k = params.nComponents;
+  const d = matrix.cols;
+  const distinct = new Set<string>();
+  for (let i = 0; i < matrix.rows && distinct.size < k; i++) distinct.add(Array.prototype.join.call(matrix.data.subarray(i * d, (i + 1) * d), ','));
+  const which = `component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${k} ended with no weight`;
+  return [
+    distinct.size < k
+      ? `${which}: X has fewer distinct rows (${distinct.size}) than nComponents; lower nComponents (sklearn warns the same).`
+      : `${which}: no row is nearer to ${empty.length === 1 ? 'it' : 'them'} than to another component; lower nComponents or try another initialisation (initParams, randomState).`,
+  ];
+}
+
+export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBaseOptions> {
+  protected fitted: Fitted<P> | null = null;
+
+  protected constructor(readonly options: O) {}
+
+  /** The estimator's name in messages ('GaussianMixture'). */
+  protected abstract readonly estimatorName: string;
+
+  /** Per-fit preparation on the loaded data (the Bayesian model resolves its priors from the data). */
+  protected async beforeFit(_data: LoadedData, _dataset: Dataset): Promise<void> {}
+
+  /** Parameters to start one initialisation's EM from. */
+  protected abstract initialParams(data: LoadedData, request: InitRequest): Promise<P>;
+
+  /** The model's M-step and lower bound for this fit. */
+  protected abstract emModel(dataset: Dataset): EmModel<P>;
+
+  // ---- fitted attributes -------------------------------------------------------------------
+
+  protected get state(): Fitted<P> {
+    if (this.fitted === null) {
+      throw new EmgpuInputError(`This ${this.estimatorName} is not fitted yet; call fit(X) first (or load one with ${this.estimatorName}.fromJSON).`);
+    }
+    return this.fitted;
+  }
+
+  get isFitted(): boolean {
+    return this.fitted !== null;
+  }
+  get covarianceType(): CovarianceType {
+    return this.options.covarianceType;
+  }
+  get nComponents(): number {
+    return this.options.nComponents;
+  }
+  get nFeatures(): number {
+    return this.state.params.nFeatures;
+  }
+  /** K mixture weights. */
+  get weights(): Float64Array {
+    return Float64Array.from(this.state.params.weights);
+  }
+  /** K x D, row-major. */
+  get means(): Float64Array {
+    return Float64Array.from(this.state.params.means);
+  }
+  /** full K x D x D, tied D x D, diag K x D, spherical K. */
+  get covariances(): Float64Array {
+    return Float64Array.from(this.state.params.covariances);
+  }
+  get precisions(): Float64Array {
+    const p = this.state.params;
+    return COVARIANCE_MODELS[p.covarianceType].precisions(p.precisionsCholesky, p.nComponents, p.nFeatures);
+  }
+  get precisionsCholesky(): Float64Array {
+    return Float64Array.from(this.state.params.precisionsCholesky);
+  }
+  get converged(): boolean {
+    return this.state.converged;
+  }
+  get nIter(): number {
+    return this.state.nIter;
+  }
+  /** The lower bound of the best run's last iteration (GaussianMixture: its mean log-likelihood). */
+  get lowerBound(): number {
+    return this.state.lowerBound;
+  }
+  /** lowerBound per iteration of the best run. */
+  get lowerBounds(): number[] {
+    return [...this.state.lowerBounds];
+  }
+  /** Warnings the fit gave (components left without weight); empty for a clean fit. */
+  get warnings(): string[] {
+    return [...this.state.warnings];
+  }
+  /** The backend that fitted the model, e.g. "cpu (1 thread)" or "webgpu (...)". */
+  get backend(): string {
+    return this.state.backendName;
+  }
+  /** The fitted parameters in the backend-facing form. */
+  get params(): P {
+    return this.state.params;
+  }
+
+  // ---- fitting ----------------------------------------------------------------------------
+
+  protected throwIfAborted = (): void => {
+    const signal = this.options.signal;
+    if (signal?.aborted) throw abortError(signal);
+  };
+
+  protected progress(message: string): void {
+    this.options.onProgress?.(message);
+  }
+
+  private async runFit(data: LoadedData, backend: Backend, seed: number, dataset: Dataset, responsibilities: SufficientStats | null): Promise<EmRunResult<P>> {
+    const opts = this.options;
+    const d = data.cols;
+    const previous = opts.warmStart ? this.fitted : null;
+    if (previous !== null && previous.params.nFeatures !== d) {
+      throw new EmgpuInputError(`X has ${d} columns but the warm-started model has ${previous.params.nFeatures} features; pass data with ${previous.params.nFeatures} columns or set warmStart to false.`);
+    }
+    await this.beforeFit(data, dataset);
+    const model = this.emModel(dataset);
+    const nInit = previous !== null ? 1 : opts.nInit;
+    const random = new Random(seed);
+    const startTime = performance.now();
+    let best: EmRunResult<P> | null = null;
+    for (let init = 0; init < nInit; init++) {
+      this.throwIfAborted();
+      const initSeed = random.nextSeed();
+      const start = previous !== null ? previous.params : await this.initialParams(data, { seed: initSeed, responsibilities, dataset });
+      if (nInit > 1) this.progress(`initialisation ${init + 1} of ${nInit}`);
+      const run = await runEm(data, start, model, {
+        covarianceType: opts.covarianceType,
+        tol: opts.tol,
+        maxIter: opts.maxIter,
+        init,
+        startTime,
+        backendName: backend.description,
+        // sklearn: a warm start continues from the previous lower bound.
+        initialLowerBound: previous !== null ? previous.lowerBound : -Infinity,
+        throwIfAborted: this.throwIfAborted,
+        onIteration: opts.onIteration,
+      });
+      if (best === null || run.lowerBound > best.lowerBound) best = run;
+    }
+    return best as EmRunResult<P>;
+  }
+
+  /** Fits the model to X (N x D). Resolves to this. */
+  async fit(X: MatrixInput, fitOptions: FitOptions = {}): Promise<this> {
+    await this.fitInternal(X, fitOptions, false);
+    return this;
+  }
+
+  /** Fits and returns the labels of X from a final E-step (equal to fit(X).predict(X)). */
+  async fitPredict(X: MatrixInput, fitOptions: FitOptions = {}): Promise<Int32Array> {
+    return (await this.fitInternal(X, fitOptions, true)) as Int32Array;
+  }
+
+  private async fitInternal(X: MatrixInput, fitOptions: FitOptions, wantLabels: boolean): Promise<Int32Array | null> {
+    this.throwIfAborted();
+    if (fitOptions === null || typeof fitOptions !== 'object') throw new EmgpuInputError(`The fit options must be an object such as { sampleWeight }, got ${String(fitOptions)}.`);
+    const matrix = toMatrix(X);
+    const k = this.options.nComponents;
+    if (matrix.rows < k) {
+      throw new EmgpuInputError(`X has ${matrix.rows} rows but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
+    }
+    const weights = toSampleWeight(fitOptions.sampleWeight, matrix.rows);
+    if (weights !== null) {
+      let positive = 0;
+      for (const w of weights) if (w > 0) positive++;
+      if (positive < k) {
+        throw new EmgpuInputError(`sampleWeight has ${positive} positive weights but nComponents is ${k}; give at least ${k} rows a positive weight.`);
+      }
+    }
+    const dataset = toDataset(matrix, weights);
+    const responsibilities = fitOptions.resp == null ? null : responsibilityStatistics(dataset, toResponsibilities(fitOptions.resp, matrix.rows, k), k, momentsFor(this.options.covarianceType));
+    const seed = this.options.randomState ?? freshSeed();
+    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: k, covarianceType: this.options.covarianceType, weighted: weights !== null };
+    let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
+    this.progress(`backend: ${backend.description}`);
+    for (;;) {
+      let data: LoadedData | null = null;
+      let kept = false;
+      try {
+        data = await backend.load(dataset);
+        const result = await this.runFit(data, backend, seed, dataset, responsibilities);
+        let labels: Int32Array | null = null;
+        if (wantLabels) {
+          labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
+        }
+        const warnings = fitWarnings(result.params, matrix);
+        this.fitted = { ...result, backendName: backend.description, warnings };
+        for (const warning of warnings) this.options.onWarning?.(warning);
+        // predict / score / bic / aic on the same X reuse what the fit loaded.
+        if (!Array.isArray(X)) {
+          keepLoaded(matrix, backend, data);
+          kept = true;
+        }
+        return labels;
+      } catch (error) {
+        if (isDeviceLost(error)) await forgetBackend(backend);
+        if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
+          const reason = error instanceof Error ? error.message : String(error);
+          backend = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
+          this.progress(`WebGPU device lost; restarting the fit on ${backend.description}`);
+          continue;
+        }
+        throw error;
+      } finally {
+        if (!kept) data?.dispose();
+      }
+    }
+  }
+
+  // ---- inference --------------------------------------------------------------------------
+
+  /** Runs fn on X loaded onto the engine (the cached copy when X is the typed array loaded last). */
+  protected async withData<T>(X: MatrixInput, fn: (data: LoadedData) => Promise<T>): Promise<T> {
+    const params = this.state.params;
+    // Typed input is checked for shape here and for values only when it is not the data already
+    // loaded (the same array with the same contents); nested arrays are checked and copied.
+    const typed = !Array.isArray(X);
+    const matrix = toMatrix(X, 'X', !typed);
+    if (matrix.cols !== params.nFeatures) {
+      throw new EmgpuInputError(`X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`);
+    }
+    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: params.nComponents, covarianceType: params.covarianceType, weighted: false };
+    const backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
+    const load = (): Promise<LoadedData> => {
+      if (typed) checkFinite(matrix.data, matrix.cols);
+      return backend.load(toDataset(matrix, null));
+    };
+    if (typed) return withLoaded(matrix, backend, load, fn);
+    const data = await load();
+    try {
+      return await fn(data);
+    } finally {
+      data.dispose();
+    }
+  }
+
+  private async evaluate(X: MatrixInput, request: EvaluateRequest): Promise<EvaluateResult> {
+    const params = this.state.params;
+    return this.withData(X, (data) => data.evaluate(params, request));
+  }
+
+  /** The most likely component of each row. */
+  async predict(X: MatrixInput): Promise<Int32Array> {
+    return (await this.evaluate(X, { labels: true })).labels as Int32Array;
+  }
+
+  /** Responsibilities, N x K row-major. */
+  async predictProba(X: MatrixInput): Promise<Float64Array> {
+    return (await this.evaluate(X, { proba: true })).proba as Float64Array;
+  }
+
+  /** log p(x) of each row. */
+  async scoreSamples(X: MatrixInput): Promise<Float64Array> {
+    return (await this.evaluate(X, { logLik: true })).logLik as Float64Array;
+  }
+
+  /** Mean log-likelihood (weighted mean with sampleWeight). */
+  async score(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
+    return (await this.scoreAndCount(X, fitOptions)).score;
+  }
+
+  /** The (weighted) mean log-likelihood and the (weighted) number of samples, from one pass. */
+  protected async scoreAndCount(X: MatrixInput, fitOptions: FitOptions): Promise<{ score: number; n: number }> {
+    const logLik = await this.scoreSamples(X);
+    const weights = toSampleWeight(fitOptions.sampleWeight, logLik.length);
+    let sum = 0;
+    let total = 0;
+    for (let i = 0; i < logLik.length; i++) {
+      const w = weights === null ? 1 : (weights[i] as number);
+      sum += w * (logLik[i] as number);
+      total += w;
+    }
+    return { score: sum / total, n: total };
+  }
+
+  /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */
+  sample(n = 1, seed?: number | null): SampleResult {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
+    if (seed != null && (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
+      throw new EmgpuInputError(`sample(n, seed) needs a seed from 0 to 4294967295 (or undefined for randomState), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}.`);
+    }
+    const p = this.state.params;
+    const d = p.nFeatures;
+    let data: Float64Array;
+    let labels: Int32Array;
+    try {
+      data = new Float64Array(n * d);
+      labels = new Int32Array(n);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new EmgpuInputError(`sample(${n}) needs ${n} × ${d} numbers, more than can be allocated here; draw fewer samples per call.`);
+    }
+    let row = 0;
+    for (const block of sampleBlocks(p, n, new Random(seed ?? this.options.randomState ?? freshSeed()), 65536)) {
+      if (block === null) continue;
+      data.set(block.data.subarray(0, block.rows * d), row * d);
+      labels.set(block.labels.subarray(0, block.rows), row);
+      row += block.rows;
+    }
+    return { X: { data, rows: n, cols: d }, labels };
+  }
+}
