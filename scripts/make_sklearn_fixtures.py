@@ -51,7 +51,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_blobs
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
+from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -408,6 +408,148 @@ def init_fixtures(problems):
     write_fixture("inits", "make_blobs(n_samples=1500, n_features=2, centers=3, cluster_std=0.6, random_state=11): sklearn's initialisations, to convergence", X, cases)
 
 
+BAYES_RUNS = (
+    ("max_iter=1", 0.0, 1),
+    ("max_iter=10", 0.0, 10),
+    ("converged", None, 3000),  # tol: see bayes_robust_tol
+)
+# The variational bound is a sum over rows (hundreds to thousands) and converges slowly (each
+# change a few percent below the last): a crossing counts as clear when the changes around it
+# are 5% away from tol on both sides (float64 codes move a change by ~1e-13 x the bound).
+BAYES_TOL_CANDIDATES = [m * 10.0**j for j in range(-8, -3) for m in (1, 1.5, 2, 3, 5, 7)]
+
+
+def bayes_robust_tol(X, k, covariance_type, prior_type, resp, priors):
+    """Smallest candidate tol whose stopping iteration is clear of rounding noise, or None."""
+    _, history = fit_bayes_case(X, k, covariance_type, prior_type, 0.0, 3000, resp, priors)
+    changes = [abs(h) for h in history]
+    for tol in BAYES_TOL_CANDIDATES:
+        stop = next((t for t, c in enumerate(changes) if c < tol), None)
+        if stop is None:
+            continue
+        if changes[stop] < 0.95 * tol and all(c > 1.05 * tol for c in changes[:stop]):
+            return tol
+    return None
+
+
+def fit_bayes_case(X, k, covariance_type, prior_type, tol, max_iter, resp, priors):
+    gm = BayesianGaussianMixture(
+        n_components=k,
+        covariance_type=covariance_type,
+        weight_concentration_prior_type=prior_type,
+        tol=tol,
+        max_iter=max_iter,
+        n_init=1,
+        random_state=0,
+        **priors,
+    )
+    # Start from the given responsibilities: what _initialize_parameters would compute first.
+    gm._initialize_parameters = lambda X_, random_state: gm._initialize(X_, resp)
+    history = []
+    gm._print_verbose_msg_iter_end = lambda n_iter, diff_ll: history.append(float(diff_ll))
+    gm.fit(X)
+    return gm, history
+
+
+def bayes_expected(gm, X):
+    expected = {
+        "weights_": tolist(gm.weights_),
+        "means_": tolist(gm.means_),
+        "covariances_": tolist(gm.covariances_),
+        "precisions_cholesky_": tolist(gm.precisions_cholesky_),
+        "precisions_": tolist(gm.precisions_),
+        "converged_": bool(gm.converged_),
+        "n_iter_": int(gm.n_iter_),
+        "lower_bound_": float(gm.lower_bound_),
+        "predict": [int(v) for v in gm.predict(X)],
+        "score": float(gm.score(X)),
+        "score_samples_first10": tolist(gm.score_samples(X[:10])),
+        "predict_proba_first10": tolist(gm.predict_proba(X[:10])),
+        "mean_precision_": tolist(gm.mean_precision_),
+        "degrees_of_freedom_": tolist(gm.degrees_of_freedom_),
+        "weight_concentration_prior_": float(gm.weight_concentration_prior_),
+        "mean_precision_prior_": float(gm.mean_precision_prior_),
+        "mean_prior_": tolist(gm.mean_prior_),
+        "degrees_of_freedom_prior_": float(gm.degrees_of_freedom_prior_),
+        "covariance_prior_": tolist(gm.covariance_prior_),
+    }
+    wc = gm.weight_concentration_
+    expected["weight_concentration_"] = [tolist(wc[0]), tolist(wc[1])] if isinstance(wc, tuple) else tolist(wc)
+    return expected
+
+
+def bayesian_fixtures(problems):
+    datasets_ = [
+        ("bayes-iris", "sklearn.datasets.load_iris().data (150 x 4), K = 4", load_iris().data.astype(np.float64), 4),
+        (
+            "bayes-blobs",
+            "make_blobs(n_samples=600, n_features=3, centers=3, cluster_std=[0.8, 1.2, 0.5], random_state=4), K = 6",
+            make_blobs(n_samples=600, n_features=3, centers=3, cluster_std=[0.8, 1.2, 0.5], random_state=4)[0],
+            6,
+        ),
+    ]
+    for name, description, X, k in datasets_:
+        n, d = X.shape
+        labels = KMeans(n_clusters=k, n_init=1, random_state=0).fit(X).labels_
+        hard = np.zeros((n, k))
+        hard[np.arange(n), labels] = 1.0
+        soft = np.random.RandomState(3).rand(n, k) + 3.0 * hard
+        soft /= soft.sum(axis=1, keepdims=True)
+        explicit = {
+            "weight_concentration_prior": 0.5,
+            "mean_precision_prior": 0.3,
+            "mean_prior": X.mean(axis=0) + 0.1,
+            "degrees_of_freedom_prior": d + 1.5,
+        }
+        cases = []
+        for covariance_type in COVARIANCE_TYPES:
+            for prior_type in ("dirichlet_process", "dirichlet_distribution"):
+                variants = [("hard resp", hard, {}), ("soft resp, explicit priors", soft, explicit)]
+                for variant, resp, priors in variants:
+                    if priors:
+                        cov = np.atleast_2d(np.cov(X.T)) * 0.8
+                        priors = dict(priors)
+                        priors["covariance_prior"] = {
+                            "full": cov,
+                            "tied": cov,
+                            "diag": np.diag(cov).copy(),
+                            "spherical": float(np.mean(np.diag(cov))),
+                        }[covariance_type]
+                    for label, tol, max_iter in BAYES_RUNS:
+                        case_name = f"{name} {covariance_type} {prior_type} {variant} {label}"
+                        if tol is None:
+                            tol = bayes_robust_tol(X, k, covariance_type, prior_type, resp, priors)
+                            if tol is None:
+                                print(f"{case_name:75s} left out: no clear convergence within 3000 iterations")
+                                continue
+                        gm, history = fit_bayes_case(X, k, covariance_type, prior_type, tol, max_iter, resp, priors)
+                        if tol > 0 and not gm.converged_:
+                            problems.append(f"{case_name}: did not converge")
+                        gap = label_gap(gm, X)
+                        print(f"{case_name:75s} n_iter={gm.n_iter_:4d} lower_bound={gm.lower_bound_:.10f} label_gap={gap:.1e}")
+                        options = {
+                            "n_components": k,
+                            "covariance_type": covariance_type,
+                            "tol": tol,
+                            "reg_covar": 1e-6,
+                            "max_iter": max_iter,
+                            "weight_concentration_prior_type": prior_type,
+                        }
+                        for key, value in priors.items():
+                            options[key] = tolist(value) if not isinstance(value, float) else value
+                        cases.append(
+                            {
+                                "name": case_name,
+                                "estimator": "bayesian",
+                                "labels_exact": gap >= LABEL_MARGIN,
+                                "options": options,
+                                "resp": "hard" if resp is hard else "soft",
+                                "expected": bayes_expected(gm, X),
+                            }
+                        )
+        write_fixture(name, description, X, cases, {"resp": {"hard": tolist(hard), "soft": tolist(soft)}})
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     problems = []
@@ -482,6 +624,7 @@ def main():
     fidelity_fixtures()
     larger_fixtures(problems)
     init_fixtures(problems)
+    bayesian_fixtures(problems)
     if problems:
         print("\nROBUSTNESS PROBLEMS:", file=sys.stderr)
         for p in problems:

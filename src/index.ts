@@ -1,9 +1,15 @@
 // Public exports of emgpu.
 export { GaussianMixture } from './gaussian-mixture.ts';
 export type { FitOptions, GaussianMixtureJSON, SampleResult } from './gaussian-mixture.ts';
+export { BayesianGaussianMixture } from './bayesian-mixture.ts';
+export type { BayesianGaussianMixtureJSON } from './bayesian-mixture.ts';
+export type { BayesianGaussianMixtureOptions } from './bayesian-options.ts';
+export { WEIGHT_CONCENTRATION_PRIOR_TYPES } from './model/bayesian.ts';
+export type { BayesianPriors, WeightConcentrationPriorType } from './model/bayesian.ts';
 export { EmgpuInputError } from './options.ts';
 export type {
   BackendChoice,
+  BaseMixtureOptions,
   CovarianceType,
   GaussianMixtureOptions,
   InitMethod,
@@ -13,4 +19,5 @@ export { COVARIANCE_TYPES, INIT_METHODS, BACKEND_CHOICES, DEFAULT_OPTIONS } from
 export type { Matrix, MatrixInput } from './matrix.ts';
 export { IllDefinedCovarianceError } from './model/covariance.ts';
 export { BackendUnavailableError, releaseBackends } from './select-backend.ts';
-export type { Backend, LoadedData, SufficientStats, MixtureParams } from './backend.ts';
+export type { Backend, LoadedData, MixtureParams } from './backend.ts';
+export type { SufficientStats } from './stats.ts';

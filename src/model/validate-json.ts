@@ -47,12 +47,12 @@ export interface ValidModelJson {
   readonly options: Pick<GaussianMixtureOptions, SavedOptionName>;
 }
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new EmgpuInputError(message);
 }
 
 /** A short, printable rendering of a JSON value for a message. */
-function show(value: unknown): string {
+export function show(value: unknown): string {
   if (value === undefined) return 'missing';
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) return 'an array';
@@ -61,12 +61,12 @@ function show(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-function own(record: Record<string, unknown>, key: string): unknown {
+export function own(record: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** A nested array of finite numbers of exactly `shape`, flattened; errors give the index path. */
-function numbers(name: string, value: unknown, shape: readonly number[], shapeHint: string): Float64Array {
+export function numbers(name: string, value: unknown, shape: readonly number[], shapeHint: string): Float64Array {
   if (value === undefined || value === null) fail(`The model JSON has no '${name}'.`);
   const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
   let at = 0;
@@ -226,15 +226,19 @@ function savedOptions(record: Record<string, unknown>): Pick<GaussianMixtureOpti
   return picked as Pick<GaussianMixtureOptions, SavedOptionName>;
 }
 
-/** Checks a parsed model JSON (the output of toJSON()) and returns its fields; throws EmgpuInputError naming the field. */
-export function validateModelJson(json: unknown): ValidModelJson {
+/**
+ * Checks a parsed model JSON (the output of toJSON()) and returns its fields; throws
+ * EmgpuInputError naming the field. `format` is the format the caller reads (the Bayesian
+ * model's file checks its own fields besides these, src/model/validate-bayesian-json.ts).
+ */
+export function validateModelJson(json: unknown, expectedFormat: string = MODEL_FORMAT): ValidModelJson {
   if (!isRecord(json)) {
     fail(`The model JSON is ${json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`}, not an object; pass the output of toJSON() (or emgpu fit).`);
   }
   const record = json as Record<string, unknown>;
   const format = own(record, 'format');
-  if (format !== undefined && format !== MODEL_FORMAT) {
-    fail(`The model JSON has format ${show(format)}; expected '${MODEL_FORMAT}' (the output of toJSON() or emgpu fit).`);
+  if (format !== undefined && format !== expectedFormat) {
+    fail(`The model JSON has format ${show(format)}; expected '${expectedFormat}' (the output of toJSON() or emgpu fit).`);
   }
   const version = own(record, 'version');
   if (version !== undefined && version !== MODEL_VERSION) {

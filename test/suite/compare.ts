@@ -161,9 +161,24 @@ export function compareOutcome(f: SklearnFixture, c: SklearnCase, raw: Outcome, 
     score: pointError([outcome.score], [e.score], true),
     scoreSamples: pointError(outcome.scoreSamples10, e.score_samples_first10, true),
     predictProba: pointError(outcome.predictProba10, flat(e.predict_proba_first10), false),
-    bic: pointError([outcome.bic], [e.bic], false) / Math.abs(e.bic),
-    aic: pointError([outcome.aic], [e.aic], false) / Math.abs(e.aic),
   };
+  if (e.bic !== undefined && e.aic !== undefined) {
+    errors.bic = pointError([outcome.bic], [e.bic], false) / Math.abs(e.bic);
+    errors.aic = pointError([outcome.aic], [e.aic], false) / Math.abs(e.aic);
+  }
+  const b = outcome.bayesian;
+  if (c.estimator === 'bayesian') {
+    if (b === undefined) throw new Error(`${c.name}: the outcome has no Bayesian fields`);
+    const wc = e.weight_concentration_;
+    const expectedWc = wc === undefined ? [] : Array.isArray(wc[0]) ? [...(wc[0] as number[]), ...(wc[1] as number[])] : (wc as number[]);
+    errors.weightConcentration = groupError(b.weightConcentration, expectedWc, expectedWc.length);
+    errors.meanPrecision = groupError(b.meanPrecision, e.mean_precision_ ?? [], k);
+    const dof = e.degrees_of_freedom_;
+    errors.degreesOfFreedom = groupError(b.degreesOfFreedom, typeof dof === 'number' ? [dof] : (dof ?? []), typeof dof === 'number' ? 1 : k);
+    const priors = [b.weightConcentrationPrior, b.meanPrecisionPrior, b.degreesOfFreedomPrior, ...b.meanPrior, ...b.covariancePrior];
+    const expectedPriors = [e.weight_concentration_prior_ ?? NaN, e.mean_precision_prior_ ?? NaN, e.degrees_of_freedom_prior_ ?? NaN, ...(e.mean_prior_ ?? []), ...flat(e.covariance_prior_ ?? [])];
+    errors.priors = groupError(priors, expectedPriors, 1);
+  }
   const limits: Record<string, number> = {
     weights: tol.params,
     means: tol.params,
@@ -176,6 +191,11 @@ export function compareOutcome(f: SklearnFixture, c: SklearnCase, raw: Outcome, 
     predictProba: tol.proba,
     bic: tol.criteria,
     aic: tol.criteria,
+    weightConcentration: tol.params,
+    meanPrecision: tol.params,
+    degreesOfFreedom: tol.params,
+    // Priors are the data's mean and covariance (or given): float32 engines sum them in float32.
+    priors: tol.params,
   };
   const failures: string[] = [];
   // sklearn's converged init cases stop at tol 1e-10; the comparison is of the optimum reached.

@@ -18,14 +18,27 @@ export interface SklearnExpected {
   score: number;
   score_samples_first10: number[];
   predict_proba_first10: number[][];
-  bic: number;
-  aic: number;
+  bic?: number;
+  aic?: number;
+  /** BayesianGaussianMixture only. */
+  weight_concentration_?: number[] | [number[], number[]];
+  mean_precision_?: number[];
+  degrees_of_freedom_?: number[] | number;
+  weight_concentration_prior_?: number;
+  mean_precision_prior_?: number;
+  mean_prior_?: number[];
+  degrees_of_freedom_prior_?: number;
+  covariance_prior_?: NestedNumbers;
 }
 
 export interface SklearnCase {
   name: string;
   /** 'fidelity': 20 iterations on real data; 'init': sklearn's own initialisation, converged. */
   group?: 'fidelity' | 'init';
+  /** 'bayesian': BayesianGaussianMixture (default: GaussianMixture). */
+  estimator?: 'bayesian';
+  /** Bayesian cases: the fixture's initial responsibilities they start from. */
+  resp?: string;
   /** False where a label is a near tie (log gap < 1e-6): float64 codes may round it either way. */
   labels_exact?: boolean;
   options: {
@@ -38,6 +51,12 @@ export interface SklearnCase {
     weights_init?: number[];
     means_init?: number[][];
     precisions_init?: NestedNumbers;
+    weight_concentration_prior_type?: 'dirichlet_process' | 'dirichlet_distribution';
+    weight_concentration_prior?: number;
+    mean_precision_prior?: number;
+    mean_prior?: number[];
+    degrees_of_freedom_prior?: number;
+    covariance_prior?: NestedNumbers;
   };
   /** Integer weights; sklearn fitted the rows repeated that many times. */
   sample_weight?: number[];
@@ -54,6 +73,8 @@ export interface SklearnFixture {
   shift?: number;
   X: number[][];
   cases: SklearnCase[];
+  /** Initial responsibilities (N × K) the Bayesian cases name. */
+  resp?: Record<string, number[][]>;
 }
 
 const modules = import.meta.glob<SklearnFixture>('../fixtures/sklearn/*.json', { eager: true, import: 'default' });

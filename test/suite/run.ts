@@ -1,7 +1,7 @@
 // Runs one fixture case through the estimator on an engine and returns what it produced, as
 // plain JSON (so the browser page can hand it back to Node). No vitest here.
 
-import { GaussianMixture, type BackendChoice, type GaussianMixtureOptions, type Matrix } from '../../src/index.ts';
+import { BayesianGaussianMixture, GaussianMixture, type BackendChoice, type BayesianGaussianMixtureOptions, type GaussianMixtureOptions, type Matrix } from '../../src/index.ts';
 import type { SklearnCase, SklearnFixture } from './fixtures.ts';
 
 export interface Outcome {
@@ -18,8 +18,20 @@ export interface Outcome {
   readonly score: number;
   readonly scoreSamples10: number[];
   readonly predictProba10: number[];
+  /** GaussianMixture only (NaN for the Bayesian model, which has none). */
   readonly bic: number;
   readonly aic: number;
+  /** BayesianGaussianMixture only: the posterior and the resolved priors (flat). */
+  readonly bayesian?: {
+    readonly weightConcentration: number[];
+    readonly meanPrecision: number[];
+    readonly degreesOfFreedom: number[];
+    readonly weightConcentrationPrior: number;
+    readonly meanPrecisionPrior: number;
+    readonly meanPrior: number[];
+    readonly degreesOfFreedomPrior: number;
+    readonly covariancePrior: number[];
+  };
 }
 
 /** An engine under test: where it runs, and whether it computes in float32. */
@@ -65,9 +77,58 @@ export function optionsFor(c: SklearnCase, engine: Engine): GaussianMixtureOptio
   };
 }
 
+/** The Bayesian estimator's options for the case (priors as given; iterations as optionsFor). */
+export function bayesianOptionsFor(c: SklearnCase, engine: Engine): BayesianGaussianMixtureOptions {
+  const o = c.options;
+  const sameIterations = engine.float32 && o.tol > 0;
+  return {
+    nComponents: o.n_components,
+    covarianceType: o.covariance_type,
+    tol: sameIterations ? 0 : o.tol,
+    regCovar: o.reg_covar,
+    maxIter: sameIterations ? c.expected.n_iter_ : o.max_iter,
+    backend: engine.backend,
+    randomState: 0,
+    weightConcentrationPriorType: o.weight_concentration_prior_type ?? 'dirichlet_process',
+    ...(o.weight_concentration_prior !== undefined ? { weightConcentrationPrior: o.weight_concentration_prior } : {}),
+    ...(o.mean_precision_prior !== undefined ? { meanPrecisionPrior: o.mean_precision_prior } : {}),
+    ...(o.mean_prior !== undefined ? { meanPrior: o.mean_prior } : {}),
+    ...(o.degrees_of_freedom_prior !== undefined ? { degreesOfFreedomPrior: o.degrees_of_freedom_prior } : {}),
+    ...(o.covariance_prior !== undefined ? { covariancePrior: o.covariance_prior } : {}),
+  };
+}
+
 export async function runCase(f: SklearnFixture, c: SklearnCase, engine: Engine, X: Matrix = matrixOf(f.X)): Promise<Outcome> {
+  if (c.estimator === 'bayesian') {
+    const resp = c.resp !== undefined ? f.resp?.[c.resp] : undefined;
+    if (resp === undefined) throw new Error(`fixture ${f.dataset} has no responsibilities '${c.resp}'`);
+    const bgm = new BayesianGaussianMixture(bayesianOptionsFor(c, engine));
+    await bgm.fit(X, { resp });
+    const wc = bgm.weightConcentration;
+    const priors = bgm.priors;
+    return {
+      ...(await evaluated(bgm, X)),
+      bic: Number.NaN,
+      aic: Number.NaN,
+      bayesian: {
+        weightConcentration: Array.isArray(wc) ? [...wc[0], ...wc[1]] : Array.from(wc as Float64Array),
+        meanPrecision: Array.from(bgm.meanPrecision),
+        degreesOfFreedom: Array.from(bgm.degreesOfFreedom),
+        weightConcentrationPrior: priors.weightConcentrationPrior,
+        meanPrecisionPrior: priors.meanPrecisionPrior,
+        meanPrior: Array.from(priors.meanPrior),
+        degreesOfFreedomPrior: priors.degreesOfFreedomPrior,
+        covariancePrior: Array.from(priors.covariancePrior),
+      },
+    };
+  }
   const gm = new GaussianMixture(optionsFor(c, engine));
   await gm.fit(X, c.sample_weight ? { sampleWeight: c.sample_weight } : {});
+  return { ...(await evaluated(gm, X)), bic: await gm.bic(X), aic: await gm.aic(X) };
+}
+
+/** What every fitted mixture gives: parameters, fit state and evaluations of X. */
+async function evaluated(gm: GaussianMixture | BayesianGaussianMixture, X: Matrix): Promise<Omit<Outcome, 'bic' | 'aic' | 'bayesian'>> {
   const first10 = { data: X.data.slice(0, 10 * X.cols), rows: Math.min(10, X.rows), cols: X.cols };
   return {
     backend: gm.backend,
@@ -83,7 +144,5 @@ export async function runCase(f: SklearnFixture, c: SklearnCase, engine: Engine,
     score: await gm.score(X),
     scoreSamples10: Array.from(await gm.scoreSamples(first10)),
     predictProba10: Array.from(await gm.predictProba(first10)),
-    bic: await gm.bic(X),
-    aic: await gm.aic(X),
   };
 }
