@@ -550,6 +550,48 @@ def bayesian_fixtures(problems):
         write_fixture(name, description, X, cases, {"resp": {"hard": tolist(hard), "soft": tolist(soft)}})
 
 
+def select_fixtures():
+    """BIC over a grid of K x covariance type, as a user scans it with sklearn (n_init=5,
+    random_state=0, default tol), and sklearn's best. The engines draw other random starts, so a
+    cell may end in another local optimum: the test asks for the same best model and most
+    cells within 0.5%."""
+    grids = [
+        ("select-iris", "sklearn.datasets.load_iris().data (150 x 4)", load_iris().data.astype(np.float64), list(range(1, 7))),
+        (
+            "select-blobs",
+            "make_blobs(n_samples=1500, n_features=2, centers=4, cluster_std=[0.6, 1.0, 0.8, 0.5], random_state=21)",
+            make_blobs(n_samples=1500, n_features=2, centers=4, cluster_std=[0.6, 1.0, 0.8, 0.5], random_state=21)[0],
+            list(range(1, 9)),
+        ),
+    ]
+    for name, description, X, ks in grids:
+        table = []
+        for covariance_type in COVARIANCE_TYPES:
+            for k in ks:
+                gm = GaussianMixture(n_components=k, covariance_type=covariance_type, n_init=5, random_state=0).fit(X)
+                table.append({"n_components": k, "covariance_type": covariance_type, "bic": float(gm.bic(X)), "aic": float(gm.aic(X)), "lower_bound": float(gm.lower_bound_)})
+        best = min(table, key=lambda row: row["bic"])
+        print(f"{name}: best BIC {best['covariance_type']} K={best['n_components']} ({best['bic']:.3f})")
+        n, d = X.shape
+        fixture = {
+            "dataset": name,
+            "description": description,
+            "generator": "scripts/make_sklearn_fixtures.py",
+            "sklearn_version": sklearn.__version__,
+            "numpy_version": np.__version__,
+            "n_samples": n,
+            "n_features": d,
+            "X": tolist(X),
+            "selection": {"n_components": ks, "n_init": 5, "table": table, "best": best},
+        }
+        path = os.path.join(OUT_DIR, "select", f"{name}.json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(fixture, f, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            f.write("\n")
+        print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     problems = []
@@ -625,6 +667,7 @@ def main():
     larger_fixtures(problems)
     init_fixtures(problems)
     bayesian_fixtures(problems)
+    select_fixtures()
     if problems:
         print("\nROBUSTNESS PROBLEMS:", file=sys.stderr)
         for p in problems:

@@ -7,7 +7,7 @@
 import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData } from './backend.ts';
 import { runEm, type EmModel, type EmRunResult, type FittedParams } from './em.ts';
 import { responsibilityStatistics, toResponsibilities } from './init/resp.ts';
-import { keepLoaded, withLoaded } from './loaded-cache.ts';
+import { withLoaded } from './loaded-cache.ts';
 import { checkFinite, toDataset, toMatrix, toSampleWeight, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { sampleBlocks } from './model/sample.ts';
@@ -243,25 +243,27 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: k, covarianceType: this.options.covarianceType, weighted: weights !== null };
     let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
     this.progress(`backend: ${backend.description}`);
+    const fitOn = async (data: LoadedData): Promise<Int32Array | null> => {
+      const result = await this.runFit(data, backend, seed, dataset, responsibilities);
+      let labels: Int32Array | null = null;
+      if (wantLabels) {
+        labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
+      }
+      const warnings = fitWarnings(result.params, matrix);
+      this.fitted = { ...result, backendName: backend.description, warnings };
+      for (const warning of warnings) this.options.onWarning?.(warning);
+      return labels;
+    };
     for (;;) {
-      let data: LoadedData | null = null;
-      let kept = false;
       try {
-        data = await backend.load(dataset);
-        const result = await this.runFit(data, backend, seed, dataset, responsibilities);
-        let labels: Int32Array | null = null;
-        if (wantLabels) {
-          labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
+        // Typed X stays loaded for the next call on it (another fit, predict, score, bic …).
+        if (!Array.isArray(X)) return await withLoaded({ matrix, backend, use: 'fit', weights }, () => backend.load(dataset), fitOn);
+        const data = await backend.load(dataset);
+        try {
+          return await fitOn(data);
+        } finally {
+          data.dispose();
         }
-        const warnings = fitWarnings(result.params, matrix);
-        this.fitted = { ...result, backendName: backend.description, warnings };
-        for (const warning of warnings) this.options.onWarning?.(warning);
-        // predict / score / bic / aic on the same X reuse what the fit loaded.
-        if (!Array.isArray(X)) {
-          keepLoaded(matrix, backend, data);
-          kept = true;
-        }
-        return labels;
       } catch (error) {
         if (isDeviceLost(error)) await forgetBackend(backend);
         if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
@@ -271,16 +273,17 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
           continue;
         }
         throw error;
-      } finally {
-        if (!kept) data?.dispose();
       }
     }
   }
 
   // ---- inference --------------------------------------------------------------------------
 
-  /** Runs fn on X loaded onto the engine (the cached copy when X is the typed array loaded last). */
-  protected async withData<T>(X: MatrixInput, fn: (data: LoadedData) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn on X loaded onto the engine (the cached copy when X is the typed array loaded last);
+   * with `weights`, loaded with those sample weights (a weighted pass), else any copy of X.
+   */
+  protected async withData<T>(X: MatrixInput, fn: (data: LoadedData) => Promise<T>, weights: Float64Array | null = null): Promise<T> {
     const params = this.state.params;
     // Typed input is checked for shape here and for values only when it is not the data already
     // loaded (the same array with the same contents); nested arrays are checked and copied.
@@ -289,13 +292,13 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     if (matrix.cols !== params.nFeatures) {
       throw new EmgpuInputError(`X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`);
     }
-    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: params.nComponents, covarianceType: params.covarianceType, weighted: false };
+    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: params.nComponents, covarianceType: params.covarianceType, weighted: weights !== null };
     const backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
     const load = (): Promise<LoadedData> => {
       if (typed) checkFinite(matrix.data, matrix.cols);
-      return backend.load(toDataset(matrix, null));
+      return backend.load(toDataset(matrix, weights));
     };
-    if (typed) return withLoaded(matrix, backend, load, fn);
+    if (typed) return withLoaded({ matrix, backend, use: weights === null ? 'evaluate' : 'fit', weights }, load, fn);
     const data = await load();
     try {
       return await fn(data);

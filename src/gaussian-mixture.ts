@@ -7,10 +7,11 @@ import type { LoadedData } from './backend.ts';
 import { BaseMixture, type FitOptions, type InitRequest } from './base-mixture.ts';
 import { gaussianModel, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
-import type { Dataset, MatrixInput } from './matrix.ts';
+import { toSampleWeight, type Dataset, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
 import { validateModelJson } from './model/validate-json.ts';
+import { momentsFor } from './stats.ts';
 import { EmgpuInputError, resolveOptions, type CovarianceType, type GaussianMixtureOptions, type Nested, type ResolvedOptions } from './options.ts';
 
 export type { FitOptions, SampleResult } from './base-mixture.ts';
@@ -124,6 +125,29 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
   async bic(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
     const { score, n } = await this.scoreAndCount(X, fitOptions);
     return -2 * score * n + this.nParameters() * Math.log(n);
+  }
+
+  /**
+   * BIC, AIC and ICL of X, and its mean log-likelihood, from one E-step pass at the fitted
+   * parameters on the engine (reusing X loaded by the fit). ICL = BIC − 2·Σ w·Σ_k r_k·log r_k
+   * (the responsibilities' entropy penalises overlapping components); smaller is better.
+   */
+  async criteria(X: MatrixInput, fitOptions: FitOptions = {}): Promise<{ bic: number; aic: number; icl: number; score: number; n: number }> {
+    const params = this.state.params;
+    const rows = Array.isArray(X) ? X.length : (X as { rows: number }).rows;
+    const weights = toSampleWeight(fitOptions.sampleWeight, rows);
+    const stats = await this.withData(X, (data) => data.eStep(params, momentsFor(params.covarianceType)), weights);
+    let n = rows;
+    if (weights !== null) {
+      n = 0;
+      for (const w of weights) n += w;
+    }
+    // Ratios to Σw, so the engine's power-of-two scaling of tiny or huge weights cancels.
+    const score = stats.sumLogLik / stats.totalWeight;
+    const entropy = (stats.sumRespLogResp / stats.totalWeight) * n;
+    const p = this.nParameters();
+    const bic = -2 * score * n + p * Math.log(n);
+    return { bic, aic: -2 * score * n + 2 * p, icl: bic - 2 * entropy, score, n };
   }
 
   /** Akaike information criterion: −2·N·score + 2p. */

@@ -21,3 +21,5 @@ export { IllDefinedCovarianceError } from './model/covariance.ts';
 export { BackendUnavailableError, releaseBackends } from './select-backend.ts';
 export type { Backend, LoadedData, MixtureParams } from './backend.ts';
 export type { SufficientStats } from './stats.ts';
+export { selectModel, CRITERIA } from './select-model.ts';
+export type { Criterion, SelectionResult, SelectionRow, SelectModelOptions } from './select-model.ts';

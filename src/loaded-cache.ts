@@ -1,7 +1,8 @@
-// The engine-loaded copy of the last data set, kept so that predict / predictProba /
-// scoreSamples / score / bic / aic on the same X (and right after fit(X)) reuse it instead of
-// validating, copying and uploading X again. One entry for the whole process (its memory is
-// bounded by one data set); it is replaced by the next X and freed by releaseBackends().
+// The engine-loaded copy of the last data set, kept so that fits (a grid of K × covariance
+// types, nInit restarts across calls), predict / predictProba / scoreSamples / score / bic / aic
+// on the same X reuse it instead of validating, copying and uploading X again. One entry for the
+// whole process (its memory is bounded by one data set); it is replaced by the next X and freed
+// by releaseBackends().
 //
 // "The same X" means the same typed array with the same contents: a fingerprint of its bytes
 // is compared, so an array modified in place between calls is loaded again, never reused stale.
@@ -31,6 +32,8 @@ interface Entry {
   readonly rows: number;
   readonly cols: number;
   readonly hash: number;
+  /** Fingerprint of the sample weights loaded with X, or null when loaded unweighted. */
+  readonly weightsHash: number | null;
   readonly backend: Backend;
   readonly data: LoadedData;
   users: number;
@@ -44,22 +47,45 @@ function release(entry: Entry): void {
   if (entry.users === 0) entry.data.dispose();
 }
 
-function matches(entry: Entry | null, matrix: Matrix, hash: number, backend: Backend): entry is Entry {
-  return entry !== null && !entry.evicted && !entry.data.disposed && entry.array === matrix.data && entry.rows === matrix.rows && entry.cols === matrix.cols && entry.hash === hash && entry.backend === backend;
+/** What a call needs loaded: X, and for a fit the weights too (an evaluation ignores them). */
+export interface LoadRequest {
+  readonly matrix: Matrix;
+  readonly backend: Backend;
+  /** 'evaluate' takes any loaded copy of X; 'fit' needs one loaded with these weights. */
+  readonly use: 'fit' | 'evaluate';
+  readonly weights: Float64Array | null;
+}
+
+function matches(entry: Entry | null, request: LoadRequest, hash: number, weightsHash: number | null): entry is Entry {
+  const { matrix, backend, use } = request;
+  return (
+    entry !== null &&
+    !entry.evicted &&
+    !entry.data.disposed &&
+    entry.array === matrix.data &&
+    entry.rows === matrix.rows &&
+    entry.cols === matrix.cols &&
+    entry.hash === hash &&
+    entry.backend === backend &&
+    (use === 'evaluate' || entry.weightsHash === weightsHash)
+  );
 }
 
 /**
- * Runs fn on the loaded copy of `matrix` on `backend`: the cached one when it is the same
- * array with the same contents, else the one `load` returns (which then becomes the cache).
+ * Runs fn on the loaded copy of X on the backend: the cached one when it is the same array with
+ * the same contents (and, for a fit, the same weights), else the one `load` returns, which then
+ * becomes the cache. Data in use is never disposed under a caller.
  */
-export async function withLoaded<T>(matrix: Matrix, backend: Backend, load: () => Promise<LoadedData>, fn: (data: LoadedData) => Promise<T>): Promise<T> {
-  const hash = fingerprint(matrix.data);
+export async function withLoaded<T>(request: LoadRequest, load: () => Promise<LoadedData>, fn: (data: LoadedData) => Promise<T>): Promise<T> {
+  const hash = fingerprint(request.matrix.data);
+  const weightsHash = request.weights === null ? null : fingerprint(request.weights);
   let entry: Entry;
-  if (matches(current, matrix, hash, backend)) {
+  if (matches(current, request, hash, weightsHash)) {
     entry = current;
   } else {
     const data = await load();
-    entry = { array: matrix.data, rows: matrix.rows, cols: matrix.cols, hash, backend, data, users: 0, evicted: false };
+    const { matrix, backend } = request;
+    entry = { array: matrix.data, rows: matrix.rows, cols: matrix.cols, hash, weightsHash, backend, data, users: 0, evicted: false };
     if (current !== null) release(current);
     current = entry;
   }
@@ -70,18 +96,6 @@ export async function withLoaded<T>(matrix: Matrix, backend: Backend, load: () =
     entry.users--;
     if (entry.evicted && entry.users === 0) entry.data.dispose();
   }
-}
-
-/** Whether `matrix` on `backend` is cached (its contents unchanged): the caller may skip validation. */
-export function isLoaded(matrix: Matrix, backend: Backend): boolean {
-  return current !== null && current.array === matrix.data && matches(current, matrix, fingerprint(matrix.data), backend);
-}
-
-/** Keeps data a fit loaded as the cached copy of `matrix` (disposing the previous one). */
-export function keepLoaded(matrix: Matrix, backend: Backend, data: LoadedData): void {
-  const entry: Entry = { array: matrix.data, rows: matrix.rows, cols: matrix.cols, hash: fingerprint(matrix.data), backend, data, users: 0, evicted: false };
-  if (current !== null) release(current);
-  current = entry;
 }
 
 /** Frees the cached copy (releaseBackends()). */
