@@ -2,7 +2,7 @@
 // including how well the components match the species.
 
 import { fileURLToPath } from 'node:url';
-import type { GaussianMixture } from '../gaussian-mixture.ts';
+import type { Mixture } from './bayesian.ts';
 import { readData, type Table } from './data.ts';
 
 export const IRIS_PATH = fileURLToPath(new URL('../../data/iris.csv', import.meta.url));
@@ -55,7 +55,7 @@ function table(rows: string[][], alignLeft: number): string {
 
 export interface DemoSummaryInput {
   readonly data: DemoData;
-  readonly gm: GaussianMixture;
+  readonly gm: Mixture;
   readonly labels: Int32Array;
   readonly milliseconds: number;
 }

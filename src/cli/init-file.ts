@@ -17,7 +17,7 @@ export interface InitParams {
   readonly precisionsInit: Float64Array | null;
 }
 
-const KEYS = ['weights', 'means', 'covariances', 'precisions'] as const;
+const KEYS = ['weights', 'means', 'covariances', 'precisions', 'resp'] as const;
 
 /** Parses the file's text; a model written by `emgpu fit` is accepted too (its extra keys are ignored). */
 export function parseInitFile(label: string, text: string): InitFile {
@@ -34,19 +34,47 @@ export function parseInitFile(label: string, text: string): InitFile {
   if (!KEYS.some((key) => record[key] !== undefined && record[key] !== null)) {
     throw new CliError(`init file ${label} has none of ${KEYS.join(', ')}; give at least one (sklearn shapes).`);
   }
+  if (record.resp != null && KEYS.some((key) => key !== 'resp' && record[key] != null)) {
+    throw new CliError(`init file ${label} has 'resp' and initial parameters; give either initial responsibilities or parameters, not both.`);
+  }
   if (record.covariances != null && record.precisions != null) {
     throw new CliError(`init file ${label} has both 'covariances' and 'precisions'; keep only one.`);
   }
   return { label, json: record };
 }
 
-/** The number of components the file implies (from weights or means), or null. */
+/** The number of components the file implies (from weights, means or resp's columns), or null. */
 export function componentsInFile(file: InitFile): number | null {
   for (const key of ['weights', 'means'] as const) {
     const value = file.json[key];
     if (Array.isArray(value)) return value.length;
   }
+  const resp = file.json.resp;
+  if (Array.isArray(resp) && Array.isArray(resp[0])) return (resp[0] as unknown[]).length;
   return null;
+}
+
+/**
+ * The file's initial responsibilities ('resp': N × K, one row per data row, each ≥ 0 and
+ * summing to 1), or null when it has none.
+ */
+export function respFromFile(file: InitFile, rows: number, k: number, dataLabel: string): Float64Array | null {
+  const { label, json } = file;
+  if (json.resp === undefined || json.resp === null) return null;
+  const { shape, flat } = shapeOf(file, 'resp', json.resp);
+  if (shape.length !== 2 || shape[0] !== rows || shape[1] !== k) {
+    throw new CliError(`init file ${label}: 'resp' has shape ${shapeText(shape)} but ${dataLabel} has ${rows} rows and --components is ${k}; it must be N × K = ${rows} × ${k}.`);
+  }
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      const r = flat[i * k + c] as number;
+      if (r < 0) throw new CliError(`init file ${label}: resp[${i}][${c}] is ${r}; responsibilities must be ≥ 0.`);
+      sum += r;
+    }
+    if (Math.abs(sum - 1) > 1e-6) throw new CliError(`init file ${label}: resp[${i}] sums to ${sum.toPrecision(8)}; each row of responsibilities must sum to 1.`);
+  }
+  return Float64Array.from(flat);
 }
 
 /** The shape of a nested array of finite numbers, or a one-line error naming the key. */

@@ -4,6 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { FitOptions } from '../base-mixture.ts';
+import { BayesianGaussianMixture } from '../bayesian-mixture.ts';
 import { GaussianMixture } from '../gaussian-mixture.ts';
 import {
   BACKEND_CHOICES,
@@ -11,8 +13,8 @@ import {
   EmgpuInputError,
   INIT_METHODS,
   type BackendChoice,
+  type BaseMixtureOptions,
   type CovarianceType,
-  type GaussianMixtureOptions,
   type InitMethod,
 } from '../options.ts';
 import { sampleBlocks, type SampleParams } from '../model/sample.ts';
@@ -22,7 +24,9 @@ import { abortable, isAbortError, pause } from './abort.ts';
 import { readData, readSampleWeights, readSource, type ReadOptions, type Table } from './data.ts';
 import { demoSummary, loadIris } from './demo.ts';
 import { CliError, describeError, EXIT, oneLine, printable } from './errors.ts';
-import { componentsInFile, initParamsFromFile, parseInitFile, type InitFile } from './init-file.ts';
+import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
+import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
+import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, type ErrStream } from './progress.ts';
 
@@ -110,7 +114,7 @@ async function readTable(ctx: Context, path: string): Promise<Table> {
   return table;
 }
 
-async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined): Promise<GaussianMixture> {
+async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined): Promise<Mixture> {
   say(ctx, path === '-' ? 'reading the model from stdin' : `reading model file ${printable(path)}`);
   const source = await readSource(path, 'model file', ctx.stdin, ctx.abort.signal);
   let json: unknown;
@@ -119,15 +123,20 @@ async function loadModel(path: string, ctx: Context, backend: BackendChoice | un
   } catch (error) {
     throw new CliError(`model file ${source.label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); pass a model written by 'emgpu fit'.`);
   }
+  // `emgpu select --output` writes { criterion, table, best: { ..., model } }: its best model.
+  if (typeof json === 'object' && json !== null && 'table' in json && 'best' in json) {
+    const best = (json as { best: unknown }).best;
+    if (typeof best === 'object' && best !== null && 'model' in best) json = (best as { model: unknown }).model;
+  }
   try {
-    return GaussianMixture.fromJSON(json, backend === undefined ? {} : { backend });
+    return mixtureFromJSON(json, backend);
   } catch (error) {
     if (error instanceof EmgpuInputError) throw new CliError(`model file ${source.label}: ${error.message} Pass a model written by 'emgpu fit'.`);
     throw error;
   }
 }
 
-function checkColumns(table: Table, gm: GaussianMixture, modelPath: string): void {
+function checkColumns(table: Table, gm: Mixture, modelPath: string): void {
   if (table.cols !== gm.nFeatures) {
     throw new CliError(`${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${printable(modelPath)} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`);
   }
@@ -166,24 +175,24 @@ async function withOutput(ctx: Context, write: (out: ChunkedOutput) => Promise<u
 }
 
 /** Runs a fit with progress on stderr and Ctrl-C aborting it cleanly. */
-async function runFit(ctx: Context, gm: GaussianMixture, table: Table, sampleWeight: Float64Array | null, progress: FitProgress): Promise<{ labels: Int32Array; ms: number }> {
+async function runFit(ctx: Context, gm: Mixture, table: Table, fitOptions: FitOptions, progress: FitProgress): Promise<{ labels: Int32Array; ms: number }> {
   const start = performance.now();
   try {
     // The fit itself stops within an iteration; this stops waiting for it at once.
-    const labels = await abortable(gm.fitPredict(matrixOf(table), { sampleWeight }), ctx.abort.signal);
+    const labels = await abortable(gm.fitPredict(matrixOf(table), fitOptions), ctx.abort.signal);
     return { labels, ms: performance.now() - start };
   } finally {
     progress.stop();
   }
 }
 
-function fitDetails(gm: GaussianMixture, table: Table, ms: number): string {
-  return `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) to ${table.rows} × ${table.cols} from ${table.label}: ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`;
+function fitDetails(gm: Mixture, table: Table, ms: number): string {
+  return `emgpu: fitted ${gm instanceof BayesianGaussianMixture ? 'a Bayesian mixture of ' : ''}${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) to ${table.rows} × ${table.cols} from ${table.label}: ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`;
 }
 
 // ---- commands -------------------------------------------------------------------------------
 
-interface FitOpts {
+interface FitOpts extends BayesianOpts {
   components?: number;
   covariance?: CovarianceType;
   init?: string;
@@ -237,12 +246,17 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   if (table.rows < k) {
     throw new CliError(`${table.label} has ${table.rows} data row${table.rows === 1 ? '' : 's'} but --components is ${k}; pass at least ${k} rows or lower --components.`);
   }
-  const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
+  const priors = priorOptions(opts);
+  const resp = initFile === null ? null : respFromFile(initFile, table.rows, k, table.label);
+  if (priors !== null && initFile !== null && resp === null) {
+    throw new CliError(`init file ${initFile.label}: the Bayesian mixture starts from responsibilities; give 'resp' (N × K) in the file, or an init method.`);
+  }
+  const fromFile = initFile === null || resp !== null ? null : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
 
   const maxIter = opts.maxIter ?? 100;
   const nInit = opts.nInit ?? 1;
   const progress = new FitProgress(ctx.stderr, ctx.verbose, maxIter, nInit);
-  const options: GaussianMixtureOptions = {
+  const options: BaseMixtureOptions = {
     nComponents: k,
     covarianceType,
     maxIter,
@@ -255,12 +269,17 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
     ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
     ...(initParams !== undefined ? { initParams } : {}),
-    ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
-    ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
-    ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
   };
-  const gm = new GaussianMixture(options);
-  const { labels, ms } = await runFit(ctx, gm, table, sampleWeight, progress);
+  const gm: Mixture =
+    priors !== null
+      ? new BayesianGaussianMixture({ ...options, ...priors })
+      : new GaussianMixture({
+          ...options,
+          ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
+          ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
+          ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
+        });
+  const { labels, ms } = await runFit(ctx, gm, table, { sampleWeight, ...(resp !== null ? { resp } : {}) }, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
   else if (!gm.converged) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
   for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
@@ -282,7 +301,7 @@ interface ModelOpts {
 }
 
 /** The checks and reading that predict and score share: --output first, then the model, then the data. */
-async function modelAndData(ctx: Context, dataPath: string, opts: ModelOpts): Promise<{ gm: GaussianMixture; table: Table }> {
+async function modelAndData(ctx: Context, dataPath: string, opts: ModelOpts): Promise<{ gm: Mixture; table: Table }> {
   ctx.verbose = opts.verbose === true;
   if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
   if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
@@ -410,6 +429,7 @@ Examples:
   emgpu predict --model model.json data/iris.csv
   emgpu score --model model.json data/iris.csv --mean
   emgpu sample --model model.json -n 5 --seed 1 --labels
+  emgpu select data/iris.csv -k 1-6 --seed 0 -o best.json
 ${DATA_HELP}
 ${EXIT_HELP}`,
     );
@@ -419,7 +439,7 @@ ${EXIT_HELP}`,
     .argument('[DATA]', "CSV file, .json array of rows, or - for CSV on stdin")
     .addOption(new Option('-k, --components <K>', 'number of mixture components (default: 1, or as many as the --init file has)').argParser(integerAtLeast(1)))
     .addOption(new Option('--covariance <type>', 'covariance type (default: full)').choices(COVARIANCE_TYPES))
-    .addOption(new Option('--init <method|file.json>', `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too)`))
+    .addOption(new Option('--init <method|file.json>', `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too), or with 'resp': initial responsibilities, N × K`))
     .addOption(new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(integerAtLeast(0)))
     .addOption(new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(nonNegativeNumber))
     .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
@@ -429,13 +449,17 @@ ${EXIT_HELP}`,
     .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
     .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
     .addOption(verboseOption())
-    .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"))
+    .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"));
+  for (const option of bayesianOptions()) fit.addOption(option);
+  fit
     .addHelpText(
       'after',
       `
 The model JSON is GaussianMixture.toJSON(): covarianceType, weights, means,
 covariances and precisionsCholesky in scikit-learn's shapes, converged, nIter,
-lowerBound, lowerBounds, backend, nFeatures, nComponents.
+lowerBound, lowerBounds, backend, nFeatures, nComponents. With --bayesian it is
+BayesianGaussianMixture.toJSON(), which adds weightConcentration, meanPrecision,
+degreesOfFreedom and the resolved priors.
 Progress goes to stderr: one line per iteration with --verbose, a progress bar
 when stderr is a terminal.
 ${DATA_HELP}
@@ -443,16 +467,69 @@ ${DATA_HELP}
 Examples:
   emgpu fit data/iris.csv -k 3 --seed 0 -o model.json
   emgpu fit data/iris.csv -k 3 --covariance diag --init init.json --verbose
+  emgpu fit data/iris.csv -k 6 --bayesian --weight-concentration-prior 0.01 --seed 0
   cat points.csv | emgpu fit - -k 2 > model.json
 ${EXIT_HELP}`,
     )
     .action(async (data: string | undefined, opts: FitOpts) => fitCommand(ctx, data, opts));
-  void fit;
+
+  const select = configure(program.command('select'), 'emgpu select')
+    .description('fit every K x covariance type of a grid to DATA and print BIC, AIC and ICL, the best marked')
+    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin');
+  for (const option of selectOptions()) select.addOption(option);
+  select
+    .addOption(new Option('--init <method>', `initialisation of every fit: ${INIT_METHODS.join(', ')} (default: kmeans)`))
+    .addOption(new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(integerAtLeast(0)))
+    .addOption(new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(nonNegativeNumber))
+    .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
+    .addOption(new Option('--n-init <N>', 'initialisations per cell; the best is kept (default: 1)').argParser(integerAtLeast(1)))
+    .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible grid (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
+    .addOption(backendOption())
+    .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
+    .addOption(new Option('-o, --output <file>', 'also write the table and the best model as JSON to this file (atomically)'))
+    .addOption(verboseOption())
+    .addHelpText(
+      'after',
+      `
+The table (stdout) has one row per fit: covariance type, K, BIC, AIC, ICL
+(smaller is better), the lower bound, iterations (! = did not converge) and
+seconds; * marks the best by --criterion. With --output the JSON is
+{ criterion, table, best } where best.model is the fitted model as 'emgpu fit'
+writes it (predict, score and sample read it). Progress: one line per fit on
+stderr with --verbose or when stderr is a terminal.
+${DATA_HELP}
+
+Examples:
+  emgpu select data/iris.csv --seed 0
+  emgpu select points.csv -k 1-20 --covariance full,diag --criterion icl -o best.json
+${EXIT_HELP}`,
+    )
+    .action(async (data: string, opts: SelectOpts) => {
+      ctx.verbose = opts.verbose === true;
+      if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
+      const showProgress = ctx.verbose || ctx.stderr.isTTY === true;
+      await selectCommand(
+        {
+          signal: ctx.abort.signal,
+          readTable: (path) => readTable(ctx, path),
+          readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
+          writeJson: (text) => withOutput(ctx, (out) => out.text(text)),
+          print: async (write) => {
+            await write(new ChunkedOutput(streamSink(ctx.stdout), ctx.abort.signal));
+          },
+          progress: (line) => {
+            if (showProgress) ctx.stderr.write(`emgpu: ${line}\n`);
+          },
+        },
+        data,
+        opts,
+      );
+    });
 
   configure(program.command('predict'), 'emgpu predict')
     .description('print the most likely component (0-based) of each row of DATA, one per line')
     .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
-    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
     .option('--proba', 'print the probability of each component instead: CSV, one row per data row, K columns, no header')
     .addOption(outputOption('the result'))
     .addOption(backendOption())
@@ -463,7 +540,7 @@ ${EXIT_HELP}`,
   configure(program.command('score'), 'emgpu score')
     .description('print the log-likelihood log p(x) of each row of DATA, one per line')
     .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
-    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
     .option('--mean', 'print only the mean log-likelihood (scikit-learn score)')
     .addOption(outputOption('the result'))
     .addOption(backendOption())
@@ -473,7 +550,7 @@ ${EXIT_HELP}`,
 
   configure(program.command('sample'), 'emgpu sample')
     .description('draw N samples from a fitted model and print them as CSV (no header)')
-    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit'")
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
     .requiredOption('-n, --n-samples <N>', `number of samples, 1 to ${MAX_SAMPLES}`, sampleCount)
     .option('--seed <S>', 'random seed, 0 to 4294967295 (default: the seed the model was fitted with, else random)', integerAtLeast(0, 0xffffffff))
     .option('--labels', 'add a last column with the component (0-based) each sample was drawn from')

@@ -1,0 +1,90 @@
+// `emgpu fit --bayesian`: the options of BayesianGaussianMixture from the command line, and
+// reading a model file of either kind.
+
+import { InvalidArgumentError, Option } from 'commander';
+import { BayesianGaussianMixture } from '../bayesian-mixture.ts';
+import type { BayesianGaussianMixtureOptions } from '../bayesian-options.ts';
+import { GaussianMixture } from '../gaussian-mixture.ts';
+import { WEIGHT_CONCENTRATION_PRIOR_TYPES, type WeightConcentrationPriorType } from '../model/bayesian.ts';
+import { BAYESIAN_FORMAT } from '../model/validate-bayesian-json.ts';
+import type { BackendChoice } from '../options.ts';
+import { CliError } from './errors.ts';
+
+/** Either estimator, as the commands that use a fitted model see it. */
+export type Mixture = GaussianMixture | BayesianGaussianMixture;
+
+export interface BayesianOpts {
+  bayesian?: boolean;
+  weightPriorType?: WeightConcentrationPriorType;
+  weightConcentrationPrior?: number;
+  meanPrecisionPrior?: number;
+  degreesOfFreedomPrior?: number;
+  meanPrior?: number[];
+  covariancePrior?: number[];
+}
+
+const PRIOR_FLAGS: ReadonlyArray<[keyof BayesianOpts, string]> = [
+  ['weightPriorType', '--weight-prior-type'],
+  ['weightConcentrationPrior', '--weight-concentration-prior'],
+  ['meanPrecisionPrior', '--mean-precision-prior'],
+  ['degreesOfFreedomPrior', '--degrees-of-freedom-prior'],
+  ['meanPrior', '--mean-prior'],
+  ['covariancePrior', '--covariance-prior'],
+];
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !(n > 0) || !Number.isFinite(n)) throw new Error('It must be a finite number > 0.');
+  return n;
+}
+
+function numberList(value: string): number[] {
+  const items = value.split(',').map((item) => item.trim());
+  const numbers = items.map(Number);
+  if (items.some((item) => item === '') || numbers.some((n) => !Number.isFinite(n))) throw new Error('It must be comma-separated finite numbers, e.g. 0,1.5,-2.');
+  return numbers;
+}
+
+/** The --bayesian options of `emgpu fit`. */
+export function bayesianOptions(): Option[] {
+  const parse = (fn: (value: string) => unknown) => (value: string) => {
+    try {
+      return fn(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+  return [
+    new Option('--bayesian', "fit scikit-learn's BayesianGaussianMixture (variational; the data may switch components off) instead"),
+    new Option('--weight-prior-type <type>', "with --bayesian: the weights' prior (default: dirichlet_process)").choices(WEIGHT_CONCENTRATION_PRIOR_TYPES),
+    new Option('--weight-concentration-prior <X>', 'with --bayesian: its concentration, > 0 (default: 1 / K)').argParser(parse(positive)),
+    new Option('--mean-precision-prior <X>', "with --bayesian: the means' prior precision, > 0 (default: 1)").argParser(parse(positive)),
+    new Option('--degrees-of-freedom-prior <X>', 'with --bayesian: > D − 1 (default: D)').argParser(parse(positive)),
+    new Option('--mean-prior <list>', "with --bayesian: the means' prior mean, D comma-separated numbers (default: the data mean)").argParser(parse(numberList)),
+    new Option('--covariance-prior <list>', 'with --bayesian: the covariance prior, comma-separated (full/tied: D × D row-major; diag: D; spherical: 1; default: from the data)').argParser(parse(numberList)),
+  ];
+}
+
+/** The Bayesian estimator's prior options, or null without --bayesian (prior flags alone are a usage error). */
+export function priorOptions(opts: BayesianOpts): Partial<BayesianGaussianMixtureOptions> | null {
+  if (opts.bayesian !== true) {
+    const stray = PRIOR_FLAGS.find(([key]) => opts[key] !== undefined);
+    if (stray !== undefined) throw new CliError(`${stray[1]} is an option of the Bayesian mixture; add --bayesian, or drop ${stray[1]}.`);
+    return null;
+  }
+  return {
+    ...(opts.weightPriorType !== undefined ? { weightConcentrationPriorType: opts.weightPriorType } : {}),
+    ...(opts.weightConcentrationPrior !== undefined ? { weightConcentrationPrior: opts.weightConcentrationPrior } : {}),
+    ...(opts.meanPrecisionPrior !== undefined ? { meanPrecisionPrior: opts.meanPrecisionPrior } : {}),
+    ...(opts.degreesOfFreedomPrior !== undefined ? { degreesOfFreedomPrior: opts.degreesOfFreedomPrior } : {}),
+    ...(opts.meanPrior !== undefined ? { meanPrior: opts.meanPrior } : {}),
+    ...(opts.covariancePrior !== undefined ? { covariancePrior: opts.covariancePrior.length === 1 ? (opts.covariancePrior[0] as number) : opts.covariancePrior } : {}),
+  };
+}
+
+/** A fitted model from its JSON: a Bayesian one by its format, else a GaussianMixture. */
+export function mixtureFromJSON(json: unknown, backend: BackendChoice | undefined): Mixture {
+  const options = backend === undefined ? {} : { backend };
+  const format = json !== null && typeof json === 'object' && Object.prototype.hasOwnProperty.call(json, 'format') ? (json as { format: unknown }).format : undefined;
+  return format === BAYESIAN_FORMAT ? BayesianGaussianMixture.fromJSON(json, options) : GaussianMixture.fromJSON(json, options);
+}

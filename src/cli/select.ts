@@ -1,0 +1,143 @@
+// `emgpu select DATA`: every K × covariance type of a grid fitted and scored (BIC, AIC, ICL);
+// a readable table on stdout with the best marked, and with --output the table and the best
+// model as JSON.
+
+import { InvalidArgumentError, Option } from 'commander';
+import type { Table } from './data.ts';
+import { COVARIANCE_TYPES, INIT_METHODS, type BackendChoice, type CovarianceType, type InitMethod } from '../options.ts';
+import { CRITERIA, selectModel, type Criterion, type SelectionResult, type SelectionRow } from '../select-model.ts';
+import { CliError } from './errors.ts';
+import type { ChunkedOutput } from './output.ts';
+
+export interface SelectOpts {
+  components?: number[];
+  covariance?: CovarianceType[];
+  criterion?: Criterion;
+  nInit?: number;
+  seed?: number;
+  maxIter?: number;
+  tol?: number;
+  regCovar?: number;
+  init?: string;
+  backend?: BackendChoice;
+  sampleWeight?: string;
+  output?: string;
+  verbose?: boolean;
+}
+
+/** What the command needs from the CLI's plumbing (src/cli/main.ts). */
+export interface SelectIO {
+  readonly signal: AbortSignal;
+  readTable(path: string): Promise<Table>;
+  readWeights(path: string, table: Table): Promise<Float64Array>;
+  /** Writes to --output (atomically) when given. */
+  writeJson(text: string): Promise<void>;
+  /** The readable table, on stdout. */
+  print(write: (out: ChunkedOutput) => Promise<unknown>): Promise<void>;
+  progress(line: string): void;
+}
+
+/** "1-10", "2,4,8" or "3". */
+export function componentList(value: string): number[] {
+  const out: number[] = [];
+  for (const part of value.split(',').map((p) => p.trim())) {
+    const range = /^(\d+)\s*-\s*(\d+)$/.exec(part);
+    if (range !== null) {
+      const from = Number(range[1]);
+      const to = Number(range[2]);
+      if (from < 1 || to < from || to - from > 1000) throw new InvalidArgumentError('A range must be FROM-TO with 1 ≤ FROM ≤ TO, e.g. 1-10.');
+      for (let k = from; k <= to; k++) out.push(k);
+    } else if (/^\d+$/.test(part) && Number(part) >= 1) {
+      out.push(Number(part));
+    } else {
+      throw new InvalidArgumentError('It must be K values ≥ 1 as a range or a list, e.g. 1-10 or 2,4,8.');
+    }
+  }
+  return [...new Set(out)];
+}
+
+export function covarianceList(value: string): CovarianceType[] {
+  const items = value.split(',').map((p) => p.trim());
+  for (const item of items) {
+    if (!(COVARIANCE_TYPES as readonly string[]).includes(item)) throw new InvalidArgumentError(`Each type must be one of ${COVARIANCE_TYPES.join(', ')}.`);
+  }
+  return [...new Set(items as CovarianceType[])];
+}
+
+export function selectOptions(): Option[] {
+  return [
+    new Option('-k, --components <list>', 'the K to try: a range or a list (default: 1-10)').argParser(componentList),
+    new Option('--covariance <list>', `the covariance types to try, comma-separated (default: ${COVARIANCE_TYPES.join(',')})`).argParser(covarianceList),
+    new Option('--criterion <name>', 'the criterion that picks the best model, smaller is better (default: bic)').choices(CRITERIA),
+  ];
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 1e7 ? v.toExponential(6) : v.toFixed(3));
+
+function renderTable(result: SelectionResult, header: string): string {
+  const lines = [header, ''];
+  lines.push(['covariance', 'K'.padStart(3), 'BIC'.padStart(14), 'AIC'.padStart(14), 'ICL'.padStart(14), 'lower bound'.padStart(13), 'iterations'.padStart(11), 'seconds'.padStart(8)].join('  '));
+  for (const row of result.table) {
+    const mark = row === result.bestRow ? ' *' : '';
+    lines.push(
+      [
+        row.covarianceType.padEnd(10),
+        String(row.nComponents).padStart(3),
+        fmt(row.bic).padStart(14),
+        fmt(row.aic).padStart(14),
+        fmt(row.icl).padStart(14),
+        row.lowerBound.toFixed(6).padStart(13),
+        `${row.nIter}${row.converged ? '' : '!'}`.padStart(11),
+        row.seconds.toFixed(2).padStart(8),
+      ].join('  ') + mark,
+    );
+  }
+  const b = result.bestRow;
+  lines.push('', `best by ${result.criterion.toUpperCase()} (*): ${b.covarianceType}, K = ${b.nComponents} (${result.criterion.toUpperCase()} ${fmt(b[result.criterion])})`);
+  if (result.table.some((r) => !r.converged)) lines.push('! did not converge within --max-iter (raise --max-iter or --tol)');
+  return `${lines.join('\n')}\n`;
+}
+
+const rowJson = (row: SelectionRow) => ({ ...row });
+
+export async function selectCommand(io: SelectIO, dataPath: string, opts: SelectOpts): Promise<void> {
+  let initParams: InitMethod | undefined;
+  if (opts.init !== undefined) {
+    if (!(INIT_METHODS as readonly string[]).includes(opts.init)) throw new CliError(`--init for select must be a method (${INIT_METHODS.join(', ')}); init files are for fit.`);
+    initParams = opts.init as InitMethod;
+  }
+  const table = await io.readTable(dataPath);
+  const sampleWeight = opts.sampleWeight === undefined ? null : await io.readWeights(opts.sampleWeight, table);
+  const components = opts.components ?? Array.from({ length: 10 }, (_, i) => i + 1);
+  const tooMany = components.filter((k) => k > table.rows);
+  if (tooMany.length > 0) throw new CliError(`${table.label} has ${table.rows} rows but --components includes ${tooMany.join(', ')}; try at most ${table.rows} components.`);
+  const covarianceTypes = opts.covariance ?? [...COVARIANCE_TYPES];
+  const criterion = opts.criterion ?? 'bic';
+  const total = components.length * covarianceTypes.length;
+  let backendName = '';
+  const result = await selectModel(
+    { data: table.data, rows: table.rows, cols: table.cols },
+    {
+      nComponents: components,
+      covarianceTypes,
+      criterion,
+      randomState: opts.seed ?? null,
+      backend: opts.backend ?? 'auto',
+      signal: io.signal,
+      sampleWeight,
+      ...(opts.nInit !== undefined ? { nInit: opts.nInit } : {}),
+      ...(opts.maxIter !== undefined ? { maxIter: opts.maxIter } : {}),
+      ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
+      ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
+      ...(initParams !== undefined ? { initParams } : {}),
+      onProgress: ({ done, row }) => io.progress(`select: ${done}/${total} fitted (${row.covarianceType}, K = ${row.nComponents}: BIC ${fmt(row.bic)})`),
+    },
+  );
+  backendName = result.best.backend;
+  const header = `emgpu select: ${table.rows} × ${table.cols} from ${table.label}; K ${components.join(', ')} × ${covarianceTypes.join(', ')}; ${backendName}`;
+  if (opts.output !== undefined) {
+    const json = { criterion, table: result.table.map(rowJson), best: { ...rowJson(result.bestRow), model: result.best.toJSON() } };
+    await io.writeJson(`${JSON.stringify(json, null, 2)}\n`);
+  }
+  await io.print((out) => out.text(renderTable(result, header)));
+}
