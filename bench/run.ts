@@ -7,6 +7,8 @@
 //   options: --backends cpu-1,cpu,webgpu-node,webgpu-browser,cpu-browser  --no-sklearn  --no-scale
 //            --budget SECONDS (skip cells whose estimated iteration time exceeds it)
 //            --cells 1M:8:16:full,100k:32:16:diag  (only these cells: no scale curve, BENCHMARKS.md untouched)
+//   npm run bench -- --choice    choosing the model instead: Bayesian vs Gaussian per iteration and
+//                                the K × covariance-type grid (bench/choice.ts; its options follow)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,11 @@ const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+if (flag('--choice')) {
+  // Choosing the model (BayesianGaussianMixture per iteration, the selectModel grid): bench/choice.ts.
+  await import('./choice.ts');
+  process.exit(0);
+}
 const quick = flag('--quick');
 const reps = 5;
 const warmup = 1;
