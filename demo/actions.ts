@@ -1,14 +1,29 @@
 // What the buttons do: Run (one fit), Stop, Compare CPU vs GPU (the same fit on both engines
-// from the same start), and Choose K (BIC and AIC for K = 1..10). Each is one worker job.
+// from the same start), and Choose the model (the library's selectModel over K × covariance
+// types, the best shown as the result). Each is one worker job.
 
 import { fmtInt, fmtMs, median, messageOf } from './format.ts';
-import { isStopped, type FitSettings, type IterationMessage } from './protocol.ts';
-import { clearResults, drawChooseKChart, drawCompareChart, drawLowerBound, renderParams, showAccuracy, showChooseKSummary, showCompareSummary } from './results.ts';
+import type { SelectionRow } from '../src/index.ts';
+import { isStopped, type FitResult, type FitSettings, type IterationMessage, type SelectSettings } from './protocol.ts';
+import {
+  clearResults,
+  criterionName,
+  describeCell,
+  drawCompareChart,
+  drawLowerBound,
+  drawSelectionChart,
+  renderParams,
+  renderSelectionTable,
+  setModelCaption,
+  showAccuracy,
+  showCompareSummary,
+  showSelectionSummary,
+} from './results.ts';
 import { redrawOverlay, showLabels } from './scatter-view.ts';
 import { paintSegmentation } from './segmentation.ts';
-import { readFitSettings } from './settings.ts';
+import { readFitSettings, readSelectSettings } from './settings.ts';
 import { app, hook } from './state.ts';
-import { clearError, describeBackend, input, setBusy, setStatus, showError, ui } from './ui.ts';
+import { clearError, describeBackend, input, select, setBusy, setStatus, showError, ui } from './ui.ts';
 import { fitWorker } from './worker-client.ts';
 
 /** Reads the settings, marks the page busy, runs `body`, and reports how it ended. */
@@ -47,6 +62,23 @@ function onIteration(info: IterationMessage, settings: FitSettings, label = ''):
   redrawOverlay();
 }
 
+/** A fitted model as the page's result: labels on the scatter, ellipses, parameters, charts. */
+function showFitResult(r: FitResult, caption: string): void {
+  app.model = { covarianceType: r.covarianceType, d: r.nFeatures, weights: r.weights, means: r.means, covariances: r.covariances };
+  app.labels = r.labels;
+  app.lowerBounds = r.lowerBounds;
+  app.iterationTimes = r.iterationTimes;
+  showLabels(r.labels);
+  redrawOverlay();
+  describeBackend(r.backend);
+  Object.assign(hook, { lowerBounds: [...r.lowerBounds], iterationTimes: [...r.iterationTimes], nIter: r.nIter, iteration: r.nIter, converged: r.converged });
+  drawLowerBound();
+  renderParams();
+  setModelCaption(caption);
+  if (app.truth !== null) showAccuracy(app.truth, r.labels);
+  if (app.lastSpec?.kind === 'image' && app.image !== null) paintSegmentation(r, app.image, app.fitColumns);
+}
+
 export function stop(): void {
   if (!hook.running) return;
   setStatus('Stopping…', true);
@@ -66,19 +98,8 @@ export function runFit(): Promise<void> {
       }
     });
     const r = reply.result;
-    app.model = { covarianceType: r.covarianceType, d: r.nFeatures, weights: r.weights, means: r.means, covariances: r.covariances };
-    app.labels = r.labels;
-    app.lowerBounds = r.lowerBounds;
-    app.iterationTimes = r.iterationTimes;
-    showLabels(r.labels);
-    redrawOverlay();
-    describeBackend(r.backend);
-    Object.assign(hook, { lowerBounds: [...r.lowerBounds], iterationTimes: [...r.iterationTimes], nIter: r.nIter, iteration: r.nIter, converged: r.converged });
+    showFitResult(r, `${r.covarianceType}, K = ${r.weights.length}`);
     hook.fitCount++;
-    drawLowerBound();
-    renderParams();
-    if (app.truth !== null) showAccuracy(app.truth, r.labels);
-    if (app.lastSpec?.kind === 'image' && app.image !== null) paintSegmentation(r, app.image, app.fitColumns);
     const per = median(r.iterationTimes);
     setStatus(
       `${r.converged ? 'Converged' : 'Stopped at max iterations'} after ${r.nIter} iteration${r.nIter === 1 ? '' : 's'} · ` +
@@ -115,33 +136,61 @@ export function runCompare(): Promise<void> {
   );
 }
 
-export function runChooseK(maxK = 10): Promise<void> {
+export function runSelectModel(): Promise<void> {
+  let grid: SelectSettings;
+  try {
+    grid = readSelectSettings();
+  } catch (error) {
+    showError(messageOf(error));
+    return Promise.resolve();
+  }
+  const name = criterionName(grid.criterion);
   return runAction(
-    'choose-k',
-    'Choose K',
+    'select',
+    'Choose the model',
     async (settings) => {
-      hook.chooseK = null;
-      ui.kPanel.hidden = false;
-      const live = { ks: [] as number[], bic: [] as number[], aic: [] as number[] };
-      ui.kSummary.textContent = `Fitting K = 1 … ${maxK}…`;
-      drawChooseKChart(live, false);
-      const reply = await fitWorker.run({ type: 'choose-k', settings, maxK }, 'chosen-k', (message) => {
-        if (message.type === 'progress') setStatus(`Choose K: ${message.message}`, true);
-        if (message.type === 'k-progress') {
-          live.ks.push(message.k);
-          live.bic.push(message.bic);
-          live.aic.push(message.aic);
-          drawChooseKChart(live, false);
+      clearResults();
+      ui.selectPanel.hidden = false;
+      const rows: SelectionRow[] = [];
+      const selection = { criterion: grid.criterion, total: 0, table: rows, best: null, series: [] as string[], totalTime: null };
+      hook.selection = selection;
+      renderSelectionTable(rows, grid.criterion, null);
+      drawSelectionChart(rows, grid, null);
+      showSelectionSummary(`Fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.join(', ')} on all ${fmtInt(hook.points)} points…`);
+      setStatus(`Choose the model: fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.length} covariance types (backend ${settings.backend})…`, true);
+      const reply = await fitWorker.run({ type: 'select-model', settings, select: grid }, 'selected', (message) => {
+        if (message.type === 'progress') setStatus(`Choose the model: ${message.message}`, true);
+        if (message.type === 'select-progress') {
+          rows.push(message.row);
+          selection.total = message.total;
+          const text = `fitted ${message.done} of ${message.total} (${message.row.covarianceType}, K = ${message.row.nComponents})`;
+          setStatus(`Choose the model: ${text}…`, true);
+          showSelectionSummary(`${text[0]?.toUpperCase()}${text.slice(1)}…`);
+          selection.series = drawSelectionChart(rows, grid, null);
+          renderSelectionTable(rows, grid.criterion, null);
         }
       });
       const r = reply.result;
-      drawChooseKChart(r, true);
-      const bestBic = showChooseKSummary(r, (k) => {
-        input('k').value = String(k);
-        void runFit();
-      });
-      setStatus(`Choose K done: BIC picks K = ${bestBic}.`, false);
+      const best = r.table[r.bestIndex] as SelectionRow;
+      hook.selection = {
+        criterion: r.criterion,
+        total: r.table.length,
+        table: [...r.table],
+        best: { covarianceType: best.covarianceType, nComponents: best.nComponents, index: r.bestIndex },
+        series: drawSelectionChart(r.table, grid, best),
+        totalTime: r.totalTime,
+      };
+      renderSelectionTable(r.table, r.criterion, r.bestIndex);
+      // The best model becomes the result, and the form's K and covariance, so Run refits it.
+      showFitResult(r.best, `${describeCell(best)} · best by ${name} of ${r.table.length} models`);
+      input('k').value = String(best.nComponents);
+      select('covariance-type').value = best.covarianceType;
+      showSelectionSummary(
+        `Lowest ${name}: <strong>${describeCell(best)}</strong> — shown as the result (K and covariance set in the form). ` +
+          `<span class="muted">${r.table.length} models in ${fmtMs(r.totalTime)}.</span>`,
+      );
+      setStatus(`Choose the model done: ${name} picks ${describeCell(best)} · ${r.table.length} models · ${fmtInt(hook.points)} points · ${fmtMs(r.totalTime)} in all`, false);
     },
-    () => (ui.kSummary.textContent = ''),
+    () => showSelectionSummary(''),
   );
 }

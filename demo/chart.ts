@@ -1,4 +1,5 @@
-// A small line chart on a canvas: a few series, nice ticks, optional highlighted points.
+// A small line chart on a canvas: a few series (a legend when more than one), nice ticks,
+// optional highlighted points; points that are not finite (not computed yet) are skipped.
 
 import { formatTick, niceStep } from './format.ts';
 
@@ -18,6 +19,8 @@ export interface ChartOptions {
   readonly integerX?: boolean;
   /** Shown in the middle when there is nothing to draw. */
   readonly empty?: string;
+  /** Where the legend goes (default 'left'): the top corner the lines are least likely to cross. */
+  readonly legend?: 'left' | 'right';
 }
 
 /** Sizes the canvas's backing store to its CSS box; returns a 2D context in CSS pixels. */
@@ -34,9 +37,10 @@ export function fitCanvas(canvas: HTMLCanvasElement): CanvasRenderingContext2D |
   return ctx;
 }
 
-export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series[], options: ChartOptions): void {
+/** Draws the series; returns the names of those it drew a point of. */
+export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series[], options: ChartOptions): string[] {
   const ctx = fitCanvas(canvas);
-  if (ctx === null) return;
+  if (ctx === null) return [];
   const W = canvas.clientWidth;
   const H = canvas.clientHeight;
   ctx.clearRect(0, 0, W, H);
@@ -49,7 +53,7 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series
     ctx.fillStyle = text;
     ctx.textAlign = 'center';
     ctx.fillText(options.empty ?? 'no data yet', W / 2, H / 2);
-    return;
+    return [];
   }
   let x0 = Math.min(...finite.map((p) => p[0]));
   let x1 = Math.max(...finite.map((p) => p[0]));
@@ -140,7 +144,8 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series
   if (series.length > 1) {
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    let lx = left + 8;
+    const widths = series.map((s) => 24 + ctx.measureText(s.name).width);
+    let lx = options.legend === 'right' ? W - right - widths.reduce((a, b) => a + b, 0) : left + 8;
     for (const s of series) {
       ctx.fillStyle = s.colour;
       ctx.fillRect(lx, top + 6, 12, 3);
@@ -149,4 +154,5 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series
       lx += 24 + ctx.measureText(s.name).width;
     }
   }
+  return series.filter((s) => s.ys.some((y, i) => Number.isFinite(y) && Number.isFinite(s.xs[i]))).map((s) => s.name);
 }

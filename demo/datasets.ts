@@ -257,15 +257,3 @@ export function selectColumns(ds: Dataset, columns: readonly number[]): Float32A
   }
   return out;
 }
-
-/** Every `step`-th row (a deterministic subsample). */
-export function subsampleRows(data: Float32Array, rows: number, cols: number, maxRows: number): { data: Float32Array; rows: number } {
-  if (rows <= maxRows) return { data, rows };
-  const step = rows / maxRows;
-  const out = new Float32Array(maxRows * cols);
-  for (let i = 0; i < maxRows; i++) {
-    const r = Math.floor(i * step);
-    for (let j = 0; j < cols; j++) out[i * cols + j] = data[r * cols + j] as number;
-  }
-  return { data: out, rows: maxRows };
-}

@@ -8,7 +8,7 @@
 
 /// <reference lib="webworker" />
 
-import { GaussianMixture, type IterationInfo } from '../src/index.ts';
+import { GaussianMixture, selectModel, type IterationInfo } from '../src/index.ts';
 import {
   DemoInputError,
   MAX_CSV_BYTES,
@@ -16,10 +16,9 @@ import {
   imageToDataset,
   parseCsv,
   selectColumns,
-  subsampleRows,
   type Dataset,
 } from './datasets.ts';
-import { isStopped, stoppedError, type ChooseKResult, type CompareLeg, type FitSettings, type FromWorker, type ToWorker } from './protocol.ts';
+import { isStopped, stoppedError, type CompareLeg, type FitResult, type FitSettings, type FromWorker, type SelectSettings, type ToWorker } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -74,9 +73,12 @@ function matrixFor(settings: FitSettings): { data: Float32Array; rows: number; c
 }
 
 function baseOptions(settings: FitSettings, controller: AbortController) {
+  return { nComponents: settings.nComponents, covarianceType: settings.covarianceType, ...fitControls(settings, controller) };
+}
+
+/** The settings every fit shares, whatever its K and covariance type. */
+function fitControls(settings: FitSettings, controller: AbortController) {
   return {
-    nComponents: settings.nComponents,
-    covarianceType: settings.covarianceType,
     initParams: settings.initParams,
     maxIter: settings.maxIter,
     tol: settings.tol,
@@ -157,27 +159,25 @@ async function fit(id: number, settings: FitSettings, controller: AbortControlle
   await gm.fit(X);
   post({ type: 'progress', id, message: 'labelling every point (predict)…' });
   const labels = await gm.predict(X);
-  post(
-    {
-      type: 'fitted',
-      id,
-      result: {
-        backend: gm.backend,
-        lowerBounds: gm.lowerBounds,
-        iterationTimes: times,
-        nIter: gm.nIter,
-        converged: gm.converged,
-        weights: gm.weights,
-        means: gm.means,
-        covariances: gm.covariances,
-        covarianceType: gm.covarianceType,
-        nFeatures: gm.nFeatures,
-        labels,
-        totalTime: performance.now() - began,
-      },
-    },
-    [labels.buffer as ArrayBuffer],
-  );
+  post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [labels.buffer as ArrayBuffer]);
+}
+
+/** What the page shows of a fitted model (a Run's, or the best of "Choose the model"). */
+function fitResult(gm: GaussianMixture, labels: Int32Array, iterationTimes: number[], totalTime: number): FitResult {
+  return {
+    backend: gm.backend,
+    lowerBounds: gm.lowerBounds,
+    iterationTimes,
+    nIter: gm.nIter,
+    converged: gm.converged,
+    weights: gm.weights,
+    means: gm.means,
+    covariances: gm.covariances,
+    covarianceType: gm.covarianceType,
+    nFeatures: gm.nFeatures,
+    labels,
+    totalTime,
+  };
 }
 
 async function compare(id: number, settings: FitSettings, controller: AbortController): Promise<void> {
@@ -216,26 +216,41 @@ async function compare(id: number, settings: FitSettings, controller: AbortContr
   post({ type: 'compared', id, result: { cpu, gpu, gpuError } });
 }
 
-/** Rows used by "Choose K" (ten fits): a deterministic subsample keeps it quick. */
-const CHOOSE_K_ROWS = 100_000;
-
-async function chooseK(id: number, settings: FitSettings, maxK: number, controller: AbortController): Promise<void> {
-  const full = matrixFor({ ...settings, nComponents: 1 });
-  const sample = subsampleRows(full.data, full.rows, full.cols, CHOOSE_K_ROWS);
-  const X = { data: sample.data, rows: sample.rows, cols: full.cols };
-  const result: ChooseKResult = { ks: [], bic: [], aic: [], sampleRows: sample.rows };
-  for (let k = 1; k <= Math.min(maxK, sample.rows); k++) {
-    post({ type: 'progress', id, message: `fitting K = ${k} of ${maxK}…` });
-    const gm = new GaussianMixture({ ...baseOptions(settings, controller), nComponents: k });
-    await gm.fit(X);
-    const bic = await gm.bic(X);
-    const aic = await gm.aic(X);
-    result.ks.push(k);
-    result.bic.push(bic);
-    result.aic.push(aic);
-    post({ type: 'k-progress', id, k, bic, aic });
-  }
-  post({ type: 'chosen-k', id, result });
+/**
+ * "Choose the model": the library's selectModel over K = 1..maxK × the chosen covariance types,
+ * on all the rows (X is loaded onto the engine once for the whole grid), one message per fitted
+ * cell; then the best model labels every point and is sent like a Run's result.
+ */
+async function chooseModel(id: number, settings: FitSettings, select: SelectSettings, controller: AbortController): Promise<void> {
+  const X = matrixFor({ ...settings, nComponents: 1 });
+  const began = performance.now();
+  const ks = Array.from({ length: Math.min(select.maxK, X.rows) }, (_, i) => i + 1);
+  const cells = ks.length * select.covarianceTypes.length;
+  post({ type: 'progress', id, message: `fitting ${cells} models (K = 1 … ${ks.length} × ${select.covarianceTypes.join(', ')})…` });
+  const selection = await selectModel(X, {
+    ...fitControls(settings, controller),
+    nComponents: ks,
+    covarianceTypes: select.covarianceTypes,
+    criterion: select.criterion,
+    onProgress: ({ done, total, row }) => post({ type: 'select-progress', id, done, total, row }),
+  });
+  post({ type: 'progress', id, message: 'labelling every point with the best model (predict)…' });
+  const labels = await selection.best.predict(X);
+  const best = fitResult(selection.best, labels, [], selection.bestRow.seconds * 1000);
+  post(
+    {
+      type: 'selected',
+      id,
+      result: {
+        criterion: selection.criterion,
+        table: selection.table,
+        bestIndex: selection.table.indexOf(selection.bestRow),
+        best,
+        totalTime: performance.now() - began,
+      },
+    },
+    [labels.buffer as ArrayBuffer],
+  );
 }
 
 async function runJob(id: number, job: (controller: AbortController) => Promise<void>): Promise<void> {
@@ -274,8 +289,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'compare':
       void runJob(msg.id, (c) => compare(msg.id, msg.settings, c));
       break;
-    case 'choose-k':
-      void runJob(msg.id, (c) => chooseK(msg.id, msg.settings, msg.maxK, c));
+    case 'select-model':
+      void runJob(msg.id, (c) => chooseModel(msg.id, msg.settings, msg.select, c));
       break;
   }
 };

@@ -5,13 +5,13 @@
 //   settings.ts        the address bar's settings and the form
 //   worker-client.ts   jobs for the fit worker (fit-worker.ts, messages in protocol.ts)
 //   data-source.ts     loading generated data, CSV files and photos (datasets.ts parses them)
-//   actions.ts         Run, Stop, Compare CPU vs GPU, Choose K
-//   results.ts         lower-bound chart, parameter table, accuracy, compare and K panels
+//   actions.ts         Run, Stop, Compare CPU vs GPU, Choose the model
+//   results.ts         lower-bound chart, parameter table, accuracy, compare and model-choice panels
 //   segmentation.ts    photo in, segmented photo out
 //   scatter-view.ts    the scatter panel: view, pan/zoom, frame loop (scatter-overlay.ts
 //                      draws axes and ellipses; scatter.ts draws the points)
 
-import { runChooseK, runCompare, runFit, stop } from './actions.ts';
+import { runCompare, runFit, runSelectModel, stop } from './actions.ts';
 import { loadData, loadFromControl, loadImage, loadImageSource, loadSampleImage, reloadAfterRestart, selectSource } from './data-source.ts';
 import { messageOf } from './format.ts';
 import { drawLowerBound } from './results.ts';
@@ -48,7 +48,7 @@ function wireControls(): void {
   ui.run.addEventListener('click', () => void runFit());
   ui.stop.addEventListener('click', stop);
   ui.compare.addEventListener('click', () => void runCompare());
-  ui.chooseK.addEventListener('click', () => void runChooseK());
+  ui.selectModel.addEventListener('click', () => void runSelectModel());
 }
 
 async function main(): Promise<void> {

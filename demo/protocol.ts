@@ -1,7 +1,7 @@
 // Messages between the page (main.ts) and the fit worker (fit-worker.ts).
 // The worker owns the dataset; the page holds only what it draws (two plotted columns).
 
-import type { BackendChoice, CovarianceType, InitMethod } from '../src/index.ts';
+import type { BackendChoice, CovarianceType, Criterion, InitMethod, SelectionRow } from '../src/index.ts';
 
 export type GeneratorShape = 'blobs' | 'anisotropic' | 'unequal' | 'noise';
 
@@ -85,18 +85,29 @@ export interface CompareResult {
   readonly gpuError: string | null;
 }
 
-export interface ChooseKResult {
-  readonly ks: number[];
-  readonly bic: number[];
-  readonly aic: number[];
-  readonly sampleRows: number;
+/** The grid "Choose the model" fits: K = 1..maxK × these covariance types, ranked by the criterion. */
+export interface SelectSettings {
+  readonly maxK: number;
+  readonly covarianceTypes: readonly CovarianceType[];
+  readonly criterion: Criterion;
+}
+
+export interface ModelSelection {
+  readonly criterion: Criterion;
+  /** Every cell of the grid, in the library's order (covariance types outer, K inner). */
+  readonly table: readonly SelectionRow[];
+  /** Index in `table` of the best cell by the criterion. */
+  readonly bestIndex: number;
+  /** The best model, fitted, with its labels: shown like a Run's result. */
+  readonly best: FitResult;
+  readonly totalTime: number;
 }
 
 export type ToWorker =
   | { readonly type: 'load'; readonly id: number; readonly spec: DataSpec }
   | { readonly type: 'fit'; readonly id: number; readonly settings: FitSettings }
   | { readonly type: 'compare'; readonly id: number; readonly settings: FitSettings }
-  | { readonly type: 'choose-k'; readonly id: number; readonly settings: FitSettings; readonly maxK: number }
+  | { readonly type: 'select-model'; readonly id: number; readonly settings: FitSettings; readonly select: SelectSettings }
   /** Optional: a shared Int32Array cell the page sets to 1 to stop the running job. */
   | { readonly type: 'stop-flag'; readonly flag: Int32Array }
   | { readonly type: 'stop'; readonly id: number };
@@ -118,12 +129,13 @@ export type FromWorker =
   | { readonly type: 'iteration'; readonly id: number; readonly info: IterationMessage; readonly phase: string }
   | { readonly type: 'fitted'; readonly id: number; readonly result: FitResult }
   | { readonly type: 'compared'; readonly id: number; readonly result: CompareResult }
-  | { readonly type: 'chosen-k'; readonly id: number; readonly result: ChooseKResult }
-  | { readonly type: 'k-progress'; readonly id: number; readonly k: number; readonly bic: number; readonly aic: number }
+  | { readonly type: 'selected'; readonly id: number; readonly result: ModelSelection }
+  /** One cell of the grid fitted and scored: `done` of `total`. */
+  | { readonly type: 'select-progress'; readonly id: number; readonly done: number; readonly total: number; readonly row: SelectionRow }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
 
 /** Requests that start a job (answered by streamed messages, then one final message or 'error'). */
-export type JobRequest = Extract<ToWorker, { type: 'load' | 'fit' | 'compare' | 'choose-k' }>;
+export type JobRequest = Extract<ToWorker, { type: 'load' | 'fit' | 'compare' | 'select-model' }>;
 
 /** The error a stopped job ends with, on either side (its name is what the page checks). */
 export function stoppedError(): Error {

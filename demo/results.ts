@@ -1,15 +1,16 @@
 // The fit's results beside and over the scatter: the lower-bound chart, the parameter table,
-// the accuracy badge, and the CPU-vs-GPU and Choose-K panels.
+// the accuracy badge, and the CPU-vs-GPU and "Choose the model" panels.
 
+import type { CovarianceType, Criterion, SelectionRow } from '../src/index.ts';
 import { covariance2, labelAccuracy } from './analysis.ts';
 import { drawLineChart } from './chart.ts';
-import { escapeHtml, fmtInt, fmtMs, formatNumber, median } from './format.ts';
-import type { ChooseKResult, CompareLeg, CompareResult } from './protocol.ts';
+import { escapeHtml, fmtMs, formatNumber, median } from './format.ts';
+import type { CompareLeg, CompareResult, SelectSettings } from './protocol.ts';
 import { cssColour } from './scatter.ts';
 import { redrawOverlay, showLabels } from './scatter-view.ts';
 import { clearSegmentation } from './segmentation.ts';
 import { app, hook } from './state.ts';
-import { $, ui } from './ui.ts';
+import { ui } from './ui.ts';
 
 /** Forgets the last fit: model, labels, charts and readouts (new data, columns, or a new fit). */
 export function clearResults(): void {
@@ -19,6 +20,7 @@ export function clearResults(): void {
   app.iterationTimes = [];
   Object.assign(hook, { iteration: 0, lowerBounds: [], iterationTimes: [], accuracy: null, nIter: 0, converged: null });
   ui.accuracy.hidden = true;
+  ui.modelCaption.textContent = '';
   showLabels(null);
   renderParams();
   drawLowerBound();
@@ -69,6 +71,11 @@ export function renderParams(): void {
   ui.params.replaceChildren(head, body);
 }
 
+/** Names the model the parameter table shows (e.g. "full, K = 4 · best by BIC of 8"). */
+export function setModelCaption(text: string): void {
+  ui.modelCaption.textContent = text;
+}
+
 /** For generated data: how many points got their generating cluster (shown as a badge). */
 export function showAccuracy(truth: Int32Array, labels: Int32Array): void {
   hook.accuracy = labelAccuracy(truth, labels);
@@ -102,31 +109,65 @@ export function showCompareSummary(r: CompareResult): number | null {
   return speedup;
 }
 
-// ---- Choose K -----------------------------------------------------------------------------
+// ---- Choose the model ---------------------------------------------------------------------
 
-/** BIC and AIC against K; `final` marks each criterion's minimum. */
-export function drawChooseKChart(result: Pick<ChooseKResult, 'ks' | 'bic' | 'aic'>, final: boolean): void {
-  const argmin = (v: number[]): number => v.reduce((best, x, i) => (x < (v[best] as number) ? i : best), 0);
-  drawLineChart(
-    ui.kChart,
-    [
-      { name: 'BIC', xs: result.ks, ys: result.bic, colour: '#b482ff', ...(final ? { highlight: argmin(result.bic) } : {}) },
-      { name: 'AIC', xs: result.ks, ys: result.aic, colour: '#5ad278', dashed: true, ...(final ? { highlight: argmin(result.aic) } : {}) },
-    ],
-    { xLabel: 'K', yLabel: 'criterion (lower is better)', integerX: true },
-  );
+const TYPE_COLOURS: Record<CovarianceType, string> = { full: '#4ea0ff', tied: '#ff8c3c', diag: '#5ad278', spherical: '#b482ff' };
+
+export function criterionName(criterion: Criterion): string {
+  return criterion.toUpperCase();
 }
 
-/** The best K by each criterion, with a button that fits the BIC's choice; returns that K. */
-export function showChooseKSummary(r: ChooseKResult, useK: (k: number) => void): number {
-  const best = (v: number[]): number => r.ks[v.indexOf(Math.min(...v))] ?? 1;
-  const bestBic = best(r.bic);
-  const bestAic = best(r.aic);
-  hook.chooseK = { ...r, bestBic, bestAic };
-  ui.kSummary.innerHTML =
-    `Lowest BIC at <strong>K = ${bestBic}</strong>, lowest AIC at <strong>K = ${bestAic}</strong>` +
-    (r.sampleRows < hook.points ? ` <span class="muted">(on a ${fmtInt(r.sampleRows)}-row subsample)</span>` : '') +
-    `<br><button type="button" id="use-best-k">Use K = ${bestBic} and run</button>`;
-  $('use-best-k').addEventListener('click', () => useK(bestBic));
-  return bestBic;
+/**
+ * The criterion against K, one line per covariance type (mclust's BIC picture), the best cell
+ * ringed once known; cells not fitted yet are gaps. Returns the lines drawn.
+ */
+export function drawSelectionChart(rows: readonly SelectionRow[], select: SelectSettings, best: SelectionRow | null): string[] {
+  const ks = Array.from({ length: select.maxK }, (_, i) => i + 1);
+  const series = select.covarianceTypes.map((type) => {
+    const ys = ks.map((k) => rows.find((r) => r.covarianceType === type && r.nComponents === k)?.[select.criterion] ?? NaN);
+    const highlight = best !== null && best.covarianceType === type ? { highlight: best.nComponents - 1 } : {};
+    return { name: type, xs: ks, ys, colour: TYPE_COLOURS[type], ...highlight };
+  });
+  return drawLineChart(ui.selectChart, series, {
+    xLabel: 'K',
+    yLabel: `${criterionName(select.criterion)} (lower is better)`,
+    integerX: true,
+    legend: 'right',
+    empty: 'The first models are being fitted…',
+  });
+}
+
+/** A criterion's value for the table: whole numbers once they are large, with thousands marked. */
+function formatCriterion(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en') : v.toFixed(1);
+}
+
+/** The grid's table (type, K, BIC, AIC, ICL, iterations, seconds); the best row highlighted. */
+export function renderSelectionTable(rows: readonly SelectionRow[], criterion: Criterion, bestIndex: number | null): void {
+  const head = document.createElement('thead');
+  const crit = (['bic', 'aic', 'icl'] as const).map((c) => `<th${c === criterion ? ' class="criterion" title="the criterion that picks the best"' : ''}>${criterionName(c)}${c === criterion ? ' ▾' : ''}</th>`);
+  head.innerHTML = `<tr><th>type</th><th>K</th>${crit.join('')}<th>iter</th><th>s</th></tr>`;
+  const body = document.createElement('tbody');
+  rows.forEach((row, i) => {
+    const tr = document.createElement('tr');
+    if (i === bestIndex) tr.className = 'best';
+    const value = (c: Criterion): string => `<td data-column="${c}" data-value="${row[c]}">${formatCriterion(row[c])}</td>`;
+    const iters = row.converged ? String(row.nIter) : `<span title="did not converge within max iterations">${row.nIter}*</span>`;
+    tr.innerHTML =
+      `<td style="color:${TYPE_COLOURS[row.covarianceType]}">${row.covarianceType}</td><td>${row.nComponents}</td>` +
+      `${value('bic')}${value('aic')}${value('icl')}<td>${iters}</td><td>${row.seconds.toFixed(1)}</td>`;
+    body.append(tr);
+  });
+  ui.selectTable.replaceChildren(head, body);
+}
+
+/** The line under the chart: progress while the grid runs, then the choice. */
+export function showSelectionSummary(html: string): void {
+  ui.selectSummary.innerHTML = html;
+}
+
+/** Text for a row: "full, K = 4". */
+export function describeCell(row: Pick<SelectionRow, 'covarianceType' | 'nComponents'>): string {
+  return `${row.covarianceType}, K = ${row.nComponents}`;
 }

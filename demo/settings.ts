@@ -1,11 +1,11 @@
 // Settings: the address bar (?n=…&k=…&backend=…) and the form, read into what a job needs.
 
-import { BACKEND_CHOICES, COVARIANCE_TYPES, INIT_METHODS, type BackendChoice, type CovarianceType, type InitMethod } from '../src/index.ts';
+import { BACKEND_CHOICES, COVARIANCE_TYPES, CRITERIA, INIT_METHODS, type BackendChoice, type CovarianceType, type Criterion, type InitMethod } from '../src/index.ts';
 import { MAX_POINTS } from './datasets.ts';
 import { fmtInt } from './format.ts';
-import type { FitSettings, GeneratorShape, GeneratorSpec } from './protocol.ts';
+import type { FitSettings, GeneratorShape, GeneratorSpec, SelectSettings } from './protocol.ts';
 import type { PresentMode } from './scatter-webgpu.ts';
-import { input, select } from './ui.ts';
+import { input, select, typeBoxes } from './ui.ts';
 
 function intFrom(id: string, name: string, min: number, max: number): number {
   const raw = input(id).value.trim();
@@ -41,6 +41,16 @@ export function readFitSettings(fitColumns: readonly number[], points: number): 
   };
 }
 
+/** The grid of "Choose the model" (largest K, covariance types, criterion); throws what is wrong. */
+export function readSelectSettings(): SelectSettings {
+  const maxK = intFrom('max-k', 'Largest K', 1, 32);
+  const covarianceTypes = typeBoxes()
+    .filter((box) => box.checked)
+    .map((box) => box.value as CovarianceType);
+  if (covarianceTypes.length === 0) throw new Error('Tick at least one covariance type to choose among.');
+  return { maxK, covarianceTypes, criterion: select('criterion').value as Criterion };
+}
+
 /** The generator settings of the form; throws what is wrong. */
 export function readGeneratorSpec(): GeneratorSpec {
   return {
@@ -53,7 +63,7 @@ export function readGeneratorSpec(): GeneratorSpec {
   };
 }
 
-/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…), for links and tests. */
+/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…), for links and tests. */
 export function applyUrlSettings(): void {
   const q = new URLSearchParams(location.search);
   const set = (key: string, id: string): void => {
@@ -76,6 +86,14 @@ export function applyUrlSettings(): void {
   choose('cov', 'covariance-type', COVARIANCE_TYPES);
   choose('init', 'init-params', INIT_METHODS);
   choose('shape', 'shape', ['blobs', 'anisotropic', 'unequal', 'noise']);
+  set('maxK', 'max-k');
+  choose('criterion', 'criterion', CRITERIA);
+  // ?types=full,diag ticks exactly those covariance types for "Choose the model".
+  const types = q.get('types');
+  if (types !== null) {
+    const wanted = types.split(',').map((t) => t.trim());
+    for (const box of typeBoxes()) box.checked = wanted.includes(box.value);
+  }
 }
 
 /** Address-bar switches that are not form fields: drawing (?renderer=canvas2d, ?present=…) and ?autorun=0. */

@@ -1,8 +1,8 @@
 // The page's state: the loaded data, the fitted model, and the test hook (window.__emgpuDemo)
 // through which the browser tests watch the page.
 
-import type { CovarianceType } from '../src/index.ts';
-import type { ChooseKResult, CompareResult, DataSpec } from './protocol.ts';
+import type { CovarianceType, Criterion, SelectionRow } from '../src/index.ts';
+import type { CompareResult, DataSpec } from './protocol.ts';
 import type { DrawnFrame } from './scatter.ts';
 
 // ---- the test hook ------------------------------------------------------------------------
@@ -10,7 +10,7 @@ import type { DrawnFrame } from './scatter.ts';
 export interface DemoState {
   ready: boolean;
   running: boolean;
-  /** 'idle' | 'loading' | 'fit' | 'compare' | 'choose-k'. */
+  /** 'idle' | 'loading' | 'fit' | 'compare' | 'select'. */
   phase: string;
   /** The library backend of the last fit, e.g. "webgpu (...)" or "cpu (1 thread): reason". */
   backend: string | null;
@@ -32,13 +32,28 @@ export interface DemoState {
   fitCount: number;
   stoppedCount: number;
   compare: (CompareResult & { speedup: number | null; cpuMedian: number; gpuMedian: number | null }) | null;
-  chooseK: (ChooseKResult & { bestBic: number; bestAic: number }) | null;
+  /** "Choose the model": the grid so far, then its best cell. */
+  selection: SelectionState | null;
   segmentationColours: number | null;
   error: string | null;
   /** Frames of points that reached the page (drawn, and read back where that is how they are shown). */
   frames: number;
   /** What the last of those frames showed. */
   drawn: DrawnFrame | null;
+}
+
+export interface SelectionState {
+  criterion: Criterion;
+  /** Cells in the grid. */
+  total: number;
+  /** Rows as they arrive; in the grid's order (types outer, K inner) once it is done. */
+  table: SelectionRow[];
+  /** The best cell by the criterion (null until the grid is done). */
+  best: { covarianceType: CovarianceType; nComponents: number; index: number } | null;
+  /** The chart's lines (one per covariance type with a fitted cell). */
+  series: string[];
+  /** Milliseconds for the whole grid and the best model's labels (null until done). */
+  totalTime: number | null;
 }
 
 export const hook: DemoState = {
@@ -62,7 +77,7 @@ export const hook: DemoState = {
   fitCount: 0,
   stoppedCount: 0,
   compare: null,
-  chooseK: null,
+  selection: null,
   segmentationColours: null,
   error: null,
   frames: 0,

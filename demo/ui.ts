@@ -34,14 +34,21 @@ export const ui = {
   comparePanel: $('compare-panel'),
   compareChart: $<HTMLCanvasElement>('compare-chart'),
   compareSummary: $('compare-summary'),
-  kPanel: $('choose-k-panel'),
-  kChart: $<HTMLCanvasElement>('k-chart'),
-  kSummary: $('k-summary'),
+  modelCaption: $('model-caption'),
+  selectPanel: $('select-panel'),
+  selectChart: $<HTMLCanvasElement>('select-chart'),
+  selectSummary: $('select-summary'),
+  selectTable: $<HTMLTableElement>('select-table'),
   run: $<HTMLButtonElement>('run'),
   stop: $<HTMLButtonElement>('stop'),
   compare: $<HTMLButtonElement>('compare'),
-  chooseK: $<HTMLButtonElement>('choose-k'),
+  selectModel: $<HTMLButtonElement>('select-model'),
 };
+
+/** The covariance-type checkboxes of "Choose the model". */
+export function typeBoxes(): HTMLInputElement[] {
+  return [...document.querySelectorAll<HTMLInputElement>('#select-types input[type=checkbox]')];
+}
 
 export function showError(message: string): void {
   hook.error = message;
@@ -64,7 +71,7 @@ export function setBusy(phase: string | null): void {
   hook.running = phase !== null;
   hook.phase = phase ?? 'idle';
   ui.stop.disabled = phase === null || phase === 'loading';
-  for (const b of [ui.run, ui.compare, ui.chooseK]) b.disabled = phase !== null;
+  for (const b of [ui.run, ui.compare, ui.selectModel]) b.disabled = phase !== null;
   for (const el of document.querySelectorAll<HTMLInputElement | HTMLButtonElement>('.source input, .source button, .source select, .tab, #column-list input')) {
     el.disabled = phase !== null;
   }

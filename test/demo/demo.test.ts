@@ -112,13 +112,58 @@ describe('emgpu demo page', () => {
     await page.close();
   });
 
-  test('Choose K charts BIC and AIC for K = 1..10 and finds the blobs', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 5000, clusters: 4, maxIter: 50, backend: 'cpu' });
-    await page.click('#choose-k');
+  test('Choose the model fits K 1-3 × two covariance types on WebGPU, shows the best, and stops', async (ctx) => {
+    const { page, errors } = await openDemo(demo(ctx), { n: 5000, clusters: 3, maxIter: 50, seed: 0, backend: 'webgpu', maxK: 3, types: 'full,spherical' });
+    await page.click('#select-model');
+    await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
     const s = await waitIdle(page);
     expect(s.error).toBeNull();
-    expect(s.chooseK?.ks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(s.chooseK?.bestBic).toBe(4);
+    expect(s.backend).toMatch(/^webgpu/);
+    const sel = s.selection;
+    if (sel === null) throw new Error('no selection in the page state');
+    // The whole grid, in the library's order, one chart line per chosen type.
+    expect(sel.table.map((r) => `${r.covarianceType} ${r.nComponents}`)).toEqual(['full 1', 'full 2', 'full 3', 'spherical 1', 'spherical 2', 'spherical 3']);
+    expect(sel.series).toEqual(['full', 'spherical']);
+    // The table as shown: finite criteria, exactly one best row, and it has the smallest BIC.
+    const shown = await page.$$eval('#select-table tbody tr', (trs) =>
+      trs.map((tr) => {
+        const cells = [...tr.querySelectorAll('td')];
+        const bic = tr.querySelector<HTMLElement>('td[data-column="bic"]');
+        return { best: tr.classList.contains('best'), type: cells[0]?.textContent ?? '', k: Number(cells[1]?.textContent), bic: Number(bic?.dataset.value), bicText: bic?.textContent ?? '' };
+      }),
+    );
+    expect(shown).toHaveLength(6);
+    for (const row of shown) {
+      expect(Number.isFinite(row.bic)).toBe(true);
+      expect(Number.isFinite(Number(row.bicText.replace(/,/g, '')))).toBe(true);
+    }
+    const bestRows = shown.filter((r) => r.best);
+    expect(bestRows).toHaveLength(1);
+    const bestRow = bestRows[0] as (typeof shown)[number];
+    expect(bestRow.bic).toBe(Math.min(...shown.map((r) => r.bic)));
+    expect({ type: bestRow.type, k: bestRow.k }).toEqual({ type: sel.best?.covarianceType, k: sel.best?.nComponents });
+    expect(bestRow.k).toBe(3); // three generated blobs
+    // The best model is the result: named over the parameters, one row per component, labels.
+    const label = `${bestRow.type}, K = 3`;
+    expect(await page.$eval('#model-caption', (e) => e.textContent)).toContain(label);
+    expect(await page.$$eval('#params tbody tr', (trs) => trs.length)).toBe(3);
+    expect(await page.$eval('#status', (e) => e.textContent)).toContain(`BIC picks ${label}`);
+    expect(s.nIter).toBeGreaterThan(0);
+    expect(s.accuracy).toBeGreaterThanOrEqual(0.99);
+    expect(await page.$eval('#k', (e) => (e as HTMLInputElement).value)).toBe('3');
+
+    // Stop: a 40-model grid stopped once its first model is in.
+    await page.$eval('#max-k', (e) => ((e as HTMLInputElement).value = '10'));
+    await page.$$eval('#select-types input', (boxes) => boxes.forEach((b) => ((b as HTMLInputElement).checked = true)));
+    await page.click('#select-model');
+    await page.waitForFunction(() => (window.__emgpuDemo.selection?.table.length ?? 0) >= 1 && window.__emgpuDemo.selection?.total === 40, { timeout: 120_000, polling: 50 });
+    await page.click('#stop');
+    const stopped = await waitIdle(page, 30_000);
+    expect(stopped.stoppedCount).toBe(1);
+    expect(stopped.error).toBeNull();
+    expect(stopped.selection?.best).toBeNull();
+    expect(stopped.selection?.table.length).toBeLessThan(40);
+    expect(await page.$eval('#status', (e) => e.textContent)).toMatch(/stopped/i);
     expect(errors).toEqual([]);
     await page.close();
   });
