@@ -412,10 +412,10 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
   mStep(statistics: MixtureStatistics, options: MStepOptions = {}): MStepResult {
     const state = this.state;
     if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The mStep options must be an object such as { previousLowerBound }, got ${String(options)}.`);
-    const { source, stats } = readStatistics(statistics, 'The statistics');
+    const { source, stats } = readStatistics(statistics, 'The statistics object');
     const p = state.params;
     const mismatch = (what: string, theirs: string | number, ours: string | number): void => {
-      if (theirs !== ours) throw new EmgpuInputError(`The statistics have ${what} ${JSON.stringify(theirs)} but this model has ${JSON.stringify(ours)}; compute them with this model's statistics().`);
+      if (theirs !== ours) throw new EmgpuInputError(`The statistics have ${what} ${JSON.stringify(theirs)} but this model has ${JSON.stringify(ours)}; compute the statistics with this model.`);
     };
     mismatch('estimator', source.estimator, this.estimatorName);
     mismatch('covarianceType', source.covarianceType, p.covarianceType);

@@ -242,47 +242,54 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
   return { source: { estimator: estimator as StatisticsEstimator, covarianceType: type, parameters, backend, nRows }, stats };
 }
 
-/** One part to merge, and the name its messages use. */
-export interface NamedStatistics {
-  readonly name: string;
-  readonly value: unknown;
-}
-
 /**
- * The sum of named parts, each checked; parts that were not computed with the same model
- * (estimator, covariance type, K, D, parameters) are refused naming the part and the field.
+ * A running sum of statistics parts, each checked as it is added; a part that was not computed
+ * with the same model as the first (estimator, covariance type, K, D, parameters) is refused
+ * naming both parts and the field. Parts can be added one at a time (the CLI reads one file at a
+ * time), so memory stays that of two parts.
  */
-export function mergeNamedStatistics(parts: readonly NamedStatistics[]): MixtureStatistics {
-  const first = parts[0];
-  if (first === undefined) throw new EmgpuInputError('mergeStatistics needs at least one part; pass the statistics of every part of the data.');
-  const base = readStatistics(first.value, first.name);
-  let stats = base.stats;
-  let nRows = base.source.nRows;
-  const backends = new Set([base.source.backend]);
-  for (const part of parts.slice(1)) {
-    const next = readStatistics(part.value, part.name);
-    const differ = (field: string, a: string | number, b: string | number): void => {
-      if (a !== b) {
+export class StatisticsSum {
+  private first: { readonly name: string; readonly source: StatisticsSource } | null = null;
+  private stats: SufficientStats | null = null;
+  private nRows = 0;
+  private readonly backends = new Set<string>();
+
+  /** Adds one part; `name` ("part 2", "statistics file b.json") is what its messages call it. */
+  add(value: unknown, name: string): void {
+    const next = readStatistics(value, name);
+    if (this.first === null || this.stats === null) {
+      this.first = { name, source: next.source };
+      this.stats = next.stats;
+    } else {
+      const base = this.first;
+      const differ = (field: string, a: string | number, b: string | number): void => {
+        if (a !== b) {
+          throw new EmgpuInputError(
+            `${name} has ${field} ${JSON.stringify(b)} but ${base.name} has ${JSON.stringify(a)}; merge only statistics computed with the same model file on every part of the data.`,
+          );
+        }
+      };
+      differ('estimator', base.source.estimator, next.source.estimator);
+      differ('covarianceType', base.source.covarianceType, next.source.covarianceType);
+      differ('nComponents', this.stats.nComponents, next.stats.nComponents);
+      differ('nFeatures', this.stats.nFeatures, next.stats.nFeatures);
+      if (next.source.parameters !== base.source.parameters) {
         throw new EmgpuInputError(
-          `${part.name} has ${field} ${JSON.stringify(b)} but ${first.name} has ${JSON.stringify(a)}; merge only statistics computed with the same model file on every part of the data.`,
+          `${name} was computed under other parameters (fingerprint ${next.source.parameters}) than ${base.name} (${base.source.parameters}); every part must be computed with the same model, e.g. the same iteration's model file.`,
         );
       }
-    };
-    differ('estimator', base.source.estimator, next.source.estimator);
-    differ('covarianceType', base.source.covarianceType, next.source.covarianceType);
-    differ('nComponents', stats.nComponents, next.stats.nComponents);
-    differ('nFeatures', stats.nFeatures, next.stats.nFeatures);
-    if (next.source.parameters !== base.source.parameters) {
-      throw new EmgpuInputError(
-        `${part.name} was computed under other parameters (fingerprint ${next.source.parameters}) than ${first.name} (${base.source.parameters}); every part must be computed with the same model, e.g. the same iteration's model file.`,
-      );
+      // About the first part's shift; parts from another engine (float32 shifts) are re-centred.
+      this.stats = addStats(this.stats, next.stats);
     }
-    // About the first part's shift; parts from another engine (float32 shifts) are re-centred.
-    stats = addStats(stats, next.stats);
-    nRows += next.source.nRows;
-    backends.add(next.source.backend);
+    this.nRows += next.source.nRows;
+    this.backends.add(next.source.backend);
   }
-  return toStatisticsJSON(stats, { ...base.source, backend: [...backends].join(' + '), nRows });
+
+  /** The statistics of every part added so far. */
+  result(): MixtureStatistics {
+    if (this.first === null || this.stats === null) throw new EmgpuInputError('mergeStatistics needs at least one part; pass the statistics of every part of the data.');
+    return toStatisticsJSON(this.stats, { ...this.first.source, backend: [...this.backends].join(' + '), nRows: this.nRows });
+  }
 }
 
 /**
@@ -292,5 +299,7 @@ export function mergeNamedStatistics(parts: readonly NamedStatistics[]): Mixture
  * part when the parts do not match (another model, K, D, covariance type or format).
  */
 export function mergeStatistics(...parts: readonly MixtureStatistics[]): MixtureStatistics {
-  return mergeNamedStatistics(parts.map((value, i) => ({ name: `part ${i + 1}`, value })));
+  const sum = new StatisticsSum();
+  parts.forEach((part, i) => sum.add(part, `part ${i + 1}`));
+  return sum.result();
 }
