@@ -597,7 +597,7 @@ a large N takes a while to start. Example:
 Distributed EM, one iteration: 'emgpu stats' on every part of the data with the
 same model file, 'emgpu merge' of the parts, 'emgpu mstep' for the next model;
 repeat until mstep says converged (the model JSON has "converged": true). The
-result equals 'emgpu fit' on the whole table from the same start. Start from a
+result equals 'emgpu fit' on the whole table from the same start, to rounding. Start from a
 model fitted on a sample, or from the initialisation alone:
   emgpu fit sample.csv -k 5 --seed 0 --max-iter 0 -o m0.json`;
 
