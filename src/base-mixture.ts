@@ -1,20 +1,31 @@
 // What every mixture estimator shares (sklearn's BaseMixture): the fit — input checks, choosing
 // and loading onto an engine, nInit initialisations, the EM loop, warm starts, device-loss
 // fallback — and everything done with a fitted model: predict, predictProba, scoreSamples,
-// score, sample. A subclass brings its initial parameters and its EmModel (M-step and lower
-// bound); GaussianMixture and BayesianGaussianMixture are the two.
+// score, sample — and the statistics API (statistics, mStep: EM over data split across processes
+// or machines, src/statistics.ts). A subclass brings its initial parameters and its EmModel
+// (M-step and lower bound); GaussianMixture and BayesianGaussianMixture are the two.
 
 import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData } from './backend.ts';
 import { runEm, type EmModel, type EmRunResult, type FittedParams } from './em.ts';
 import { responsibilityStatistics, toResponsibilities } from './init/resp.ts';
 import { withLoaded } from './loaded-cache.ts';
-import { checkFinite, toDataset, toMatrix, toSampleWeight, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
+import { checkFinite, sumOfWeights, toDataset, toMatrix, toSampleWeight, weightExponentFor, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { sampleBlocks } from './model/sample.ts';
 import { EmgpuInputError, type CovarianceType, type ResolvedBaseOptions } from './options.ts';
 import { freshSeed, Random } from './random.ts';
 import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
-import { momentsFor, type SufficientStats } from './stats.ts';
+import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
+import {
+  parametersFingerprint,
+  readStatistics,
+  toStatisticsJSON,
+  type MixtureStatistics,
+  type MStepOptions,
+  type MStepResult,
+  type StatisticsEstimator,
+  type StatisticsOptions,
+} from './statistics.ts';
 
 export interface FitOptions {
   /** One non-negative finite weight per row; an integer weight w acts as w copies of the row. */
@@ -62,11 +73,16 @@ function isDeviceLost(error: unknown): boolean {
  * Warnings about a fitted model, as sklearn warns: components left with no weight (about
  * 10·eps of a row), most often because X has fewer distinct rows than nComponents.
  */
-function fitWarnings(params: FittedParams, matrix: Matrix): string[] {
+function emptyComponents(params: FittedParams): number[] {
   const empty: number[] = [];
   params.weights.forEach((w, c) => {
     if (!(w > 1e-12)) empty.push(c);
   });
+  return empty;
+}
+
+function fitWarnings(params: FittedParams, matrix: Matrix): string[] {
+  const empty = emptyComponents(params);
   if (empty.length === 0) return [];
   const k = params.nComponents;
   const d = matrix.cols;
@@ -85,8 +101,8 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
 
   protected constructor(readonly options: O) {}
 
-  /** The estimator's name in messages ('GaussianMixture'). */
-  protected abstract readonly estimatorName: string;
+  /** The estimator's name in messages and statistics ('GaussianMixture'). */
+  protected abstract readonly estimatorName: StatisticsEstimator;
 
   /** Per-fit preparation on the loaded data (the Bayesian model resolves its priors from the data). */
   protected async beforeFit(_data: LoadedData, _dataset: Dataset): Promise<void> {}
@@ -94,8 +110,13 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
   /** Parameters to start one initialisation's EM from. */
   protected abstract initialParams(data: LoadedData, request: InitRequest): Promise<P>;
 
-  /** The model's M-step and lower bound for this fit. */
-  protected abstract emModel(dataset: Dataset): EmModel<P>;
+  /** The model's M-step and lower bound for this fit, for statistics of weights scaled by 2^weightExponent. */
+  protected abstract emModel(weightExponent: number): EmModel<P>;
+
+  /** The M-step and lower bound mStep applies to a fitted model (the fit's, by default). */
+  protected statisticsModel(weightExponent: number): EmModel<P> {
+    return this.emModel(weightExponent);
+  }
 
   // ---- fitted attributes -------------------------------------------------------------------
 
@@ -183,7 +204,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       throw new EmgpuInputError(`X has ${d} columns but the warm-started model has ${previous.params.nFeatures} features; pass data with ${previous.params.nFeatures} columns or set warmStart to false.`);
     }
     await this.beforeFit(data, dataset);
-    const model = this.emModel(dataset);
+    const model = this.emModel(dataset.weightExponent);
     const nInit = previous !== null ? 1 : opts.nInit;
     const random = new Random(seed);
     const startTime = performance.now();
@@ -281,9 +302,15 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
 
   /**
    * Runs fn on X loaded onto the engine (the cached copy when X is the typed array loaded last);
-   * with `weights`, loaded with those sample weights (a weighted pass), else any copy of X.
+   * with `weights`, loaded with those sample weights (a weighted pass), else any copy of X, or
+   * with use 'fit' a copy loaded without weights.
    */
-  protected async withData<T>(X: MatrixInput, fn: (data: LoadedData) => Promise<T>, weights: Float64Array | null = null): Promise<T> {
+  protected async withData<T>(
+    X: MatrixInput,
+    fn: (data: LoadedData, backend: Backend) => Promise<T>,
+    weights: Float64Array | null = null,
+    use: 'fit' | 'evaluate' = weights === null ? 'evaluate' : 'fit',
+  ): Promise<T> {
     const params = this.state.params;
     // Typed input is checked for shape here and for values only when it is not the data already
     // loaded (the same array with the same contents); nested arrays are checked and copied.
@@ -298,10 +325,10 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       if (typed) checkFinite(matrix.data, matrix.cols);
       return backend.load(toDataset(matrix, weights));
     };
-    if (typed) return withLoaded({ matrix, backend, use: weights === null ? 'evaluate' : 'fit', weights }, load, fn);
+    if (typed) return withLoaded({ matrix, backend, use, weights }, load, (data) => fn(data, backend));
     const data = await load();
     try {
-      return await fn(data);
+      return await fn(data, backend);
     } finally {
       data.dispose();
     }
@@ -344,6 +371,87 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       total += w;
     }
     return { score: sum / total, n: total };
+  }
+
+  // ---- the statistics API ------------------------------------------------------------------
+
+  /**
+   * The E-step's sufficient statistics of X (with its sample weights) under the fitted
+   * parameters: a plain JSON-serialisable object. Statistics of parts of a data set, computed
+   * anywhere under the same model and summed with mergeStatistics, give mStep what fit would
+   * compute from the whole table in one iteration. The model must be fitted: fit it on a
+   * sample (maxIter: 0 for just the initialisation), or load one with fromJSON.
+   */
+  async statistics(X: MatrixInput, options: StatisticsOptions = {}): Promise<MixtureStatistics> {
+    this.throwIfAborted();
+    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The statistics options must be an object such as { sampleWeight }, got ${String(options)}.`);
+    const params = this.state.params;
+    const rows = Array.isArray(X) ? X.length : (X as { rows: number }).rows;
+    const weights = toSampleWeight(options.sampleWeight, rows);
+    // The engine sees the weights scaled as toDataset scales them; statistics are in the caller's units.
+    const exponent = weights === null ? 0 : weightExponentFor(sumOfWeights(weights), rows);
+    // Unweighted statistics need a copy of X loaded without weights ('fit'), not any copy.
+    const { stats, backend } = await this.withData(X, async (data, engine) => ({ stats: await data.eStep(params, momentsFor(params.covarianceType)), backend: engine.description }), weights, 'fit');
+    return toStatisticsJSON(scaleStats(stats, -exponent), {
+      estimator: this.estimatorName,
+      covarianceType: params.covarianceType,
+      parameters: parametersFingerprint(params),
+      backend,
+      nRows: rows,
+    });
+  }
+
+  /**
+   * One M-step from statistics of this model's parameters (gm.statistics on every part of the
+   * data, summed by mergeStatistics): the model takes the next parameters — the same float64
+   * M-step fit runs, on the same sums — and its lowerBound, lowerBounds, nIter and converged
+   * advance as one more iteration of fit would advance them. Returns that iteration's lower
+   * bound and whether it converged (|change| < tol). Statistics computed under other
+   * parameters, or for another K, D, covariance type or estimator, are refused.
+   */
+  mStep(statistics: MixtureStatistics, options: MStepOptions = {}): MStepResult {
+    const state = this.state;
+    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The mStep options must be an object such as { previousLowerBound }, got ${String(options)}.`);
+    const { source, stats } = readStatistics(statistics, 'The statistics object');
+    const p = state.params;
+    const mismatch = (what: string, theirs: string | number, ours: string | number): void => {
+      if (theirs !== ours) throw new EmgpuInputError(`The statistics have ${what} ${JSON.stringify(theirs)} but this model has ${JSON.stringify(ours)}; compute the statistics with this model.`);
+    };
+    mismatch('estimator', source.estimator, this.estimatorName);
+    mismatch('covarianceType', source.covarianceType, p.covarianceType);
+    mismatch('nComponents', stats.nComponents, p.nComponents);
+    mismatch('nFeatures', stats.nFeatures, p.nFeatures);
+    const own = parametersFingerprint(p);
+    if (source.parameters !== own) {
+      throw new EmgpuInputError(
+        `The statistics were computed under other parameters (fingerprint ${source.parameters}) than this model's (${own}); compute every part with this model (the current iteration's), then merge them.`,
+      );
+    }
+    let previous = state.lowerBound;
+    if (options.previousLowerBound !== undefined) {
+      const given = options.previousLowerBound;
+      if (given !== null && (typeof given !== 'number' || Number.isNaN(given) || given === Infinity)) {
+        throw new EmgpuInputError(`Option previousLowerBound must be a number (or null for −Infinity), got ${String(given)}.`);
+      }
+      previous = given ?? -Infinity;
+    }
+    // Scaled as fit's engine would see the whole table's weights (exact powers of two), so the
+    // M-step is fit's to the last bit of the sums.
+    const exponent = weightExponentFor(stats.totalWeight, source.nRows);
+    const scaled = scaleStats(stats, exponent);
+    const model = this.statisticsModel(exponent);
+    const params = model.mStep(scaled);
+    const lowerBound = model.lowerBound(scaled, params);
+    const change = lowerBound - previous;
+    const converged = Math.abs(change) < this.options.tol;
+    const empty = emptyComponents(params);
+    const warnings =
+      empty.length === 0
+        ? []
+        : [`component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${params.nComponents} ended with no weight; lower nComponents or start from other parameters.`];
+    this.fitted = { params, lowerBound, lowerBounds: [...state.lowerBounds, lowerBound], nIter: state.nIter + 1, converged, backendName: source.backend, warnings };
+    for (const warning of warnings) this.options.onWarning?.(warning);
+    return { lowerBound, change, converged, nIter: state.nIter + 1 };
   }
 
   /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */

@@ -8,7 +8,7 @@ import { BaseMixture, type InitRequest } from './base-mixture.ts';
 import { resolveBayesianOptions, type BayesianGaussianMixtureOptions, type ResolvedBayesianOptions } from './bayesian-options.ts';
 import type { EmModel } from './em.ts';
 import { initialStatistics } from './init/initialize.ts';
-import type { Dataset } from './matrix.ts';
+import { timesPowerOfTwo, type Dataset } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import {
   bayesianLowerBound,
@@ -24,7 +24,7 @@ import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
 import { BAYESIAN_FORMAT, validateBayesianJson } from './model/validate-bayesian-json.ts';
 import { EmgpuInputError, type CovarianceType, type Nested } from './options.ts';
-import type { SufficientStats } from './stats.ts';
+import { scaleStats } from './stats.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's shapes. */
 export interface BayesianGaussianMixtureJSON {
@@ -63,22 +63,6 @@ export interface BayesianGaussianMixtureJSON {
     readonly nInit: number;
     readonly initParams: ResolvedBayesianOptions['initParams'];
     readonly randomState: number | null;
-  };
-}
-
-/** Statistics in the units of the caller's weights (the engines see weights scaled by 2^e; the priors are not scale-free). */
-function unscaled(stats: SufficientStats, exponent: number): SufficientStats {
-  if (exponent === 0) return stats;
-  const f = 2 ** -exponent;
-  const times = (a: Float64Array): Float64Array => a.map((v) => v * f);
-  return {
-    ...stats,
-    sumResp: times(stats.sumResp),
-    sumDiff: times(stats.sumDiff),
-    sumOuter: times(stats.sumOuter),
-    sumLogLik: stats.sumLogLik * f,
-    sumRespLogResp: stats.sumRespLogResp * f,
-    totalWeight: stats.totalWeight * f,
   };
 }
 
@@ -213,17 +197,26 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
         throwIfAborted: this.throwIfAborted,
         onProgress: (m) => this.progress(m),
       }));
-    return bayesianMStep(unscaled(stats, request.dataset.weightExponent), o.covarianceType, o.regCovar, this.activePriors);
+    // In the units of the caller's weights: the engines see them scaled by 2^e, and the priors are not scale-free.
+    return bayesianMStep(scaleStats(stats, -request.dataset.weightExponent), o.covarianceType, o.regCovar, this.activePriors);
   }
 
-  protected emModel(dataset: Dataset): EmModel<BayesianParams> {
+  /** The M-step and bound with these priors, for statistics of weights scaled by 2^weightExponent. */
+  private modelWith(priors: BayesianPriors, weightExponent: number): EmModel<BayesianParams> {
     const o = this.options;
-    const priors = this.activePriors;
-    const exponent = dataset.weightExponent;
     return {
-      mStep: (stats) => bayesianMStep(unscaled(stats, exponent), o.covarianceType, o.regCovar, priors),
-      lowerBound: (stats, next) => bayesianLowerBound(next, o.weightConcentrationPriorType, stats.sumRespLogResp * 2 ** -exponent),
+      mStep: (stats) => bayesianMStep(scaleStats(stats, -weightExponent), o.covarianceType, o.regCovar, priors),
+      lowerBound: (stats, next) => bayesianLowerBound(next, o.weightConcentrationPriorType, timesPowerOfTwo(stats.sumRespLogResp, -weightExponent)),
     };
+  }
+
+  protected emModel(weightExponent: number): EmModel<BayesianParams> {
+    return this.modelWith(this.activePriors, weightExponent);
+  }
+
+  /** The statistics API's M-step uses the fitted model's priors (from fit or fromJSON). */
+  protected override statisticsModel(weightExponent: number): EmModel<BayesianParams> {
+    return this.modelWith(this.priors, weightExponent);
   }
 
   override async fit(...args: Parameters<BaseMixture<BayesianParams, ResolvedBayesianOptions>['fit']>): Promise<this> {

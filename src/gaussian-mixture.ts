@@ -7,7 +7,7 @@ import type { LoadedData } from './backend.ts';
 import { BaseMixture, type FitOptions, type InitRequest } from './base-mixture.ts';
 import { gaussianModel, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
-import { toSampleWeight, type Dataset, type MatrixInput } from './matrix.ts';
+import { toSampleWeight, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
 import { validateModelJson } from './model/validate-json.ts';
@@ -111,7 +111,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     );
   }
 
-  protected emModel(_dataset: Dataset): EmModel<FittedParams> {
+  protected emModel(_weightExponent: number): EmModel<FittedParams> {
     return gaussianModel(this.options.covarianceType, this.options.regCovar);
   }
 

@@ -21,5 +21,7 @@ export { IllDefinedCovarianceError } from './model/covariance.ts';
 export { BackendUnavailableError, releaseBackends } from './select-backend.ts';
 export type { Backend, LoadedData, MixtureParams } from './backend.ts';
 export type { SufficientStats } from './stats.ts';
+export { mergeStatistics, STATISTICS_FORMAT, STATISTICS_VERSION } from './statistics.ts';
+export type { MixtureStatistics, MStepOptions, MStepResult, StatisticsEstimator, StatisticsOptions } from './statistics.ts';
 export { selectModel, CRITERIA } from './select-model.ts';
 export type { Criterion, SelectionResult, SelectionRow, SelectModelOptions } from './select-model.ts';

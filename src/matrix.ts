@@ -127,20 +127,36 @@ export interface Dataset {
 }
 
 /** w·2^e without intermediate overflow (two exact steps). */
-function timesPowerOfTwo(w: number, e: number): number {
+export function timesPowerOfTwo(w: number, e: number): number {
   const half = Math.trunc(e / 2);
   return w * 2 ** half * 2 ** (e - half);
+}
+
+/**
+ * The power of two toDataset scales weights summing to `total` over `rows` rows by: 0 when their
+ * mean lies in [2^-20, 2^20], else the exponent that brings the mean near 1. The statistics API
+ * applies it to merged statistics so that their M-step is the one fit runs on the whole table.
+ */
+export function weightExponentFor(total: number, rows: number): number {
+  const mean = total / rows;
+  if (mean >= 2 ** -20 && mean <= 2 ** 20) return 0;
+  return -Math.round(Math.log2(mean));
+}
+
+/** Σ weights in row order (the sum toDataset takes). */
+export function sumOfWeights(weights: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) total += weights[i] as number;
+  return total;
 }
 
 /** A dataset from a validated matrix and validated weights (see toSampleWeight). */
 export function toDataset(matrix: Matrix, weights: Float64Array | null): Dataset {
   const { data, rows, cols } = matrix;
   if (weights === null) return { data, rows, cols, weights: null, totalWeight: rows, weightExponent: 0 };
-  let total = 0;
-  for (let i = 0; i < rows; i++) total += weights[i] as number;
-  const mean = total / rows;
-  if (mean >= 2 ** -20 && mean <= 2 ** 20) return { data, rows, cols, weights, totalWeight: total, weightExponent: 0 };
-  const weightExponent = -Math.round(Math.log2(mean));
+  let total = sumOfWeights(weights);
+  const weightExponent = weightExponentFor(total, rows);
+  if (weightExponent === 0) return { data, rows, cols, weights, totalWeight: total, weightExponent: 0 };
   const scaled = new Float64Array(rows);
   total = 0;
   for (let i = 0; i < rows; i++) {

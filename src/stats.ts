@@ -17,6 +17,7 @@
 //   [.., + 1)           Σ w·Σ_k r_k·log r_k (0 for passes other than the E-step)
 //   [.., + 1)           Σ w
 
+import { timesPowerOfTwo } from './matrix.ts';
 import type { CovarianceType } from './options.ts';
 
 /**
@@ -178,5 +179,23 @@ export function addStats(a: SufficientStats, b: SufficientStats): SufficientStat
     sumLogLik: a.sumLogLik + other.sumLogLik,
     sumRespLogResp: a.sumRespLogResp + other.sumRespLogResp,
     totalWeight: a.totalWeight + other.totalWeight,
+  };
+}
+
+/**
+ * The statistics of the same rows with every weight multiplied by 2^exponent (exact: only the
+ * exponents change). Engines see weights scaled so that their mean is near 1 (toDataset).
+ */
+export function scaleStats(stats: SufficientStats, exponent: number): SufficientStats {
+  if (exponent === 0) return stats;
+  const times = (a: Float64Array): Float64Array => a.map((v) => timesPowerOfTwo(v, exponent));
+  return {
+    ...stats,
+    sumResp: times(stats.sumResp),
+    sumDiff: times(stats.sumDiff),
+    sumOuter: times(stats.sumOuter),
+    sumLogLik: timesPowerOfTwo(stats.sumLogLik, exponent),
+    sumRespLogResp: timesPowerOfTwo(stats.sumRespLogResp, exponent),
+    totalWeight: timesPowerOfTwo(stats.totalWeight, exponent),
   };
 }

@@ -82,9 +82,9 @@ export function priorOptions(opts: BayesianOpts): Partial<BayesianGaussianMixtur
   };
 }
 
-/** A fitted model from its JSON: a Bayesian one by its format, else a GaussianMixture. */
-export function mixtureFromJSON(json: unknown, backend: BackendChoice | undefined): Mixture {
-  const options = backend === undefined ? {} : { backend };
+/** A fitted model from its JSON: a Bayesian one by its format, else a GaussianMixture (tol: in place of the file's). */
+export function mixtureFromJSON(json: unknown, backend: BackendChoice | undefined, tol?: number): Mixture {
+  const options = { ...(backend === undefined ? {} : { backend }), ...(tol === undefined ? {} : { tol }) };
   const format = json !== null && typeof json === 'object' && Object.prototype.hasOwnProperty.call(json, 'format') ? (json as { format: unknown }).format : undefined;
   return format === BAYESIAN_FORMAT ? BayesianGaussianMixture.fromJSON(json, options) : GaussianMixture.fromJSON(json, options);
 }

@@ -27,6 +27,7 @@ import { CliError, describeError, EXIT, oneLine, printable } from './errors.ts';
 import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
+import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts, type MStepOpts, type StatsIO, type StatsOpts } from './stats.ts';
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, type ErrStream } from './progress.ts';
 
@@ -114,7 +115,7 @@ async function readTable(ctx: Context, path: string): Promise<Table> {
   return table;
 }
 
-async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined): Promise<Mixture> {
+async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined, tol?: number): Promise<Mixture> {
   say(ctx, path === '-' ? 'reading the model from stdin' : `reading model file ${printable(path)}`);
   const source = await readSource(path, 'model file', ctx.stdin, ctx.abort.signal);
   let json: unknown;
@@ -129,7 +130,7 @@ async function loadModel(path: string, ctx: Context, backend: BackendChoice | un
     if (typeof best === 'object' && best !== null && 'model' in best) json = (best as { model: unknown }).model;
   }
   try {
-    return mixtureFromJSON(json, backend);
+    return mixtureFromJSON(json, backend, tol);
   } catch (error) {
     if (error instanceof EmgpuInputError) throw new CliError(`model file ${source.label}: ${error.message} Pass a model written by 'emgpu fit'.`);
     throw error;
@@ -281,7 +282,8 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
         });
   const { labels, ms } = await runFit(ctx, gm, table, { sampleWeight, ...(resp !== null ? { resp } : {}) }, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
-  else if (!gm.converged) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
+  // --max-iter 0 asks for the initialisation alone (a start for 'emgpu stats'): nothing to warn about.
+  else if (!gm.converged && maxIter > 0) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
   for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
 
   const modelJson = `${JSON.stringify(gm.toJSON(), null, 2)}\n`;
@@ -393,6 +395,26 @@ async function sampleCommand(ctx: Context, opts: SampleOpts): Promise<void> {
   });
 }
 
+/** The plumbing stats, merge and mstep use. */
+function statsIO(ctx: Context): StatsIO {
+  return {
+    signal: ctx.abort.signal,
+    checkOutput: async (path) => {
+      if (path !== undefined) ctx.target = await checkOutputTarget(path);
+    },
+    loadModel: (path, backend, tol) => loadModel(path, ctx, backend, tol),
+    readTable: (path) => readTable(ctx, path),
+    readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
+    readText: (path, what) => {
+      say(ctx, path === '-' ? `reading the ${what} from stdin` : `reading ${what} ${printable(path)}`);
+      return readSource(path, what, ctx.stdin, ctx.abort.signal);
+    },
+    write: (text) => withOutput(ctx, (out) => out.text(text)),
+    tell: (line) => void ctx.stderr.write(`${line}\n`),
+    say: (line) => say(ctx, line),
+  };
+}
+
 // ---- the program ----------------------------------------------------------------------------
 
 const DATA_HELP = `
@@ -430,6 +452,9 @@ Examples:
   emgpu score --model model.json data/iris.csv --mean
   emgpu sample --model model.json -n 5 --seed 1 --labels
   emgpu select data/iris.csv -k 1-6 --seed 0 -o best.json
+  emgpu stats --model m0.json part1.csv -o s1.json     (distributed EM:
+  emgpu merge s1.json s2.json -o all.json               stats on every part,
+  emgpu mstep --model m0.json all.json -o m1.json       merge, mstep, repeat)
 ${DATA_HELP}
 ${EXIT_HELP}`,
     );
@@ -567,6 +592,66 @@ a large N takes a while to start. Example:
   emgpu sample --model model.json -n 1000 --seed 7 --labels > samples.csv`,
     )
     .action(async (opts: SampleOpts) => sampleCommand(ctx, opts));
+
+  const distributedHelp = `
+Distributed EM, one iteration: 'emgpu stats' on every part of the data with the
+same model file, 'emgpu merge' of the parts, 'emgpu mstep' for the next model;
+repeat until mstep says converged (the model JSON has "converged": true). The
+result equals 'emgpu fit' on the whole table from the same start, to rounding. Start from a
+model fitted on a sample, or from the initialisation alone:
+  emgpu fit sample.csv -k 5 --seed 0 --max-iter 0 -o m0.json`;
+
+  configure(program.command('stats'), 'emgpu stats')
+    .description("compute the E-step's sufficient statistics of DATA under a model: one line of JSON (distributed EM)")
+    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
+    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' or 'emgpu mstep': the current iteration's")
+    .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
+    .addOption(outputOption('the statistics'))
+    .addOption(backendOption())
+    .addOption(verboseOption())
+    .addHelpText('after', `${distributedHelp}\n${DATA_HELP}\n${EXIT_HELP}`)
+    .action(async (data: string, opts: StatsOpts) => {
+      ctx.verbose = opts.verbose === true;
+      await statsCommand(statsIO(ctx), data, opts);
+    });
+
+  configure(program.command('merge'), 'emgpu merge')
+    .description("sum statistics files of parts of the data (written by 'emgpu stats' or 'emgpu merge') into one")
+    .argument('<PARTS...>', 'statistics files (one of them may be - for stdin)')
+    .addOption(outputOption('the merged statistics'))
+    .addOption(verboseOption())
+    .addHelpText('after', `
+Every part must have been computed with the same model file; a part of another
+model (or another K, D or covariance type) is refused, naming the file.
+${EXIT_HELP}`)
+    .action(async (paths: string[], opts: MergeOpts) => {
+      ctx.verbose = opts.verbose === true;
+      await mergeCommand(statsIO(ctx), paths, opts);
+    });
+
+  const mstep = configure(program.command('mstep'), 'emgpu mstep')
+    .description('compute the next model from merged statistics (one M-step); print its lower bound and whether it converged on stderr')
+    .argument('<STATS>', "statistics file written by 'emgpu merge' (or 'emgpu stats'), or - for stdin")
+    .requiredOption('-m, --model <file>', 'the model JSON the statistics were computed with');
+  for (const option of mstepOptions()) mstep.addOption(option);
+  mstep
+    .addOption(outputOption('the next model JSON'))
+    .addOption(verboseOption())
+    .addHelpText(
+      'after',
+      `
+The next model is written as 'emgpu fit' writes models, with nIter, lowerBound,
+lowerBounds and converged advanced by one iteration: converged is
+|lower bound - previous| < tol, the previous being the model's lowerBound
+(or --previous-lower-bound). stderr says, e.g.:
+  emgpu: iteration 7: lower bound -3.18 (change 2.1e-4); converged (|change| < tol 0.001)
+${distributedHelp}
+${EXIT_HELP}`,
+    )
+    .action(async (stats: string, opts: MStepOpts) => {
+      ctx.verbose = opts.verbose === true;
+      await mstepCommand(statsIO(ctx), stats, opts);
+    });
 
   return program;
 }
