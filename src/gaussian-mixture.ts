@@ -136,7 +136,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const params = this.state.params;
     const rows = Array.isArray(X) ? X.length : (X as { rows: number }).rows;
     const weights = toSampleWeight(fitOptions.sampleWeight, rows);
-    const stats = await this.withData(X, (data) => data.eStep(params, momentsFor(params.covarianceType)), weights);
+    const stats = await this.withData(X, (data) => data.eStep(params, momentsFor(params.covarianceType)), weights, 'fit'); // eStep sums depend on the weights the copy was loaded with
     let n = rows;
     if (weights !== null) {
       n = 0;
