@@ -33,7 +33,12 @@ beforeAll(async () => {
     root,
     logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, fs: { allow: [repo] } },
-    optimizeDeps: { noDiscovery: true, include: [] },
+    // No discovery (a dependency found mid-run would reload the page), so every CommonJS
+    // dependency the page reaches is named here to be pre-bundled into an ES module.
+    optimizeDeps: {
+      noDiscovery: true,
+      include: ['@stdlib/math-base-special-betaln', '@stdlib/math-base-special-digamma', '@stdlib/math-base-special-gammaln'],
+    },
   });
   await server.listen();
   chromium = await launchChromium();
