@@ -181,7 +181,7 @@ export function describeFsError(error: unknown, binary = false): string {
     case 'ERR_STRING_TOO_LONG':
     case 'ERR_FS_FILE_TOO_LARGE':
       return binary
-        ? `it is too large to read at once (the limit is ${Math.round(constants.MAX_LENGTH / 2 ** 30)} GiB, and Parquet from stdin or a FIFO is read whole); split it into smaller files`
+        ? 'it is too large to read whole (Arrow IPC, and Parquet from stdin or a FIFO, are read whole, up to 2 GiB); split it into smaller files'
         : `it is too large to read at once (the limit is ${Math.round(MAX_TEXT_CHARS / 2 ** 20)} MiB of text); split it into smaller files`;
     case 'ENOENT':
       return 'no such file or directory; check the path';
