@@ -15,6 +15,9 @@ import { asyncBufferFromBytes, readParquet, type AsyncBuffer } from './parquet.t
 import { parseCsv, parseJsonRows, type TextTable } from './text.ts';
 
 export type { ColumnSpec } from './columns.ts';
+// The class readTable throws. dist/io.js is a bundle of its own: catch with this export (or test
+// error.name === 'EmgpuInputError'), as the one from 'emgpu' is another copy of the class.
+export { EmgpuInputError } from '../options.ts';
 export { TABLE_FORMATS, formatFromName, sniffFormat, type TableFormat } from './formats.ts';
 
 /** A table as bytes: an ArrayBuffer, a typed array or DataView over one, or a Blob / File. */
@@ -53,7 +56,7 @@ export interface TableData {
 const OPTION = 'the columns option';
 
 /** The items of `columns`, a list or a comma-separated string. */
-export function columnList(columns: readonly ColumnSpec[] | string | undefined, optionName: string): readonly ColumnSpec[] | undefined {
+function columnList(columns: readonly ColumnSpec[] | string | undefined, optionName: string): readonly ColumnSpec[] | undefined {
   return typeof columns === 'string' ? parseColumnList(columns, optionName) : columns;
 }
 
