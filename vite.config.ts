@@ -1,9 +1,11 @@
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
 
-// One config, two jobs:
+// One config, three jobs:
 //   `vite build --mode lib`  the library: dist/emgpu.js, an ES module a browser can import
 //                            directly (WGSL inlined with ?raw, no bare specifiers left).
+//   `vite build --mode io`   emgpu/io: dist/io.js, readTable with its Parquet and Arrow readers
+//                            bundled, a separate module so that dist/emgpu.js stays without them.
 //   `vite` / `vite build`    the demo page in demo/ (served with cross-origin isolation so
 //                            SharedArrayBuffer works for the multi-threaded CPU engine).
 const isolationHeaders = {
@@ -12,6 +14,24 @@ const isolationHeaders = {
 };
 
 export default defineConfig(({ mode }) => {
+  if (mode === 'io') {
+    return {
+      build: {
+        outDir: 'dist',
+        emptyOutDir: false,
+        sourcemap: true,
+        target: 'es2022',
+        lib: {
+          entry: resolve(import.meta.dirname, 'src/io/index.ts'),
+          formats: ['es'],
+          fileName: () => 'io.js',
+        },
+        rollupOptions: {
+          output: { inlineDynamicImports: true },
+        },
+      },
+    };
+  }
   if (mode === 'lib') {
     return {
       worker: { format: 'es' },

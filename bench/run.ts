@@ -9,6 +9,8 @@
 //            --cells 1M:8:16:full,100k:32:16:diag  (only these cells: no scale curve, BENCHMARKS.md untouched)
 //   npm run bench -- --choice    choosing the model instead: Bayesian vs Gaussian per iteration and
 //                                the K × covariance-type grid (bench/choice.ts; its options follow)
+//   npm run bench -- --tables    reading real tables: the 3M-row flights Parquet file to a fitted
+//                                model against the same columns as CSV (bench/tables.ts)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,11 @@ const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+if (flag('--tables')) {
+  // Reading real tables (Parquet against CSV, end to end through the CLI): bench/tables.ts.
+  await import('./tables.ts');
+  process.exit(0);
+}
 if (flag('--choice')) {
   // Choosing the model (BayesianGaussianMixture per iteration, the selectModel grid): bench/choice.ts.
   await import('./choice.ts');

@@ -21,9 +21,10 @@ import { sampleBlocks, type SampleParams } from '../model/sample.ts';
 import { freshSeed, Random } from '../random.ts';
 import { releaseBackends } from '../select-backend.ts';
 import { abortable, isAbortError, pause } from './abort.ts';
-import { readData, readSampleWeights, readSource, type ReadOptions, type Table } from './data.ts';
+import { readData, readSampleWeights, readSource, type DataOptions, type ReadOptions, type Table } from './data.ts';
+import { TABLE_FORMATS } from '../io/formats.ts';
 import { demoSummary, loadIris } from './demo.ts';
-import { CliError, describeError, EXIT, oneLine, printable } from './errors.ts';
+import { CliError, describeError, EXIT, oneLine, printable, quoted } from './errors.ts';
 import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
@@ -83,6 +84,17 @@ function nonNegativeNumber(value: string): number {
   return n;
 }
 
+/** --columns: "a,b,2" (names or 0-based indices; which is which is settled against the file). */
+function columnList(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new InvalidArgumentError('It must be column names or 0-based indices separated by commas, e.g. delay,distance or 1,2.');
+  return items;
+}
+
+const formatOption = (): Option =>
+  new Option('--format <name>', "DATA's format (default: by its extension: .parquet, .arrow/.feather/.ipc, .tsv, .json, else CSV; stdin is CSV)").choices(TABLE_FORMATS);
+const columnsOption = (): Option =>
+  new Option('--columns <list>', 'the columns of DATA to use, in this order: names or 0-based indices, comma-separated (default: all)').argParser(columnList);
 const backendOption = (): Option =>
   new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(BACKEND_CHOICES);
 const verboseOption = (): Option => new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
@@ -108,10 +120,18 @@ function readOptions(ctx: Context): ReadOptions {
   return { signal: ctx.abort.signal, note: (line) => void ctx.stderr.write(`emgpu: note: ${line}\n`) };
 }
 
-async function readTable(ctx: Context, path: string): Promise<Table> {
+async function readTable(ctx: Context, path: string, opts: DataOptions): Promise<Table> {
   say(ctx, path === '-' ? 'reading data from stdin' : `reading data file ${printable(path)}`);
-  const table = await readData(path, ctx.stdin, readOptions(ctx));
+  const table = await readData(path, ctx.stdin, { ...readOptions(ctx), ...opts });
   say(ctx, `read ${table.rows} × ${table.cols} from ${table.label}`);
+  const { header, types } = table;
+  if (header !== null && types !== null) {
+    say(ctx, `columns: ${header.map((name, j) => `${quoted(name)} ${types[j] ?? ''}`).join(', ')}`);
+    const times = header.filter((_, j) => types[j]?.includes('since epoch') === true);
+    if (times.length > 0) {
+      say(ctx, `note: ${times.map((name) => quoted(name)).join(', ')} ${times.length === 1 ? 'is a date or timestamp, read' : 'are dates or timestamps, read'} as milliseconds since the Unix epoch (1970-01-01 00:00 UTC)`);
+    }
+  }
   return table;
 }
 
@@ -193,7 +213,7 @@ function fitDetails(gm: Mixture, table: Table, ms: number): string {
 
 // ---- commands -------------------------------------------------------------------------------
 
-interface FitOpts extends BayesianOpts {
+interface FitOpts extends BayesianOpts, DataOptions {
   components?: number;
   covariance?: CovarianceType;
   init?: string;
@@ -213,9 +233,11 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   ctx.verbose = opts.verbose === true;
   if (opts.demo === true) {
     if (dataPath !== undefined) throw new CliError(`fit --demo uses the bundled iris data; drop the DATA argument '${printable(dataPath)}'.`);
-    if (opts.sampleWeight !== undefined || opts.init !== undefined) throw new CliError('fit --demo does not take --sample-weight or --init; run plain `emgpu fit DATA` for those.');
+    if (opts.sampleWeight !== undefined || opts.init !== undefined || opts.format !== undefined || opts.columns !== undefined) {
+      throw new CliError('fit --demo does not take --sample-weight, --init, --format or --columns; run plain `emgpu fit DATA` for those.');
+    }
   } else if (dataPath === undefined) {
-    throw new CliError("fit needs DATA: a CSV file, a .json file of rows, or - for CSV on stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
+    throw new CliError("fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
   }
   if (dataPath === '-' && opts.init === '-') throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
   if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
@@ -237,7 +259,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   }
 
   const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
-  const table = demo?.table ?? (await readTable(ctx, dataPath as string));
+  const table = demo?.table ?? (await readTable(ctx, dataPath as string, opts));
   const sampleWeight = opts.sampleWeight === undefined ? null : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
 
   const fileType = initFile?.json.covarianceType;
@@ -295,7 +317,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   await withOutput(ctx, (out) => out.text(modelJson));
 }
 
-interface ModelOpts {
+interface ModelOpts extends DataOptions {
   model: string;
   backend?: BackendChoice;
   output?: string;
@@ -308,7 +330,7 @@ async function modelAndData(ctx: Context, dataPath: string, opts: ModelOpts): Pr
   if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
   if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
   const gm = await loadModel(opts.model, ctx, opts.backend);
-  const table = await readTable(ctx, dataPath);
+  const table = await readTable(ctx, dataPath, opts);
   checkColumns(table, gm, opts.model);
   return { gm, table };
 }
@@ -396,14 +418,14 @@ async function sampleCommand(ctx: Context, opts: SampleOpts): Promise<void> {
 }
 
 /** The plumbing stats, merge and mstep use. */
-function statsIO(ctx: Context): StatsIO {
+function statsIO(ctx: Context, data: DataOptions = {}): StatsIO {
   return {
     signal: ctx.abort.signal,
     checkOutput: async (path) => {
       if (path !== undefined) ctx.target = await checkOutputTarget(path);
     },
     loadModel: (path, backend, tol) => loadModel(path, ctx, backend, tol),
-    readTable: (path) => readTable(ctx, path),
+    readTable: (path) => readTable(ctx, path, data),
     readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
     readText: (path, what) => {
       say(ctx, path === '-' ? `reading the ${what} from stdin` : `reading ${what} ${printable(path)}`);
@@ -417,11 +439,18 @@ function statsIO(ctx: Context): StatsIO {
 
 // ---- the program ----------------------------------------------------------------------------
 
+const DATA_ARGUMENT = 'CSV, TSV, JSON, Parquet or Arrow file, or - for stdin';
+
 const DATA_HELP = `
 DATA is a CSV file (comma, tab or semicolon separated; a first row with any
-non-numeric cell is a header and is skipped), a .json file holding an array of
-rows such as [[1.5, 2], [3, 4.5]], or - to read CSV from stdin. Every value
-must be a finite number.`;
+non-numeric cell is a header and is skipped), a TSV file (.tsv), a .json file
+holding an array of rows such as [[1.5, 2], [3, 4.5]], a Parquet file
+(.parquet) or an Arrow IPC / Feather v2 file (.arrow, .feather, .ipc), or - for
+stdin (CSV unless --format says otherwise). --format csv|tsv|json|parquet|arrow
+overrides the extension. --columns a,b,c uses those columns, in that order, by
+name or 0-based index. Every value must be a finite number: integers (int64
+within ±2^53), floats, booleans (0/1), and dates and timestamps (read as
+milliseconds since the Unix epoch); string and dictionary columns are refused.`;
 
 const EXIT_HELP = `
 Exit codes: 0 success, 1 the fit failed (e.g. an ill-defined covariance),
@@ -461,7 +490,7 @@ ${EXIT_HELP}`,
 
   const fit = configure(program.command('fit'), 'emgpu fit')
     .description('fit a Gaussian mixture to DATA and write the model as JSON (stdout, or --output)')
-    .argument('[DATA]', "CSV file, .json array of rows, or - for CSV on stdin")
+    .argument('[DATA]', DATA_ARGUMENT)
     .addOption(new Option('-k, --components <K>', 'number of mixture components (default: 1, or as many as the --init file has)').argParser(integerAtLeast(1)))
     .addOption(new Option('--covariance <type>', 'covariance type (default: full)').choices(COVARIANCE_TYPES))
     .addOption(new Option('--init <method|file.json>', `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too), or with 'resp': initial responsibilities, N × K`))
@@ -470,6 +499,8 @@ ${EXIT_HELP}`,
     .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
     .addOption(new Option('--n-init <N>', 'initialisations; the best is kept (default: 1)').argParser(integerAtLeast(1)))
     .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible fit (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
+    .addOption(formatOption())
+    .addOption(columnsOption())
     .addOption(backendOption())
     .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
     .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
@@ -500,7 +531,7 @@ ${EXIT_HELP}`,
 
   const select = configure(program.command('select'), 'emgpu select')
     .description('fit every K x covariance type of a grid to DATA and print BIC, AIC and ICL, the best marked')
-    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin');
+    .argument('<DATA>', DATA_ARGUMENT);
   for (const option of selectOptions()) select.addOption(option);
   select
     .addOption(new Option('--init <method>', `initialisation of every fit: ${INIT_METHODS.join(', ')} (default: kmeans)`))
@@ -509,6 +540,8 @@ ${EXIT_HELP}`,
     .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
     .addOption(new Option('--n-init <N>', 'initialisations per cell; the best is kept (default: 1)').argParser(integerAtLeast(1)))
     .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible grid (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
+    .addOption(formatOption())
+    .addOption(columnsOption())
     .addOption(backendOption())
     .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
     .addOption(new Option('-o, --output <file>', 'also write the table and the best model as JSON to this file (atomically)'))
@@ -536,7 +569,7 @@ ${EXIT_HELP}`,
       await selectCommand(
         {
           signal: ctx.abort.signal,
-          readTable: (path) => readTable(ctx, path),
+          readTable: (path) => readTable(ctx, path, opts),
           readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
           writeJson: (text) => withOutput(ctx, (out) => out.text(text)),
           print: async (write) => {
@@ -553,10 +586,12 @@ ${EXIT_HELP}`,
 
   configure(program.command('predict'), 'emgpu predict')
     .description('print the most likely component (0-based) of each row of DATA, one per line')
-    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
+    .argument('<DATA>', DATA_ARGUMENT)
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
     .option('--proba', 'print the probability of each component instead: CSV, one row per data row, K columns, no header')
     .addOption(outputOption('the result'))
+    .addOption(formatOption())
+    .addOption(columnsOption())
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
@@ -564,10 +599,12 @@ ${EXIT_HELP}`,
 
   configure(program.command('score'), 'emgpu score')
     .description('print the log-likelihood log p(x) of each row of DATA, one per line')
-    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
+    .argument('<DATA>', DATA_ARGUMENT)
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
     .option('--mean', 'print only the mean log-likelihood (scikit-learn score)')
     .addOption(outputOption('the result'))
+    .addOption(formatOption())
+    .addOption(columnsOption())
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
@@ -603,16 +640,18 @@ model fitted on a sample, or from the initialisation alone:
 
   configure(program.command('stats'), 'emgpu stats')
     .description("compute the E-step's sufficient statistics of DATA under a model: one line of JSON (distributed EM)")
-    .argument('<DATA>', 'CSV file, .json array of rows, or - for CSV on stdin')
+    .argument('<DATA>', DATA_ARGUMENT)
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' or 'emgpu mstep': the current iteration's")
     .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
     .addOption(outputOption('the statistics'))
+    .addOption(formatOption())
+    .addOption(columnsOption())
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', `${distributedHelp}\n${DATA_HELP}\n${EXIT_HELP}`)
     .action(async (data: string, opts: StatsOpts) => {
       ctx.verbose = opts.verbose === true;
-      await statsCommand(statsIO(ctx), data, opts);
+      await statsCommand(statsIO(ctx, opts), data, opts);
     });
 
   configure(program.command('merge'), 'emgpu merge')

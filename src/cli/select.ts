@@ -3,13 +3,13 @@
 // model as JSON.
 
 import { InvalidArgumentError, Option } from 'commander';
-import type { Table } from './data.ts';
+import type { DataOptions, Table } from './data.ts';
 import { COVARIANCE_TYPES, INIT_METHODS, type BackendChoice, type CovarianceType, type InitMethod } from '../options.ts';
 import { CRITERIA, selectModel, type Criterion, type SelectionResult, type SelectionRow } from '../select-model.ts';
 import { CliError } from './errors.ts';
 import type { ChunkedOutput } from './output.ts';
 
-export interface SelectOpts {
+export interface SelectOpts extends DataOptions {
   components?: number[];
   covariance?: CovarianceType[];
   criterion?: Criterion;

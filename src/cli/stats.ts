@@ -9,7 +9,7 @@ import { EmgpuInputError, type BackendChoice } from '../options.ts';
 import { readStatistics, StatisticsSum, type MixtureStatistics } from '../statistics.ts';
 import { abortable, throwIfAborted } from './abort.ts';
 import type { Mixture } from './bayesian.ts';
-import type { Table, TextSource } from './data.ts';
+import type { DataOptions, Table, TextSource } from './data.ts';
 import { CliError, printable } from './errors.ts';
 
 /** What the commands need from the CLI's plumbing (src/cli/main.ts). */
@@ -29,7 +29,7 @@ export interface StatsIO {
   say(line: string): void;
 }
 
-export interface StatsOpts {
+export interface StatsOpts extends DataOptions {
   model: string;
   sampleWeight?: string;
   backend?: BackendChoice;

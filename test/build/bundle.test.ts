@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'vite';
+import { bareSpecifiers } from '../helpers/bundle.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -73,8 +74,7 @@ describe('library bundle', () => {
     const files = [join(outDir, 'emgpu.js'), ...readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => join(outDir, 'assets', f))];
     for (const file of files) {
       const code = readFileSync(file, 'utf8');
-      const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g)].map((m) => m[1] as string);
-      const bare = specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('/') && !/^[a-z]+:/.test(s));
+      const bare = bareSpecifiers(code);
       expect(bare, `${file} imports ${bare.join(', ')}`).toEqual([]);
     }
   });

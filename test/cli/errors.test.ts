@@ -195,7 +195,7 @@ describe('bad options', () => {
   });
 
   it('fit without DATA, and --demo with DATA', async () => {
-    await expectFailure(['fit', ...CPU], /fit needs DATA: a CSV file, a \.json file of rows, or - for CSV on stdin/);
+    await expectFailure(['fit', ...CPU], /fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin/);
     await expectFailure(['fit', '--demo', data], /fit --demo uses the bundled iris data; drop the DATA argument/);
   });
 

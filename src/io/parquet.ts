@@ -1,0 +1,138 @@
+// Parquet (hyparquet, with hyparquet-compressors for Snappy, gzip, Zstandard, Brotli and LZ4):
+// only the chosen columns are fetched and decoded, one row group at a time, straight into the
+// row-major Float64Array.
+
+import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData, type ParquetParsers, type SchemaTree } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { EmgpuInputError } from '../options.ts';
+import { resolveColumns } from './columns.ts';
+import {
+  allocate,
+  copyColumn,
+  exactInteger,
+  microsToMillis,
+  nanosToMillis,
+  readFailure,
+  refuseColumns,
+  type Classified,
+  type ColumnarOptions,
+  type ColumnarTable,
+  type ColumnTarget,
+} from './columnar.ts';
+import { quoted } from './printable.ts';
+
+export type { AsyncBuffer } from 'hyparquet';
+
+/** Dates and timestamps as milliseconds since the Unix epoch, not Date objects. */
+const parsers: Partial<ParquetParsers> = {
+  // Beyond ±2^53 ms the bigint goes on, and copyColumn refuses it naming the row.
+  timestampFromMilliseconds: (millis: bigint): number | bigint => exactInteger(millis) ?? millis,
+  timestampFromMicroseconds: (micros: bigint): number => microsToMillis(micros),
+  timestampFromNanoseconds: (nanos: bigint): number => nanosToMillis(nanos),
+  dateFromDays: (days: number): number => days * 86_400_000,
+};
+
+const EPOCH = 'ms since epoch';
+
+/** How a top-level Parquet column is read, or why it cannot be. */
+function classify(node: SchemaTree): Classified {
+  const { element } = node;
+  if (node.children.length > 0) return { ok: false, reason: 'nested: a list, map or struct' };
+  if (element.repetition_type === 'REPEATED') return { ok: false, reason: 'repeated values' };
+  const logical = element.logical_type;
+  const converted = element.converted_type;
+  if (converted === 'DECIMAL' || logical?.type === 'DECIMAL') return { ok: true, type: 'decimal' };
+  if (logical?.type === 'TIME' || converted === 'TIME_MILLIS' || converted === 'TIME_MICROS') return { ok: false, reason: 'time of day' };
+  if (logical?.type === 'INTERVAL' || converted === 'INTERVAL') return { ok: false, reason: 'interval' };
+  switch (element.type) {
+    case 'BOOLEAN':
+      return { ok: true, type: 'boolean (0/1)' };
+    case 'INT32':
+      if (converted === 'DATE' || logical?.type === 'DATE') return { ok: true, type: `date (${EPOCH})` };
+      return { ok: true, type: converted === 'UINT_32' || (logical?.type === 'INTEGER' && !logical.isSigned) ? 'uint32' : 'int32' };
+    case 'INT64':
+      if (logical?.type === 'TIMESTAMP') return { ok: true, type: `timestamp[${logical.unit.toLowerCase()}] (${EPOCH})` };
+      if (converted === 'TIMESTAMP_MILLIS') return { ok: true, type: `timestamp[millis] (${EPOCH})` };
+      if (converted === 'TIMESTAMP_MICROS') return { ok: true, type: `timestamp[micros] (${EPOCH})` };
+      return { ok: true, type: converted === 'UINT_64' || (logical?.type === 'INTEGER' && !logical.isSigned) ? 'uint64' : 'int64' };
+    case 'INT96':
+      return { ok: true, type: `timestamp[int96] (${EPOCH})` };
+    case 'FLOAT':
+      return { ok: true, type: 'float32' };
+    case 'DOUBLE':
+      return { ok: true, type: 'float64' };
+    case 'FIXED_LEN_BYTE_ARRAY':
+      if (logical?.type === 'FLOAT16') return { ok: true, type: 'float16' };
+      return { ok: false, reason: logical?.type === 'UUID' ? 'uuid' : 'binary' };
+    case 'BYTE_ARRAY':
+      if (converted === 'ENUM' || logical?.type === 'ENUM') return { ok: false, reason: 'enum' };
+      if (converted === 'JSON' || logical?.type === 'JSON' || converted === 'BSON' || logical?.type === 'BSON') return { ok: false, reason: 'JSON' };
+      if (converted === 'UTF8' || logical?.type === 'STRING') return { ok: false, reason: 'string' };
+      return { ok: false, reason: logical?.type === 'GEOMETRY' || logical?.type === 'GEOGRAPHY' ? 'geometry' : 'binary or string' };
+    default:
+      return { ok: false, reason: `Parquet type ${String(element.type)}` };
+  }
+}
+
+/** Bytes in memory as hyparquet's AsyncBuffer (slices are ArrayBuffers, not views). */
+export function asyncBufferFromBytes(bytes: Uint8Array): AsyncBuffer {
+  return {
+    byteLength: bytes.byteLength,
+    slice: (start: number, end?: number) => {
+      // A copy in an ArrayBuffer of its own (a Node Buffer's slice is a view of a larger one).
+      const part = bytes.subarray(start, end ?? bytes.byteLength);
+      const copy = new Uint8Array(part.length);
+      copy.set(part);
+      return copy.buffer;
+    },
+  };
+}
+
+const HINT = 'check that it is a complete Parquet file.';
+
+/** The file's metadata, with a one-line error when it is not Parquet. */
+export async function parquetMetadataOf(file: AsyncBuffer, label: string): Promise<FileMetaData> {
+  try {
+    return await parquetMetadataAsync(file);
+  } catch (error) {
+    throw readFailure(error, label, 'Parquet', HINT);
+  }
+}
+
+/** Reads the chosen columns of a Parquet file into a row-major Float64Array. */
+export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): Promise<ColumnarTable> {
+  const { label, optionName, pause } = options;
+  const metadata = await parquetMetadataOf(file, label);
+  const top = parquetSchema(metadata).children;
+  const names = top.map((node) => node.element.name);
+  const chosen = resolveColumns(options.columns, names, names.length, { label, optionName });
+  const classified = top.map(classify);
+  refuseColumns(label, names, classified, chosen, optionName);
+  const chosenNames = chosen.map((j) => names[j] as string);
+  // hyparquet reads columns by name: a name held twice cannot be told apart.
+  for (const name of chosenNames) {
+    if (names.indexOf(name) !== names.lastIndexOf(name)) throw new EmgpuInputError(`${label} has two columns named ${quoted(name)}; Parquet columns are read by name, so rename one.`);
+  }
+  const rows = Number(metadata.num_rows);
+  if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
+  const cols = chosen.length;
+  const out = allocate(rows, cols, label, optionName);
+  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string }));
+  try {
+    const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
+    let covered = 0;
+    for (const { rowStart, rowEnd } of scan.ranges) {
+      covered += rowEnd - rowStart;
+      for (const target of targets) {
+        const values = await scan.readColumn({ column: target.name, rowStart, rowEnd });
+        if (values.length !== rowEnd - rowStart) throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
+        copyColumn(target, rowStart, values);
+      }
+      if (pause !== undefined) await pause();
+    }
+    if (covered !== rows) throw new Error(`its row groups hold ${covered} rows but its footer says ${rows}`);
+  } catch (error) {
+    throw readFailure(error, label, 'Parquet', HINT);
+  }
+  return { data: out, rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type) };
+}

@@ -1,0 +1,266 @@
+// Reading CSV/TSV text (papaparse; optional header) and JSON arrays of rows into a row-major
+// Float64Array, the chosen columns only. Every error names the source, the row as numbered in
+// the text (1-based, counting the header) and the column (1-based, as in the file), and says
+// what to do. No Node dependencies: the command line (src/cli/data.ts) and emgpu/io share it.
+
+import Papa from 'papaparse';
+import { EmgpuInputError } from '../options.ts';
+import { resolveColumns, type ColumnSpec } from './columns.ts';
+import { brief, quoted } from './printable.ts';
+
+/** A table read from text. */
+export interface TextTable {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** The names of the chosen columns when the text had a header row. */
+  readonly header: string[] | null;
+  /** How messages name the source, e.g. "data.csv" or "stdin". */
+  readonly label: string;
+  /** The 1-based line (row in the text) of each data row. */
+  readonly lines: Int32Array;
+}
+
+export interface TextSource {
+  readonly label: string;
+  readonly text: string;
+}
+
+export interface TextReadOptions {
+  /** The delimiter; by default detected from the first non-blank line (tab, semicolon or comma). */
+  readonly delimiter?: string;
+  /** The columns to keep, in order: names (with a header row) or 0-based indices. */
+  readonly columns?: readonly ColumnSpec[];
+  /** How messages name the option that chose the columns (default '--columns'). */
+  readonly optionName?: string;
+  /** Awaited between segments of a large text (lets Ctrl-C through); rejects to stop. */
+  readonly pause?: () => Promise<void>;
+  /** One line about how the input was read (e.g. a first row taken as a header). */
+  readonly note?: (line: string) => void;
+}
+
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NAN = /^[+-]?nan$/i;
+const INFINITE = /^[+-]?(?:inf|infinity)$/i;
+const MISSING = /^(?:|na|n\/a|null|none)$/i;
+
+/** Delimiter from the first non-blank line: tab, semicolon or (default) comma. */
+function detectDelimiter(text: string): string {
+  const match = /^[^\S\r\n]*\S[^\r\n]*/m.exec(text);
+  const line = match?.[0] ?? '';
+  if (line.includes('\t')) return '\t';
+  if (line.includes(';') && !line.includes(',')) return ';';
+  return ',';
+}
+
+/** A cell that starts like a number (a sign, a digit, a point) or that JavaScript reads as one (0x10, Infinity). */
+function looksNumeric(cell: string): boolean {
+  const t = cell.trim();
+  return t !== '' && (/^[+-]?[.\d]/.test(t) || !Number.isNaN(Number(t)));
+}
+
+/** Whether a cell reads as a value (a number or a missing/non-finite marker) rather than a name. */
+function isValueLike(cell: string): boolean {
+  const t = cell.trim();
+  return NUMBER.test(t) || NAN.test(t) || INFINITE.test(t) || MISSING.test(t);
+}
+
+function where(label: string, line: number, column: number, header: string[] | null): string {
+  const name = header?.[column - 1];
+  return `${label}, row ${line}, column ${column}${name ? ` (${quoted(name)})` : ''}`;
+}
+
+/** Parses one cell, or explains (one line) why it is not a finite number. */
+function parseCell(cell: string, place: () => string): number {
+  const t = cell.trim();
+  if (NUMBER.test(t)) {
+    const value = Number(t);
+    if (Number.isFinite(value)) return value;
+    throw new EmgpuInputError(`${place()}: ${t} overflows to Infinity; every value must be a finite number (rescale the data).`);
+  }
+  if (NAN.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (not a number); every value must be a finite number (remove or impute missing values).`);
+  if (INFINITE.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (infinite); every value must be a finite number (remove that row or clip the value).`);
+  if (t === '') throw new EmgpuInputError(`${place()}: the cell is empty (a missing value); every value must be a finite number (remove or impute missing values).`);
+  throw new EmgpuInputError(`${place()}: ${quoted(t)} is not a number; every value must be a finite number (fix or remove that row).`);
+}
+
+class Growable {
+  data = new Float64Array(1024);
+  lines = new Int32Array(256);
+  length = 0;
+  rows = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+  endRow(line: number): void {
+    if (this.rows === this.lines.length) {
+      const next = new Int32Array(this.lines.length * 2);
+      next.set(this.lines);
+      this.lines = next;
+    }
+    this.lines[this.rows++] = line;
+  }
+}
+
+/** Characters parsed between two pauses (a pause lets Ctrl-C through on a large file). */
+const SEGMENT_CHARS = 1 << 20;
+
+/**
+ * Where the segment of `text` starting at `start` ends: just after the first newline at least
+ * SEGMENT_CHARS on that is outside quotes (an even number of quote characters since `start`,
+ * which is itself such a place), or at the end. Papa Parse's own pause/resume re-splits the
+ * rest of the text on every resume, quadratic on a large file; segments keep it linear.
+ */
+function segmentEnd(text: string, start: number): number {
+  const from = start + SEGMENT_CHARS;
+  if (from >= text.length) return text.length;
+  let quotes = 0;
+  for (let at = text.indexOf('"', start); at !== -1 && at < from; at = text.indexOf('"', at + 1)) quotes++;
+  for (let at = from; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === 34) quotes++; // "
+    else if (c === 10 && quotes % 2 === 0) return at + 1; // \n
+  }
+  return text.length;
+}
+
+/**
+ * Parses CSV text: a header row is detected when the first non-blank row has a non-numeric
+ * cell, and said so through `options.note` (a first row such as 0x10,2 is a header, not data).
+ */
+export async function parseCsv(source: TextSource, options: TextReadOptions = {}): Promise<TextTable> {
+  const { text, label } = source;
+  const { note, pause } = options;
+  const delimiter = options.delimiter ?? detectDelimiter(text);
+  const out = new Growable();
+  let header: string[] | null = null;
+  let cols = -1;
+  let pick: number[] = []; // the file's columns (0-based) that are kept, in order
+  const choose = (names: string[] | null): number[] => resolveColumns(options.columns, names, cols, { label, optionName: options.optionName ?? '--columns' });
+  let firstLine = 0;
+  let failure: unknown = null;
+  let line = 1; // of the current row, as numbered in the file
+  const parseSegment = (segment: string, segmentLine: number): void => {
+    // Line numbers: count newlines up to the start of each row (quoted cells may span lines).
+    let counted = 0;
+    let rowStart = 0;
+    line = segmentLine;
+    Papa.parse<string[]>(segment, {
+      delimiter,
+      skipEmptyLines: false,
+      step: (result, parser) => {
+        if (failure !== null) return;
+        try {
+          for (let at = segment.indexOf('\n', counted); at !== -1 && at < rowStart; at = segment.indexOf('\n', at + 1)) line++;
+          counted = Math.max(counted, rowStart);
+          rowStart = result.meta.cursor;
+          const problem = result.errors.find((e) => e.type !== 'Delimiter');
+          if (problem !== undefined) {
+            throw new EmgpuInputError(`${label}, row ${line}: malformed CSV (${problem.message}); check the quotes on that row.`);
+          }
+          const row = result.data;
+          if (row.every((cell) => cell.trim() === '')) return; // blank line
+          if (cols === -1) {
+            cols = row.length;
+            firstLine = line;
+            const name = row.findIndex((cell) => !isValueLike(cell));
+            if (name !== -1) {
+              header = row.map((cell) => cell.trim());
+              pick = choose(header);
+              // Said only when the row could have been meant as data: one of its cells starts like
+              // a number or reads as one in another notation (0x10, 1e3x, 2019). A row of names
+              // (sepal_length,…) is a header, silently.
+              const numberish = row.findIndex((cell) => looksNumeric(cell));
+              if (numberish !== -1) {
+                const which = (row[name] as string).trim();
+                note?.(`${label}: row ${line} is read as a header, not as data (${quoted(which)} in column ${name + 1} is not a number as emgpu reads them); if it is data, write its values as plain decimals.`);
+              }
+              return;
+            }
+            pick = choose(null);
+          }
+          if (row.length !== cols) {
+            throw new EmgpuInputError(
+              `${label}, row ${line} has ${row.length} column${row.length === 1 ? '' : 's'} but row ${firstLine} has ${cols}; every row needs the same number of columns (look for a missing or extra delimiter).`,
+            );
+          }
+          for (let p = 0; p < pick.length; p++) {
+            const j = pick[p] as number;
+            out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header)));
+          }
+          out.endRow(line);
+        } catch (error) {
+          failure = error;
+          parser.abort();
+        }
+      },
+    });
+  };
+  let segmentLine = 1;
+  for (let start = 0; start < text.length && failure === null; ) {
+    const end = segmentEnd(text, start);
+    const segment = text.slice(start, end);
+    parseSegment(segment, segmentLine);
+    for (let at = segment.indexOf('\n'); at !== -1; at = segment.indexOf('\n', at + 1)) segmentLine++;
+    start = end;
+    if (start < text.length && pause !== undefined) await pause();
+  }
+  if (failure !== null) throw failure;
+  if (out.rows === 0) {
+    throw new EmgpuInputError(`${label} has no data rows${header !== null ? ' (only a header row)' : ''}; pass at least one row of numbers.`);
+  }
+  const names: string[] | null = header;
+  return { data: out.data.slice(0, out.length), rows: out.rows, cols: pick.length, header: names === null ? null : pick.map((j) => names[j] as string), label, lines: out.lines.slice(0, out.rows) };
+}
+
+/**
+ * Parses a JSON array of rows, e.g. [[1.5, 2], [3, 4.5]], keeping the columns chosen by 0-based
+ * index (JSON rows have no names). Rows and columns in messages are 1-based.
+ */
+export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions, 'columns' | 'optionName'> = {}): TextTable {
+  const { text, label } = source;
+  const example = 'a JSON data file must hold an array of rows, e.g. [[1.5, 2], [3, 4.5]]';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new EmgpuInputError(`${label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${example}.`);
+  }
+  if (!Array.isArray(value)) throw new EmgpuInputError(`${label} holds a JSON ${value === null ? 'null' : typeof value}, not an array; ${example}.`);
+  if (value.length === 0) throw new EmgpuInputError(`${label} has no data rows (an empty array); pass at least one row of numbers.`);
+  const first: unknown = value[0];
+  if (!Array.isArray(first)) throw new EmgpuInputError(`${label}, row 1 is not an array; ${example}.`);
+  const cols = first.length;
+  if (cols === 0) throw new EmgpuInputError(`${label}, row 1 is empty; every row needs at least one number.`);
+  const pick = resolveColumns(options.columns, null, cols, { label, optionName: options.optionName ?? '--columns' });
+  const width = pick.length;
+  const data = new Float64Array(value.length * width);
+  const lines = new Int32Array(value.length);
+  value.forEach((row: unknown, i) => {
+    if (!Array.isArray(row)) throw new EmgpuInputError(`${label}, row ${i + 1} is not an array; ${example}.`);
+    if (row.length !== cols) {
+      throw new EmgpuInputError(`${label}, row ${i + 1} has ${row.length} columns but row 1 has ${cols}; every row needs the same number of columns.`);
+    }
+    pick.forEach((j, p) => {
+      const cell: unknown = row[j];
+      if (typeof cell === 'number') {
+        data[i * width + p] = cell; // JSON numbers are finite, except overflow such as 1e999
+        if (!Number.isFinite(cell)) throw new EmgpuInputError(`${label}, row ${i + 1}, column ${j + 1}: the value overflows to Infinity; every value must be a finite number.`);
+      } else if (typeof cell === 'string') {
+        data[i * width + p] = parseCell(cell, () => `${label}, row ${i + 1}, column ${j + 1}`);
+      } else {
+        throw new EmgpuInputError(
+          `${label}, row ${i + 1}, column ${j + 1}: the value is ${cell === null ? 'null (a missing value)' : brief(String(JSON.stringify(cell)))}; every value must be a finite number (remove or impute missing values).`,
+        );
+      }
+    });
+    lines[i] = i + 1;
+  });
+  return { data, rows: value.length, cols: width, header: null, label, lines };
+}
+
