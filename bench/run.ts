@@ -9,6 +9,8 @@
 //            --cells 1M:8:16:full,100k:32:16:diag  (only these cells: no scale curve, BENCHMARKS.md untouched)
 //   npm run bench -- --choice    choosing the model instead: Bayesian vs Gaussian per iteration and
 //                                the K × covariance-type grid (bench/choice.ts; its options follow)
+//   npm run bench -- --online    online EM (partialFit, one pass in batches) against batch EM to
+//                                convergence, time and mean log-likelihood (bench/online.ts; its options follow)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,11 @@ const option = (name: string): string | undefined => {
 if (flag('--choice')) {
   // Choosing the model (BayesianGaussianMixture per iteration, the selectModel grid): bench/choice.ts.
   await import('./choice.ts');
+  process.exit(0);
+}
+if (flag('--online')) {
+  // Online EM against batch EM: bench/online.ts.
+  await import('./online.ts');
   process.exit(0);
 }
 const quick = flag('--quick');
