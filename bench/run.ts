@@ -11,6 +11,8 @@
 //                                the K × covariance-type grid (bench/choice.ts; its options follow)
 //   npm run bench -- --tables    reading real tables: the 3M-row flights Parquet file to a fitted
 //                                model against the same columns as CSV (bench/tables.ts)
+//   npm run bench -- --online    online EM (partialFit, one pass in batches) against batch EM to
+//                                convergence, time and mean log-likelihood (bench/online.ts; its options follow)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +45,11 @@ if (flag('--tables')) {
 if (flag('--choice')) {
   // Choosing the model (BayesianGaussianMixture per iteration, the selectModel grid): bench/choice.ts.
   await import('./choice.ts');
+  process.exit(0);
+}
+if (flag('--online')) {
+  // Online EM against batch EM: bench/online.ts.
+  await import('./online.ts');
   process.exit(0);
 }
 const quick = flag('--quick');

@@ -73,7 +73,7 @@ function isDeviceLost(error: unknown): boolean {
  * Warnings about a fitted model, as sklearn warns: components left with no weight (about
  * 10·eps of a row), most often because X has fewer distinct rows than nComponents.
  */
-function emptyComponents(params: FittedParams): number[] {
+export function emptyComponents(params: FittedParams): number[] {
   const empty: number[] = [];
   params.weights.forEach((w, c) => {
     if (!(w > 1e-12)) empty.push(c);

@@ -8,7 +8,7 @@ import { BaseMixture, type InitRequest } from './base-mixture.ts';
 import { resolveBayesianOptions, type BayesianGaussianMixtureOptions, type ResolvedBayesianOptions } from './bayesian-options.ts';
 import type { EmModel } from './em.ts';
 import { initialStatistics } from './init/initialize.ts';
-import { timesPowerOfTwo, type Dataset } from './matrix.ts';
+import { timesPowerOfTwo, type Dataset, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import {
   bayesianLowerBound,
@@ -24,6 +24,7 @@ import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
 import { BAYESIAN_FORMAT, validateBayesianJson } from './model/validate-bayesian-json.ts';
 import { EmgpuInputError, type CovarianceType, type Nested } from './options.ts';
+import type { PartialFitOptions } from './online.ts';
 import { scaleStats } from './stats.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's shapes. */
@@ -229,6 +230,19 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const labels = await super.fitPredict(...args);
     this.fittedPriors = this.currentPriors;
     return labels;
+  }
+
+  /**
+   * Online EM is GaussianMixture's: this always rejects with an EmgpuInputError. The variational
+   * M-step weighs its priors against the number of rows behind the statistics, which online EM's
+   * running averages per unit weight do not have.
+   */
+  partialFit(_X: MatrixInput, _options: PartialFitOptions = {}): Promise<never> {
+    return Promise.reject(
+      new EmgpuInputError(
+        "Online EM (partialFit) is for GaussianMixture only, since BayesianGaussianMixture's M-step weighs its priors against a number of rows that online EM's running averages do not keep; use GaussianMixture.partialFit, or fit the Bayesian model on all the data (in parts with statistics / mergeStatistics / mStep).",
+      ),
+    );
   }
 
   // ---- serialisation ----------------------------------------------------------------------

@@ -3,19 +3,23 @@
 // mixture's start (an init method, or weightsInit / meansInit / precisionsInit), BIC / AIC and
 // the model JSON.
 
-import type { LoadedData } from './backend.ts';
-import { BaseMixture, type FitOptions, type InitRequest } from './base-mixture.ts';
-import { gaussianModel, type EmModel, type FittedParams } from './em.ts';
+import type { JobShape, LoadedData } from './backend.ts';
+import { BaseMixture, emptyComponents, type FitOptions, type InitRequest } from './base-mixture.ts';
+import { gaussianModel, mStep, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
-import { toSampleWeight, type MatrixInput } from './matrix.ts';
+import { toDataset, toMatrix, toSampleWeight, weightExponentFor, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
 import { validateModelJson } from './model/validate-json.ts';
-import { momentsFor } from './stats.ts';
+import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
+import { freshSeed, Random } from './random.ts';
+import { selectBackend } from './select-backend.ts';
+import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
 import { EmgpuInputError, resolveOptions, type CovarianceType, type GaussianMixtureOptions, type Nested, type ResolvedOptions } from './options.ts';
 
 export type { FitOptions, SampleResult } from './base-mixture.ts';
 export { nest } from './model/arrays.ts';
+export type { PartialFitOptions } from './online.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's nested shapes. */
 export interface GaussianMixtureJSON {
@@ -46,6 +50,9 @@ export interface GaussianMixtureJSON {
 
 export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> {
   protected readonly estimatorName = 'GaussianMixture';
+  /** Online EM's running statistics (partialFit), or null before the first batch. */
+  private online: OnlineState | null = null;
+  private partialFitRunning = false;
 
   constructor(options: GaussianMixtureOptions = {}) {
     super(resolveOptions(options));
@@ -154,6 +161,126 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
   async aic(X: MatrixInput, fitOptions: FitOptions = {}): Promise<number> {
     const { score, n } = await this.scoreAndCount(X, fitOptions);
     return -2 * score * n + 2 * this.nParameters();
+  }
+
+  // ---- online EM --------------------------------------------------------------------------
+
+  /** Online EM's state when it belongs to the current fitted model (a fit, mStep or fromJSON since starts afresh). */
+  private get onlineState(): OnlineState | null {
+    return this.online !== null && this.fitted !== null && this.online.model === this.fitted ? this.online : null;
+  }
+
+  /** Batches taken by online EM (partialFit) since it started on this model; 0 before. */
+  get nBatches(): number {
+    return this.onlineState?.batches ?? 0;
+  }
+
+  /** Rows of those batches (zero-weight rows included); 0 before. */
+  get nSeen(): number {
+    return this.onlineState?.rows ?? 0;
+  }
+
+  /** γ_t with which the last batch entered online EM's statistics; null during the burn-in and before. */
+  get stepSize(): number | null {
+    return this.onlineState?.stepSize ?? null;
+  }
+
+  /**
+   * Online EM (stepwise EM, Cappé & Moulines 2009): takes one batch of rows. The batch's E-step
+   * statistics under the current parameters, per unit weight (s̄), enter the running
+   * statistics s as s ← s + γ_t·(s̄ − s) with γ_t = (t + 2)^(−stepDecay) for batch t (from 0);
+   * the first `burnIn` batches are summed instead, under the starting parameters. After the
+   * burn-in and after every later batch the parameters become fit's float64 M-step of s.
+   *
+   * Starts from the fitted model (fit, fromJSON, mStep), or, unfitted, initialises on the first
+   * batch with the configured initParams (or weightsInit / meansInit / precisionsInit) and
+   * randomState, as fit would on that batch; nInit, maxIter, tol and warmStart are not used.
+   * A later fit, mStep or fromJSON model starts online EM afresh from its parameters.
+   *
+   * Afterwards lowerBound is the batch's mean log-likelihood under the parameters it was
+   * scored with (before this batch's M-step, as fit's lags), lowerBounds has one entry per
+   * batch, nIter counts M-steps, converged is false (online EM has no stopping rule), nBatches
+   * and nSeen count batches and rows. Calls must not overlap: await each before the next.
+   * The same seed and batch sequence give the same model, bit for bit, on the same engine.
+   */
+  async partialFit(X: MatrixInput, options: PartialFitOptions = {}): Promise<this> {
+    this.throwIfAborted();
+    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The partialFit options must be an object such as { sampleWeight }, got ${String(options)}.`);
+    if (this.partialFitRunning) {
+      throw new EmgpuInputError('partialFit is already running on this model; await each call before passing the next batch (online EM takes batches in order).');
+    }
+    this.partialFitRunning = true;
+    try {
+      await this.partialFitBatch(X, options);
+    } finally {
+      this.partialFitRunning = false;
+    }
+    return this;
+  }
+
+  private async partialFitBatch(X: MatrixInput, options: PartialFitOptions): Promise<void> {
+    const opts = this.options;
+    const matrix = toMatrix(X);
+    const weights = toSampleWeight(options.sampleWeight, matrix.rows);
+    const current = this.fitted;
+    const k = opts.nComponents;
+    if (current === null) {
+      if (matrix.rows < k) {
+        throw new EmgpuInputError(`The first batch has ${matrix.rows} rows but nComponents is ${k}; online EM initialises on the first batch, so give it at least ${k} rows (or start from a fitted model).`);
+      }
+      if (weights !== null && weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0) < k) {
+        throw new EmgpuInputError(`The first batch has fewer than ${k} rows with a positive weight but nComponents is ${k}; online EM initialises on the first batch, so give at least ${k} of its rows a positive weight.`);
+      }
+    } else if (matrix.cols !== current.params.nFeatures) {
+      throw new EmgpuInputError(`The batch has ${matrix.cols} columns but the model has ${current.params.nFeatures} features; pass batches with ${current.params.nFeatures} columns.`);
+    }
+    const state = this.onlineState;
+    const dataset = toDataset(matrix, weights);
+    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: k, covarianceType: opts.covarianceType, weighted: weights !== null };
+    const backend = await selectBackend(opts.backend, opts.cpuThreads, job);
+    if (state === null) this.progress(`online EM on ${backend.description}`);
+    const data = await backend.load(dataset);
+    let start: FittedParams;
+    let engineStats: SufficientStats;
+    try {
+      if (current === null) {
+        // The seed of fit's first initialisation, so that the first batch starts as fit on it would.
+        const seed = new Random(opts.randomState ?? freshSeed()).nextSeed();
+        start = await this.initialParams(data, { seed, responsibilities: null, dataset });
+      } else {
+        start = current.params;
+      }
+      this.throwIfAborted();
+      engineStats = await data.eStep(start, momentsFor(opts.covarianceType));
+    } finally {
+      data.dispose();
+    }
+    this.throwIfAborted();
+    // In the caller's weight units (the engine saw them scaled by a power of two).
+    const batch = scaleStats(engineStats, -dataset.weightExponent);
+    const next = advance(state, batch, matrix.rows, { stepDecay: opts.stepDecay, burnIn: opts.burnIn });
+    const sums = next.state.sums;
+    // fit's M-step, on the sums scaled as fit would scale weights W over the burn-in's rows.
+    const params = next.mStep ? mStep(scaleStats(sums, weightExponentFor(sums.totalWeight, next.state.burnInRows)), opts.covarianceType, opts.regCovar) : start;
+    const lowerBound = batch.sumLogLik / batch.totalWeight;
+    const empty = emptyComponents(params);
+    const warnings = empty.length === 0 ? [] : [`component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${k} ended with no weight in online EM; lower nComponents or use larger batches.`];
+    const previousWarnings = current?.warnings ?? [];
+    // One entry per batch; while online EM continues, its own array grows in place (copied
+    // once when it starts), so a long stream of batches stays linear.
+    const lowerBounds = state !== null && current !== null ? current.lowerBounds : [...(current?.lowerBounds ?? [])];
+    lowerBounds.push(lowerBound);
+    this.fitted = {
+      params,
+      lowerBound,
+      lowerBounds,
+      nIter: (current?.nIter ?? 0) + (next.mStep ? 1 : 0),
+      converged: false,
+      backendName: backend.description,
+      warnings,
+    };
+    this.online = { ...next.state, model: this.fitted };
+    for (const warning of warnings) if (!previousWarnings.includes(warning)) this.options.onWarning?.(warning);
   }
 
   // ---- serialisation ----------------------------------------------------------------------

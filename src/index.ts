@@ -1,6 +1,6 @@
 // Public exports of emgpu.
 export { GaussianMixture } from './gaussian-mixture.ts';
-export type { FitOptions, GaussianMixtureJSON, SampleResult } from './gaussian-mixture.ts';
+export type { FitOptions, GaussianMixtureJSON, PartialFitOptions, SampleResult } from './gaussian-mixture.ts';
 export { BayesianGaussianMixture } from './bayesian-mixture.ts';
 export type { BayesianGaussianMixtureJSON } from './bayesian-mixture.ts';
 export type { BayesianGaussianMixtureOptions } from './bayesian-options.ts';

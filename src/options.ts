@@ -66,6 +66,16 @@ export interface GaussianMixtureOptions extends BaseMixtureOptions {
   meansInit?: Nested | NumericArray | null;
   /** full K x D x D, tied D x D, diag K x D, spherical K. */
   precisionsInit?: Nested | NumericArray | null;
+  /**
+   * Online EM (partialFit): the exponent a of the step sizes γ_t = (t + 2)^(−a) with which each
+   * batch's statistics enter the running ones; a in (0.5, 1]. Default 0.6.
+   */
+  stepDecay?: number;
+  /**
+   * Online EM (partialFit): how many batches are summed, under the starting parameters, before
+   * the first M-step; an integer ≥ 1. Default 1.
+   */
+  burnIn?: number;
 }
 
 export interface ResolvedBaseOptions {
@@ -90,6 +100,8 @@ export interface ResolvedOptions extends ResolvedBaseOptions {
   weightsInit: Nested | NumericArray | null;
   meansInit: Nested | NumericArray | null;
   precisionsInit: Nested | NumericArray | null;
+  stepDecay: number;
+  burnIn: number;
 }
 
 export const DEFAULT_OPTIONS = {
@@ -102,6 +114,8 @@ export const DEFAULT_OPTIONS = {
   initParams: 'kmeans',
   warmStart: false,
   backend: 'auto',
+  stepDecay: 0.6,
+  burnIn: 1,
 } as const;
 
 /** A user error in options or input: the message names the problem, the place and the fix. */
@@ -216,12 +230,22 @@ export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly st
   };
 }
 
+/** The exponent of online EM's step sizes: a number in (0.5, 1] (Cappé & Moulines' condition for convergence). */
+export function stepDecayOption(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0.5) || value > 1) {
+    throw new EmgpuInputError(`Option stepDecay must be a number in (0.5, 1] (step sizes (t + 2)^-stepDecay; 0.6 is the default), got ${describe(value)}.`);
+  }
+  return value;
+}
+
 export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
-  const base = resolveBaseOptions(options, ['weightsInit', 'meansInit', 'precisionsInit']);
+  const base = resolveBaseOptions(options, ['weightsInit', 'meansInit', 'precisionsInit', 'stepDecay', 'burnIn']);
   return {
     ...base,
     weightsInit: initOrNull('weightsInit', options.weightsInit),
     meansInit: initOrNull('meansInit', options.meansInit),
     precisionsInit: initOrNull('precisionsInit', options.precisionsInit),
+    stepDecay: stepDecayOption(options.stepDecay ?? DEFAULT_OPTIONS.stepDecay),
+    burnIn: integerAtLeast('burnIn', options.burnIn ?? DEFAULT_OPTIONS.burnIn, 1),
   };
 }

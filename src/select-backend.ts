@@ -13,8 +13,19 @@ export class BackendUnavailableError extends Error {
 const cache = new Map<string, Promise<Backend>>();
 let webgpuAttempt: Promise<{ backend: Backend | null; reason: string }> | null = null;
 
-/** All cores: navigator.hardwareConcurrency in browsers, os.availableParallelism() in Node. */
-export async function availableCores(): Promise<number> {
+let coresCount: Promise<number> | null = null;
+
+/**
+ * All cores: navigator.hardwareConcurrency in browsers, os.availableParallelism() in Node. Asked
+ * once per process: every call selects a backend, and online EM calls once per batch, where a
+ * dynamic import each time cost ~1.5 ms (a round trip to Node's module loader thread under tsx).
+ */
+export function availableCores(): Promise<number> {
+  coresCount ??= countCores();
+  return coresCount;
+}
+
+async function countCores(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return Math.max(1, nav.hardwareConcurrency);
   if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {

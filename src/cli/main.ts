@@ -15,6 +15,7 @@ import {
   type BackendChoice,
   type BaseMixtureOptions,
   type CovarianceType,
+  type GaussianMixtureOptions,
   type InitMethod,
 } from '../options.ts';
 import { sampleBlocks, type SampleParams } from '../model/sample.ts';
@@ -27,10 +28,11 @@ import { demoSummary, loadIris } from './demo.ts';
 import { CliError, describeError, EXIT, oneLine, printable, quoted } from './errors.ts';
 import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
+import { checkOnlineFlags, DEFAULT_BATCH_SIZE, onlineOptions, runOnline, type OnlineOpts, type OnlineRun } from './online.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts, type MStepOpts, type StatsIO, type StatsOpts } from './stats.ts';
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
-import { FitProgress, type ErrStream } from './progress.ts';
+import { FitProgress, OnlineProgress, type ErrStream } from './progress.ts';
 
 export interface CliStreams {
   stdout?: NodeJS.WritableStream;
@@ -213,7 +215,7 @@ function fitDetails(gm: Mixture, table: Table, ms: number): string {
 
 // ---- commands -------------------------------------------------------------------------------
 
-interface FitOpts extends BayesianOpts, DataOptions {
+interface FitOpts extends BayesianOpts, OnlineOpts, DataOptions {
   components?: number;
   covariance?: CovarianceType;
   init?: string;
@@ -239,6 +241,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   } else if (dataPath === undefined) {
     throw new CliError("fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
   }
+  checkOnlineFlags(opts);
   if (dataPath === '-' && opts.init === '-') throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
   if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
   if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
@@ -274,6 +277,9 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   if (priors !== null && initFile !== null && resp === null) {
     throw new CliError(`init file ${initFile.label}: the Bayesian mixture starts from responsibilities; give 'resp' (N × K) in the file, or an init method.`);
   }
+  if (opts.online === true && resp !== null) {
+    throw new CliError(`init file ${initFile?.label ?? ''}: --online starts from an init method or from weights, means and covariances; responsibilities ('resp') are for fit without --online.`);
+  }
   const fromFile = initFile === null || resp !== null ? null : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
 
   const maxIter = opts.maxIter ?? 100;
@@ -293,15 +299,25 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
     ...(initParams !== undefined ? { initParams } : {}),
   };
+  const fileInit = {
+    ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
+    ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
+    ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
+  };
+  if (opts.online === true) {
+    await onlineFitCommand(ctx, table, sampleWeight, opts, {
+      ...options,
+      ...fileInit,
+      onIteration: null,
+      ...(opts.stepDecay !== undefined ? { stepDecay: opts.stepDecay } : {}),
+      ...(opts.burnIn !== undefined ? { burnIn: opts.burnIn } : {}),
+    });
+    return;
+  }
   const gm: Mixture =
     priors !== null
       ? new BayesianGaussianMixture({ ...options, ...priors })
-      : new GaussianMixture({
-          ...options,
-          ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
-          ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
-          ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
-        });
+      : new GaussianMixture({ ...options, ...fileInit });
   const { labels, ms } = await runFit(ctx, gm, table, { sampleWeight, ...(resp !== null ? { resp } : {}) }, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
   // --max-iter 0 asks for the initialisation alone (a start for 'emgpu stats'): nothing to warn about.
@@ -315,6 +331,30 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     return;
   }
   await withOutput(ctx, (out) => out.text(modelJson));
+}
+
+/** `fit --online`: partialFit over the rows in batches; the model JSON as fit writes it. */
+async function onlineFitCommand(ctx: Context, table: Table, sampleWeight: Float64Array | null, opts: FitOpts, options: GaussianMixtureOptions): Promise<void> {
+  // A seed for the shuffle too, so that --seed makes the whole run reproducible.
+  const seed = opts.seed ?? freshSeed();
+  const gm = new GaussianMixture({ ...options, randomState: seed });
+  const { signal } = ctx.abort;
+  const progress = new OnlineProgress(ctx.stderr, ctx.verbose, opts.batchSize ?? DEFAULT_BATCH_SIZE);
+  let run: OnlineRun;
+  try {
+    run = await runOnline(gm, table, sampleWeight, opts, (seed ^ 0x5bd1e995) >>> 0, signal, progress.onBatch);
+  } finally {
+    progress.stop();
+  }
+  if (ctx.verbose) {
+    // One more pass, for the mean log-likelihood of every row under the final parameters.
+    const score = await abortable(gm.score(matrixOf(table), { sampleWeight }), signal);
+    ctx.stderr.write(
+      `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) online to ${table.rows} × ${table.cols} from ${table.label}: ${run.passes} pass${run.passes === 1 ? '' : 'es'} of ${run.batches} batch${run.batches === 1 ? '' : 'es'} of ≤ ${opts.batchSize ?? DEFAULT_BATCH_SIZE} rows (step decay ${gm.options.stepDecay}, burn-in ${gm.options.burnIn}${run.skipped > 0 ? `, ${run.skipped} all-zero-weight batch${run.skipped === 1 ? '' : 'es'} skipped` : ''}), ${gm.nIter} M-steps, mean log-likelihood of all rows ${score.toFixed(6)}, ${run.ms.toFixed(0)} ms, ${gm.backend}\n`,
+    );
+  }
+  for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
+  await withOutput(ctx, (out) => out.text(`${JSON.stringify(gm.toJSON(), null, 2)}\n`));
 }
 
 interface ModelOpts extends DataOptions {
@@ -507,6 +547,7 @@ ${EXIT_HELP}`,
     .addOption(verboseOption())
     .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"));
   for (const option of bayesianOptions()) fit.addOption(option);
+  for (const option of onlineOptions()) fit.addOption(option);
   fit
     .addHelpText(
       'after',
@@ -518,10 +559,22 @@ BayesianGaussianMixture.toJSON(), which adds weightConcentration, meanPrecision,
 degreesOfFreedom and the resolved priors.
 Progress goes to stderr: one line per iteration with --verbose, a progress bar
 when stderr is a terminal.
+
+With --online the model is fitted by online (stepwise) EM instead: the rows go
+in batches of at most --batch-size (as equal as possible; file order, or a new
+random order per pass with --shuffle) through GaussianMixture.partialFit. Each
+batch's statistics under the current parameters enter running statistics with
+step (t + 2)^-a for batch t from 0 (--step-decay a), after --burn-in batches
+summed; one M-step per batch after that; --passes P passes. The first batch is
+initialised by --init. The model JSON is written as fit writes it, lowerBound
+being the last batch's mean log-likelihood and converged false; --verbose adds
+one line per batch and the mean log-likelihood of all rows at the end; a progress
+bar over the batches shows when stderr is a terminal.
 ${DATA_HELP}
 
 Examples:
   emgpu fit data/iris.csv -k 3 --seed 0 -o model.json
+  emgpu fit points.csv -k 8 --online --batch-size 10000 --seed 0 -o model.json
   emgpu fit data/iris.csv -k 3 --covariance diag --init init.json --verbose
   emgpu fit data/iris.csv -k 6 --bayesian --weight-concentration-prior 0.01 --seed 0
   cat points.csv | emgpu fit - -k 2 > model.json

@@ -152,4 +152,12 @@ describe('Ctrl-C stops every long command with exit 130', () => {
     await expectInterrupted(child, /^emgpu: interrupted; --output '.*model\.json' was not written\.$/);
     expect(listDir(outDir)).toEqual([]);
   });
+
+  it('fit --online between batches', async () => {
+    const outDir = tempDir();
+    const child = start(['fit', bigData, '-k', '8', '--online', '--batch-size', '1000', '--passes', '1000', '--seed', '0', ...CPU, '--verbose', '-o', join(outDir, 'model.json')]);
+    await until(child, () => /emgpu: pass 1\/1000 {2}batch 3\//.test(child.out.stderr), 'the third batch');
+    await expectInterrupted(child, /^emgpu: interrupted; --output '.*model\.json' was not written\.$/);
+    expect(listDir(outDir)).toEqual([]);
+  });
 });
