@@ -13,7 +13,7 @@ import {
   nanosToMillis,
   nullError,
   readFailure,
-  refuseColumns,
+  chooseNumeric,
   type Classified,
   type ColumnarOptions,
   type ColumnarTable,
@@ -110,9 +110,8 @@ export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Pr
   const fields = table.schema.fields;
   if (fields.length === 0) throw new EmgpuInputError(`${label} has no columns; ${HINT}`);
   const names = fields.map((field) => field.name);
-  const chosen = resolveColumns(options.columns, names, names.length, { label, optionName });
   const classified = fields.map((field) => classify(field.type as DataType));
-  refuseColumns(label, names, classified, chosen, optionName);
+  const { chosen, skipped } = chooseNumeric(options, names, classified, resolveColumns(options.columns, names, names.length, { label, optionName }));
   const rows = table.numRows;
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
   const cols = chosen.length;
@@ -122,7 +121,8 @@ export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Pr
   for (const batch of table.batches) {
     for (const target of targets) copyChunk(target, rowStart, batch.data.children[target.fileColumn] as Data);
     rowStart += batch.numRows;
+    options.onProgress?.(rowStart, rows);
     if (pause !== undefined) await pause();
   }
-  return { data: out, rows, cols, columns: chosen.map((j) => names[j] as string), columnTypes: chosen.map((j) => (classified[j] as { type: string }).type) };
+  return { data: out, rows, cols, columns: chosen.map((j) => names[j] as string), columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), skipped };
 }

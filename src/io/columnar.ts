@@ -16,6 +16,14 @@ export interface ColumnarTable {
   readonly columns: string[];
   /** The type each chosen column was read as, e.g. 'int64' or 'timestamp[us] (ms since epoch)'. */
   readonly columnTypes: string[];
+  /** Columns left out because they are not numeric (only with skipNonNumeric), with why. */
+  readonly skipped: SkippedColumn[];
+}
+
+/** A column left out of the matrix: its name and its type, e.g. 'string'. */
+export interface SkippedColumn {
+  readonly name: string;
+  readonly reason: string;
 }
 
 export interface ColumnarOptions {
@@ -27,6 +35,10 @@ export interface ColumnarOptions {
   readonly optionName: string;
   /** Awaited between row groups or record batches (lets an interrupt through); rejects to stop. */
   readonly pause?: () => Promise<void>;
+  /** Without `columns`: read every numeric column and leave the others out (instead of refusing them). */
+  readonly skipNonNumeric?: boolean;
+  /** Called after each row group or record batch with the rows read so far and the total. */
+  readonly onProgress?: (rowsRead: number, rows: number) => void;
 }
 
 /** A column's type as read: a description, or why it cannot be read as numbers. */
@@ -164,6 +176,29 @@ export function refuseColumns(label: string, names: readonly string[], classifie
       ? `${label} has no numeric column to read`
       : `choose numeric columns with ${optionName}, e.g. ${columnsExample(optionName, example.join(','))}${numeric.length > example.length ? ` (${numeric.length} numeric columns in all)` : ''}`;
   throw new EmgpuInputError(`${label}: column${bad.length === 1 ? '' : 's'} ${list} ${bad.length === 1 ? 'is' : 'are'} not numeric; ${suggestion}.`);
+}
+
+/**
+ * The columns to read: the chosen ones (refused if any is not numeric), or without a choice
+ * and with skipNonNumeric, every numeric column (the others listed as skipped).
+ */
+export function chooseNumeric(
+  options: ColumnarOptions,
+  names: readonly string[],
+  classified: readonly Classified[],
+  resolved: readonly number[],
+): { chosen: number[]; skipped: SkippedColumn[] } {
+  if (options.columns === undefined && options.skipNonNumeric === true) {
+    const chosen = resolved.filter((j) => (classified[j] as Classified).ok);
+    const skipped = resolved.flatMap((j) => {
+      const c = classified[j] as Classified;
+      return c.ok ? [] : [{ name: names[j] as string, reason: c.reason }];
+    });
+    // None numeric: refuse as without the option, naming every column.
+    if (chosen.length > 0) return { chosen, skipped };
+  }
+  refuseColumns(options.label, names, classified, resolved, options.optionName);
+  return { chosen: [...resolved], skipped: [] };
 }
 
 /** Rethrows our own errors and interrupts; wraps what the format library threw. */

@@ -36,6 +36,18 @@ export interface ReadTableOptions {
   readonly name?: string;
   /** Stops reading (between row groups, record batches or 1 MiB of text) with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Parquet and Arrow, without `columns`: read every numeric column and leave the others
+   * (strings, dictionaries, nested…) out, listed in `skipped`, instead of refusing the table.
+   * A table with no numeric column is still refused. Text formats have no column types: every
+   * column of CSV, TSV or JSON is read as numbers whatever this says.
+   */
+  readonly skipNonNumeric?: boolean;
+  /**
+   * Called with the rows read so far and the table's rows: after each Parquet row group or
+   * Arrow record batch, and once at the end for text.
+   */
+  readonly onProgress?: (rowsRead: number, rows: number) => void;
 }
 
 /** A table read as numbers: usable directly as X (`{ data, rows, cols }`, row-major). */
@@ -50,6 +62,8 @@ export interface TableData {
    * epoch)', 'timestamp[us] (ms since epoch)', … ('number' for text).
    */
   readonly columnTypes: string[];
+  /** Columns left out because they are not numeric (only with skipNonNumeric), with their type. */
+  readonly skipped: { readonly name: string; readonly reason: string }[];
 }
 
 /** How messages name the columns option. */
@@ -85,11 +99,11 @@ function fromText(table: TextTable, columns: readonly ColumnSpec[] | undefined):
   const names =
     table.header ??
     (columns === undefined ? Array.from({ length: table.cols }, (_, j) => String(j)) : columns.map((c) => String(c)));
-  return { data: table.data, rows: table.rows, cols: table.cols, columns: names, columnTypes: names.map(() => 'number') };
+  return { data: table.data, rows: table.rows, cols: table.cols, columns: names, columnTypes: names.map(() => 'number'), skipped: [] };
 }
 
 function fromColumnar(table: ColumnarTable): TableData {
-  return { data: table.data, rows: table.rows, cols: table.cols, columns: table.columns, columnTypes: table.columnTypes };
+  return { data: table.data, rows: table.rows, cols: table.cols, columns: table.columns, columnTypes: table.columnTypes, skipped: table.skipped };
 }
 
 /** A Blob read in slices (only the byte ranges Parquet needs: the footer and the chosen columns). */
@@ -115,7 +129,18 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
   if (named !== null && !(TABLE_FORMATS as readonly string[]).includes(named)) {
     throw new EmgpuInputError(`The format ${JSON.stringify(named)} is not one emgpu reads; use one of ${TABLE_FORMATS.join(', ')}.`);
   }
-  const columnar = { label, optionName: OPTION, ...(columns !== undefined ? { columns } : {}), ...(pause !== undefined ? { pause } : {}) };
+  const columnar = {
+    label,
+    optionName: OPTION,
+    ...(columns !== undefined ? { columns } : {}),
+    ...(pause !== undefined ? { pause } : {}),
+    ...(options.skipNonNumeric === true ? { skipNonNumeric: true } : {}),
+    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+  };
+  const textDone = (table: TableData): TableData => {
+    options.onProgress?.(table.rows, table.rows);
+    return table;
+  };
   if (isBlob) {
     const blob = source as Blob;
     const format = named ?? sniffFormat(new Uint8Array(await blob.slice(0, 4096).arrayBuffer()));
@@ -123,7 +148,7 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
     if (format === 'parquet') return fromColumnar(await readParquet(blobBuffer(blob), columnar));
     const bytes = new Uint8Array(await blob.arrayBuffer());
     if (format === 'arrow') return fromColumnar(await readArrow(bytes, columnar));
-    return fromText(await readText(bytes, format, label, columns, pause), columns);
+    return textDone(fromText(await readText(bytes, format, label, columns, pause), columns));
   }
   if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
     throw new EmgpuInputError('readTable needs the table as an ArrayBuffer, a Uint8Array (or another view) or a Blob / File; read a path with fs.readFile first.');
@@ -132,5 +157,5 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
   const format = named ?? sniffFormat(bytes);
   if (format === 'parquet') return fromColumnar(await readParquet(asyncBufferFromBytes(bytes), columnar));
   if (format === 'arrow') return fromColumnar(await readArrow(bytes, columnar));
-  return fromText(await readText(bytes, format, label, columns, pause), columns);
+  return textDone(fromText(await readText(bytes, format, label, columns, pause), columns));
 }

@@ -13,7 +13,7 @@ import {
   microsToMillis,
   nanosToMillis,
   readFailure,
-  refuseColumns,
+  chooseNumeric,
   type Classified,
   type ColumnarOptions,
   type ColumnarTable,
@@ -105,9 +105,8 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
   const metadata = await parquetMetadataOf(file, label);
   const top = parquetSchema(metadata).children;
   const names = top.map((node) => node.element.name);
-  const chosen = resolveColumns(options.columns, names, names.length, { label, optionName });
   const classified = top.map(classify);
-  refuseColumns(label, names, classified, chosen, optionName);
+  const { chosen, skipped } = chooseNumeric(options, names, classified, resolveColumns(options.columns, names, names.length, { label, optionName }));
   const chosenNames = chosen.map((j) => names[j] as string);
   // hyparquet reads columns by name: a name held twice cannot be told apart.
   for (const name of chosenNames) {
@@ -128,11 +127,12 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
         if (values.length !== rowEnd - rowStart) throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
         copyColumn(target, rowStart, values);
       }
+      options.onProgress?.(covered, rows);
       if (pause !== undefined) await pause();
     }
     if (covered !== rows) throw new Error(`its row groups hold ${covered} rows but its footer says ${rows}`);
   } catch (error) {
     throw readFailure(error, label, 'Parquet', HINT);
   }
-  return { data: out, rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type) };
+  return { data: out, rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), skipped };
 }

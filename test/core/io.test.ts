@@ -224,12 +224,46 @@ describe('readTable: Arrow IPC', () => {
   });
 });
 
+describe('readTable: skipNonNumeric and onProgress (what the demo uses)', () => {
+  it('Parquet: every numeric column, the others listed; progress after each row group', async () => {
+    const progress: [number, number][] = [];
+    const t = await readTable(mixedParquet(), { skipNonNumeric: true, onProgress: (done, rows) => progress.push([done, rows]) });
+    expect(t.columns).toEqual(['x', 'n', 'i', 'f', 'ok', 'day', 'ms', 'us']);
+    expect(t.skipped).toEqual([{ name: 'label', reason: 'string' }]);
+    // The same numbers as choosing those columns by name.
+    const chosen = await readTable(mixedParquet(), { columns: t.columns });
+    expect(Array.from(t.data)).toEqual(Array.from(chosen.data));
+    expect(chosen.skipped).toEqual([]);
+    expect(progress).toEqual([[2, 5], [4, 5], [5, 5]]);
+    // A choice is still a choice: a chosen string column is refused with the option on.
+    expect(await rejection(readTable(mixedParquet(), { columns: 'x,label', skipNonNumeric: true }))).toContain('column "label" (string) is not numeric');
+    // No numeric column at all: refused as without the option.
+    const words = writeParquet([{ name: 'w', type: 'BYTE_ARRAY', converted: 'UTF8', values: ['a'] }]);
+    expect(await rejection(readTable(words, { skipNonNumeric: true, name: 'w.parquet' }))).toMatch(/^w\.parquet: column "w" \(string\) is not numeric; w\.parquet has no numeric column to read\.$/);
+  });
+
+  it('Arrow: the same, progress after each record batch; text reports once at the end', async () => {
+    const a = new Table({ city: vectorFromArray(['a', 'b']), x: vectorFromArray([1, 2], new Float64()) });
+    const b = new Table({ city: vectorFromArray(['c']), x: vectorFromArray([3], new Float64()) });
+    const progress: number[] = [];
+    const t = await readTable(tableToIPC(a.concat(b), 'stream'), { skipNonNumeric: true, onProgress: (done) => progress.push(done) });
+    expect(t.columns).toEqual(['x']);
+    expect(Array.from(t.data)).toEqual([1, 2, 3]);
+    expect(t.skipped).toEqual([{ name: 'city', reason: 'dictionary-encoded: categories' }]);
+    expect(progress).toEqual([2, 3]);
+    const text: [number, number][] = [];
+    const csv = await readTable(new TextEncoder().encode('x,y\n1,2\n3,4\n'), { skipNonNumeric: true, onProgress: (done, rows) => text.push([done, rows]) });
+    expect(csv.skipped).toEqual([]);
+    expect(text).toEqual([[2, 2]]);
+  });
+});
+
 describe('readTable: text', () => {
   const csv = new TextEncoder().encode('name,x,y\nA,1,2\nB,3,4.5\n');
 
   it('CSV with a header: by name or index; string columns left out are never parsed', async () => {
     const t = await readTable(csv, { columns: ['y', '1'] });
-    expect(t).toEqual({ data: Float64Array.from([2, 1, 4.5, 3]), rows: 2, cols: 2, columns: ['y', 'x'], columnTypes: ['number', 'number'] });
+    expect(t).toEqual({ data: Float64Array.from([2, 1, 4.5, 3]), rows: 2, cols: 2, columns: ['y', 'x'], columnTypes: ['number', 'number'], skipped: [] });
     expect(await rejection(readTable(csv, { name: 'p.csv' }))).toBe('p.csv, row 2, column 1 ("name"): "A" is not a number; every value must be a finite number (fix or remove that row).');
   });
 
