@@ -1,4 +1,4 @@
-// Loading data: generated blobs, a CSV file or a photo go to the fit worker, which keeps the
+// Loading data: generated blobs, a table file (CSV, TSV, Parquet, Arrow) or a photo go to the fit worker, which keeps the
 // dataset; the page keeps float32 copies of the columns to draw, and lets CSV columns be chosen.
 
 import { fmtInt, fmtMs, messageOf } from './format.ts';
@@ -17,7 +17,9 @@ export async function loadData(spec: DataSpec, transfer: Transferable[] = []): P
   const what = spec.kind === 'generator' ? `${fmtInt(spec.n)} points` : spec.kind === 'csv' ? spec.file.name : spec.name;
   setStatus(`Loading ${what}…`, true);
   try {
-    const reply = await fitWorker.run({ type: 'load', spec }, 'loaded', undefined, transfer);
+    const reply = await fitWorker.run({ type: 'load', spec }, 'loaded', (message) => {
+      if (message.type === 'progress') setStatus(`Loading ${what}: ${message.message}`, true, message.fraction);
+    }, transfer);
     app.lastSpec = spec.kind === 'image' ? { ...spec, pixels: new Uint8ClampedArray(0) } : spec;
     const info = reply.info;
     app.columnNames = info.columnNames;

@@ -9,9 +9,12 @@
 /// <reference lib="webworker" />
 
 import { GaussianMixture, selectModel, type IterationInfo } from '../src/index.ts';
+import { formatFromName, readTable, sniffFormat } from '../src/io/index.ts';
+import { fmtInt } from './format.ts';
 import {
   DemoInputError,
   MAX_CSV_BYTES,
+  MAX_VALUES,
   generate,
   imageToDataset,
   parseCsv,
@@ -102,11 +105,50 @@ function iterationMessage(info: IterationInfo) {
   };
 }
 
+/** Parquet or Arrow: by the file's name, else by its first bytes. */
+async function isColumnar(file: File): Promise<boolean> {
+  const format = formatFromName(file.name) ?? sniffFormat(new Uint8Array(await file.slice(0, 4096).arrayBuffer()));
+  return format === 'parquet' || format === 'arrow';
+}
+
+/**
+ * A Parquet or Arrow file through emgpu/io's readTable: every numeric column (others listed
+ * as skipped), a Parquet file read a row group at a time from the File, with progress.
+ */
+async function readColumnar(id: number, file: File): Promise<Dataset> {
+  let lastPost = -Infinity;
+  const table = await readTable(file, {
+    skipNonNumeric: true,
+    onProgress: (done, rows) => {
+      const now = performance.now();
+      if (done < rows && now - lastPost < 100) return;
+      lastPost = now;
+      post({ type: 'progress', id, message: `${fmtInt(done)} of ${fmtInt(rows)} rows read`, fraction: rows > 0 ? done / rows : 1 });
+    },
+  }).catch((error: unknown) => {
+    // The library's one-line message, shown as the demo's own input errors are.
+    throw error instanceof Error && error.name === 'EmgpuInputError' ? new DemoInputError(error.message) : error;
+  });
+  if (table.rows * table.cols > MAX_VALUES) {
+    throw new DemoInputError(`${file.name} is too large: ${fmtInt(table.rows)} rows × ${table.cols} numeric columns exceeds the demo's ${fmtInt(MAX_VALUES)} values.`);
+  }
+  return {
+    data: Float32Array.from(table.data),
+    rows: table.rows,
+    cols: table.cols,
+    columnNames: table.columns,
+    skipped: table.skipped.map((c) => `${c.name} (${c.reason})`),
+    truth: null,
+  };
+}
+
 async function load(id: number, spec: Extract<ToWorker, { type: 'load' }>['spec']): Promise<void> {
   const began = performance.now();
   let ds: Dataset;
   if (spec.kind === 'generator') {
     ds = generate(spec);
+  } else if (spec.kind === 'csv' && (await isColumnar(spec.file))) {
+    ds = await readColumnar(id, spec.file);
   } else if (spec.kind === 'csv') {
     if (spec.file.size > MAX_CSV_BYTES) {
       throw new DemoInputError(`${spec.file.name} is too large (${(spec.file.size / 2 ** 20).toFixed(0)} MB); the demo reads CSV files up to ${MAX_CSV_BYTES / 2 ** 20} MB.`);

@@ -4,7 +4,7 @@
 //   ui.ts              element lookups, status line, error banner, busy state
 //   settings.ts        the address bar's settings and the form
 //   worker-client.ts   jobs for the fit worker (fit-worker.ts, messages in protocol.ts)
-//   data-source.ts     loading generated data, CSV files and photos (datasets.ts parses them)
+//   data-source.ts     loading generated data, table files (CSV, Parquet, Arrow) and photos (datasets.ts parses CSV)
 //   actions.ts         Run, Stop, Compare CPU vs GPU, Choose the model
 //   results.ts         lower-bound chart, parameter table, accuracy, compare and model-choice panels
 //   segmentation.ts    photo in, segmented photo out
@@ -37,6 +37,26 @@ function wireControls(): void {
     if (file !== undefined) void loadFromControl({ kind: 'csv', file });
   });
   const withPosition = (): boolean => input('with-position').checked;
+  // A file dropped anywhere on the page: a photo goes to the photo tab, anything else is read as a table.
+  document.addEventListener('dragover', (event) => {
+    if (event.dataTransfer?.types.includes('Files') === true) event.preventDefault();
+  });
+  document.addEventListener('drop', (event) => {
+    const file = event.dataTransfer?.files[0];
+    if (file === undefined) return;
+    event.preventDefault();
+    if (hook.running) {
+      showError('A job is running; press Stop (or wait) before dropping another file.');
+      return;
+    }
+    if (file.type.startsWith('image/')) {
+      selectSource('image');
+      void loadImage(file, file.name, withPosition());
+    } else {
+      selectSource('csv');
+      void loadFromControl({ kind: 'csv', file });
+    }
+  });
   input('image-file').addEventListener('change', () => {
     const file = input('image-file').files?.[0];
     if (file !== undefined) void loadImage(file, file.name, withPosition());

@@ -125,7 +125,8 @@ export interface LoadedInfo {
 
 export type FromWorker =
   | { readonly type: 'loaded'; readonly id: number; readonly info: LoadedInfo; readonly millis: number }
-  | { readonly type: 'progress'; readonly id: number; readonly message: string }
+  /** `fraction` (0–1), when the work's size is known: reading a table. */
+  | { readonly type: 'progress'; readonly id: number; readonly message: string; readonly fraction?: number }
   | { readonly type: 'iteration'; readonly id: number; readonly info: IterationMessage; readonly phase: string }
   | { readonly type: 'fitted'; readonly id: number; readonly result: FitResult }
   | { readonly type: 'compared'; readonly id: number; readonly result: CompareResult }

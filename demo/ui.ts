@@ -61,9 +61,13 @@ export function clearError(): void {
   ui.error.hidden = true;
 }
 
-export function setStatus(text: string, busy = hook.running): void {
+export function setStatus(text: string, busy = hook.running, fraction?: number): void {
   ui.status.textContent = text;
   ui.progress.hidden = !busy;
+  // A known fraction fills the bar; otherwise it slides (work of unknown length).
+  const bar = ui.progress.firstElementChild as HTMLElement | null;
+  ui.progress.classList.toggle('determinate', fraction !== undefined);
+  if (bar !== null) bar.style.width = fraction !== undefined ? `${(Math.min(1, Math.max(0, fraction)) * 100).toFixed(1)}%` : '';
 }
 
 /** Marks the page busy with a job (null: idle): disables what must not run meanwhile. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, type TestContext } from 'vitest';
 import { missingChromium } from '../helpers/chromium.ts';
+import { writeParquet } from '../helpers/parquet-writer.ts';
 import { demoState, openDemo, outputDir, root, startDemo, waitForScatter, waitIdle, type DemoHarness } from './harness.ts';
 
 const unavailable = missingChromium();
@@ -247,6 +248,49 @@ describe('emgpu demo page', () => {
     await page.screenshot({ path: join(outputDir, `demo-flights-${renderer}.png`) });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  // A Parquet table through the same file input: emgpu/io's reader in the worker, string
+  // columns left out and named, a timestamp column as milliseconds, several row groups.
+  test('a Parquet file loads its numeric columns, names the skipped ones and fits', async (ctx) => {
+    const { page, errors } = await openDemo(demo(ctx), { n: 10, clusters: 1, k: 3, maxIter: 3, tol: 0, backend: 'cpu' });
+    const dir = mkdtempSync(join(tmpdir(), 'emgpu-demo-parquet-'));
+    try {
+      const n = 20_000;
+      const x = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? -5 : 5) + Math.sin(i));
+      const y = Array.from({ length: n }, (_, i) => Math.cos(i * 1.7));
+      const t = Array.from({ length: n }, (_, i) => 1_700_000_000_000n + BigInt(i) * 60_000n);
+      const file = join(dir, 'table.parquet');
+      writeFileSync(
+        file,
+        writeParquet(
+          [
+            { name: 'city', type: 'BYTE_ARRAY', converted: 'UTF8', values: x.map((_, i) => (i % 3 === 0 ? 'Oslo' : 'Lima')) },
+            { name: 'x', type: 'DOUBLE', values: x },
+            { name: 'y', type: 'FLOAT', values: y },
+            { name: 'when', type: 'INT64', converted: 'TIMESTAMP_MILLIS', values: t },
+          ],
+          5000,
+        ),
+      );
+      await page.click('#tab-csv');
+      const fileInput = await page.$('input#csv-file');
+      if (fileInput === null) throw new Error('#csv-file missing');
+      await fileInput.uploadFile(file);
+      await page.waitForFunction((rows) => window.__emgpuDemo.points === rows && !window.__emgpuDemo.running, { timeout: 60_000 }, n);
+      expect((await demoState(page)).columns).toEqual(['x', 'y', 'when']);
+      const info = await page.$eval('#data-info', (e) => e.textContent ?? '');
+      expect(info).toContain('20,000 rows × 3 columns');
+      expect(info).toContain('Skipped non-numeric columns: city (string)');
+      await page.click('#run');
+      const fitted = await waitIdle(page);
+      expect(fitted.error).toBeNull();
+      expect(fitted.fitCount).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await page.close();
+    }
   });
 
   test('10,000,000 points fit in the tab on WebGPU', async (ctx) => {

@@ -23,7 +23,7 @@ export async function startDemo(): Promise<DemoHarness> {
     configFile: join(root, 'vite.config.ts'),
     server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false },
     // Pre-bundle up front: a dependency discovered late makes Vite reload the page mid-test.
-    optimizeDeps: { include: ['papaparse'], entries: ['index.html', 'fit-worker.ts'] },
+    optimizeDeps: { include: ['papaparse', 'hyparquet', 'hyparquet-compressors', 'apache-arrow'], entries: ['index.html', 'fit-worker.ts'] },
     logLevel: (process.env.DEMO_VITE_LOG as 'info' | undefined) ?? 'warn',
     clearScreen: false,
   });
