@@ -21,7 +21,7 @@ import {
 } from './results.ts';
 import { redrawOverlay, showLabels } from './scatter-view.ts';
 import { paintSegmentation } from './segmentation.ts';
-import { readFitSettings, readSelectSettings } from './settings.ts';
+import { readFitSettings, readSelectSettings, readStreamBatch } from './settings.ts';
 import { app, hook } from './state.ts';
 import { clearError, describeBackend, input, select, setBusy, setStatus, showError, ui } from './ui.ts';
 import { fitWorker } from './worker-client.ts';
@@ -104,6 +104,30 @@ export function runFit(): Promise<void> {
     setStatus(
       `${r.converged ? 'Converged' : 'Stopped at max iterations'} after ${r.nIter} iteration${r.nIter === 1 ? '' : 's'} · ` +
         `lower bound ${(r.lowerBounds.at(-1) ?? NaN).toFixed(5)} · ${Number.isFinite(per) ? `${fmtMs(per)} per iteration · ` : ''}${fmtInt(hook.points)} points · ${fmtMs(r.totalTime)} in all`,
+      false,
+    );
+  });
+}
+
+/** "Stream": online EM over one pass of shuffled batches; the ellipses move after each batch. */
+export function runStream(): Promise<void> {
+  return runAction('stream', 'The stream', async (settings) => {
+    const batchSize = readStreamBatch(settings.nComponents);
+    clearResults();
+    setStatus(`Streaming batches of ${fmtInt(batchSize)} rows (online EM, K = ${settings.nComponents}, ${settings.covarianceType})…`, true);
+    const reply = await fitWorker.run({ type: 'stream', settings, batchSize }, 'fitted', (message) => {
+      if (message.type === 'iteration') {
+        app.lowerBounds.push(message.info.lowerBound);
+        drawLowerBound();
+        onIteration(message.info, settings, 'Stream: ');
+      }
+      if (message.type === 'progress') setStatus(`Stream: ${message.message}`, true, message.fraction);
+    });
+    const r = reply.result;
+    showFitResult(r, `${r.covarianceType}, K = ${r.weights.length}, online EM`);
+    hook.fitCount++;
+    setStatus(
+      `Stream done: ${r.lowerBounds.length} batch${r.lowerBounds.length === 1 ? '' : 'es'} of up to ${fmtInt(batchSize)} rows · last batch's mean log-likelihood ${(r.lowerBounds.at(-1) ?? NaN).toFixed(5)} · ${fmtInt(hook.points)} points · ${fmtMs(r.totalTime)} in all`,
       false,
     );
   });

@@ -10,6 +10,7 @@
 
 import { GaussianMixture, selectModel, type IterationInfo } from '../src/index.ts';
 import { formatFromName, readTable, sniffFormat } from '../src/io/index.ts';
+import { Random } from '../src/random.ts';
 import { fmtInt } from './format.ts';
 import {
   DemoInputError,
@@ -204,6 +205,80 @@ async function fit(id: number, settings: FitSettings, controller: AbortControlle
   post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [labels.buffer as ArrayBuffer]);
 }
 
+/** Batches of a stream reach the page at most this often, so the ellipses can be watched moving. */
+const STREAM_BATCH_MS = 40;
+
+/**
+ * "Stream": online EM (the library's partialFit) over one pass of the rows in batches, as if
+ * they arrived from a stream. Rows are taken in a seeded random order (a file sorted by time or
+ * by cluster would otherwise feed one cluster at a time); the first batch initialises the
+ * model. Each batch is paced to at least STREAM_BATCH_MS so the animation is visible; then
+ * every point is labelled, as after a Run.
+ */
+async function stream(id: number, settings: FitSettings, batchSize: number, controller: AbortController): Promise<void> {
+  const X = matrixFor(settings);
+  const { rows, cols } = X;
+  if (!Number.isInteger(batchSize) || batchSize < settings.nComponents) {
+    throw new DemoInputError(`The stream's batch size must be a whole number of at least K = ${settings.nComponents} rows, got ${batchSize}.`);
+  }
+  const began = performance.now();
+  const order = shuffledRows(rows, settings.randomState ?? 0);
+  const gm = new GaussianMixture({ ...baseOptions(settings, controller), onProgress: (message) => post({ type: 'progress', id, message }) });
+  const signal = stoppableSignal(controller);
+  const batches = Math.ceil(rows / batchSize);
+  const times: number[] = [];
+  const batch = new Float32Array(Math.min(batchSize, rows) * cols);
+  for (let b = 0; b < batches; b++) {
+    signal.throwIfAborted();
+    const start = b * batchSize;
+    const n = Math.min(batchSize, rows - start);
+    for (let i = 0; i < n; i++) {
+      const row = order[start + i] as number;
+      batch.set(X.data.subarray(row * cols, (row + 1) * cols), i * cols);
+    }
+    const t0 = performance.now();
+    await gm.partialFit({ data: batch.subarray(0, n * cols), rows: n, cols });
+    const now = performance.now();
+    times.push(now - t0);
+    post({
+      type: 'iteration',
+      id,
+      phase: 'stream',
+      info: {
+        iteration: b + 1,
+        lowerBound: gm.lowerBound,
+        change: (gm.lowerBounds.at(-1) ?? NaN) - (gm.lowerBounds.at(-2) ?? NaN),
+        iterationTime: now - t0,
+        elapsed: now - began,
+        backend: gm.backend,
+        weights: gm.weights,
+        means: gm.means,
+        covariances: gm.covariances,
+      },
+    });
+    post({ type: 'progress', id, message: `batch ${b + 1} of ${batches} (${fmtInt(start + n)} of ${fmtInt(rows)} rows seen)`, fraction: (start + n) / rows });
+    const wait = STREAM_BATCH_MS - (performance.now() - t0);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  post({ type: 'progress', id, message: 'labelling every point (predict)…' });
+  const labels = await gm.predict(X);
+  post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [labels.buffer as ArrayBuffer]);
+}
+
+/** 0 … n−1 in a seeded random order (Fisher–Yates). */
+function shuffledRows(n: number, seed: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const random = new Random(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  return order;
+}
+
 /** What the page shows of a fitted model (a Run's, or the best of "Choose the model"). */
 function fitResult(gm: GaussianMixture, labels: Int32Array, iterationTimes: number[], totalTime: number): FitResult {
   return {
@@ -333,6 +408,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'select-model':
       void runJob(msg.id, (c) => chooseModel(msg.id, msg.settings, msg.select, c));
+      break;
+    case 'stream':
+      void runJob(msg.id, (c) => stream(msg.id, msg.settings, msg.batchSize, c));
       break;
   }
 };

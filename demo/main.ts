@@ -5,13 +5,13 @@
 //   settings.ts        the address bar's settings and the form
 //   worker-client.ts   jobs for the fit worker (fit-worker.ts, messages in protocol.ts)
 //   data-source.ts     loading generated data, table files (CSV, Parquet, Arrow) and photos (datasets.ts parses CSV)
-//   actions.ts         Run, Stop, Compare CPU vs GPU, Choose the model
+//   actions.ts         Run, Stop, Compare CPU vs GPU, Choose the model, Stream (online EM)
 //   results.ts         lower-bound chart, parameter table, accuracy, compare and model-choice panels
 //   segmentation.ts    photo in, segmented photo out
 //   scatter-view.ts    the scatter panel: view, pan/zoom, frame loop (scatter-overlay.ts
 //                      draws axes and ellipses; scatter.ts draws the points)
 
-import { runCompare, runFit, runSelectModel, stop } from './actions.ts';
+import { runCompare, runFit, runSelectModel, runStream, stop } from './actions.ts';
 import { loadData, loadFromControl, loadImage, loadImageSource, loadSampleImage, reloadAfterRestart, selectSource } from './data-source.ts';
 import { messageOf } from './format.ts';
 import { drawLowerBound } from './results.ts';
@@ -69,6 +69,7 @@ function wireControls(): void {
   ui.stop.addEventListener('click', stop);
   ui.compare.addEventListener('click', () => void runCompare());
   ui.selectModel.addEventListener('click', () => void runSelectModel());
+  ui.stream.addEventListener('click', () => void runStream());
 }
 
 async function main(): Promise<void> {

@@ -108,6 +108,8 @@ export type ToWorker =
   | { readonly type: 'fit'; readonly id: number; readonly settings: FitSettings }
   | { readonly type: 'compare'; readonly id: number; readonly settings: FitSettings }
   | { readonly type: 'select-model'; readonly id: number; readonly settings: FitSettings; readonly select: SelectSettings }
+  /** Online EM: one pass over the rows in shuffled batches through partialFit, one 'iteration' message per batch. */
+  | { readonly type: 'stream'; readonly id: number; readonly settings: FitSettings; readonly batchSize: number }
   /** Optional: a shared Int32Array cell the page sets to 1 to stop the running job. */
   | { readonly type: 'stop-flag'; readonly flag: Int32Array }
   | { readonly type: 'stop'; readonly id: number };
@@ -136,7 +138,7 @@ export type FromWorker =
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
 
 /** Requests that start a job (answered by streamed messages, then one final message or 'error'). */
-export type JobRequest = Extract<ToWorker, { type: 'load' | 'fit' | 'compare' | 'select-model' }>;
+export type JobRequest = Extract<ToWorker, { type: 'load' | 'fit' | 'compare' | 'select-model' | 'stream' }>;
 
 /** The error a stopped job ends with, on either side (its name is what the page checks). */
 export function stoppedError(): Error {

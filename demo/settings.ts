@@ -51,6 +51,11 @@ export function readSelectSettings(): SelectSettings {
   return { maxK, covarianceTypes, criterion: select('criterion').value as Criterion };
 }
 
+/** The batch size of "Stream": at least K rows per batch. */
+export function readStreamBatch(nComponents: number): number {
+  return intFrom('stream-batch', 'Batch size', nComponents, MAX_POINTS);
+}
+
 /** The generator settings of the form; throws what is wrong. */
 export function readGeneratorSpec(): GeneratorSpec {
   return {
@@ -63,7 +68,7 @@ export function readGeneratorSpec(): GeneratorSpec {
   };
 }
 
-/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…), for links and tests. */
+/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…&batch=…), for links and tests. */
 export function applyUrlSettings(): void {
   const q = new URLSearchParams(location.search);
   const set = (key: string, id: string): void => {
@@ -87,6 +92,7 @@ export function applyUrlSettings(): void {
   choose('init', 'init-params', INIT_METHODS);
   choose('shape', 'shape', ['blobs', 'anisotropic', 'unequal', 'noise']);
   set('maxK', 'max-k');
+  set('batch', 'stream-batch');
   choose('criterion', 'criterion', CRITERIA);
   // ?types=full,diag ticks exactly those covariance types for "Choose the model".
   const types = q.get('types');

@@ -43,6 +43,7 @@ export const ui = {
   stop: $<HTMLButtonElement>('stop'),
   compare: $<HTMLButtonElement>('compare'),
   selectModel: $<HTMLButtonElement>('select-model'),
+  stream: $<HTMLButtonElement>('stream'),
 };
 
 /** The covariance-type checkboxes of "Choose the model". */
@@ -75,7 +76,7 @@ export function setBusy(phase: string | null): void {
   hook.running = phase !== null;
   hook.phase = phase ?? 'idle';
   ui.stop.disabled = phase === null || phase === 'loading';
-  for (const b of [ui.run, ui.compare, ui.selectModel]) b.disabled = phase !== null;
+  for (const b of [ui.run, ui.compare, ui.selectModel, ui.stream]) b.disabled = phase !== null;
   for (const el of document.querySelectorAll<HTMLInputElement | HTMLButtonElement>('.source input, .source button, .source select, .tab, #column-list input')) {
     el.disabled = phase !== null;
   }

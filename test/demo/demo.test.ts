@@ -293,6 +293,31 @@ describe('emgpu demo page', () => {
     }
   });
 
+  test('Stream feeds shuffled batches to partialFit, moving the ellipses after each, and labels every point', async (ctx) => {
+    const { page, errors } = await openDemo(demo(ctx), { n: 100_000, k: 4, clusters: 4, seed: 1, batch: 5000, backend: 'cpu' });
+    await page.click('#stream');
+    // The live model after each batch: the iteration counter seen while the stream runs.
+    const seen = new Set<number>();
+    await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
+    for (let polls = 0; polls < 600; polls++) {
+      const live = await page.evaluate(() => ({ running: window.__emgpuDemo.running, iteration: window.__emgpuDemo.iteration }));
+      if (!live.running) break;
+      seen.add(live.iteration);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const s = await waitIdle(page);
+    expect(s.error).toBeNull();
+    expect(s.fitCount).toBe(1);
+    // 100,000 rows in batches of 5,000: one lower bound (the batch's mean log-likelihood) per batch.
+    expect(s.lowerBounds.length).toBe(20);
+    for (const lb of s.lowerBounds) expect(Number.isFinite(lb)).toBe(true);
+    expect(seen.size, `batches seen while streaming: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(5);
+    expect(s.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(await page.$eval('#status', (e) => e.textContent ?? '')).toMatch(/^Stream done: 20 batches of up to 5,000 rows/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test('10,000,000 points fit in the tab on WebGPU', async (ctx) => {
     const { page, errors } = await openDemo(demo(ctx), { n: 10_000_000, k: 4, clusters: 4, maxIter: 3, tol: 0, init: 'random_from_data', backend: 'webgpu' });
     expect((await demoState(page)).points).toBe(10_000_000);
