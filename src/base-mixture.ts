@@ -12,7 +12,8 @@ import { withLoaded } from './loaded-cache.ts';
 import { checkFinite, sumOfWeights, toDataset, toMatrix, toSampleWeight, weightExponentFor, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { sampleBlocks } from './model/sample.ts';
-import { EmgpuInputError, type CovarianceType, type ResolvedBaseOptions } from './options.ts';
+import { checkNoInfinity, hasMissing, keptRows, loadMarginal, missingLayout, type MissingLayout } from './missing.ts';
+import { EmgpuInputError, type CovarianceType, type MissingMode, type ResolvedBaseOptions } from './options.ts';
 import { freshSeed, Random } from './random.ts';
 import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
 import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
@@ -103,6 +104,22 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
 
   /** The estimator's name in messages and statistics ('GaussianMixture'). */
   protected abstract readonly estimatorName: StatisticsEstimator;
+
+  /** What a NaN in X does: refused ('error'), or a missing value ('marginalize'; GaussianMixture's `missing` option). */
+  protected missingMode(): MissingMode {
+    return 'error';
+  }
+
+  /**
+   * X as a matrix: with missing values allowed, NaNs pass (±Infinity does not) and the rows are
+   * grouped by their holes; `layout` is null when X has none (the plain path, exactly as without).
+   */
+  private readMatrix(X: MatrixInput, checkValues: boolean): { matrix: Matrix; layout: MissingLayout | null } {
+    if (this.missingMode() !== 'marginalize') return { matrix: toMatrix(X, 'X', checkValues), layout: null };
+    const matrix = toMatrix(X, 'X', false, true);
+    checkNoInfinity(matrix);
+    return { matrix, layout: hasMissing(matrix) ? missingLayout(matrix) : null };
+  }
 
   /** Per-fit preparation on the loaded data (the Bayesian model resolves its priors from the data). */
   protected async beforeFit(_data: LoadedData, _dataset: Dataset): Promise<void> {}
@@ -245,12 +262,19 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
   private async fitInternal(X: MatrixInput, fitOptions: FitOptions, wantLabels: boolean): Promise<Int32Array | null> {
     this.throwIfAborted();
     if (fitOptions === null || typeof fitOptions !== 'object') throw new EmgpuInputError(`The fit options must be an object such as { sampleWeight }, got ${String(fitOptions)}.`);
-    const matrix = toMatrix(X);
+    const { matrix: input, layout } = this.readMatrix(X, true);
     const k = this.options.nComponents;
+    const inputWeights = toSampleWeight(fitOptions.sampleWeight, input.rows);
+    // With holes: the rows with at least one value (the others are dropped and counted).
+    const { matrix, weights } = layout === null ? { matrix: input, weights: inputWeights } : keptRows(input, inputWeights, layout);
+    if (layout !== null && layout.dropped > 0) this.progress(`${layout.dropped} row${layout.dropped === 1 ? '' : 's'} with every value missing left out`);
     if (matrix.rows < k) {
-      throw new EmgpuInputError(`X has ${matrix.rows} rows but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
+      const dropped = layout !== null && layout.dropped > 0 ? ` (${layout.dropped} more have every value missing)` : '';
+      throw new EmgpuInputError(`X has ${matrix.rows} rows${dropped} but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
     }
-    const weights = toSampleWeight(fitOptions.sampleWeight, matrix.rows);
+    if (layout !== null && fitOptions.resp != null) {
+      throw new EmgpuInputError('Initial responsibilities (resp) cannot start a fit with missing values; start from initParams or from weightsInit / meansInit / precisionsInit instead.');
+    }
     if (weights !== null) {
       let positive = 0;
       for (const w of weights) if (w > 0) positive++;
@@ -271,6 +295,9 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
         labels = (await data.evaluate(result.params, { labels: true })).labels ?? null;
       }
       const warnings = fitWarnings(result.params, matrix);
+      if (layout !== null && layout.dropped > 0) {
+        warnings.push(`${layout.dropped} row${layout.dropped === 1 ? '' : 's'} of X had every value missing and ${layout.dropped === 1 ? 'was' : 'were'} left out of the fit.`);
+      }
       this.fitted = { ...result, backendName: backend.description, warnings };
       for (const warning of warnings) this.options.onWarning?.(warning);
       return labels;
@@ -278,8 +305,8 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     for (;;) {
       try {
         // Typed X stays loaded for the next call on it (another fit, predict, score, bic …).
-        if (!Array.isArray(X)) return await withLoaded({ matrix, backend, use: 'fit', weights }, () => backend.load(dataset), fitOn);
-        const data = await backend.load(dataset);
+        if (!Array.isArray(X) && layout === null) return await withLoaded({ matrix, backend, use: 'fit', weights }, () => backend.load(dataset), fitOn);
+        const data = layout === null ? await backend.load(dataset) : await loadMarginal((ds) => backend.load(ds), input.rows, dataset, layout, true);
         try {
           return await fitOn(data);
         } finally {
@@ -315,7 +342,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     // Typed input is checked for shape here and for values only when it is not the data already
     // loaded (the same array with the same contents); nested arrays are checked and copied.
     const typed = !Array.isArray(X);
-    const matrix = toMatrix(X, 'X', !typed);
+    const { matrix, layout } = this.readMatrix(X, !typed);
     if (matrix.cols !== params.nFeatures) {
       throw new EmgpuInputError(`X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`);
     }
@@ -325,6 +352,16 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       if (typed) checkFinite(matrix.data, matrix.cols);
       return backend.load(toDataset(matrix, weights));
     };
+    if (layout !== null) {
+      // Rows with holes: the complete ones on the engine, the others here; not cached.
+      const kept = keptRows(matrix, weights, layout);
+      const data = await loadMarginal((ds) => backend.load(ds), matrix.rows, toDataset(kept.matrix, kept.weights), layout, false);
+      try {
+        return await fn(data, backend);
+      } finally {
+        data.dispose();
+      }
+    }
     if (typed) return withLoaded({ matrix, backend, use, weights }, load, (data) => fn(data, backend));
     const data = await load();
     try {
@@ -366,6 +403,8 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     let sum = 0;
     let total = 0;
     for (let i = 0; i < logLik.length; i++) {
+      // A row with every value missing (missing: 'marginalize') has no likelihood: left out.
+      if (Number.isNaN(logLik[i] as number)) continue;
       const w = weights === null ? 1 : (weights[i] as number);
       sum += w * (logLik[i] as number);
       total += w;

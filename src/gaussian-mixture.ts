@@ -15,7 +15,7 @@ import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
 import { freshSeed, Random } from './random.ts';
 import { selectBackend } from './select-backend.ts';
 import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
-import { EmgpuInputError, resolveOptions, type CovarianceType, type GaussianMixtureOptions, type Nested, type ResolvedOptions } from './options.ts';
+import { EmgpuInputError, resolveOptions, type CovarianceType, type GaussianMixtureOptions, type MissingMode, type Nested, type ResolvedOptions } from './options.ts';
 
 export type { FitOptions, SampleResult } from './base-mixture.ts';
 export { nest } from './model/arrays.ts';
@@ -50,6 +50,10 @@ export interface GaussianMixtureJSON {
 
 export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> {
   protected readonly estimatorName = 'GaussianMixture';
+
+  protected override missingMode(): MissingMode {
+    return this.options.missing;
+  }
   /** Online EM's running statistics (partialFit), or null before the first batch. */
   private online: OnlineState | null = null;
   private partialFitRunning = false;

@@ -10,7 +10,15 @@ export interface Matrix {
   readonly cols: number;
 }
 
-export type MatrixInput = Matrix | readonly (readonly number[])[];
+/** A matrix, or rows of numbers (null, like NaN, is a missing value: see GaussianMixture's `missing` option). */
+export type MatrixInput = Matrix | readonly (readonly (number | null)[])[];
+
+/** The advice after a value that is not finite: a NaN can also be fitted as a missing value. */
+function finiteAdvice(value: unknown): string {
+  return typeof value === 'number' && Number.isNaN(value)
+    ? "every value must be a finite number (remove or impute missing values, or let GaussianMixture marginalise over them with the option missing: 'marginalize')"
+    : 'every value must be a finite number (remove or impute missing values)';
+}
 
 function describeValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
@@ -21,9 +29,10 @@ function describeValue(value: number): string {
 
 /**
  * Validates X (non-empty, rectangular, and with `values` every entry finite) and returns it as a
- * Matrix without copying typed data (nested arrays are always checked and copied).
+ * Matrix without copying typed data (nested arrays are always checked and copied; with `missing`,
+ * a null or NaN in them is kept as NaN, a missing value, and the caller checks the rest).
  */
-export function toMatrix(input: MatrixInput, name = 'X', values = true): Matrix {
+export function toMatrix(input: MatrixInput, name = 'X', values = true, missing = false): Matrix {
   if (Array.isArray(input)) {
     const rowsArray = input as readonly (readonly number[])[];
     const rows = rowsArray.length;
@@ -44,9 +53,14 @@ export function toMatrix(input: MatrixInput, name = 'X', values = true): Matrix 
       }
       for (let j = 0; j < cols; j++) {
         const value = row[j] as unknown;
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
+        // With missing values allowed (missing: 'marginalize'), null and NaN are missing values.
+        if (missing && (value === null || (typeof value === 'number' && Number.isNaN(value)))) {
+          data[i * cols + j] = NaN;
+          continue;
+        }
+        if (typeof value !== 'number' || (!missing && !Number.isFinite(value))) {
           throw new EmgpuInputError(
-            `${name} row ${i}, column ${j} is ${typeof value === 'number' ? describeValue(value) : JSON.stringify(value)}; every value must be a finite number (remove or impute missing values).`,
+            `${name} row ${i}, column ${j} is ${typeof value === 'number' ? describeValue(value) : JSON.stringify(value)}; ${finiteAdvice(value)}.`,
           );
         }
         data[i * cols + j] = value;
@@ -77,7 +91,7 @@ export function checkFinite(data: Float64Array | Float32Array, cols: number, nam
     if (!Number.isFinite(value)) {
       const i = Math.floor(index / cols);
       throw new EmgpuInputError(
-        `${name} row ${i}, column ${index - i * cols} is ${describeValue(value)}; every value must be a finite number (remove or impute missing values).`,
+        `${name} row ${i}, column ${index - i * cols} is ${describeValue(value)}; ${finiteAdvice(value)}.`,
       );
     }
   }

@@ -76,7 +76,17 @@ export interface GaussianMixtureOptions extends BaseMixtureOptions {
    * the first M-step; an integer ≥ 1. Default 1.
    */
   burnIn?: number;
+  /**
+   * What a NaN in X (a missing value) does: 'error' (default) refuses X naming the value;
+   * 'marginalize' fits by marginalising over missing values (Ghahramani & Jordan 1994), and
+   * predict, score and the statistics API accept rows with holes too.
+   */
+  missing?: MissingMode;
 }
+
+/** How an estimator treats missing values (NaN) in X. */
+export type MissingMode = 'error' | 'marginalize';
+export const MISSING_MODES: readonly MissingMode[] = ['error', 'marginalize'];
 
 export interface ResolvedBaseOptions {
   nComponents: number;
@@ -102,6 +112,7 @@ export interface ResolvedOptions extends ResolvedBaseOptions {
   precisionsInit: Nested | NumericArray | null;
   stepDecay: number;
   burnIn: number;
+  missing: MissingMode;
 }
 
 export const DEFAULT_OPTIONS = {
@@ -116,6 +127,7 @@ export const DEFAULT_OPTIONS = {
   backend: 'auto',
   stepDecay: 0.6,
   burnIn: 1,
+  missing: 'error',
 } as const;
 
 /** A user error in options or input: the message names the problem, the place and the fix. */
@@ -239,7 +251,7 @@ export function stepDecayOption(value: unknown): number {
 }
 
 export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
-  const base = resolveBaseOptions(options, ['weightsInit', 'meansInit', 'precisionsInit', 'stepDecay', 'burnIn']);
+  const base = resolveBaseOptions(options, ['weightsInit', 'meansInit', 'precisionsInit', 'stepDecay', 'burnIn', 'missing']);
   return {
     ...base,
     weightsInit: initOrNull('weightsInit', options.weightsInit),
@@ -247,5 +259,6 @@ export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOp
     precisionsInit: initOrNull('precisionsInit', options.precisionsInit),
     stepDecay: stepDecayOption(options.stepDecay ?? DEFAULT_OPTIONS.stepDecay),
     burnIn: integerAtLeast('burnIn', options.burnIn ?? DEFAULT_OPTIONS.burnIn, 1),
+    missing: oneOf('missing', options.missing ?? DEFAULT_OPTIONS.missing, MISSING_MODES),
   };
 }

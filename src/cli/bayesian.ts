@@ -7,7 +7,7 @@ import type { BayesianGaussianMixtureOptions } from '../bayesian-options.ts';
 import { GaussianMixture } from '../gaussian-mixture.ts';
 import { WEIGHT_CONCENTRATION_PRIOR_TYPES, type WeightConcentrationPriorType } from '../model/bayesian.ts';
 import { BAYESIAN_FORMAT } from '../model/validate-bayesian-json.ts';
-import type { BackendChoice } from '../options.ts';
+import type { BackendChoice, MissingMode } from '../options.ts';
 import { CliError } from './errors.ts';
 
 /** Either estimator, as the commands that use a fitted model see it. */
@@ -83,8 +83,12 @@ export function priorOptions(opts: BayesianOpts): Partial<BayesianGaussianMixtur
 }
 
 /** A fitted model from its JSON: a Bayesian one by its format, else a GaussianMixture (tol: in place of the file's). */
-export function mixtureFromJSON(json: unknown, backend: BackendChoice | undefined, tol?: number): Mixture {
+export function mixtureFromJSON(json: unknown, backend: BackendChoice | undefined, tol?: number, missing?: MissingMode): Mixture {
   const options = { ...(backend === undefined ? {} : { backend }), ...(tol === undefined ? {} : { tol }) };
   const format = json !== null && typeof json === 'object' && Object.prototype.hasOwnProperty.call(json, 'format') ? (json as { format: unknown }).format : undefined;
-  return format === BAYESIAN_FORMAT ? BayesianGaussianMixture.fromJSON(json, options) : GaussianMixture.fromJSON(json, options);
+  if (format === BAYESIAN_FORMAT) {
+    if (missing === 'marginalize') throw new CliError('--missing marginalize works with Gaussian mixtures only, not with a Bayesian model; remove or impute the missing values.');
+    return BayesianGaussianMixture.fromJSON(json, options);
+  }
+  return GaussianMixture.fromJSON(json, { ...options, ...(missing === undefined ? {} : { missing }) });
 }

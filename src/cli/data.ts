@@ -13,6 +13,7 @@ import type { ColumnarOptions, ColumnarTable } from '../io/columnar.ts';
 import { formatFromName, type TableFormat } from '../io/formats.ts';
 import type { AsyncBuffer } from '../io/parquet.ts';
 import { parseCsv, parseJsonRows, type TextReadOptions, type TextSource } from '../io/text.ts';
+import type { MissingMode } from '../options.ts';
 import { abortError, isAbortError, pause } from './abort.ts';
 import { CliError, printable } from './errors.ts';
 
@@ -36,6 +37,8 @@ export interface Table {
 export interface DataOptions {
   format?: TableFormat;
   columns?: string[];
+  /** --missing: with 'marginalize', missing values are read as NaN instead of refused. */
+  missing?: MissingMode;
 }
 
 /** The longest string this JavaScript engine makes: the most text one input can hold. */
@@ -220,6 +223,7 @@ export async function readData(path: string, stdin: NodeJS.ReadableStream, optio
       label,
       optionName: '--columns',
       ...(columns !== undefined ? { columns } : {}),
+      ...(options.missing === 'marginalize' ? { missing: true } : {}),
       ...(options.signal !== undefined ? { pause: () => pause(options.signal as AbortSignal) } : {}),
     };
     // Loaded only for these formats: every other command starts without them.
@@ -245,8 +249,8 @@ export async function readData(path: string, stdin: NodeJS.ReadableStream, optio
   }
   const table =
     format === 'json'
-      ? parseJsonRows(source, columns !== undefined ? { columns } : {})
-      : await parseCsv(source, { ...textOptions(options), ...(columns !== undefined ? { columns } : {}), ...(format === 'tsv' ? { delimiter: '\t' } : {}) });
+      ? parseJsonRows(source, { ...(columns !== undefined ? { columns } : {}), missing: options.missing === 'marginalize' })
+      : await parseCsv(source, { ...textOptions(options), ...(columns !== undefined ? { columns } : {}), ...(format === 'tsv' ? { delimiter: '\t' } : {}), missing: options.missing === 'marginalize' });
   return { ...table, types: null };
 }
 

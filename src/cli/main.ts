@@ -17,6 +17,8 @@ import {
   type CovarianceType,
   type GaussianMixtureOptions,
   type InitMethod,
+  type MissingMode,
+  MISSING_MODES,
 } from '../options.ts';
 import { sampleBlocks, type SampleParams } from '../model/sample.ts';
 import { freshSeed, Random } from '../random.ts';
@@ -93,6 +95,8 @@ function columnList(value: string): string[] {
   return items;
 }
 
+const missingOption = (): Option =>
+  new Option('--missing <mode>', "missing values (empty cells, NaN, NA, nulls): 'error' refuses them; 'marginalize' fits and scores rows with holes by marginalising over them (Gaussian mixtures)").choices(MISSING_MODES);
 const formatOption = (): Option =>
   new Option('--format <name>', "DATA's format (default: by its extension: .parquet, .arrow/.feather/.ipc, .tsv, .json, else CSV; stdin is CSV)").choices(TABLE_FORMATS);
 const columnsOption = (): Option =>
@@ -137,7 +141,7 @@ async function readTable(ctx: Context, path: string, opts: DataOptions): Promise
   return table;
 }
 
-async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined, tol?: number): Promise<Mixture> {
+async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined, tol?: number, missing?: MissingMode): Promise<Mixture> {
   say(ctx, path === '-' ? 'reading the model from stdin' : `reading model file ${printable(path)}`);
   const source = await readSource(path, 'model file', ctx.stdin, ctx.abort.signal);
   let json: unknown;
@@ -152,7 +156,7 @@ async function loadModel(path: string, ctx: Context, backend: BackendChoice | un
     if (typeof best === 'object' && best !== null && 'model' in best) json = (best as { model: unknown }).model;
   }
   try {
-    return mixtureFromJSON(json, backend, tol);
+    return mixtureFromJSON(json, backend, tol, missing);
   } catch (error) {
     if (error instanceof EmgpuInputError) throw new CliError(`model file ${source.label}: ${error.message} Pass a model written by 'emgpu fit'.`);
     throw error;
@@ -281,6 +285,12 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     throw new CliError(`init file ${initFile?.label ?? ''}: --online starts from an init method or from weights, means and covariances; responsibilities ('resp') are for fit without --online.`);
   }
   const fromFile = initFile === null || resp !== null ? null : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
+  if (opts.missing === 'marginalize' && priors !== null) {
+    throw new CliError('--missing marginalize works with Gaussian mixtures only, not with --bayesian; remove or impute the missing values.');
+  }
+  if (opts.missing === 'marginalize' && opts.online === true) {
+    throw new CliError('--missing marginalize does not work with --online yet; fit without --online, or remove or impute the missing values.');
+  }
 
   const maxIter = opts.maxIter ?? 100;
   const nInit = opts.nInit ?? 1;
@@ -317,7 +327,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   const gm: Mixture =
     priors !== null
       ? new BayesianGaussianMixture({ ...options, ...priors })
-      : new GaussianMixture({ ...options, ...fileInit });
+      : new GaussianMixture({ ...options, ...fileInit, ...(opts.missing !== undefined ? { missing: opts.missing } : {}) });
   const { labels, ms } = await runFit(ctx, gm, table, { sampleWeight, ...(resp !== null ? { resp } : {}) }, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
   // --max-iter 0 asks for the initialisation alone (a start for 'emgpu stats'): nothing to warn about.
@@ -369,7 +379,7 @@ async function modelAndData(ctx: Context, dataPath: string, opts: ModelOpts): Pr
   ctx.verbose = opts.verbose === true;
   if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
   if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
-  const gm = await loadModel(opts.model, ctx, opts.backend);
+  const gm = await loadModel(opts.model, ctx, opts.backend, undefined, opts.missing);
   const table = await readTable(ctx, dataPath, opts);
   checkColumns(table, gm, opts.model);
   return { gm, table };
@@ -464,7 +474,7 @@ function statsIO(ctx: Context, data: DataOptions = {}): StatsIO {
     checkOutput: async (path) => {
       if (path !== undefined) ctx.target = await checkOutputTarget(path);
     },
-    loadModel: (path, backend, tol) => loadModel(path, ctx, backend, tol),
+    loadModel: (path, backend, tol) => loadModel(path, ctx, backend, tol, data.missing),
     readTable: (path) => readTable(ctx, path, data),
     readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
     readText: (path, what) => {
@@ -541,6 +551,7 @@ ${EXIT_HELP}`,
     .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible fit (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
     .addOption(formatOption())
     .addOption(columnsOption())
+    .addOption(missingOption())
     .addOption(backendOption())
     .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
     .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
@@ -645,6 +656,7 @@ ${EXIT_HELP}`,
     .addOption(outputOption('the result'))
     .addOption(formatOption())
     .addOption(columnsOption())
+    .addOption(missingOption())
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
@@ -658,6 +670,7 @@ ${EXIT_HELP}`,
     .addOption(outputOption('the result'))
     .addOption(formatOption())
     .addOption(columnsOption())
+    .addOption(missingOption())
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
@@ -699,6 +712,7 @@ model fitted on a sample, or from the initialisation alone:
     .addOption(outputOption('the statistics'))
     .addOption(formatOption())
     .addOption(columnsOption())
+    .addOption(missingOption())
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', `${distributedHelp}\n${DATA_HELP}\n${EXIT_HELP}`)

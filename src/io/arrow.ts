@@ -68,9 +68,18 @@ function timestampToMillis(unit: TimeUnit): (value: bigint) => number | null {
 /** Copies one record batch's chunk of a column (rows rowStart…) into the matrix. */
 function copyChunk(target: ColumnTarget, rowStart: number, data: Data): void {
   const { type, length } = data;
-  if (data.nullCount > 0) {
+  if (data.nullCount > 0 && target.missing !== true) {
     for (let i = 0; i < length; i++) if (!data.getValid(i)) throw nullError(target, rowStart + i);
   }
+  copyValues(target, rowStart, data);
+  // Missing values kept: the slots under nulls (whatever they hold) become NaN.
+  if (data.nullCount > 0) {
+    for (let i = 0; i < length; i++) if (!data.getValid(i)) target.out[(rowStart + i) * target.stride + target.offset] = NaN;
+  }
+}
+
+function copyValues(target: ColumnTarget, rowStart: number, data: Data): void {
+  const { type, length } = data;
   const values = data.values as NumberArray | BigInt64Array | BigUint64Array;
   if (DataType.isBool(type)) {
     // Bit-packed, least significant bit first; a slice keeps its bit offset.
@@ -116,7 +125,7 @@ export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Pr
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
   const cols = chosen.length;
   const out = allocate(rows, cols, label, optionName);
-  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string }));
+  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, missing: options.missing === true }));
   let rowStart = 0;
   for (const batch of table.batches) {
     for (const target of targets) copyChunk(target, rowStart, batch.data.children[target.fileColumn] as Data);

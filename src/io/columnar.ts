@@ -37,6 +37,8 @@ export interface ColumnarOptions {
   readonly pause?: () => Promise<void>;
   /** Without `columns`: read every numeric column and leave the others out (instead of refusing them). */
   readonly skipNonNumeric?: boolean;
+  /** Nulls and NaNs become NaN (missing values, for GaussianMixture's missing: 'marginalize') instead of errors. */
+  readonly missing?: boolean;
   /** Called after each row group or record batch with the rows read so far and the total. */
   readonly onProgress?: (rowsRead: number, rows: number) => void;
 }
@@ -53,6 +55,8 @@ export interface ColumnTarget {
   /** 0-based, in the file. */
   readonly fileColumn: number;
   readonly name: string;
+  /** Nulls and NaNs are kept as NaN (missing values) instead of refused. */
+  readonly missing?: boolean;
 }
 
 /** Integers beyond ±2^53 are not all held exactly by float64 numbers. */
@@ -79,11 +83,11 @@ export function where(target: ColumnTarget, row: number): string {
 }
 
 export function nullError(target: ColumnTarget, row: number): EmgpuInputError {
-  return new EmgpuInputError(`${where(target, row)}: the value is null (a missing value); every value must be a finite number (remove or impute missing values).`);
+  return new EmgpuInputError(`${where(target, row)}: the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).`);
 }
 
 function nonFiniteError(target: ColumnTarget, row: number, value: number): EmgpuInputError {
-  if (Number.isNaN(value)) return new EmgpuInputError(`${where(target, row)}: the value is NaN (not a number); every value must be a finite number (remove or impute missing values).`);
+  if (Number.isNaN(value)) return new EmgpuInputError(`${where(target, row)}: the value is NaN (not a number); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).`);
   return new EmgpuInputError(`${where(target, row)}: the value is ${value > 0 ? 'Infinity' : '-Infinity'} (infinite); every value must be a finite number (remove that row or clip the value).`);
 }
 
@@ -99,7 +103,8 @@ export type NumberArray = Float64Array | Float32Array | Int32Array | Uint32Array
 /**
  * Copies the values of rows rowStart… of one column into the matrix: numbers (times `scale`),
  * bigints (through `fromBigInt`: null when out of range), booleans as 0/1; null, undefined,
- * NaN and ±Infinity are errors naming the row.
+ * NaN and ±Infinity are errors naming the row (with target.missing, null, undefined and NaN are
+ * kept as NaN).
  */
 export function copyColumn(
   target: ColumnTarget,
@@ -114,7 +119,7 @@ export function copyColumn(
   if (values instanceof Float64Array || values instanceof Float32Array) {
     for (let i = 0; i < n; i++, at += stride) {
       const v = values[i] as number;
-      if (!Number.isFinite(v)) throw nonFiniteError(target, rowStart + i, v);
+      if (!Number.isFinite(v) && !(target.missing === true && Number.isNaN(v))) throw nonFiniteError(target, rowStart + i, v);
       out[at] = v * scale;
     }
   } else if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array)) {
@@ -132,7 +137,7 @@ export function copyColumn(
     for (let i = 0; i < n; i++, at += stride) {
       const v = items[i];
       if (typeof v === 'number') {
-        if (!Number.isFinite(v)) throw nonFiniteError(target, rowStart + i, v);
+        if (!Number.isFinite(v) && !(target.missing === true && Number.isNaN(v))) throw nonFiniteError(target, rowStart + i, v);
         out[at] = v * scale;
       } else if (typeof v === 'bigint') {
         const number = fromBigInt(v);
@@ -141,7 +146,8 @@ export function copyColumn(
       } else if (typeof v === 'boolean') {
         out[at] = v ? 1 : 0;
       } else if (v === null || v === undefined) {
-        throw nullError(target, rowStart + i);
+        if (target.missing !== true) throw nullError(target, rowStart + i);
+        out[at] = NaN;
       } else {
         throw new EmgpuInputError(`${where(target, rowStart + i)}: the value is not a number (${typeof v}); choose numeric columns.`);
       }

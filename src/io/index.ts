@@ -44,6 +44,12 @@ export interface ReadTableOptions {
    */
   readonly skipNonNumeric?: boolean;
   /**
+   * Keep missing values as NaN instead of refusing the table: nulls in Parquet and Arrow, NaN,
+   * and in text an empty cell, NaN, NA, N/A, null or None (JSON: null). For GaussianMixture's
+   * `missing: 'marginalize'`.
+   */
+  readonly missing?: boolean;
+  /**
    * Called with the rows read so far and the table's rows: after each Parquet row group or
    * Arrow record batch, and once at the end for text.
    */
@@ -88,9 +94,9 @@ function pauser(signal: AbortSignal | undefined): (() => Promise<void>) | undefi
 }
 
 /** Reads text formats (CSV, TSV, JSON rows) from their bytes. */
-async function readText(bytes: Uint8Array, format: 'csv' | 'tsv' | 'json', label: string, columns: readonly ColumnSpec[] | undefined, pause: (() => Promise<void>) | undefined): Promise<TextTable> {
+async function readText(bytes: Uint8Array, format: 'csv' | 'tsv' | 'json', label: string, columns: readonly ColumnSpec[] | undefined, pause: (() => Promise<void>) | undefined, missing: boolean): Promise<TextTable> {
   const text = new TextDecoder('utf-8').decode(bytes); // drops a byte order mark
-  const options = { optionName: OPTION, ...(columns !== undefined ? { columns } : {}) };
+  const options = { optionName: OPTION, missing, ...(columns !== undefined ? { columns } : {}) };
   if (format === 'json') return parseJsonRows({ label, text }, options);
   return parseCsv({ label, text }, { ...options, ...(format === 'tsv' ? { delimiter: '\t' } : {}), ...(pause !== undefined ? { pause } : {}) });
 }
@@ -135,6 +141,7 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
     ...(columns !== undefined ? { columns } : {}),
     ...(pause !== undefined ? { pause } : {}),
     ...(options.skipNonNumeric === true ? { skipNonNumeric: true } : {}),
+    ...(options.missing === true ? { missing: true } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
   };
   const textDone = (table: TableData): TableData => {
@@ -148,7 +155,7 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
     if (format === 'parquet') return fromColumnar(await readParquet(blobBuffer(blob), columnar));
     const bytes = new Uint8Array(await blob.arrayBuffer());
     if (format === 'arrow') return fromColumnar(await readArrow(bytes, columnar));
-    return textDone(fromText(await readText(bytes, format, label, columns, pause), columns));
+    return textDone(fromText(await readText(bytes, format, label, columns, pause, options.missing === true), columns));
   }
   if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
     throw new EmgpuInputError('readTable needs the table as an ArrayBuffer, a Uint8Array (or another view) or a Blob / File; read a path with fs.readFile first.');
@@ -157,5 +164,5 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
   const format = named ?? sniffFormat(bytes);
   if (format === 'parquet') return fromColumnar(await readParquet(asyncBufferFromBytes(bytes), columnar));
   if (format === 'arrow') return fromColumnar(await readArrow(bytes, columnar));
-  return textDone(fromText(await readText(bytes, format, label, columns, pause), columns));
+  return textDone(fromText(await readText(bytes, format, label, columns, pause, options.missing === true), columns));
 }

@@ -116,7 +116,7 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
   const cols = chosen.length;
   const out = allocate(rows, cols, label, optionName);
-  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string }));
+  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, missing: options.missing === true }));
   try {
     const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
     let covered = 0;

@@ -37,12 +37,19 @@ export interface TextReadOptions {
   readonly pause?: () => Promise<void>;
   /** One line about how the input was read (e.g. a first row taken as a header). */
   readonly note?: (line: string) => void;
+  /**
+   * Missing values (an empty cell, NaN, NA, N/A, null, None; JSON null) become NaN instead of
+   * errors, for GaussianMixture's missing: 'marginalize'.
+   */
+  readonly missing?: boolean;
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NAN = /^[+-]?nan$/i;
 const INFINITE = /^[+-]?(?:inf|infinity)$/i;
 const MISSING = /^(?:|na|n\/a|null|none)$/i;
+/** What to do about a missing value, in every message that refuses one. */
+const HINT = '(remove or impute missing values, or marginalise over them: --missing marginalize)';
 
 /** Delimiter from the first non-blank line: tab, semicolon or (default) comma. */
 function detectDelimiter(text: string): string {
@@ -71,16 +78,18 @@ function where(label: string, line: number, column: number, header: string[] | n
 }
 
 /** Parses one cell, or explains (one line) why it is not a finite number. */
-function parseCell(cell: string, place: () => string): number {
+function parseCell(cell: string, place: () => string, missing = false): number {
   const t = cell.trim();
+  if (missing && (NAN.test(t) || MISSING.test(t))) return NaN;
   if (NUMBER.test(t)) {
     const value = Number(t);
     if (Number.isFinite(value)) return value;
     throw new EmgpuInputError(`${place()}: ${t} overflows to Infinity; every value must be a finite number (rescale the data).`);
   }
-  if (NAN.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (not a number); every value must be a finite number (remove or impute missing values).`);
+  if (NAN.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (not a number); every value must be a finite number ${HINT}.`);
   if (INFINITE.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (infinite); every value must be a finite number (remove that row or clip the value).`);
-  if (t === '') throw new EmgpuInputError(`${place()}: the cell is empty (a missing value); every value must be a finite number (remove or impute missing values).`);
+  if (t === '') throw new EmgpuInputError(`${place()}: the cell is empty (a missing value); every value must be a finite number ${HINT}.`);
+  if (MISSING.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (a missing value); every value must be a finite number ${HINT}.`);
   throw new EmgpuInputError(`${place()}: ${quoted(t)} is not a number; every value must be a finite number (fix or remove that row).`);
 }
 
@@ -164,7 +173,8 @@ export async function parseCsv(source: TextSource, options: TextReadOptions = {}
             throw new EmgpuInputError(`${label}, row ${line}: malformed CSV (${problem.message}); check the quotes on that row.`);
           }
           const row = result.data;
-          if (row.every((cell) => cell.trim() === '')) return; // blank line
+          // A blank line is skipped; a line of delimiters only (",,") is a row whose every value is missing.
+          if (row.length === 1 && (row[0] as string).trim() === '') return;
           if (cols === -1) {
             cols = row.length;
             firstLine = line;
@@ -191,7 +201,7 @@ export async function parseCsv(source: TextSource, options: TextReadOptions = {}
           }
           for (let p = 0; p < pick.length; p++) {
             const j = pick[p] as number;
-            out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header)));
+            out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header), options.missing === true));
           }
           out.endRow(line);
         } catch (error) {
@@ -222,7 +232,7 @@ export async function parseCsv(source: TextSource, options: TextReadOptions = {}
  * Parses a JSON array of rows, e.g. [[1.5, 2], [3, 4.5]], keeping the columns chosen by 0-based
  * index (JSON rows have no names). Rows and columns in messages are 1-based.
  */
-export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions, 'columns' | 'optionName'> = {}): TextTable {
+export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions, 'columns' | 'optionName' | 'missing'> = {}): TextTable {
   const { text, label } = source;
   const example = 'a JSON data file must hold an array of rows, e.g. [[1.5, 2], [3, 4.5]]';
   let value: unknown;
@@ -252,10 +262,12 @@ export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions,
         data[i * width + p] = cell; // JSON numbers are finite, except overflow such as 1e999
         if (!Number.isFinite(cell)) throw new EmgpuInputError(`${label}, row ${i + 1}, column ${j + 1}: the value overflows to Infinity; every value must be a finite number.`);
       } else if (typeof cell === 'string') {
-        data[i * width + p] = parseCell(cell, () => `${label}, row ${i + 1}, column ${j + 1}`);
+        data[i * width + p] = parseCell(cell, () => `${label}, row ${i + 1}, column ${j + 1}`, options.missing === true);
+      } else if (cell === null && options.missing === true) {
+        data[i * width + p] = NaN;
       } else {
         throw new EmgpuInputError(
-          `${label}, row ${i + 1}, column ${j + 1}: the value is ${cell === null ? 'null (a missing value)' : brief(String(JSON.stringify(cell)))}; every value must be a finite number (remove or impute missing values).`,
+          `${label}, row ${i + 1}, column ${j + 1}: the value is ${cell === null ? 'null (a missing value)' : brief(String(JSON.stringify(cell)))}; every value must be a finite number ${HINT}.`,
         );
       }
     });

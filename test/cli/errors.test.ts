@@ -53,7 +53,7 @@ describe('bad data', () => {
   });
 
   it.each([
-    ['NaN', /row 2, column 1: the value is "NaN" \(not a number\); every value must be a finite number \(remove or impute missing values\)/],
+    ['NaN', /row 2, column 1: the value is "NaN" \(not a number\); every value must be a finite number \(remove or impute missing values, or marginalise over them: --missing marginalize\)/],
     ['nan', /row 2, column 1: the value is "nan" \(not a number\)/],
     ['inf', /row 2, column 1: the value is "inf" \(infinite\); every value must be a finite number/],
     ['-Infinity', /row 2, column 1: the value is "-Infinity" \(infinite\)/],

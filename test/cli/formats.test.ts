@@ -200,7 +200,7 @@ describe('errors: one line, exit code 2', () => {
     writeFileSync(holes, writeParquet([{ name: 'a', type: 'DOUBLE', values: [1, 2, 3] }, { name: 'b', type: 'INT64', values: [1n, null, 3n] }]));
     expectOneLineError(
       await run(['predict', '--model', model2, holes, ...CPU]),
-      /holes\.parquet, row 2, column 2 \("b"\): the value is null \(a missing value\); every value must be a finite number \(remove or impute missing values\)\.\n$/,
+      /holes\.parquet, row 2, column 2 \("b"\): the value is null \(a missing value\); every value must be a finite number \(remove or impute missing values, or marginalise over them: --missing marginalize\)\.\n$/,
     );
     const nan = join(dir, 'nan.arrow');
     writeFileSync(nan, tableToIPC(new Table({ a: vectorFromArray([1, Number.NaN], new Float64()), b: makeVector(new BigInt64Array(2)) }), 'file'));

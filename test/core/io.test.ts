@@ -111,10 +111,10 @@ describe('readTable: Parquet', () => {
       2,
     );
     expect(await rejection(readTable(file, { name: 'n.parquet', columns: 'a,b' }))).toBe(
-      'n.parquet, row 3, column 2 ("b"): the value is null (a missing value); every value must be a finite number (remove or impute missing values).',
+      'n.parquet, row 3, column 2 ("b"): the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).',
     );
     expect(await rejection(readTable(file, { name: 'n.parquet', columns: 'c' }))).toBe(
-      'n.parquet, row 4, column 3 ("c"): the value is NaN (not a number); every value must be a finite number (remove or impute missing values).',
+      'n.parquet, row 4, column 3 ("c"): the value is NaN (not a number); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).',
     );
     expect(await rejection(readTable(file, { name: 'n.parquet', columns: 'd' }))).toMatch(/^n\.parquet, row 2, column 4 \("d"\): the value is -Infinity \(infinite\)/);
     expect(Array.from((await readTable(file, { columns: 'a' })).data)).toEqual([1, 2, 3, 4]);
@@ -210,7 +210,7 @@ describe('readTable: Arrow IPC', () => {
     expect(Array.from((await readTable(withStrings, { columns: 'x' })).data)).toEqual([1, 2, 3]);
     const nulls = ipc({ x: vectorFromArray([1, null, 3], new Float64()) });
     expect(await rejection(readTable(nulls, { name: 'n.arrow' }))).toBe(
-      'n.arrow, row 2, column 1 ("x"): the value is null (a missing value); every value must be a finite number (remove or impute missing values).',
+      'n.arrow, row 2, column 1 ("x"): the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).',
     );
     const big = ipc({ x: makeVector(BigInt64Array.from([0n, -(2n ** 53n) - 1n])) });
     expect(await rejection(readTable(big, { name: 'b.arrow' }))).toMatch(/^b\.arrow, row 2, column 1 \("x"\): the integer -9007199254740993 is beyond ±2\^53/);
