@@ -258,6 +258,27 @@ describe('readTable: skipNonNumeric and onProgress (what the demo uses)', () => 
   });
 });
 
+describe('readTable: missing values kept as NaN (missing: true)', () => {
+  it('Parquet and Arrow nulls, a NaN, and text markers (empty, NA, NaN, null, JSON null) become NaN', async () => {
+    const parquet = writeParquet([
+      { name: 'a', type: 'DOUBLE', values: [1, null, 3] },
+      { name: 'b', type: 'INT64', values: [4n, 5n, null] },
+    ]);
+    const p = await readTable(parquet, { missing: true });
+    expect(Array.from(p.data).map(String)).toEqual(['1', '4', 'NaN', '5', '3', 'NaN']);
+    const arrow = ipc({ x: vectorFromArray([1, null, NaN], new Float64()) });
+    expect(Array.from((await readTable(arrow, { missing: true })).data).map(String)).toEqual(['1', 'NaN', 'NaN']);
+    const csv = await readTable(new TextEncoder().encode('x,y\n1,\nNA,2\nNaN,null\n,\n'), { missing: true });
+    expect(Array.from(csv.data).map(String)).toEqual(['1', 'NaN', 'NaN', '2', 'NaN', 'NaN', 'NaN', 'NaN']);
+    const json = await readTable(new TextEncoder().encode('[[1, null], ["NA", 2]]'), { missing: true });
+    expect(Array.from(json.data).map(String)).toEqual(['1', 'NaN', 'NaN', '2']);
+    // Without the option, the first one is refused, naming it and the way to keep it.
+    expect(await rejection(readTable(parquet, { name: 'p.parquet' }))).toBe(
+      'p.parquet, row 2, column 1 ("a"): the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).',
+    );
+  });
+});
+
 describe('readTable: text', () => {
   const csv = new TextEncoder().encode('name,x,y\nA,1,2\nB,3,4.5\n');
 
