@@ -26,8 +26,9 @@ async function loadNodeModule(): Promise<NodeGpuModule | null> {
   try {
     // Built at run time so bundlers neither resolve nor inline it: the browser bundle keeps
     // no bare specifier, and the optional package is only looked for in Node.
-    const name = ['web', 'gpu'].join('');
-    const mod = (await import(/* @vite-ignore */ name)) as Partial<NodeGpuModule> & { default?: Partial<NodeGpuModule> };
+    // (Written inline: a minifier that inlines a variable drops the @vite-ignore comment, and a
+    // project's Vite dev server then warns about this import.)
+    const mod = (await import(/* @vite-ignore */ ['web', 'gpu'].join(''))) as Partial<NodeGpuModule> & { default?: Partial<NodeGpuModule> };
     const create = mod.create ?? mod.default?.create;
     nodeModule = typeof create === 'function' ? { create } : null;
   } catch {
