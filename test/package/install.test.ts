@@ -2,14 +2,17 @@
 // into an empty project from the npm cache, with no TypeScript runner anywhere. There:
 // `npx emgpu fit --demo`, a Node script importing 'emgpu' (and 'emgpu/io') that fits on the CPU
 // engine's worker threads, a strict TypeScript check against the shipped types, and a Vite build
-// of a page importing 'emgpu'. Offline installs need every dependency in the npm cache (CI runs
-// `npm ci` first); where one is missing the tests skip, and under CI=true they fail.
+// of a page importing 'emgpu', which then fits on Web Workers in Chromium. Offline installs need
+// every dependency in the npm cache (CI runs `npm ci` first); where one is missing the tests
+// skip, and under CI=true they fail.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, missingChromium } from '../helpers/chromium.ts';
 import { inCI } from '../helpers/gpu.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -119,6 +122,8 @@ let app = '';
 let cannotInstall: string | null = null;
 let installWarnings: string[] = [];
 const timings: string[] = [];
+/** The Vite-built page's dist/ folder, once built. */
+let built = '';
 
 function timed<T>(label: string, job: () => T): T {
   const start = performance.now();
@@ -269,9 +274,14 @@ export async function run(bytes: Uint8Array): Promise<number> {
     writeFileSync(
       join(page, 'main.js'),
       `import { GaussianMixture } from 'emgpu';
-const gm = new GaussianMixture({ nComponents: 2, backend: 'cpu' });
-await gm.fit([[0, 0], [0, 1], [5, 5], [5, 6]]);
-document.body.textContent = gm.backend;
+window.fit = async () => {
+  const n = 20000, X = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) { const c = i % 2; X[2 * i] = c * 8 + (i % 97) / 97; X[2 * i + 1] = (i % 89) / 89; }
+  const gm = new GaussianMixture({ nComponents: 2, randomState: 0, backend: 'cpu', cpuThreads: 2 });
+  await gm.fit({ data: X, rows: n, cols: 2 });
+  return { backend: gm.backend, means: Array.from(gm.means) };
+};
+window.ready = true;
 `,
     );
     // The repository's Vite, run from the project as its own would be.
@@ -284,5 +294,50 @@ document.body.textContent = gm.backend;
     // The CPU engine's Web Worker is emitted as a file of its own, and the WGSL is inlined.
     expect(assets.some((f) => /^worker-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
     expect(code).toMatch(/@compute/);
+    built = join(page, 'dist');
+  });
+
+  it("the page Vite built fits on the CPU engine's Web Workers in Chromium", async (ctx) => {
+    installed(ctx);
+    const noChromium = missingChromium();
+    if (noChromium !== null) {
+      if (inCI()) throw new Error(`CI requires Chromium: ${noChromium}`);
+      ctx.skip(noChromium);
+    }
+    if (built === '') throw new Error('the Vite build above did not finish');
+    const root = built;
+    // Cross-origin isolated, so SharedArrayBuffer (the CPU engine's threads) is available.
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0] as string;
+      const file = join(root, path === '/' ? 'index.html' : path);
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+      if (!file.startsWith(root) || !existsSync(file)) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/html');
+      res.end(readFileSync(file));
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const address = server.address();
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.goto(`http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`);
+      await page.waitForFunction('window.ready === true', { timeout: 60_000 });
+      const result = (await page.evaluate('window.fit()')) as { backend: string; means: number[] };
+      expect(errors).toEqual([]);
+      expect(result.backend).toBe('cpu (2 threads)');
+      const xs = [result.means[0] as number, result.means[2] as number].sort((a, b) => a - b);
+      expect(xs[0]).toBeCloseTo(0.5, 1);
+      expect(xs[1]).toBeCloseTo(8.5, 1);
+    } finally {
+      await chromium.close();
+      server.close();
+    }
   });
 });
