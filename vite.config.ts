@@ -1,11 +1,16 @@
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
 
-// One config, three jobs:
+// One config, four jobs (`npm run build` runs the first three, then tsc for dist/types):
 //   `vite build --mode lib`  the library: dist/emgpu.js, an ES module a browser can import
-//                            directly (WGSL inlined with ?raw, no bare specifiers left).
+//                            directly (WGSL inlined with ?raw, no bare specifiers left), and
+//                            Node too. It empties dist/ first.
 //   `vite build --mode io`   emgpu/io: dist/io.js, readTable with its Parquet and Arrow readers
 //                            bundled, a separate module so that dist/emgpu.js stays without them.
+//   `vite build --mode node` what Node runs without a TypeScript runner: the CLI (dist/cli.js,
+//                            dependencies left as imports, lazily loaded parts in dist/cli-*.js)
+//                            and the CPU engine's worker thread (dist/node-worker.js), which
+//                            dist/emgpu.js and the CLI start from their own folder.
 //   `vite` / `vite build`    the demo page in demo/ (served with cross-origin isolation so
 //                            SharedArrayBuffer works for the multi-threaded CPU engine).
 const isolationHeaders = {
@@ -32,12 +37,33 @@ export default defineConfig(({ mode }) => {
       },
     };
   }
+  if (mode === 'node') {
+    return {
+      build: {
+        ssr: true,
+        outDir: 'dist',
+        emptyOutDir: false,
+        sourcemap: true,
+        target: 'node20',
+        rollupOptions: {
+          input: {
+            cli: resolve(import.meta.dirname, 'src/cli/main.ts'),
+            'node-worker': resolve(import.meta.dirname, 'src/cpu/worker.ts'),
+          },
+          // Every file in dist/ itself: src/cli/package-root.ts and the worker's URL count on it.
+          output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'cli-[name]-[hash].js' },
+        },
+      },
+    };
+  }
   if (mode === 'lib') {
     return {
+      // The Web Worker's URL relative to dist/emgpu.js ('./assets/…'), not to the site's root.
+      base: './',
       worker: { format: 'es' },
       build: {
         outDir: 'dist',
-        emptyOutDir: false,
+        emptyOutDir: true,
         sourcemap: true,
         target: 'es2022',
         lib: {

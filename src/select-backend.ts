@@ -11,7 +11,12 @@ export class BackendUnavailableError extends Error {
 }
 
 const cache = new Map<string, Promise<Backend>>();
-let webgpuAttempt: Promise<{ backend: Backend | null; reason: string }> | null = null;
+interface WebGpuAttempt {
+  /** Asked for hardware adapters only ('auto'), so a failure says nothing of software ones. */
+  readonly hardwareOnly: boolean;
+  readonly result: Promise<{ backend: Backend | null; reason: string }>;
+}
+let webgpuAttempt: WebGpuAttempt | null = null;
 
 let coresCount: Promise<number> | null = null;
 
@@ -70,19 +75,33 @@ export function setAutoTakesSoftwareAdapters(on: boolean): void {
   autoTakesSoftwareAdapters = on;
 }
 
-async function tryWebGpu(): Promise<{ backend: Backend | null; reason: string }> {
-  webgpuAttempt ??= (async () => {
-    try {
-      const gpu = await import('./gpu/index.ts');
-      const result = await gpu.createWebGpuBackend();
-      return result.ok ? { backend: result.backend, reason: '' } : { backend: null, reason: result.reason };
-    } catch (error) {
-      return { backend: null, reason: error instanceof Error ? error.message : String(error) };
-    }
-  })();
-  const attempt = await webgpuAttempt;
-  if (attempt.backend === null) webgpuAttempt = null; // try again next time
+function startWebGpuAttempt(hardwareOnly: boolean): WebGpuAttempt {
+  const attempt: WebGpuAttempt = {
+    hardwareOnly,
+    result: (async () => {
+      try {
+        const gpu = await import('./gpu/index.ts');
+        const result = await gpu.createWebGpuBackend(hardwareOnly ? { hardwareOnly } : {});
+        return result.ok ? { backend: result.backend, reason: '' } : { backend: null, reason: result.reason };
+      } catch (error) {
+        return { backend: null, reason: error instanceof Error ? error.message : String(error) };
+      }
+    })(),
+  };
+  webgpuAttempt = attempt;
   return attempt;
+}
+
+/** The shared WebGPU backend, started by the first call that needs it; a failure is retried next time. */
+async function tryWebGpu(hardwareOnly: boolean): Promise<{ backend: Backend | null; reason: string }> {
+  for (;;) {
+    const attempt = webgpuAttempt ?? startWebGpuAttempt(hardwareOnly);
+    const result = await attempt.result;
+    if (result.backend !== null) return result;
+    if (webgpuAttempt === attempt) webgpuAttempt = null; // try again next time
+    // An attempt for hardware adapters only that found none: this call takes software ones too.
+    if (!attempt.hardwareOnly || hardwareOnly) return result;
+  }
 }
 
 /**
@@ -92,7 +111,8 @@ async function tryWebGpu(): Promise<{ backend: Backend | null; reason: string }>
  */
 export async function selectBackend(choice: BackendChoice, cpuThreads: number | null, job: JobShape | null = null): Promise<Backend> {
   if (choice === 'cpu') return cpuBackend(cpuThreads);
-  const attempt = await tryWebGpu();
+  // 'auto' passes over software adapters, so it need not look for them (see acquireDevice).
+  const attempt = await tryWebGpu(choice === 'auto' && !autoTakesSoftwareAdapters);
   if (choice === 'webgpu') {
     if (attempt.backend === null) {
       throw new BackendUnavailableError(`Backend 'webgpu' is not available (${attempt.reason}); use backend 'auto' or 'cpu' to run on the CPU.`);
@@ -113,7 +133,7 @@ export async function selectBackend(choice: BackendChoice, cpuThreads: number | 
 /** Drops a backend whose device was lost, so the next call asks for a fresh one. */
 export async function forgetBackend(backend: Backend): Promise<void> {
   const attempt = webgpuAttempt;
-  if (attempt !== null && (await attempt).backend === backend) webgpuAttempt = null;
+  if (attempt !== null && (await attempt.result).backend === backend && webgpuAttempt === attempt) webgpuAttempt = null;
   backend.dispose();
 }
 
@@ -128,5 +148,5 @@ export async function releaseBackends(): Promise<void> {
   const gpu = webgpuAttempt;
   webgpuAttempt = null;
   for (const backend of await Promise.allSettled(backends)) if (backend.status === 'fulfilled') backend.value.dispose();
-  if (gpu !== null) (await gpu).backend?.dispose();
+  if (gpu !== null) (await gpu.result).backend?.dispose();
 }

@@ -4,9 +4,10 @@
 import { fileURLToPath } from 'node:url';
 import type { Mixture } from './bayesian.ts';
 import { readData, type Table } from './data.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 
-export const IRIS_PATH = fileURLToPath(new URL('../../data/iris.csv', import.meta.url));
-export const IRIS_SPECIES_PATH = fileURLToPath(new URL('../../data/iris-species.csv', import.meta.url));
+export const IRIS_PATH = fileURLToPath(new URL('data/iris.csv', PACKAGE_ROOT));
+export const IRIS_SPECIES_PATH = fileURLToPath(new URL('data/iris-species.csv', PACKAGE_ROOT));
 
 export interface DemoData {
   readonly table: Table;

@@ -35,6 +35,7 @@ import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts, type MStepOpts, type StatsIO, type StatsOpts } from './stats.ts';
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, OnlineProgress, type ErrStream } from './progress.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 
 export interface CliStreams {
   stdout?: NodeJS.WritableStream;
@@ -108,7 +109,7 @@ const outputOption = (what: string): Option => new Option('-o, --output <file>',
 
 function packageVersion(): string {
   try {
-    const json = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const json = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version?: string };
     return json.version ?? 'unknown';
   } catch {
     return 'unknown';

@@ -79,9 +79,11 @@ type Spawner = (threads: number, events: Events) => Promise<AnyWorker[]>;
 async function nodeSpawner(workerScript: URL | null): Promise<Spawner> {
   // Imported by a computed name so browser bundles keep no Node specifier.
   const { Worker } = (await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'))) as typeof import('node:worker_threads');
-  const here = import.meta.url;
-  // From the sources this file is src/cpu/pool.ts; from the library bundle, dist/emgpu.js.
-  const script = workerScript ?? (here.endsWith('/dist/emgpu.js') ? new URL(['..', 'src', 'cpu', 'node-worker.js'].join('/'), here) : new URL(['.', 'node-worker.js'].join('/'), here));
+  // node-worker.js next to this code: from the sources (src/cpu/pool.ts) the bootstrap that
+  // runs worker.ts through tsx; from a build (dist/emgpu.js, or the CLI's dist/*.js) the built
+  // worker dist/node-worker.js (`vite build --mode node`). The name is built at run time so
+  // that bundlers leave it alone.
+  const script = workerScript ?? new URL(['.', 'node-worker.js'].join('/'), import.meta.url);
   return async (threads, events) => {
     const workers: AnyWorker[] = [];
     for (let t = 0; t < threads; t++) {

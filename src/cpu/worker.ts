@@ -43,8 +43,13 @@ function handle(message: WorkerRequest, port: Port): void {
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined' && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';
 
 if (isNode) {
-  const { parentPort } = await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'));
-  parentPort.on('message', (message: WorkerRequest) => handle(message, parentPort));
+  // No top-level await: a bundler that rebuilds this worker as a classic script (Vite's default
+  // worker format, 'iife', in a project importing emgpu) refuses one. Messages wait in the port
+  // until the listener is attached.
+  void import(/* @vite-ignore */ ['node', 'worker_threads'].join(':')).then(({ parentPort }: typeof import('node:worker_threads')) => {
+    const port = parentPort as NonNullable<typeof parentPort>;
+    port.on('message', (message: WorkerRequest) => handle(message, port));
+  });
 } else {
   const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null; postMessage(message: WorkerReply): void };
   scope.onmessage = (event) => handle(event.data, scope);

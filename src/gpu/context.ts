@@ -20,6 +20,8 @@ export interface WebGpuBackendOptions {
   readonly onProgress?: (message: string) => void;
   /** Take a software adapter (llvmpipe / fallback) before a hardware one. */
   readonly preferSoftware?: boolean;
+  /** Look for hardware adapters only, where that can be known without asking Dawn (see acquireDevice). */
+  readonly hardwareOnly?: boolean;
   /** Forces a kernel shape for the statistics passes (tests, benchmarks). */
   readonly kernelShape?: KernelShape;
   /** Fills partial and result buffers with NaN before every pass (tests: unwritten slots show). */

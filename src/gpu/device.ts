@@ -26,8 +26,9 @@ async function loadNodeModule(): Promise<NodeGpuModule | null> {
   try {
     // Built at run time so bundlers neither resolve nor inline it: the browser bundle keeps
     // no bare specifier, and the optional package is only looked for in Node.
-    const name = ['web', 'gpu'].join('');
-    const mod = (await import(/* @vite-ignore */ name)) as Partial<NodeGpuModule> & { default?: Partial<NodeGpuModule> };
+    // (Written inline: a minifier that inlines a variable drops the @vite-ignore comment, and a
+    // project's Vite dev server then warns about this import.)
+    const mod = (await import(/* @vite-ignore */ ['web', 'gpu'].join(''))) as Partial<NodeGpuModule> & { default?: Partial<NodeGpuModule> };
     const create = mod.create ?? mod.default?.create;
     nodeModule = typeof create === 'function' ? { create } : null;
   } catch {
@@ -101,7 +102,36 @@ async function hasVulkanLoader(): Promise<boolean> {
   return folders.some((folder) => fs.existsSync(`${folder}/libvulkan.so.1`));
 }
 
-export async function acquireDevice(options: { preferSoftware?: boolean } = {}): Promise<Acquired> {
+/**
+ * Linux: whether any GPU device node exists (/dev/dri/renderD*, /dev/nvidia0…, WSL's /dev/dxg).
+ * Without one, every adapter Dawn could find is a software rasteriser (Mesa's llvmpipe or
+ * lavapipe).
+ */
+async function hasGpuDeviceNode(): Promise<boolean> {
+  const fs = (await import(/* @vite-ignore */ ['node', 'fs'].join(':'))) as typeof import('node:fs');
+  const list = (folder: string): string[] => {
+    try {
+      return fs.readdirSync(folder);
+    } catch {
+      return [];
+    }
+  };
+  return list('/dev/dri').some((name) => name.startsWith('renderD')) || list('/dev').some((name) => /^nvidia\d+$/.test(name) || name === 'dxg');
+}
+
+export interface AcquireOptions {
+  /** Take a software adapter (llvmpipe / fallback) before a hardware one. */
+  readonly preferSoftware?: boolean;
+  /**
+   * The caller would pass over a software adapter ('auto'): on Linux without a GPU device node,
+   * Dawn is not asked at all. Creating its OpenGL adapter on Mesa's llvmpipe makes Dawn print two
+   * warnings of its own on stderr ("maxDynamicUniformBuffersPerPipelineLayout artificially
+   * reduced from 90 to 16 …"), for an adapter that would not be used.
+   */
+  readonly hardwareOnly?: boolean;
+}
+
+export async function acquireDevice(options: AcquireOptions = {}): Promise<Acquired> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && !('document' in globalThis);
   if (!isNode) {
@@ -109,6 +139,9 @@ export async function acquireDevice(options: { preferSoftware?: boolean } = {}):
     const adapter = await nav.gpu.requestAdapter(options.preferSoftware ? { forceFallbackAdapter: true } : { powerPreference: 'high-performance' });
     if (adapter === null) return { ok: false, reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null' };
     return fromAdapter(adapter, 'browser', 'navigator.gpu');
+  }
+  if (options.hardwareOnly && process.platform === 'linux' && !(await hasGpuDeviceNode())) {
+    return { ok: false, reason: 'no GPU device here (no /dev/dri/renderD*, /dev/nvidia* or /dev/dxg)' };
   }
   const module = await loadNodeModule();
   if (module === null) return { ok: false, reason: "the optional package 'webgpu' is not installed (npm install webgpu)" };

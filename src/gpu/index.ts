@@ -17,7 +17,10 @@ export { MAX_COMPONENTS, MAX_FEATURES, defaultTuning, type KernelShape, type Tun
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<{ ok: true; backend: WebGpuBackend } | { ok: false; reason: string }> {
   let acquired;
   try {
-    acquired = await acquireDevice(options.preferSoftware !== undefined ? { preferSoftware: options.preferSoftware } : {});
+    acquired = await acquireDevice({
+      ...(options.preferSoftware !== undefined ? { preferSoftware: options.preferSoftware } : {}),
+      ...(options.hardwareOnly !== undefined ? { hardwareOnly: options.hardwareOnly } : {}),
+    });
   } catch (error) {
     return { ok: false, reason: `WebGPU initialisation failed: ${(error as Error).message}` };
   }

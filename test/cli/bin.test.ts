@@ -1,6 +1,6 @@
 // End to end: the real `bin/emgpu.js` in a child process.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,16 @@ describe('bin/emgpu.js', () => {
     expect(stdout).toMatch(/iris/);
     expect(stdout).toMatch(/150 rows, 4 features, 3 components/);
     expect(stdout).toMatch(/adjusted Rand index \(components vs species\): 0\.\d{3}/);
+  });
+
+  it("fit --demo on 'auto' prints nothing on stderr where there is no GPU device (Dawn is not asked)", (ctx) => {
+    // With a GPU device node, Dawn is asked for an adapter, and its native code may print.
+    const gpuDevice = (existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) || readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg');
+    if (process.platform !== 'linux' || gpuDevice) ctx.skip('a GPU device (or not Linux): auto asks Dawn for an adapter here');
+    const { code, stdout, stderr } = emgpu(['fit', '--demo']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/backend {6}cpu \(\d+ threads?\): no WebGPU adapter \(no GPU device here/);
   });
 
   it('fit from stdin to --output, then predict; a bad file exits 2 with one line', () => {
