@@ -33,7 +33,9 @@ export async function loadData(spec: DataSpec, transfer: Transferable[] = []): P
     renderColumnChoices(spec.kind === 'csv');
     plotColumns();
     const skipped = info.skipped.length > 0 ? ` Skipped non-numeric columns: ${info.skipped.join('; ')}.` : '';
-    ui.dataInfo.textContent = `${fmtInt(info.rows)} rows × ${d} column${d === 1 ? '' : 's'} (${info.columnNames.join(', ')}), ready in ${fmtMs(reply.millis)}.${skipped}`;
+    const holes = info.missingRows > 0 ? ` ${fmtInt(info.missingRows)} row${info.missingRows === 1 ? ' has' : 's have'} missing values: tick “Marginalise missing values” to fit ${info.missingRows === 1 ? 'it' : 'them'}.` : '';
+    ui.dataInfo.textContent = `${fmtInt(info.rows)} rows × ${d} column${d === 1 ? '' : 's'} (${info.columnNames.join(', ')}), ready in ${fmtMs(reply.millis)}.${skipped}${holes}`;
+    hook.missingRows = info.missingRows;
     ui.imagePanel.hidden = spec.kind !== 'image';
     setStatus(`${fmtInt(info.rows)} points loaded. Press Run to fit.`, false);
   } catch (error) {

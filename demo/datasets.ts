@@ -24,6 +24,22 @@ export interface Dataset {
   readonly columnNames: string[];
   readonly skipped: string[];
   readonly truth: Int32Array | null;
+  /** Rows with at least one missing value (NaN in data); 0 for generated data and photos. */
+  readonly missingRows?: number;
+}
+
+/** Rows of a row-major matrix with at least one NaN (a missing value). */
+export function rowsWithMissing(data: Float32Array, rows: number, cols: number): number {
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      if (Number.isNaN(data[r * cols + c] as number)) {
+        count++;
+        break;
+      }
+    }
+  }
+  return count;
 }
 
 /** mulberry32: small, fast, good enough for drawing demo data. */
@@ -163,9 +179,13 @@ function parseNumber(cell: string): number {
   return Number(text);
 }
 
+/** A missing value as tables write them: an empty cell, NA, N/A, NaN, null or None. */
+const MISSING_CELL = /^(?:|na|n\/a|nan|null|none)$/i;
+
 /**
  * Parses a CSV table (with or without a header row). Numeric columns (every cell a finite
- * number) become the dataset; other columns are listed in `skipped`. Structural problems
+ * number or a missing value: empty, NA, N/A, NaN, null, None — read as NaN) become the dataset;
+ * other columns are listed in `skipped`. Structural problems
  * (unbalanced quotes, rows of the wrong length) are errors naming the row.
  */
 export function parseCsv(text: string, fileName: string): Dataset {
@@ -194,13 +214,18 @@ export function parseCsv(text: string, fileName: string): Dataset {
   const numeric: number[] = [];
   const skipped: string[] = [];
   for (let c = 0; c < width; c++) {
+    // A numeric column: every cell a finite number or a missing value, and at least one number.
     let bad = -1;
+    let numbers = 0;
     for (let r = 0; r < rows; r++) {
-      if (!Number.isFinite(parseNumber((body[r] as string[])[c] ?? ''))) {
+      const cell = (body[r] as string[])[c] ?? '';
+      if (Number.isFinite(parseNumber(cell))) numbers++;
+      else if (!MISSING_CELL.test(cell.trim())) {
         bad = r;
         break;
       }
     }
+    if (bad < 0 && numbers === 0) bad = 0;
     if (bad < 0) numeric.push(c);
     else {
       const cell = (body[bad] as string[])[c] ?? '';
@@ -217,9 +242,12 @@ export function parseCsv(text: string, fileName: string): Dataset {
   const data = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const line = body[r] as string[];
-    for (let j = 0; j < cols; j++) data[r * cols + j] = parseNumber(line[numeric[j] as number] as string);
+    for (let j = 0; j < cols; j++) {
+      const value = parseNumber(line[numeric[j] as number] as string);
+      data[r * cols + j] = Number.isFinite(value) ? value : NaN; // a missing value
+    }
   }
-  return { data, rows, cols, columnNames: numeric.map((c) => names[c] as string), skipped, truth: null };
+  return { data, rows, cols, columnNames: numeric.map((c) => names[c] as string), skipped, truth: null, missingRows: rowsWithMissing(data, rows, cols) };
 }
 
 // ---- images ---------------------------------------------------------------------------------

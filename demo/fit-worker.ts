@@ -16,6 +16,7 @@ import {
   DemoInputError,
   MAX_CSV_BYTES,
   MAX_VALUES,
+  rowsWithMissing,
   generate,
   imageToDataset,
   parseCsv,
@@ -77,7 +78,12 @@ function matrixFor(settings: FitSettings): { data: Float32Array; rows: number; c
 }
 
 function baseOptions(settings: FitSettings, controller: AbortController) {
-  return { nComponents: settings.nComponents, covarianceType: settings.covarianceType, ...fitControls(settings, controller) };
+  return {
+    nComponents: settings.nComponents,
+    covarianceType: settings.covarianceType,
+    ...fitControls(settings, controller),
+    ...(settings.marginalize ? { missing: 'marginalize' as const } : {}),
+  };
 }
 
 /** The settings every fit shares, whatever its K and covariance type. */
@@ -120,6 +126,7 @@ async function readColumnar(id: number, file: File): Promise<Dataset> {
   let lastPost = -Infinity;
   const table = await readTable(file, {
     skipNonNumeric: true,
+    missing: true,
     onProgress: (done, rows) => {
       const now = performance.now();
       if (done < rows && now - lastPost < 100) return;
@@ -133,13 +140,15 @@ async function readColumnar(id: number, file: File): Promise<Dataset> {
   if (table.rows * table.cols > MAX_VALUES) {
     throw new DemoInputError(`${file.name} is too large: ${fmtInt(table.rows)} rows × ${table.cols} numeric columns exceeds the demo's ${fmtInt(MAX_VALUES)} values.`);
   }
+  const data = Float32Array.from(table.data);
   return {
-    data: Float32Array.from(table.data),
+    data,
     rows: table.rows,
     cols: table.cols,
     columnNames: table.columns,
     skipped: table.skipped.map((c) => `${c.name} (${c.reason})`),
     truth: null,
+    missingRows: rowsWithMissing(data, table.rows, table.cols),
   };
 }
 
@@ -176,7 +185,7 @@ async function load(id: number, spec: Extract<ToWorker, { type: 'load' }>['spec'
   const transfer: Transferable[] = columns.map((c) => c.buffer as ArrayBuffer);
   if (truth !== null) transfer.push(truth.buffer as ArrayBuffer);
   post(
-    { type: 'loaded', id, millis: performance.now() - began, info: { rows: ds.rows, columnNames: ds.columnNames, skipped: ds.skipped, truth, columns } },
+    { type: 'loaded', id, millis: performance.now() - began, info: { rows: ds.rows, columnNames: ds.columnNames, skipped: ds.skipped, truth, columns, missingRows: ds.missingRows ?? 0 } },
     transfer,
   );
 }

@@ -42,6 +42,8 @@ export interface FitSettings {
   readonly backend: BackendChoice;
   /** Indices into the dataset's columns that are fitted; the first two are plotted. */
   readonly columns: readonly number[];
+  /** Fit rows with missing values by marginalising over them (GaussianMixture's missing: 'marginalize'). */
+  readonly marginalize: boolean;
 }
 
 export interface IterationMessage {
@@ -123,6 +125,8 @@ export interface LoadedInfo {
   readonly truth: Int32Array | null;
   /** Column-major copies of every column, float32, only for the columns the page may plot. */
   readonly columns: Float32Array[];
+  /** Rows with at least one missing value (NaN). */
+  readonly missingRows: number;
 }
 
 export type FromWorker =

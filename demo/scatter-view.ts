@@ -103,7 +103,7 @@ function homeView(xs: Float32Array, ys: Float32Array): void {
 function robustRange(arr: Float32Array): [number, number] {
   const step = Math.max(1, Math.floor(arr.length / 20000));
   const vals: number[] = [];
-  for (let i = 0; i < arr.length; i += step) vals.push(arr[i] as number);
+  for (let i = 0; i < arr.length; i += step) if (!Number.isNaN(arr[i] as number)) vals.push(arr[i] as number); // missing values are not drawn
   vals.sort((a, b) => a - b);
   const lo = vals[Math.floor(vals.length * 0.001)] ?? 0;
   const hi = vals[Math.min(vals.length - 1, Math.ceil(vals.length * 0.999))] ?? 1;

@@ -38,6 +38,7 @@ export function readFitSettings(fitColumns: readonly number[], points: number): 
     randomState,
     backend: select('backend').value as BackendChoice,
     columns: [...fitColumns],
+    marginalize: input('marginalize').checked,
   };
 }
 
@@ -68,7 +69,7 @@ export function readGeneratorSpec(): GeneratorSpec {
   };
 }
 
-/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…&batch=…), for links and tests. */
+/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…&batch=…&missing=marginalize), for links and tests. */
 export function applyUrlSettings(): void {
   const q = new URLSearchParams(location.search);
   const set = (key: string, id: string): void => {
@@ -93,6 +94,7 @@ export function applyUrlSettings(): void {
   choose('shape', 'shape', ['blobs', 'anisotropic', 'unequal', 'noise']);
   set('maxK', 'max-k');
   set('batch', 'stream-batch');
+  if (q.get('missing') === 'marginalize') input('marginalize').checked = true;
   choose('criterion', 'criterion', CRITERIA);
   // ?types=full,diag ticks exactly those covariance types for "Choose the model".
   const types = q.get('types');

@@ -31,6 +31,8 @@ export interface DemoState {
   accuracy: number | null;
   fitCount: number;
   stoppedCount: number;
+  /** Rows of the loaded data with at least one missing value. */
+  missingRows: number;
   compare: (CompareResult & { speedup: number | null; cpuMedian: number; gpuMedian: number | null }) | null;
   /** "Choose the model": the grid so far, then its best cell. */
   selection: SelectionState | null;
@@ -76,6 +78,7 @@ export const hook: DemoState = {
   accuracy: null,
   fitCount: 0,
   stoppedCount: 0,
+  missingRows: 0,
   compare: null,
   selection: null,
   segmentationColours: null,

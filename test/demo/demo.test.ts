@@ -318,6 +318,52 @@ describe('emgpu demo page', () => {
     await page.close();
   });
 
+  test('a CSV with holes: numeric columns kept, rows with missing values counted, fitted with marginalisation', async (ctx) => {
+    const { page, errors } = await openDemo(demo(ctx), { n: 10, clusters: 1, k: 2, maxIter: 20, backend: 'cpu', seed: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'emgpu-demo-holes-'));
+    try {
+      // Two clusters; every 7th row misses x (empty, NA or NaN), every 11th misses y.
+      const lines = ['x,y,name'];
+      const markers = ['', 'NA', 'NaN'];
+      for (let i = 0; i < 3000; i++) {
+        const c = i % 2 === 0 ? -6 : 6;
+        const x = i % 7 === 0 ? (markers[i % 3] as string) : String(c + Math.sin(i));
+        const y = i % 11 === 0 ? '' : String(c / 2 + Math.cos(i * 1.3));
+        lines.push(`${x},${y},row${i}`);
+      }
+      const file = join(dir, 'holes.csv');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      await page.click('#tab-csv');
+      const fileInput = await page.$('input#csv-file');
+      if (fileInput === null) throw new Error('#csv-file missing');
+      await fileInput.uploadFile(file);
+      await page.waitForFunction(() => window.__emgpuDemo.points === 3000 && !window.__emgpuDemo.running, { timeout: 60_000 });
+      const state = await demoState(page);
+      expect(state.columns).toEqual(['x', 'y']);
+      // Rows missing x (i % 7 == 0) or y (i % 11 == 0), counted once when both are missing.
+      let expected = 0;
+      for (let i = 0; i < 3000; i++) if (i % 7 === 0 || i % 11 === 0) expected++;
+      expect(state.missingRows).toBe(expected);
+      expect(await page.$eval('#data-info', (e) => e.textContent ?? '')).toContain(`${expected} rows have missing values`);
+      // Without the box ticked, the fit is refused naming the option; with it, it fits.
+      await page.click('#run');
+      const refused = await waitIdle(page);
+      expect(refused.fitCount).toBe(0);
+      expect(await page.$eval('#error', (e) => e.textContent ?? '')).toContain("missing: 'marginalize'");
+      await page.click('#marginalize');
+      await page.click('#run');
+      const fitted = await waitIdle(page);
+      expect(fitted.fitCount).toBe(1);
+      expect(fitted.lowerBounds.length).toBeGreaterThan(0);
+      for (const lb of fitted.lowerBounds) expect(Number.isFinite(lb)).toBe(true);
+      // Allow the one refusal above, nothing else.
+      expect(errors).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await page.close();
+    }
+  });
+
   test('10,000,000 points fit in the tab on WebGPU', async (ctx) => {
     const { page, errors } = await openDemo(demo(ctx), { n: 10_000_000, k: 4, clusters: 4, maxIter: 3, tol: 0, init: 'random_from_data', backend: 'webgpu' });
     expect((await demoState(page)).points).toBe(10_000_000);
