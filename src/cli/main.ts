@@ -33,7 +33,8 @@ import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts, type MStepOpts, type StatsIO, type StatsOpts } from './stats.ts';
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, OnlineProgress, type ErrStream } from './progress.ts';
-import { checkStreamFlags, DEFAULT_CHUNK_ROWS, openStreamedFile, StreamProgressBars, streamOptions, type StreamOpts } from './stream.ts';
+import { checkStreamFlags, DEFAULT_CHUNK_ROWS, garbageCollector, openStreamedFile, StreamProgressBars, streamOptions, type StreamOpts } from './stream.ts';
+import type { StreamProgress } from '../stream.ts';
 
 export interface CliStreams {
   stdout?: NodeJS.WritableStream;
@@ -401,7 +402,12 @@ async function streamFitCommand(ctx: Context, dataPath: string, opts: FitOpts, i
     const start = performance.now();
     try {
       // The fit stops at the next chunk; this stops waiting for it at once.
-      await abortable(gm.fit(file.source, { onChunk: progress.onChunk }), signal);
+      const collect = garbageCollector();
+      const onChunk = (p: StreamProgress): void => {
+        collect?.();
+        progress.onChunk(p);
+      };
+      await abortable(gm.fit(file.source, { onChunk }), signal);
     } finally {
       progress.stop();
     }
