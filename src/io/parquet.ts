@@ -170,8 +170,8 @@ export interface ParquetChunks {
   readonly columnTypes: string[];
   /**
    * The chosen columns, chunkRows rows at a time (fewer at the end of each row group): a new
-   * pass over the file on every call. Only one chunk's numbers (and hyparquet's decoded pages of
-   * its row group) are held at once.
+   * pass over the file on every call. One chunk's numbers and one row group's decoded chosen
+   * columns are held at once.
    */
   chunks(chunkRows: number): AsyncGenerator<RowChunk>;
 }
@@ -194,6 +194,16 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
       throw readFailure(error, label, 'Parquet', HINT);
     }
     for (const { rowStart, rowEnd } of ranges) {
+      if (step < rowEnd - rowStart) {
+        // Decode each column of the row group once: hyparquet keeps the last range read per
+        // column and slices the chunks from it (a chunk's own range would decode its pages again
+        // for every chunk that shares them). Memory: one row group's chosen columns.
+        try {
+          for (const name of chosenNames) await readColumn({ column: name, rowStart, rowEnd });
+        } catch (error) {
+          throw readFailure(error, label, 'Parquet', HINT);
+        }
+      }
       for (let start = rowStart; start < rowEnd; start += step) {
         const end = Math.min(rowEnd, start + step);
         const out = allocate(end - start, cols, label, options.optionName);
