@@ -13,6 +13,8 @@
 //                                model against the same columns as CSV (bench/tables.ts)
 //   npm run bench -- --online    online EM (partialFit, one pass in batches) against batch EM to
 //                                convergence, time and mean log-likelihood (bench/online.ts; its options follow)
+//   npm run bench -- --stream    streamed EM (fit --stream): peak RSS against the in-memory fit on the
+//                                flights Parquet file, rows/s on a synthetic Parquet table (bench/stream.ts)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,11 @@ if (flag('--tables')) {
 if (flag('--choice')) {
   // Choosing the model (BayesianGaussianMixture per iteration, the selectModel grid): bench/choice.ts.
   await import('./choice.ts');
+  process.exit(0);
+}
+if (flag('--stream')) {
+  // Streamed EM: memory and throughput, bench/stream.ts.
+  await import('./stream.ts');
   process.exit(0);
 }
 if (flag('--online')) {

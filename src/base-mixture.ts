@@ -16,6 +16,7 @@ import { checkNoInfinity, hasMissing, keptRows, loadMarginal, missingLayout, typ
 import { EmgpuInputError, type CovarianceType, type MissingMode, type ResolvedBaseOptions } from './options.ts';
 import { freshSeed, Random } from './random.ts';
 import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
+import { DEFAULT_SAMPLE_SIZE, isChunkSource, scanStream, StreamedData, type ChunkSource, type StreamFitOptions } from './stream.ts';
 import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
 import {
   parametersFingerprint,
@@ -213,7 +214,8 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     this.options.onProgress?.(message);
   }
 
-  private async runFit(data: LoadedData, backend: Backend, seed: number, dataset: Dataset, responsibilities: SufficientStats | null): Promise<EmRunResult<P>> {
+  /** nInit runs of EM on `data`; the init method runs on `initData` (a streamed fit's reservoir sample; else the data itself). */
+  private async runFit(data: LoadedData, backend: Backend, seed: number, dataset: Dataset, responsibilities: SufficientStats | null, initData: LoadedData = data): Promise<EmRunResult<P>> {
     const opts = this.options;
     const d = data.cols;
     const previous = opts.warmStart ? this.fitted : null;
@@ -229,7 +231,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     for (let init = 0; init < nInit; init++) {
       this.throwIfAborted();
       const initSeed = random.nextSeed();
-      const start = previous !== null ? previous.params : await this.initialParams(data, { seed: initSeed, responsibilities, dataset });
+      const start = previous !== null ? previous.params : await this.initialParams(initData, { seed: initSeed, responsibilities, dataset });
       if (nInit > 1) this.progress(`initialisation ${init + 1} of ${nInit}`);
       const run = await runEm(data, start, model, {
         covarianceType: opts.covarianceType,
@@ -248,10 +250,83 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     return best as EmRunResult<P>;
   }
 
-  /** Fits the model to X (N x D). Resolves to this. */
-  async fit(X: MatrixInput, fitOptions: FitOptions = {}): Promise<this> {
-    await this.fitInternal(X, fitOptions, false);
+  /**
+   * Fits the model to X (N x D). Resolves to this.
+   *
+   * X can also be a chunk source (src/stream.ts: a function returning an async iterable of row
+   * chunks, called once per pass, or a re-iterable async iterable): exact EM streamed from it,
+   * every iteration reading all the chunks again through the engine, so memory is bounded by a
+   * chunk rather than the table. Sample weights then come with the chunks (chunk.sampleWeight).
+   * The init method runs on a uniform reservoir sample of options.sampleSize rows; from the same
+   * start (weightsInit, meansInit and precisionsInit, or a warm start) the result is the
+   * in-memory fit's up to float64 rounding. GaussianMixture only.
+   */
+  fit(X: MatrixInput, fitOptions?: FitOptions): Promise<this>;
+  fit(source: ChunkSource, options?: StreamFitOptions): Promise<this>;
+  async fit(X: MatrixInput | ChunkSource, fitOptions: FitOptions | StreamFitOptions = {}): Promise<this> {
+    if (isChunkSource(X)) await this.fitStream(X, fitOptions as StreamFitOptions);
+    else await this.fitInternal(X, fitOptions as FitOptions, false);
     return this;
+  }
+
+  private async fitStream(source: ChunkSource, options: StreamFitOptions): Promise<void> {
+    this.throwIfAborted();
+    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The fit options of a chunk source must be an object such as { sampleSize, onChunk }, got ${String(options)}.`);
+    const known = ['sampleSize', 'onChunk'];
+    const stray = Object.keys(options).find((key) => !known.includes(key));
+    if (stray !== undefined) {
+      throw new EmgpuInputError(
+        `fit(source) takes the options sampleSize and onChunk, not ${JSON.stringify(stray)}${stray === 'sampleWeight' || stray === 'resp' ? ` (with a chunk source, ${stray === 'sampleWeight' ? 'each chunk carries its sampleWeight' : 'start from weightsInit, meansInit and precisionsInit instead'})` : ''}.`,
+      );
+    }
+    if (this.estimatorName !== 'GaussianMixture') {
+      throw new EmgpuInputError(`${this.estimatorName} cannot fit a chunk source (its priors are taken from the whole table in memory); fit a GaussianMixture on the stream, or pass X as a matrix.`);
+    }
+    const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
+    const k = this.options.nComponents;
+    if (typeof sampleSize !== 'number' || !Number.isSafeInteger(sampleSize) || sampleSize < Math.max(1, k)) {
+      throw new EmgpuInputError(`Option sampleSize must be an integer ≥ nComponents (${k}), got ${String(sampleSize)}.`);
+    }
+    const seed = this.options.randomState ?? freshSeed();
+    const settings = { throwIfAborted: this.throwIfAborted, onChunk: options.onChunk ?? null };
+    this.progress('scanning the stream: counting, checking and sampling rows');
+    // The reservoir's own random stream, so that the seeds of the initialisations are fit's.
+    const scan = await scanStream(source, sampleSize, (seed ^ 0x2545f491) >>> 0, settings);
+    if (scan.rows < k) throw new EmgpuInputError(`The stream has ${scan.rows} rows but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
+    if (scan.positiveRows < k) throw new EmgpuInputError(`The stream has ${scan.positiveRows} rows with a positive weight but nComponents is ${k}; give at least ${k} rows a positive weight.`);
+    if (scan.sampleWeights !== null && scan.sampleWeights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0) < k) {
+      throw new EmgpuInputError(`The reservoir sample of ${scan.sample.rows} rows has fewer than ${k} rows with a positive weight, too few to initialise ${k} components; raise sampleSize.`);
+    }
+    const sampleDataset = toDataset(scan.sample, scan.sampleWeights);
+    // What runFit needs of the whole table's dataset: its weight scaling (and, for the init, the sample).
+    const dataset: Dataset = { ...sampleDataset, weightExponent: scan.weightExponent };
+    const job: JobShape = { rows: scan.rows, cols: scan.cols, nComponents: k, covarianceType: this.options.covarianceType, weighted: scan.weighted };
+    let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
+    this.progress(`backend: ${backend.description}; ${scan.rows} rows in ${scan.chunks} chunks of ≤ ${scan.largestChunk} rows, init on a sample of ${scan.sample.rows}`);
+    for (;;) {
+      const streamed = new StreamedData(source, backend, scan, settings);
+      let sample: LoadedData | null = null;
+      try {
+        sample = await backend.load(sampleDataset);
+        const result = await this.runFit(streamed, backend, seed, dataset, null, sample);
+        const warnings = fitWarnings(result.params, scan.sample);
+        this.fitted = { ...result, backendName: backend.description, warnings };
+        for (const warning of warnings) this.options.onWarning?.(warning);
+        return;
+      } catch (error) {
+        if (isDeviceLost(error)) await forgetBackend(backend);
+        if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
+          const reason = error instanceof Error ? error.message : String(error);
+          backend = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
+          this.progress(`WebGPU device lost; restarting the fit on ${backend.description}`);
+          continue;
+        }
+        throw error;
+      } finally {
+        sample?.dispose();
+        streamed.dispose();
+      }
+    }
   }
 
   /** Fits and returns the labels of X from a final E-step (equal to fit(X).predict(X)). */

@@ -4,7 +4,7 @@
 // float64 on the host. Fitted fields as sklearn's, plus the resolved priors; toJSON/fromJSON.
 
 import type { LoadedData } from './backend.ts';
-import { BaseMixture, type InitRequest } from './base-mixture.ts';
+import { BaseMixture, type FitOptions, type InitRequest } from './base-mixture.ts';
 import { resolveBayesianOptions, type BayesianGaussianMixtureOptions, type ResolvedBayesianOptions } from './bayesian-options.ts';
 import type { EmModel } from './em.ts';
 import { initialStatistics } from './init/initialize.ts';
@@ -26,6 +26,7 @@ import { BAYESIAN_FORMAT, validateBayesianJson } from './model/validate-bayesian
 import { EmgpuInputError, type CovarianceType, type Nested } from './options.ts';
 import type { PartialFitOptions } from './online.ts';
 import { scaleStats } from './stats.ts';
+import type { ChunkSource, StreamFitOptions } from './stream.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's shapes. */
 export interface BayesianGaussianMixtureJSON {
@@ -220,8 +221,9 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     return this.modelWith(this.priors, weightExponent);
   }
 
-  override async fit(...args: Parameters<BaseMixture<BayesianParams, ResolvedBayesianOptions>['fit']>): Promise<this> {
-    await super.fit(...args);
+  /** Fits the model to X (N x D). Resolves to this. (A chunk source is refused: the priors come from the whole table.) */
+  override async fit(X: MatrixInput | ChunkSource, fitOptions: FitOptions | StreamFitOptions = {}): Promise<this> {
+    await super.fit(X as MatrixInput, fitOptions as FitOptions);
     this.fittedPriors = this.currentPriors;
     return this;
   }

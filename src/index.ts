@@ -17,6 +17,7 @@ export type {
 } from './options.ts';
 export { COVARIANCE_TYPES, INIT_METHODS, BACKEND_CHOICES, DEFAULT_OPTIONS } from './options.ts';
 export type { Matrix, MatrixInput } from './matrix.ts';
+export type { ChunkInput, ChunkIterable, ChunkSource, StreamChunk, StreamFitOptions, StreamProgress } from './stream.ts';
 export { IllDefinedCovarianceError } from './model/covariance.ts';
 export { BackendUnavailableError, releaseBackends } from './select-backend.ts';
 export type { Backend, LoadedData, MixtureParams } from './backend.ts';

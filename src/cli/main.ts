@@ -36,6 +36,8 @@ import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts,
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, OnlineProgress, type ErrStream } from './progress.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
+import { checkStreamFlags, DEFAULT_CHUNK_ROWS, garbageCollector, openStreamedFile, StreamProgressBars, streamOptions, type StreamOpts } from './stream.ts';
+import type { StreamProgress } from '../stream.ts';
 
 export interface CliStreams {
   stdout?: NodeJS.WritableStream;
@@ -220,7 +222,7 @@ function fitDetails(gm: Mixture, table: Table, ms: number): string {
 
 // ---- commands -------------------------------------------------------------------------------
 
-interface FitOpts extends BayesianOpts, OnlineOpts, DataOptions {
+interface FitOpts extends BayesianOpts, OnlineOpts, StreamOpts, DataOptions {
   components?: number;
   covariance?: CovarianceType;
   init?: string;
@@ -247,6 +249,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     throw new CliError("fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
   }
   checkOnlineFlags(opts);
+  checkStreamFlags(opts, dataPath);
   if (dataPath === '-' && opts.init === '-') throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
   if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
   if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
@@ -264,6 +267,11 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
       const source = await readSource(opts.init, 'init file', ctx.stdin, ctx.abort.signal);
       initFile = parseInitFile(source.label, source.text);
     }
+  }
+
+  if (opts.stream === true) {
+    await streamFitCommand(ctx, dataPath as string, opts, initParams, initFile);
+    return;
   }
 
   const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
@@ -366,6 +374,65 @@ async function onlineFitCommand(ctx: Context, table: Table, sampleWeight: Float6
   }
   for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
   await withOutput(ctx, (out) => out.text(`${JSON.stringify(gm.toJSON(), null, 2)}\n`));
+}
+
+/** `fit --stream`: exact EM with DATA read in chunks on every iteration; the model JSON as fit writes it. */
+async function streamFitCommand(ctx: Context, dataPath: string, opts: FitOpts, initParams: InitMethod | undefined, initFile: InitFile | null): Promise<void> {
+  const { signal } = ctx.abort;
+  say(ctx, `streaming data file ${printable(dataPath)} in chunks of ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows`);
+  const file = await openStreamedFile(dataPath, opts, signal, readOptions(ctx).note as (line: string) => void);
+  try {
+    if (file.header !== null) say(ctx, `columns: ${file.header.map((name) => quoted(name)).join(', ')}${file.rows !== null ? `; ${file.rows} rows` : ''}`);
+    const fileType = initFile?.json.covarianceType;
+    const covarianceType: CovarianceType =
+      opts.covariance ?? (typeof fileType === 'string' && (COVARIANCE_TYPES as readonly string[]).includes(fileType) ? (fileType as CovarianceType) : 'full');
+    const k = opts.components ?? (initFile !== null ? componentsInFile(initFile) : null) ?? 1;
+    if (initFile !== null && initFile.json.resp !== undefined && initFile.json.resp !== null) {
+      throw new CliError(`init file ${initFile.label}: --stream starts from an init method or from weights, means and covariances; responsibilities ('resp') need the table in memory (fit without --stream).`);
+    }
+    const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, file.cols, covarianceType, file.label);
+    const maxIter = opts.maxIter ?? 100;
+    const progress = new StreamProgressBars(ctx.stderr, ctx.verbose, maxIter, file.rows);
+    const gm = new GaussianMixture({
+      nComponents: k,
+      covarianceType,
+      maxIter,
+      nInit: opts.nInit ?? 1,
+      randomState: opts.seed ?? null,
+      backend: opts.backend ?? 'auto',
+      onIteration: progress.onIteration,
+      onProgress: progress.onProgress,
+      signal,
+      ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
+      ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
+      ...(initParams !== undefined ? { initParams } : {}),
+      ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
+      ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
+      ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
+    });
+    const start = performance.now();
+    try {
+      // The fit stops at the next chunk; this stops waiting for it at once.
+      const collect = garbageCollector();
+      const onChunk = (p: StreamProgress): void => {
+        collect?.();
+        progress.onChunk(p);
+      };
+      await abortable(gm.fit(file.source, { onChunk }), signal);
+    } finally {
+      progress.stop();
+    }
+    const ms = performance.now() - start;
+    if (ctx.verbose) {
+      ctx.stderr.write(
+        `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) streamed from ${file.label} (${gm.nFeatures} columns, chunks of ≤ ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows): ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`,
+      );
+    } else if (!gm.converged && maxIter > 0) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
+    for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
+    await withOutput(ctx, (out) => out.text(`${JSON.stringify(gm.toJSON(), null, 2)}\n`));
+  } finally {
+    await file.close();
+  }
 }
 
 interface ModelOpts extends DataOptions {
@@ -560,6 +627,7 @@ ${EXIT_HELP}`,
     .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"));
   for (const option of bayesianOptions()) fit.addOption(option);
   for (const option of onlineOptions()) fit.addOption(option);
+  for (const option of streamOptions()) fit.addOption(option);
   fit
     .addHelpText(
       'after',
@@ -582,11 +650,19 @@ initialised by --init. The model JSON is written as fit writes it, lowerBound
 being the last batch's mean log-likelihood and converged false; --verbose adds
 one line per batch and the mean log-likelihood of all rows at the end; a progress
 bar over the batches shows when stderr is a terminal.
+
+With --stream the fit is exact EM, the same as without it from the same start,
+but DATA (a CSV, TSV or Parquet file) is read again on every iteration in chunks
+of --chunk-rows rows, each through the engine and released: memory is bounded
+by a chunk, not by the table. --init methods run on a uniform sample of 100000
+rows taken in a first pass; an --init file gives the exact start. A progress bar
+per pass over the file shows when stderr is a terminal.
 ${DATA_HELP}
 
 Examples:
   emgpu fit data/iris.csv -k 3 --seed 0 -o model.json
   emgpu fit points.csv -k 8 --online --batch-size 10000 --seed 0 -o model.json
+  emgpu fit flights.parquet --columns delay,distance -k 6 --stream --seed 0 -o model.json
   emgpu fit data/iris.csv -k 3 --covariance diag --init init.json --verbose
   emgpu fit data/iris.csv -k 6 --bayesian --weight-concentration-prior 0.01 --seed 0
   cat points.csv | emgpu fit - -k 2 > model.json

@@ -57,6 +57,8 @@ export interface ColumnTarget {
   readonly name: string;
   /** Nulls and NaNs are kept as NaN (missing values) instead of refused. */
   readonly missing?: boolean;
+  /** The table row (0-based) that row 0 of `out` holds: a chunk of a streamed table (default 0). */
+  readonly firstRow?: number;
 }
 
 /** Integers beyond ±2^53 are not all held exactly by float64 numbers. */
@@ -115,7 +117,7 @@ export function copyColumn(
 ): void {
   const { out, stride, offset } = target;
   const n = values.length;
-  let at = rowStart * stride + offset;
+  let at = (rowStart - (target.firstRow ?? 0)) * stride + offset;
   if (values instanceof Float64Array || values instanceof Float32Array) {
     for (let i = 0; i < n; i++, at += stride) {
       const v = values[i] as number;

@@ -18,6 +18,7 @@ import {
   type ColumnarOptions,
   type ColumnarTable,
   type ColumnTarget,
+  type SkippedColumn,
 } from './columnar.ts';
 import { quoted } from './printable.ts';
 
@@ -99,9 +100,20 @@ export async function parquetMetadataOf(file: AsyncBuffer, label: string): Promi
   }
 }
 
-/** Reads the chosen columns of a Parquet file into a row-major Float64Array. */
-export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): Promise<ColumnarTable> {
-  const { label, optionName, pause } = options;
+/** The chosen columns of a Parquet file, checked: what reading them needs. */
+interface PreparedParquet {
+  readonly metadata: FileMetaData;
+  readonly rows: number;
+  readonly chosen: number[];
+  readonly names: string[];
+  readonly chosenNames: string[];
+  readonly classified: Classified[];
+  /** Columns left out as not numeric (skipNonNumeric). */
+  readonly skipped: SkippedColumn[];
+}
+
+async function prepareParquet(file: AsyncBuffer, options: ColumnarOptions): Promise<PreparedParquet> {
+  const { label, optionName } = options;
   const metadata = await parquetMetadataOf(file, label);
   const top = parquetSchema(metadata).children;
   const names = top.map((node) => node.element.name);
@@ -114,8 +126,15 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
   }
   const rows = Number(metadata.num_rows);
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
+  return { metadata, rows, chosen, names, chosenNames, classified, skipped };
+}
+
+/** Reads the chosen columns of a Parquet file into a row-major Float64Array. */
+export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): Promise<ColumnarTable> {
+  const { label, pause } = options;
+  const { metadata, rows, chosen, names, chosenNames, classified, skipped } = await prepareParquet(file, options);
   const cols = chosen.length;
-  const out = allocate(rows, cols, label, optionName);
+  const out = allocate(rows, cols, label, options.optionName);
   const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, missing: options.missing === true }));
   try {
     const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
@@ -135,4 +154,78 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
     throw readFailure(error, label, 'Parquet', HINT);
   }
   return { data: out, rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), skipped };
+}
+
+/** A block of rows of a table read in chunks. */
+export interface RowChunk {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** 0-based row of the table of the chunk's first row. */
+  readonly firstRow: number;
+}
+
+/** A Parquet file opened for reading in chunks of rows. */
+export interface ParquetChunks {
+  readonly rows: number;
+  readonly cols: number;
+  readonly columns: string[];
+  readonly columnTypes: string[];
+  /**
+   * The chosen columns, chunkRows rows at a time (fewer at the end of each row group): a new
+   * pass over the file on every call. One chunk's numbers and one row group's decoded chosen
+   * columns are held at once.
+   */
+  chunks(chunkRows: number): AsyncGenerator<RowChunk>;
+}
+
+/** Opens a Parquet file for reading its chosen columns in chunks of rows (streamed EM). */
+export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOptions): Promise<ParquetChunks> {
+  const { label, pause } = options;
+  const { metadata, rows, chosen, names, chosenNames, classified } = await prepareParquet(file, options);
+  const cols = chosen.length;
+  async function* chunks(chunkRows: number): AsyncGenerator<RowChunk> {
+    const step = Math.max(1, Math.floor(chunkRows));
+    let covered = 0;
+    let ranges: readonly { rowStart: number; rowEnd: number }[];
+    let readColumn: Awaited<ReturnType<typeof parquetScan>>['readColumn'];
+    try {
+      const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
+      ranges = scan.ranges;
+      readColumn = scan.readColumn;
+    } catch (error) {
+      throw readFailure(error, label, 'Parquet', HINT);
+    }
+    for (const { rowStart, rowEnd } of ranges) {
+      if (step < rowEnd - rowStart) {
+        // Decode each column of the row group once: hyparquet keeps the last range read per
+        // column and slices the chunks from it (a chunk's own range would decode its pages again
+        // for every chunk that shares them). Memory: one row group's chosen columns.
+        try {
+          for (const name of chosenNames) await readColumn({ column: name, rowStart, rowEnd });
+        } catch (error) {
+          throw readFailure(error, label, 'Parquet', HINT);
+        }
+      }
+      for (let start = rowStart; start < rowEnd; start += step) {
+        const end = Math.min(rowEnd, start + step);
+        const out = allocate(end - start, cols, label, options.optionName);
+        try {
+          for (const [offset, fileColumn] of chosen.entries()) {
+            const target: ColumnTarget = { out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, firstRow: start };
+            const values = await readColumn({ column: target.name, rowStart: start, rowEnd: end });
+            if (values.length !== end - start) throw new Error(`column ${target.name} has ${values.length} values in rows ${start} to ${end}`);
+            copyColumn(target, start, values);
+          }
+        } catch (error) {
+          throw readFailure(error, label, 'Parquet', HINT);
+        }
+        covered += end - start;
+        yield { data: out, rows: end - start, cols, firstRow: start };
+        if (pause !== undefined) await pause();
+      }
+    }
+    if (covered !== rows) throw readFailure(new Error(`its row groups hold ${covered} rows but its footer says ${rows}`), label, 'Parquet', HINT);
+  }
+  return { rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), chunks };
 }

@@ -138,36 +138,42 @@ function segmentEnd(text: string, start: number): number {
   return text.length;
 }
 
-/**
- * Parses CSV text: a header row is detected when the first non-blank row has a non-numeric
- * cell, and said so through `options.note` (a first row such as 0x10,2 is a header, not data).
- */
-export async function parseCsv(source: TextSource, options: TextReadOptions = {}): Promise<TextTable> {
-  const { text, label } = source;
-  const { note, pause } = options;
-  const delimiter = options.delimiter ?? detectDelimiter(text);
-  const out = new Growable();
-  let header: string[] | null = null;
-  let cols = -1;
-  let pick: number[] = []; // the file's columns (0-based) that are kept, in order
-  const choose = (names: string[] | null): number[] => resolveColumns(options.columns, names, cols, { label, optionName: options.optionName ?? '--columns' });
-  let firstLine = 0;
-  let failure: unknown = null;
-  let line = 1; // of the current row, as numbered in the file
-  const parseSegment = (segment: string, segmentLine: number): void => {
+/** The row-by-row state of reading CSV text (header, columns, line numbers), fed segment by segment. */
+class CsvReader {
+  header: string[] | null = null;
+  cols = -1;
+  pick: number[] = []; // the file's columns (0-based) that are kept, in order
+  failure: unknown = null;
+  private firstLine = 0;
+  private line = 1; // of the current row, as numbered in the file
+
+  constructor(
+    private readonly label: string,
+    private readonly delimiter: string,
+    private readonly options: TextReadOptions,
+  ) {}
+
+  private choose(names: string[] | null): number[] {
+    return resolveColumns(this.options.columns, names, this.cols, { label: this.label, optionName: this.options.optionName ?? '--columns' });
+  }
+
+  /** Parses whole rows (the segment starts and ends at row boundaries) into `out`; the segment's first line is `segmentLine`. */
+  parseSegment(segment: string, segmentLine: number, out: Growable): void {
+    const { label, options } = this;
     // Line numbers: count newlines up to the start of each row (quoted cells may span lines).
     let counted = 0;
     let rowStart = 0;
-    line = segmentLine;
+    this.line = segmentLine;
     Papa.parse<string[]>(segment, {
-      delimiter,
+      delimiter: this.delimiter,
       skipEmptyLines: false,
       step: (result, parser) => {
-        if (failure !== null) return;
+        if (this.failure !== null) return;
         try {
-          for (let at = segment.indexOf('\n', counted); at !== -1 && at < rowStart; at = segment.indexOf('\n', at + 1)) line++;
+          for (let at = segment.indexOf('\n', counted); at !== -1 && at < rowStart; at = segment.indexOf('\n', at + 1)) this.line++;
           counted = Math.max(counted, rowStart);
           rowStart = result.meta.cursor;
+          const line = this.line;
           const problem = result.errors.find((e) => e.type !== 'Delimiter');
           if (problem !== undefined) {
             throw new EmgpuInputError(`${label}, row ${line}: malformed CSV (${problem.message}); check the quotes on that row.`);
@@ -175,57 +181,159 @@ export async function parseCsv(source: TextSource, options: TextReadOptions = {}
           const row = result.data;
           // A blank line is skipped; a line of delimiters only (",,") is a row whose every value is missing.
           if (row.length === 1 && (row[0] as string).trim() === '') return;
-          if (cols === -1) {
-            cols = row.length;
-            firstLine = line;
+          if (this.cols === -1) {
+            this.cols = row.length;
+            this.firstLine = line;
             const name = row.findIndex((cell) => !isValueLike(cell));
             if (name !== -1) {
-              header = row.map((cell) => cell.trim());
-              pick = choose(header);
+              this.header = row.map((cell) => cell.trim());
+              this.pick = this.choose(this.header);
               // Said only when the row could have been meant as data: one of its cells starts like
               // a number or reads as one in another notation (0x10, 1e3x, 2019). A row of names
               // (sepal_length,…) is a header, silently.
               const numberish = row.findIndex((cell) => looksNumeric(cell));
               if (numberish !== -1) {
                 const which = (row[name] as string).trim();
-                note?.(`${label}: row ${line} is read as a header, not as data (${quoted(which)} in column ${name + 1} is not a number as emgpu reads them); if it is data, write its values as plain decimals.`);
+                options.note?.(`${label}: row ${line} is read as a header, not as data (${quoted(which)} in column ${name + 1} is not a number as emgpu reads them); if it is data, write its values as plain decimals.`);
               }
               return;
             }
-            pick = choose(null);
+            this.pick = this.choose(null);
           }
+          const cols = this.cols;
           if (row.length !== cols) {
             throw new EmgpuInputError(
-              `${label}, row ${line} has ${row.length} column${row.length === 1 ? '' : 's'} but row ${firstLine} has ${cols}; every row needs the same number of columns (look for a missing or extra delimiter).`,
+              `${label}, row ${line} has ${row.length} column${row.length === 1 ? '' : 's'} but row ${this.firstLine} has ${cols}; every row needs the same number of columns (look for a missing or extra delimiter).`,
             );
           }
-          for (let p = 0; p < pick.length; p++) {
-            const j = pick[p] as number;
-            out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header), options.missing === true));
+          const header = this.header;
+          for (let p = 0; p < this.pick.length; p++) {
+            const j = this.pick[p] as number;
+            out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header), this.options.missing === true));
           }
           out.endRow(line);
         } catch (error) {
-          failure = error;
+          this.failure = error;
           parser.abort();
         }
       },
     });
-  };
+  }
+
+  /** The chosen columns' names (with a header row). */
+  names(): string[] | null {
+    const header = this.header;
+    return header === null ? null : this.pick.map((j) => header[j] as string);
+  }
+
+  noRows(): EmgpuInputError {
+    return new EmgpuInputError(`${this.label} has no data rows${this.header !== null ? ' (only a header row)' : ''}; pass at least one row of numbers.`);
+  }
+}
+
+/** Newlines in a string. */
+function countLines(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n++;
+  return n;
+}
+
+/**
+ * Parses CSV text: a header row is detected when the first non-blank row has a non-numeric
+ * cell, and said so through `options.note` (a first row such as 0x10,2 is a header, not data).
+ */
+export async function parseCsv(source: TextSource, options: TextReadOptions = {}): Promise<TextTable> {
+  const { text, label } = source;
+  const { pause } = options;
+  const reader = new CsvReader(label, options.delimiter ?? detectDelimiter(text), options);
+  const out = new Growable();
   let segmentLine = 1;
-  for (let start = 0; start < text.length && failure === null; ) {
+  for (let start = 0; start < text.length && reader.failure === null; ) {
     const end = segmentEnd(text, start);
     const segment = text.slice(start, end);
-    parseSegment(segment, segmentLine);
-    for (let at = segment.indexOf('\n'); at !== -1; at = segment.indexOf('\n', at + 1)) segmentLine++;
+    reader.parseSegment(segment, segmentLine, out);
+    segmentLine += countLines(segment);
     start = end;
     if (start < text.length && pause !== undefined) await pause();
   }
-  if (failure !== null) throw failure;
-  if (out.rows === 0) {
-    throw new EmgpuInputError(`${label} has no data rows${header !== null ? ' (only a header row)' : ''}; pass at least one row of numbers.`);
+  if (reader.failure !== null) throw reader.failure;
+  if (out.rows === 0) throw reader.noRows();
+  return { data: out.data.slice(0, out.length), rows: out.rows, cols: reader.pick.length, header: reader.names(), label, lines: out.lines.slice(0, out.rows) };
+}
+
+/** A block of rows of CSV text read in chunks. */
+export interface TextChunk {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** The names of the chosen columns when the text has a header row. */
+  readonly header: string[] | null;
+  /** The 1-based line (row in the text) of each data row. */
+  readonly lines: Int32Array;
+}
+
+/**
+ * Reads CSV text that arrives in pieces (a file read in blocks) as chunks of about `chunkRows`
+ * rows each, with the same header detection, column choice and messages as parseCsv; only a
+ * chunk's rows (and one piece of text) are held at once.
+ */
+export async function* csvChunks(pieces: AsyncIterable<string> | Iterable<string>, label: string, chunkRows: number, options: TextReadOptions = {}): AsyncGenerator<TextChunk> {
+  let reader: CsvReader | null = null;
+  let pending = '';
+  let segmentLine = 1;
+  let quotes = 0; // quote characters in pending before `scanned`
+  let scanned = 0;
+  let rowsSeen = 0;
+  let out = new Growable();
+  const flush = (): TextChunk | null => {
+    if (out.rows === 0) return null;
+    const chunk = { data: out.data.slice(0, out.length), rows: out.rows, cols: (reader as CsvReader).pick.length, header: (reader as CsvReader).names(), lines: out.lines.slice(0, out.rows) };
+    out = new Growable();
+    return chunk;
+  };
+  const parse = (segment: string): void => {
+    reader ??= new CsvReader(label, options.delimiter ?? detectDelimiter(segment), options);
+    reader.parseSegment(segment, segmentLine, out);
+    segmentLine += countLines(segment);
+    if (reader.failure !== null) throw reader.failure;
+  };
+  let first = true;
+  for await (const raw of pieces) {
+    let piece = raw;
+    if (first && piece.length > 0) {
+      if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
+      first = false;
+    }
+    pending += piece;
+    // The last newline outside quotes: everything before it is whole rows.
+    let cut = -1;
+    for (let at = scanned; at < pending.length; at++) {
+      const c = pending.charCodeAt(at);
+      if (c === 34) quotes++;
+      else if (c === 10 && quotes % 2 === 0) cut = at + 1;
+    }
+    scanned = pending.length;
+    if (cut === -1) continue;
+    const segment = pending.slice(0, cut);
+    pending = pending.slice(cut);
+    scanned = pending.length;
+    quotes = 0;
+    for (let at = pending.indexOf('"'); at !== -1; at = pending.indexOf('"', at + 1)) quotes++;
+    parse(segment);
+    if (out.rows >= chunkRows) {
+      const chunk = flush() as TextChunk;
+      rowsSeen += chunk.rows;
+      yield chunk;
+      if (options.pause !== undefined) await options.pause();
+    }
   }
-  const names: string[] | null = header;
-  return { data: out.data.slice(0, out.length), rows: out.rows, cols: pick.length, header: names === null ? null : pick.map((j) => names[j] as string), label, lines: out.lines.slice(0, out.rows) };
+  if (pending.length > 0) parse(pending);
+  const last = flush();
+  if (last !== null) {
+    rowsSeen += last.rows;
+    yield last;
+  }
+  if (rowsSeen === 0) throw (reader ?? new CsvReader(label, ',', options)).noRows();
 }
 
 /**

@@ -153,6 +153,14 @@ describe('Ctrl-C stops every long command with exit 130', () => {
     expect(listDir(outDir)).toEqual([]);
   });
 
+  it('fit --stream in the middle of a pass over the file', async () => {
+    const outDir = tempDir();
+    const child = start(['fit', bigData, '-k', '8', '--stream', '--chunk-rows', '1000', '--tol', '0', '--max-iter', '1000', '--seed', '0', ...CPU, '--verbose', '-o', join(outDir, 'model.json')]);
+    await until(child, () => /emgpu: iter +2\//.test(child.out.stderr), 'the second iteration');
+    await expectInterrupted(child, /^emgpu: interrupted; --output '.*model\.json' was not written\.$/);
+    expect(listDir(outDir)).toEqual([]);
+  });
+
   it('fit --online between batches', async () => {
     const outDir = tempDir();
     const child = start(['fit', bigData, '-k', '8', '--online', '--batch-size', '1000', '--passes', '1000', '--seed', '0', ...CPU, '--verbose', '-o', join(outDir, 'model.json')]);

@@ -68,7 +68,7 @@ describe('emgpu --missing marginalize', () => {
     expect(Number.isFinite(Number(lines[0]))).toBe(true);
   });
 
-  it('without the option the first hole is refused naming it; Bayesian and online fits refuse the option', async () => {
+  it('without the option the first hole is refused naming it; Bayesian, online and streamed fits refuse the option', async () => {
     const plain = await run(['fit', csv, ...fitArgs]);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/holes\.csv, row \d+, column \d \("[abc]"\): the (cell is empty|value is "NA") \(a missing value\); every value must be a finite number \(remove or impute missing values, or marginalise over them: --missing marginalize\)\.\n$/);
@@ -78,5 +78,8 @@ describe('emgpu --missing marginalize', () => {
     const online = await run(['fit', csv, '-k', '3', '--online', '--missing', 'marginalize', '--backend', 'cpu']);
     expect(online.code).toBe(2);
     expect(online.stderr).toContain('--missing marginalize does not work with --online yet');
+    const streamed = await run(['fit', csv, '-k', '3', '--stream', '--missing', 'marginalize', '--backend', 'cpu']);
+    expect(streamed.code).toBe(2);
+    expect(streamed.stderr).toBe('emgpu: --missing marginalize does not work with --stream yet; fit the table in memory, or remove or impute the missing values.\n');
   });
 });

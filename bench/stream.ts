@@ -1,0 +1,162 @@
+// Streamed EM, measured (`npm run bench -- --stream`, or `node bin/run-ts.js bench/stream.ts`):
+//
+// 1. The 3,000,000-row flights Parquet file (vega-datasets devDependency, columns delay,distance)
+//    fitted through the command line in memory and with --stream, both from the same --init file
+//    (one k-means iteration, written first): peak RSS of each process (worker threads included),
+//    seconds end to end, and the largest relative difference of the two models (exact EM: rounding).
+// 2. A synthetic Parquet table of --rows rows (bench/make-synthetic.ts, hyparquet-writer, row
+//    groups of 1M rows, x and y DOUBLE uncompressed; written to a temporary folder and removed)
+//    fitted with --stream: rows per second of an EM pass (read, decode, E-step), and peak RSS.
+//
+// Options: --rows 100000000  --chunk-rows 1000000 (synthetic)  --flights-chunk-rows 100000
+//          --synthetic-iter 2  --flights-iter 5  --components 6  --backend cpu  --no-synthetic
+// Prints a table and writes bench/results/stream-<time>.json.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeSynthetic } from './make-synthetic.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const syntheticRows = Number(option('--rows') ?? 100_000_000);
+const chunkRows = option('--chunk-rows') ?? '1000000';
+const flightsChunkRows = option('--flights-chunk-rows') ?? '100000';
+const syntheticIter = option('--synthetic-iter') ?? '2';
+const flightsIter = option('--flights-iter') ?? '5';
+const components = option('--components') ?? '6';
+const backend = option('--backend') ?? 'cpu';
+const synthetic = !args.includes('--no-synthetic');
+
+const root = resolve(import.meta.dirname, '..');
+const flights = join(root, 'node_modules/vega-datasets/data/flights-3m.parquet');
+const work = mkdtempSync(join(tmpdir(), 'emgpu-stream-'));
+
+interface Run {
+  readonly seconds: number;
+  readonly peakRssMiB: number;
+  readonly stderr: string;
+}
+
+/** Runs `emgpu ARGS` in its own process; its peak RSS comes from bench/maxrss.mjs. */
+function emgpu(argv: string[]): Run {
+  const rssFile = join(work, 'maxrss.txt');
+  const started = performance.now();
+  const run = spawnSync(process.execPath, ['--import', join(root, 'bench/maxrss.mjs'), join(root, 'bin/emgpu.js'), ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, EMGPU_MAXRSS_FILE: rssFile },
+    maxBuffer: 1 << 28,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`emgpu ${argv.join(' ')} failed (exit ${run.status}): ${run.stderr.trim()}`);
+  return { seconds, peakRssMiB: Number(readFileSync(rssFile, 'utf8')) / 1024, stderr: run.stderr };
+}
+
+/** Seconds of each EM iteration, from --verbose's lines: "… X.XX s/pass" (--stream) or "… X.X ms/iter" (in memory). */
+function passSeconds(stderr: string): number[] {
+  return [...stderr.matchAll(/ (\d+\.\d+) (s\/pass|ms\/iter) /g)].map((m) => Number(m[1]) / (m[2] === 'ms/iter' ? 1000 : 1));
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function maxRelativeDifference(fileA: string, fileB: string): number {
+  type Model = Record<string, unknown>;
+  const a = JSON.parse(readFileSync(fileA, 'utf8')) as Model;
+  const b = JSON.parse(readFileSync(fileB, 'utf8')) as Model;
+  const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : typeof v === 'number' ? [v] : []);
+  let worst = 0;
+  for (const key of ['weights', 'means', 'covariances', 'lowerBound']) {
+    const x = flat(a[key]);
+    const y = flat(b[key]);
+    if (x.length !== y.length || x.length === 0) throw new Error(`models differ in shape at ${key}`);
+    // Relative to the largest entry of the array (a covariance entry near 0 is not a precision problem).
+    const scale = Math.max(...y.map(Math.abs));
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / scale);
+  }
+  return worst;
+}
+
+try {
+  // ---- 1. flights-3m: peak RSS streamed against in memory, from the same start -------------
+  const columns = ['--columns', 'delay,distance'];
+  const init = join(work, 'init.json');
+  emgpu(['fit', flights, ...columns, '-k', components, '--max-iter', '1', '--seed', '0', '--backend', backend, '-o', init]);
+  const common = ['fit', flights, ...columns, '--init', init, '--max-iter', flightsIter, '--tol', '0', '--backend', backend, '--verbose'];
+  const memoryModel = join(work, 'memory.json');
+  const streamModel = join(work, 'stream.json');
+  const inMemory = emgpu([...common, '-o', memoryModel]);
+  console.log(`flights in memory: ${inMemory.seconds.toFixed(2)} s, peak RSS ${inMemory.peakRssMiB.toFixed(0)} MiB`);
+  const streamed = emgpu([...common, '--stream', '--chunk-rows', flightsChunkRows, '-o', streamModel]);
+  console.log(`flights streamed:  ${streamed.seconds.toFixed(2)} s, peak RSS ${streamed.peakRssMiB.toFixed(0)} MiB`);
+  const flightsResult = {
+    file: 'node_modules/vega-datasets/data/flights-3m.parquet',
+    rows: 3_000_000,
+    columns: 'delay,distance',
+    components: Number(components),
+    iterations: Number(flightsIter),
+    chunkRows: Number(flightsChunkRows),
+    inMemory: { seconds: inMemory.seconds, peakRssMiB: inMemory.peakRssMiB, passSecondsMedian: median(passSeconds(inMemory.stderr)) },
+    streamed: { seconds: streamed.seconds, peakRssMiB: streamed.peakRssMiB, passSecondsMedian: median(passSeconds(streamed.stderr)) },
+    rssRatio: streamed.peakRssMiB / inMemory.peakRssMiB,
+    maxRelativeDifference: maxRelativeDifference(streamModel, memoryModel),
+  };
+
+  // ---- 2. the synthetic table: rows per second of a streamed pass --------------------------
+  let syntheticResult: Record<string, unknown> | null = null;
+  if (synthetic) {
+    const table = join(work, 'synthetic.parquet');
+    const generateSeconds = makeSynthetic(table, syntheticRows);
+    const bytes = statSync(table).size;
+    console.log(`synthetic: ${syntheticRows} rows, ${(bytes / 2 ** 30).toFixed(2)} GiB, written in ${generateSeconds.toFixed(1)} s`);
+    const run = emgpu(['fit', table, '-k', '4', '--stream', '--chunk-rows', chunkRows, '--max-iter', syntheticIter, '--tol', '0', '--seed', '0', '--backend', backend, '--verbose', '-o', join(work, 'synthetic.json')]);
+    const passes = passSeconds(run.stderr);
+    const pass = median(passes);
+    syntheticResult = {
+      rows: syntheticRows,
+      fileBytes: bytes,
+      generateSeconds,
+      components: 4,
+      iterations: Number(syntheticIter),
+      chunkRows: Number(chunkRows),
+      seconds: run.seconds,
+      passSeconds: passes,
+      rowsPerSecond: syntheticRows / pass,
+      peakRssMiB: run.peakRssMiB,
+    };
+    console.log(`synthetic streamed: ${run.seconds.toFixed(1)} s end to end (scan + ${syntheticIter} passes), ${(syntheticRows / pass / 1e6).toFixed(2)}M rows/s per pass, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`);
+  }
+
+  const result = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- --stream${args.length > 1 ? ` ${args.filter((a) => a !== '--stream').join(' ')}` : ''}`,
+    host: `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? 'cpu'} × ${cpus().length}`,
+    backend,
+    flights: flightsResult,
+    synthetic: syntheticResult,
+  };
+  console.log('');
+  console.log(`Streamed EM (emgpu fit --stream; --chunk-rows ${flightsChunkRows} on flights, ${chunkRows} on the synthetic table; --backend ${backend})`);
+  console.log('');
+  console.log('| table | fit | seconds end to end | s per EM pass | peak RSS (MiB) |');
+  console.log('|---|---|---:|---:|---:|');
+  console.log(`| flights-3m (K = ${components}, ${flightsIter} iterations) | in memory | ${inMemory.seconds.toFixed(2)} | ${flightsResult.inMemory.passSecondsMedian.toFixed(2)} | ${inMemory.peakRssMiB.toFixed(0)} |`);
+  console.log(
+    `| flights-3m | --stream | ${streamed.seconds.toFixed(2)} | ${flightsResult.streamed.passSecondsMedian.toFixed(2)} | ${streamed.peakRssMiB.toFixed(0)} (${(100 * flightsResult.rssRatio).toFixed(0)}%) |`,
+  );
+  if (syntheticResult !== null) {
+    console.log(
+      `| synthetic ${syntheticRows} rows (K = 4, ${syntheticIter} iterations) | --stream | ${(syntheticResult.seconds as number).toFixed(1)} | ${median(syntheticResult.passSeconds as number[]).toFixed(2)} (${((syntheticResult.rowsPerSecond as number) / 1e6).toFixed(2)}M rows/s) | ${(syntheticResult.peakRssMiB as number).toFixed(0)} |`,
+    );
+  }
+  console.log(`\nflights: largest difference of the streamed and in-memory models, relative to each array's largest entry: ${flightsResult.maxRelativeDifference.toExponential(1)}`);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const file = join(root, `bench/results/stream-${result.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
+  console.log(`\nwrote ${file}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,242 @@
+// `emgpu fit DATA --stream`: exact EM with DATA read from its file in chunks of --chunk-rows rows
+// on every iteration (GaussianMixture.fit with a chunk source, src/stream.ts), so that memory is
+// bounded by a chunk, not by the table. DATA must be a regular file (it is read once per
+// iteration): a CSV/TSV file, read in blocks of text, or a Parquet file, read a row range at a time.
+
+import { createReadStream } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { formatFromName, type TableFormat } from '../io/formats.ts';
+import type { AsyncBuffer } from '../io/parquet.ts';
+import { csvChunks } from '../io/text.ts';
+import type { IterationInfo } from '../options.ts';
+import type { ChunkSource, StreamChunk, StreamProgress } from '../stream.ts';
+import { pause } from './abort.ts';
+import { describeFsError, type DataOptions } from './data.ts';
+import { CliError, printable } from './errors.ts';
+import { shortBackend, type ErrStream } from './progress.ts';
+
+export const DEFAULT_CHUNK_ROWS = 1_000_000;
+
+export interface StreamOpts {
+  stream?: boolean;
+  chunkRows?: number;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^[+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('It must be an integer ≥ 1.');
+  return n;
+}
+
+export function streamOptions(): Option[] {
+  return [
+    new Option('--stream', 'exact EM with DATA (a CSV, TSV or Parquet file) read in chunks on every iteration: memory bounded by a chunk, not the table (a GaussianMixture)'),
+    new Option('--chunk-rows <N>', `with --stream: rows per chunk (default: ${DEFAULT_CHUNK_ROWS})`).argParser(positiveInteger),
+  ];
+}
+
+/** What --stream cannot be combined with, checked before any reading. */
+export interface FitFlagsForStream extends StreamOpts {
+  online?: boolean;
+  bayesian?: boolean;
+  demo?: boolean;
+  sampleWeight?: string;
+  missing?: 'error' | 'marginalize';
+}
+
+export function checkStreamFlags(opts: FitFlagsForStream, dataPath: string | undefined): void {
+  if (opts.stream !== true) {
+    if (opts.chunkRows !== undefined) throw new CliError('--chunk-rows is an option of streamed EM; add --stream, or drop --chunk-rows.');
+    return;
+  }
+  if (opts.online === true) {
+    throw new CliError('--stream and --online are two different fits: --stream runs exact EM, reading the file once per iteration; --online runs online EM over batches. Choose one.');
+  }
+  if (opts.demo === true) throw new CliError('fit --demo does not take --stream; run `emgpu fit data/iris.csv -k 3 --stream` for that.');
+  if (opts.bayesian === true) throw new CliError('--stream fits a GaussianMixture (the Bayesian mixture takes its priors from the whole table in memory); drop --bayesian or --stream.');
+  if (opts.sampleWeight !== undefined) throw new CliError('--stream does not take --sample-weight (the weights file would be read whole); drop --sample-weight, or fit without --stream.');
+  if (dataPath === '-') throw new CliError('--stream reads DATA once per iteration, so DATA must be a file, not stdin; save the data to a file first.');
+  if (opts.missing === 'marginalize') throw new CliError('--missing marginalize does not work with --stream yet; fit the table in memory, or remove or impute the missing values.');
+}
+
+/** DATA opened for streaming: its chunks (a new pass on every call), and what it is. */
+export interface StreamedFile {
+  readonly label: string;
+  readonly cols: number;
+  /** Rows, when the file says (Parquet's footer); null for text. */
+  readonly rows: number | null;
+  readonly header: string[] | null;
+  readonly source: ChunkSource;
+  close(): Promise<void>;
+}
+
+/** The file as hyparquet's AsyncBuffer over an open handle (positioned reads). */
+function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
+  return {
+    byteLength: size,
+    slice: async (start: number, end: number = size) => {
+      const bytes = new Uint8Array(Math.max(0, end - start));
+      for (let done = 0; done < bytes.length; ) {
+        const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+        if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${end}`);
+        done += bytesRead;
+      }
+      return bytes.buffer;
+    },
+  };
+}
+
+/** Opens DATA for --stream: a regular CSV, TSV or Parquet file. */
+export async function openStreamedFile(path: string, opts: DataOptions & StreamOpts, signal: AbortSignal, note: (line: string) => void): Promise<StreamedFile> {
+  const label = printable(path);
+  const format: TableFormat = opts.format ?? formatFromName(path) ?? 'csv';
+  if (format !== 'csv' && format !== 'tsv' && format !== 'parquet') {
+    throw new CliError(`--stream reads CSV, TSV and Parquet files, and ${label} is ${format === 'json' ? 'JSON' : 'Arrow IPC'}; convert it to Parquet or CSV, or fit without --stream.`);
+  }
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new CliError(`--stream reads DATA once per iteration, so it must be a regular file, and ${label} is not (a FIFO or device cannot be read again); save the data to a file first.`);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot read data file '${label}': ${describeFsError(error)}.`);
+  }
+  const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  const columns = opts.columns;
+  const pauseHere = (): Promise<void> => pause(signal);
+  if (format === 'parquet') {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const { openParquetChunks } = await import('../io/parquet.ts');
+      const file = await openParquetChunks(handleBuffer(handle, size), { label, optionName: '--columns', ...(columns !== undefined ? { columns } : {}), pause: pauseHere });
+      return {
+        label,
+        cols: file.cols,
+        rows: file.rows,
+        header: file.columns,
+        source: () => file.chunks(chunkRows),
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+  const textOptions = { ...(columns !== undefined ? { columns } : {}), ...(format === 'tsv' ? { delimiter: '\t' } : {}), pause: pauseHere };
+  const texts = (): AsyncIterable<string> => createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>;
+  // The first chunk, for the number of columns and the header (and its notes, said once).
+  let cols = 0;
+  let header: string[] | null = null;
+  for await (const chunk of csvChunks(texts(), label, 1, { ...textOptions, note })) {
+    cols = chunk.cols;
+    header = chunk.header;
+    break; // closes the file
+  }
+  const pass = async function* (): AsyncGenerator<StreamChunk> {
+    for await (const chunk of csvChunks(texts(), label, chunkRows, textOptions)) yield { data: chunk.data, rows: chunk.rows, cols: chunk.cols };
+  };
+  return { label, cols, rows: null, header, source: pass, close: async () => undefined };
+}
+
+/**
+ * V8's full garbage collection, for a streamed fit to call after each chunk. Each chunk leaves
+ * its decoded pages and numbers behind as garbage, and V8 grows the heap by hundreds of MiB before
+ * it collects them: collecting once per chunk (a few ms against a chunk's hundreds) keeps the
+ * peak near one chunk's worth. Node exposes gc() only with --expose-gc; the flag can be set
+ * at run time, and a new context then sees gc. Null where that fails (the fit just runs without).
+ */
+export function garbageCollector(): (() => void) | null {
+  const exposed = (globalThis as { gc?: unknown }).gc;
+  if (typeof exposed === 'function') return exposed as () => void;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+const formatBound = (value: number): string => (Number.isFinite(value) ? value.toFixed(6) : String(value));
+
+/**
+ * Progress of a streamed fit on stderr: a bar per pass over the file when stderr is a terminal
+ * (the scan, then one per EM iteration), a line per pass with --verbose, nothing otherwise.
+ */
+export class StreamProgressBars {
+  private bar: cliProgress.SingleBar | null = null;
+  private barPass = 0;
+  private readonly mode: 'lines' | 'bar' | 'quiet';
+  private last: IterationInfo | null = null;
+  private passStarted = performance.now();
+
+  constructor(
+    private readonly stderr: ErrStream,
+    verbose: boolean,
+    private readonly maxIter: number,
+    private readonly knownRows: number | null,
+  ) {
+    this.mode = verbose ? 'lines' : stderr.isTTY === true ? 'bar' : 'quiet';
+  }
+
+  readonly onProgress = (message: string): void => {
+    if (this.mode === 'lines') this.stderr.write(`emgpu: ${message}\n`);
+  };
+
+  readonly onIteration = (info: IterationInfo): void => {
+    this.last = info;
+    if (this.mode === 'lines') {
+      this.stderr.write(
+        `emgpu: iter ${String(info.iteration).padStart(String(this.maxIter).length)}/${this.maxIter}  lower bound ${formatBound(info.lowerBound)}  change ${Number.isFinite(info.change) ? info.change.toExponential(2) : '—'}  ${(info.iterationTime / 1000).toFixed(2)} s/pass  ${shortBackend(info.backend)}\n`,
+      );
+    }
+  };
+
+  readonly onChunk = (progress: StreamProgress): void => {
+    const total = progress.rows ?? this.knownRows;
+    if (this.mode === 'lines') {
+      if (progress.phase === 'scan' && this.knownRows !== null && progress.rowsDone === this.knownRows) {
+        this.stderr.write(`emgpu: scanned ${progress.rowsDone} rows in ${progress.chunks} chunks, ${((performance.now() - this.passStarted) / 1000).toFixed(2)} s\n`);
+      }
+      return;
+    }
+    if (this.mode !== 'bar') return;
+    const fresh = this.bar === null || progress.pass !== this.barPass;
+    if (fresh) {
+      this.bar?.stop();
+      this.passStarted = performance.now();
+      this.barPass = progress.pass;
+    }
+    const label = progress.phase === 'scan' ? 'scan   ' : `EM ${String(progress.iteration).padStart(String(this.maxIter).length)}/${this.maxIter}`;
+    const seconds = (performance.now() - this.passStarted) / 1000;
+    const payload = {
+      label,
+      rate: seconds > 0 ? `${(progress.rowsDone / seconds / 1e6).toFixed(2)}M rows/s` : '',
+      lowerBound: this.last === null ? '—' : formatBound(this.last.lowerBound),
+    };
+    if (fresh) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream: this.stderr,
+          format: total === null ? '{label} {value} rows | {rate}' : '{label} [{bar}] {percentage}% | {value}/{total} rows | {rate} | lower bound {lowerBound}',
+          barsize: 20,
+          hideCursor: true,
+          clearOnComplete: false,
+          fps: 10,
+        },
+        cliProgress.Presets.legacy,
+      );
+      this.bar.start(total ?? 0, 0, payload);
+    }
+    this.bar?.update(progress.rowsDone, payload);
+  };
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
