@@ -272,6 +272,9 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
   private async fitStream(source: ChunkSource, options: StreamFitOptions): Promise<void> {
     this.throwIfAborted();
     if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The fit options of a chunk source must be an object such as { sampleSize, onChunk }, got ${String(options)}.`);
+    if (this.missingMode() === 'marginalize') {
+      throw new EmgpuInputError("missing: 'marginalize' does not work with a chunk source yet; fit the table in memory (fit(X)), or remove or impute the missing values.");
+    }
     const known = ['sampleSize', 'onChunk'];
     const stray = Object.keys(options).find((key) => !known.includes(key));
     if (stray !== undefined) {

@@ -153,6 +153,7 @@ describe('missing values: behaviour', () => {
     await expect(new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([[1, 2], [NaN, NaN], [NaN, NaN]])).rejects.toThrow(
       'X has 1 rows (2 more have every value missing) but nComponents is 2',
     );
+    await expect(new GaussianMixture({ missing: 'marginalize', backend: 'cpu' }).fit(() => [[[1, 2]]])).rejects.toThrow("missing: 'marginalize' does not work with a chunk source yet");
     expect(() => new GaussianMixture({ missing: 'impute' as 'error' })).toThrow("Option missing must be one of 'error', 'marginalize', got \"impute\".");
     await expect(new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([[1, 2], [NaN, 3], [4, 5], [6, 1]], { resp: [[1, 0], [0, 1], [1, 0], [0, 1]] })).rejects.toThrow(
       'Initial responsibilities (resp) cannot start a fit with missing values',
