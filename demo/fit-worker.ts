@@ -10,7 +10,7 @@
 
 import { GaussianMixture, selectModel, type IterationInfo } from '../src/index.ts';
 import { formatFromName, readTable, sniffFormat } from '../src/io/index.ts';
-import { Random } from '../src/random.ts';
+import { permutation, Random } from '../src/random.ts';
 import { fmtInt } from './format.ts';
 import {
   DemoInputError,
@@ -231,7 +231,7 @@ async function stream(id: number, settings: FitSettings, batchSize: number, cont
     throw new DemoInputError(`The stream's batch size must be a whole number of at least K = ${settings.nComponents} rows, got ${batchSize}.`);
   }
   const began = performance.now();
-  const order = shuffledRows(rows, settings.randomState ?? 0);
+  const order = permutation(rows, new Random(settings.randomState ?? 0));
   const gm = new GaussianMixture({ ...baseOptions(settings, controller), onProgress: (message) => post({ type: 'progress', id, message }) });
   const signal = stoppableSignal(controller);
   const batches = Math.ceil(rows / batchSize);
@@ -272,20 +272,6 @@ async function stream(id: number, settings: FitSettings, batchSize: number, cont
   post({ type: 'progress', id, message: 'labelling every point (predict)…' });
   const labels = await gm.predict(X);
   post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [labels.buffer as ArrayBuffer]);
-}
-
-/** 0 … n−1 in a seeded random order (Fisher–Yates). */
-function shuffledRows(n: number, seed: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const random = new Random(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.nextInt(i + 1);
-    const t = order[i] as number;
-    order[i] = order[j] as number;
-    order[j] = t;
-  }
-  return order;
 }
 
 /** What the page shows of a fitted model (a Run's, or the best of "Choose the model"). */

@@ -317,19 +317,27 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
         for (const warning of warnings) this.options.onWarning?.(warning);
         return;
       } catch (error) {
-        if (isDeviceLost(error)) await forgetBackend(backend);
-        if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
-          const reason = error instanceof Error ? error.message : String(error);
-          backend = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
-          this.progress(`WebGPU device lost; restarting the fit on ${backend.description}`);
-          continue;
-        }
-        throw error;
+        backend = await this.afterFailure(error, backend);
       } finally {
         sample?.dispose();
         streamed.dispose();
       }
     }
+  }
+
+  /**
+   * After a fit failed on `backend`: a lost device is forgotten, and under 'auto' a lost WebGPU
+   * device gives the CPU engine to restart the fit on; any other failure is rethrown.
+   */
+  private async afterFailure(error: unknown, backend: Backend): Promise<Backend> {
+    if (isDeviceLost(error)) await forgetBackend(backend);
+    if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
+      const reason = error instanceof Error ? error.message : String(error);
+      const cpu = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
+      this.progress(`WebGPU device lost; restarting the fit on ${cpu.description}`);
+      return cpu;
+    }
+    throw error;
   }
 
   /** Fits and returns the labels of X from a final E-step (equal to fit(X).predict(X)). */
@@ -391,14 +399,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
           data.dispose();
         }
       } catch (error) {
-        if (isDeviceLost(error)) await forgetBackend(backend);
-        if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
-          const reason = error instanceof Error ? error.message : String(error);
-          backend = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
-          this.progress(`WebGPU device lost; restarting the fit on ${backend.description}`);
-          continue;
-        }
-        throw error;
+        backend = await this.afterFailure(error, backend);
       }
     }
   }

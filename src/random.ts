@@ -111,3 +111,16 @@ export function freshSeed(): number {
   globalThis.crypto.getRandomValues(buffer);
   return buffer[0] ?? 0;
 }
+
+/** A uniformly random order of 0 … n−1 (Fisher–Yates, drawing from `random`). */
+export function permutation(n: number, random: Random): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  return order;
+}

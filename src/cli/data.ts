@@ -6,7 +6,7 @@
 
 import { constants } from 'node:buffer';
 import { closeSync, constants as fsConstants, open as openFd } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { isatty, ReadStream as TtyReadStream } from 'node:tty';
 import type { ColumnarOptions, ColumnarTable } from '../io/columnar.ts';
@@ -149,6 +149,22 @@ async function readBytes(path: string, what: string, stdin: NodeJS.ReadableStrea
  * (the footer and the chosen columns) are read, with positioned reads. Null for anything that
  * is not a regular file (stdin, a FIFO): those are read whole.
  */
+/** A file as hyparquet's AsyncBuffer over an open handle (positioned reads of the slices asked for). */
+export function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
+  return {
+    byteLength: size,
+    slice: async (start: number, end: number = size) => {
+      const bytes = new Uint8Array(Math.max(0, end - start));
+      for (let done = 0; done < bytes.length; ) {
+        const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+        if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${end}`);
+        done += bytesRead;
+      }
+      return bytes.buffer;
+    },
+  };
+}
+
 async function withFileBuffer<T>(path: string, what: string, read: (file: AsyncBuffer) => Promise<T>): Promise<T | null> {
   let handle;
   try {
@@ -159,19 +175,7 @@ async function withFileBuffer<T>(path: string, what: string, read: (file: AsyncB
   }
   try {
     const { size } = await handle.stat();
-    const file: AsyncBuffer = {
-      byteLength: size,
-      slice: async (start: number, end: number = size) => {
-        const bytes = new Uint8Array(Math.max(0, end - start));
-        for (let done = 0; done < bytes.length; ) {
-          const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
-          if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${end}`);
-          done += bytesRead;
-        }
-        return bytes.buffer;
-      },
-    };
-    return await read(file);
+    return await read(handleBuffer(handle, size));
   } finally {
     await handle.close();
   }

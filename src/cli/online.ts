@@ -3,7 +3,7 @@
 
 import { InvalidArgumentError, Option } from 'commander';
 import type { GaussianMixture } from '../gaussian-mixture.ts';
-import { Random } from '../random.ts';
+import { permutation, Random } from '../random.ts';
 import { abortable, pause } from './abort.ts';
 import type { Table } from './data.ts';
 import { CliError } from './errors.ts';
@@ -95,19 +95,6 @@ export function batchBounds(rows: number, batchSize: number): Array<[number, num
     start = end;
   }
   return bounds;
-}
-
-/** A uniformly random order of 0..n−1 (Fisher–Yates). */
-function permutation(n: number, random: Random): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.nextInt(i + 1);
-    const t = order[i] as number;
-    order[i] = order[j] as number;
-    order[j] = t;
-  }
-  return order;
 }
 
 export interface OnlineRun {

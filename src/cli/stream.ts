@@ -6,16 +6,15 @@
 import { createReadStream } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatFromName, type TableFormat } from '../io/formats.ts';
-import type { AsyncBuffer } from '../io/parquet.ts';
 import { csvChunks } from '../io/text.ts';
 import type { IterationInfo } from '../options.ts';
 import type { ChunkSource, StreamChunk, StreamProgress } from '../stream.ts';
 import { pause } from './abort.ts';
-import { describeFsError, type DataOptions } from './data.ts';
+import { describeFsError, handleBuffer, type DataOptions } from './data.ts';
 import { CliError, printable } from './errors.ts';
 import { shortBackend, type ErrStream } from './progress.ts';
 
@@ -72,22 +71,6 @@ export interface StreamedFile {
   readonly header: string[] | null;
   readonly source: ChunkSource;
   close(): Promise<void>;
-}
-
-/** The file as hyparquet's AsyncBuffer over an open handle (positioned reads). */
-function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
-  return {
-    byteLength: size,
-    slice: async (start: number, end: number = size) => {
-      const bytes = new Uint8Array(Math.max(0, end - start));
-      for (let done = 0; done < bytes.length; ) {
-        const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
-        if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${end}`);
-        done += bytesRead;
-      }
-      return bytes.buffer;
-    },
-  };
 }
 
 /** Opens DATA for --stream: a regular CSV, TSV or Parquet file. */
