@@ -11,6 +11,7 @@
 import type { MixtureParams } from './backend.ts';
 import { fingerprint } from './loaded-cache.ts';
 import { nest } from './model/arrays.ts';
+import { isRecord, own, show } from './model/validate-json.ts';
 import { COVARIANCE_TYPES, EmgpuInputError, type CovarianceType } from './options.ts';
 import { addStats, momentsFor, type SufficientStats } from './stats.ts';
 
@@ -141,18 +142,6 @@ export function toStatisticsJSON(stats: SufficientStats, source: StatisticsSourc
 export interface ReadStatistics {
   readonly source: StatisticsSource;
   readonly stats: SufficientStats;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const own = (record: Record<string, unknown>, key: string): unknown => (Object.hasOwn(record, key) ? record[key] : undefined);
-
-function show(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value !== null && typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /**

@@ -207,7 +207,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isBound = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
 const isList = (v: unknown): v is unknown[] => Array.isArray(v);
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A plain object (not null, not an array). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function savedOptions(record: Record<string, unknown>): Pick<GaussianMixtureOptions, SavedOptionName> {
   const saved = optional(record, 'options', isRecord, 'an object of fit options');
