@@ -39,24 +39,13 @@ const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-if (flag('--tables')) {
-  // Reading real tables (Parquet against CSV, end to end through the CLI): bench/tables.ts.
-  await import('./tables.ts');
-  process.exit(0);
-}
-if (flag('--choice')) {
-  // Choosing the model (BayesianGaussianMixture per iteration, the selectModel grid): bench/choice.ts.
-  await import('./choice.ts');
-  process.exit(0);
-}
-if (flag('--stream')) {
-  // Streamed EM: memory and throughput, bench/stream.ts.
-  await import('./stream.ts');
-  process.exit(0);
-}
-if (flag('--online')) {
-  // Online EM against batch EM: bench/online.ts.
-  await import('./online.ts');
+// The other benchmarks, each a program of its own (their options follow the flag): choosing the
+// model (Bayesian per iteration, the selectModel grid), reading real tables (Parquet against CSV),
+// streamed EM (memory and throughput) and online EM against batch EM.
+const programs = { '--choice': './choice.ts', '--tables': './tables.ts', '--stream': './stream.ts', '--online': './online.ts' } as const;
+const program = (Object.keys(programs) as (keyof typeof programs)[]).find(flag);
+if (program !== undefined) {
+  await import(programs[program]);
   process.exit(0);
 }
 const quick = flag('--quick');
