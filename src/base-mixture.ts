@@ -13,7 +13,7 @@ import { checkFinite, sumOfWeights, toDataset, toMatrix, toSampleWeight, weightE
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { sampleBlocks } from './model/sample.ts';
 import { checkNoInfinity, hasMissing, keptRows, loadMarginal, missingLayout, type MissingLayout } from './missing.ts';
-import { EmgpuInputError, type CovarianceType, type MissingMode, type ResolvedBaseOptions } from './options.ts';
+import { EmgpuInputError, type CovarianceType, type InitMethod, type MissingMode, type Nested, type ResolvedBaseOptions } from './options.ts';
 import { freshSeed, Random } from './random.ts';
 import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
 import { DEFAULT_SAMPLE_SIZE, isChunkSource, scanStream, StreamedData, type ChunkSource, type StreamFitOptions } from './stream.ts';
@@ -96,6 +96,32 @@ function fitWarnings(params: FittedParams, matrix: Matrix): string[] {
       ? `${which}: X has fewer distinct rows (${distinct.size}) than nComponents; lower nComponents (sklearn warns the same).`
       : `${which}: no row is nearer to ${empty.length === 1 ? 'it' : 'them'} than to another component; lower nComponents or try another initialisation (initParams, randomState).`,
   ];
+}
+
+/** The JSON fields every mixture model writes (sklearn's attribute names in camelCase and shapes). */
+export interface MixtureJSONCommon {
+  readonly version: 1;
+  readonly covarianceType: CovarianceType;
+  readonly nComponents: number;
+  readonly nFeatures: number;
+  readonly weights: number[];
+  readonly means: number[][];
+  readonly covariances: Nested;
+  readonly precisionsCholesky: Nested;
+  readonly converged: boolean;
+  readonly nIter: number;
+  /** null stands for −Infinity (maxIter = 0). */
+  readonly lowerBound: number | null;
+  readonly lowerBounds: number[];
+  readonly backend: string;
+  readonly options: {
+    readonly tol: number;
+    readonly regCovar: number;
+    readonly maxIter: number;
+    readonly nInit: number;
+    readonly initParams: InitMethod;
+    readonly randomState: number | null;
+  };
 }
 
 export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBaseOptions> {

@@ -4,7 +4,7 @@
 // float64 on the host. Fitted fields as sklearn's, plus the resolved priors; toJSON/fromJSON.
 
 import type { LoadedData } from './backend.ts';
-import { BaseMixture, type FitOptions, type InitRequest } from './base-mixture.ts';
+import { BaseMixture, type FitOptions, type InitRequest, type MixtureJSONCommon } from './base-mixture.ts';
 import { resolveBayesianOptions, type BayesianGaussianMixtureOptions, type ResolvedBayesianOptions } from './bayesian-options.ts';
 import type { EmModel } from './em.ts';
 import { initialStatistics } from './init/initialize.ts';
@@ -29,16 +29,8 @@ import { scaleStats } from './stats.ts';
 import type { ChunkSource, StreamFitOptions } from './stream.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's shapes. */
-export interface BayesianGaussianMixtureJSON {
+export interface BayesianGaussianMixtureJSON extends MixtureJSONCommon {
   readonly format: typeof BAYESIAN_FORMAT;
-  readonly version: 1;
-  readonly covarianceType: CovarianceType;
-  readonly nComponents: number;
-  readonly nFeatures: number;
-  readonly weights: number[];
-  readonly means: number[][];
-  readonly covariances: Nested;
-  readonly precisionsCholesky: Nested;
   readonly weightConcentrationPriorType: WeightConcentrationPriorType;
   /** dirichlet_distribution: K values; dirichlet_process: the two Beta parameter arrays. */
   readonly weightConcentration: number[] | [number[], number[]];
@@ -51,20 +43,6 @@ export interface BayesianGaussianMixtureJSON {
     readonly meanPrior: number[];
     readonly degreesOfFreedomPrior: number;
     readonly covariancePrior: Nested;
-  };
-  readonly converged: boolean;
-  readonly nIter: number;
-  /** null stands for −Infinity (maxIter = 0). */
-  readonly lowerBound: number | null;
-  readonly lowerBounds: number[];
-  readonly backend: string;
-  readonly options: {
-    readonly tol: number;
-    readonly regCovar: number;
-    readonly maxIter: number;
-    readonly nInit: number;
-    readonly initParams: ResolvedBayesianOptions['initParams'];
-    readonly randomState: number | null;
   };
 }
 

@@ -4,7 +4,7 @@
 // the model JSON.
 
 import type { JobShape, LoadedData } from './backend.ts';
-import { BaseMixture, emptyComponents, type FitOptions, type InitRequest } from './base-mixture.ts';
+import { BaseMixture, emptyComponents, type FitOptions, type InitRequest, type MixtureJSONCommon } from './base-mixture.ts';
 import { gaussianModel, mStep, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
 import { toDataset, toMatrix, toSampleWeight, weightExponentFor, type MatrixInput } from './matrix.ts';
@@ -22,30 +22,8 @@ export { nest } from './model/arrays.ts';
 export type { PartialFitOptions } from './online.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's nested shapes. */
-export interface GaussianMixtureJSON {
+export interface GaussianMixtureJSON extends MixtureJSONCommon {
   readonly format: 'emgpu-gaussian-mixture';
-  readonly version: 1;
-  readonly covarianceType: CovarianceType;
-  readonly nComponents: number;
-  readonly nFeatures: number;
-  readonly weights: number[];
-  readonly means: number[][];
-  readonly covariances: Nested;
-  readonly precisionsCholesky: Nested;
-  readonly converged: boolean;
-  readonly nIter: number;
-  /** null stands for −Infinity (maxIter = 0). */
-  readonly lowerBound: number | null;
-  readonly lowerBounds: number[];
-  readonly backend: string;
-  readonly options: {
-    readonly tol: number;
-    readonly regCovar: number;
-    readonly maxIter: number;
-    readonly nInit: number;
-    readonly initParams: ResolvedOptions['initParams'];
-    readonly randomState: number | null;
-  };
 }
 
 export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> {
