@@ -239,7 +239,8 @@ def kmeans_initial_parameters(X, k, covariance_type, labels):
     return weights, means, precisions
 
 
-def expected_of(gm, X, fit_X=None):
+def fitted_of(gm, X):
+    """What every fixture records of a fitted mixture: its attributes and its answers on X."""
     return {
         "weights_": tolist(gm.weights_),
         "means_": tolist(gm.means_),
@@ -253,6 +254,12 @@ def expected_of(gm, X, fit_X=None):
         "score": float(gm.score(X)),
         "score_samples_first10": tolist(gm.score_samples(X[:10])),
         "predict_proba_first10": tolist(gm.predict_proba(X[:10])),
+    }
+
+
+def expected_of(gm, X):
+    return {
+        **fitted_of(gm, X),
         "bic": float(gm.bic(X)),
         "aic": float(gm.aic(X)),
     }
@@ -453,18 +460,7 @@ def fit_bayes_case(X, k, covariance_type, prior_type, tol, max_iter, resp, prior
 
 def bayes_expected(gm, X):
     expected = {
-        "weights_": tolist(gm.weights_),
-        "means_": tolist(gm.means_),
-        "covariances_": tolist(gm.covariances_),
-        "precisions_cholesky_": tolist(gm.precisions_cholesky_),
-        "precisions_": tolist(gm.precisions_),
-        "converged_": bool(gm.converged_),
-        "n_iter_": int(gm.n_iter_),
-        "lower_bound_": float(gm.lower_bound_),
-        "predict": [int(v) for v in gm.predict(X)],
-        "score": float(gm.score(X)),
-        "score_samples_first10": tolist(gm.score_samples(X[:10])),
-        "predict_proba_first10": tolist(gm.predict_proba(X[:10])),
+        **fitted_of(gm, X),
         "mean_precision_": tolist(gm.mean_precision_),
         "degrees_of_freedom_": tolist(gm.degrees_of_freedom_),
         "weight_concentration_prior_": float(gm.weight_concentration_prior_),
@@ -629,22 +625,7 @@ def main():
                             "means_init_rows": [int(r) for r in rows],
                             "precisions_init": tolist(precisions_init),
                         },
-                        "expected": {
-                            "weights_": tolist(gm.weights_),
-                            "means_": tolist(gm.means_),
-                            "covariances_": tolist(gm.covariances_),
-                            "precisions_cholesky_": tolist(gm.precisions_cholesky_),
-                            "precisions_": tolist(gm.precisions_),
-                            "converged_": bool(gm.converged_),
-                            "n_iter_": int(gm.n_iter_),
-                            "lower_bound_": float(gm.lower_bound_),
-                            "predict": [int(v) for v in gm.predict(X)],
-                            "score": float(gm.score(X)),
-                            "score_samples_first10": tolist(gm.score_samples(X[:10])),
-                            "predict_proba_first10": tolist(gm.predict_proba(X[:10])),
-                            "bic": float(gm.bic(X)),
-                            "aic": float(gm.aic(X)),
-                        },
+                        "expected": expected_of(gm, X),
                     }
                 )
         fixture = {
