@@ -2,6 +2,7 @@
 // Everything returns a row-major Float32Array (what the library reads without a copy).
 
 import Papa from 'papaparse';
+import { isMissingCell } from '../src/io/text.ts';
 import type { GeneratorSpec } from './protocol.ts';
 
 export const MAX_POINTS = 10_000_000;
@@ -179,8 +180,6 @@ function parseNumber(cell: string): number {
   return Number(text);
 }
 
-/** A missing value as tables write them: an empty cell, NA, N/A, NaN, null or None. */
-const MISSING_CELL = /^(?:|na|n\/a|nan|null|none)$/i;
 
 /**
  * Parses a CSV table (with or without a header row). Numeric columns (every cell a finite
@@ -220,7 +219,7 @@ export function parseCsv(text: string, fileName: string): Dataset {
     for (let r = 0; r < rows; r++) {
       const cell = (body[r] as string[])[c] ?? '';
       if (Number.isFinite(parseNumber(cell))) numbers++;
-      else if (!MISSING_CELL.test(cell.trim())) {
+      else if (!isMissingCell(cell)) {
         bad = r;
         break;
       }

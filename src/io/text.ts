@@ -48,6 +48,11 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NAN = /^[+-]?nan$/i;
 const INFINITE = /^[+-]?(?:inf|infinity)$/i;
 const MISSING = /^(?:|na|n\/a|null|none)$/i;
+/** Whether a text cell is a missing value: empty, NA, N/A, NaN, null or None (any case). */
+export function isMissingCell(cell: string): boolean {
+  const t = cell.trim();
+  return MISSING.test(t) || NAN.test(t);
+}
 /** What to do about a missing value, in every message that refuses one. */
 const HINT = '(remove or impute missing values, or marginalise over them: --missing marginalize)';
 
@@ -80,7 +85,7 @@ function where(label: string, line: number, column: number, header: string[] | n
 /** Parses one cell, or explains (one line) why it is not a finite number. */
 function parseCell(cell: string, place: () => string, missing = false): number {
   const t = cell.trim();
-  if (missing && (NAN.test(t) || MISSING.test(t))) return NaN;
+  if (missing && isMissingCell(t)) return NaN;
   if (NUMBER.test(t)) {
     const value = Number(t);
     if (Number.isFinite(value)) return value;
