@@ -267,14 +267,19 @@ export function holesEStep(dataset: Dataset, layout: MissingLayout, params: Mixt
     const p = observed.length;
     const q = missing.length;
     const conds = sigmas.map((s, c) => conditional(s, d, observed, missing, c));
-    const z = new Float64Array(p);
+    // x_o − μ_o per component: the E-step solves with it, the statistics reuse it.
+    const diffs = new Float64Array(k * p);
     const y = new Float64Array(p);
     for (const row of pattern.rows) {
       const w = weights === null ? 1 : (weights[row] as number);
       let top = -Infinity;
       for (let c = 0; c < k; c++) {
         const cond = conds[c] as Conditional;
-        for (let a = 0; a < p; a++) y[a] = (data[row * d + (observed[a] as number)] as number) - (params.means[c * d + (observed[a] as number)] as number);
+        for (let a = 0; a < p; a++) {
+          const v = (data[row * d + (observed[a] as number)] as number) - (params.means[c * d + (observed[a] as number)] as number);
+          diffs[c * p + a] = v;
+          y[a] = v;
+        }
         forward(cond.chol, p, y);
         let maha = 0;
         for (let a = 0; a < p; a++) maha += (y[a] as number) ** 2;
@@ -298,16 +303,10 @@ export function holesEStep(dataset: Dataset, layout: MissingLayout, params: Mixt
           if (wr === 0) continue;
           const cond = conds[c] as Conditional;
           // dev = x̂ − μ_k: observed coordinates as they are; missing ones Bᵀ(x_o − μ_o).
-          dev.fill(0);
-          for (let a = 0; a < p; a++) {
-            const j = observed[a] as number;
-            const v = (data[row * d + j] as number) - (params.means[c * d + j] as number);
-            z[a] = v;
-            dev[j] = v;
-          }
+          for (let a = 0; a < p; a++) dev[observed[a] as number] = diffs[c * p + a] as number;
           for (let m = 0; m < q; m++) {
             let s = 0;
-            for (let a = 0; a < p; a++) s += (cond.gain[a * q + m] as number) * (z[a] as number);
+            for (let a = 0; a < p; a++) s += (cond.gain[a * q + m] as number) * (diffs[c * p + a] as number);
             dev[missing[m] as number] = s;
           }
           sumResp[c] = (sumResp[c] as number) + wr;
