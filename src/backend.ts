@@ -109,6 +109,18 @@ export interface LoadedData {
   dispose(): void;
 }
 
+/** See Backend.openChunkSlot. */
+export interface ChunkSlot {
+  /**
+   * Writes the chunk into the slot and returns it loaded; the data returned by the previous
+   * load must not be used after this call (it may be the same object, now holding this chunk).
+   * Not to be disposed: dispose() the slot.
+   */
+  load(dataset: Dataset): Promise<LoadedData>;
+  /** Releases the slot's buffers. Idempotent. */
+  dispose(): void;
+}
+
 /** The size of a job, for checking it against an engine's limits before any work. */
 export interface JobShape {
   readonly rows: number;
@@ -130,6 +142,11 @@ export interface Backend {
   refuse(job: JobShape): string | null;
   /** Uploads / shares the data once per fit. Never mutates the dataset's arrays. */
   load(dataset: Dataset): Promise<LoadedData>;
+  /**
+   * Optional: storage for a stream of chunks of at most `maxRows` rows (streamed EM), allocated
+   * once and written again for each chunk. Engines without it load and release each chunk.
+   */
+  openChunkSlot?(cols: number, maxRows: number, weighted: boolean): ChunkSlot;
   /** Releases the device or worker pool; pending work rejects. Idempotent. */
   dispose(): void;
 }

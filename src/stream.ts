@@ -9,7 +9,7 @@
 // scaling fit applies, src/matrix.ts), checks every chunk, and keeps a uniform reservoir sample
 // (Vitter's algorithm R) on which the init method (kmeans, k-means++, …) runs.
 
-import type { AssignResult, Backend, EvaluateResult, LoadedData, MixtureParams, PassTimings } from './backend.ts';
+import type { AssignResult, Backend, ChunkSlot, EvaluateResult, LoadedData, MixtureParams, PassTimings } from './backend.ts';
 import { timesPowerOfTwo, toMatrix, weightExponentFor, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
 import { EmgpuInputError } from './options.ts';
 import { Random } from './random.ts';
@@ -249,6 +249,7 @@ export class StreamedData implements LoadedData {
   private pass = 1;
   private staging: Float64Array | null = null;
   private stagingWeights: Float64Array | null = null;
+  private slot: ChunkSlot | null | undefined = undefined;
 
   constructor(
     private readonly source: ChunkSource,
@@ -283,12 +284,17 @@ export class StreamedData implements LoadedData {
         tooMany = true;
         break;
       }
-      const data = await this.backend.load(this.dataset(chunk));
       let stats: SufficientStats;
-      try {
-        stats = await data.eStep(params, moments);
-      } finally {
-        data.dispose();
+      const slot = this.chunkSlot();
+      if (slot !== null) {
+        stats = await (await slot.load(this.dataset(chunk))).eStep(params, moments);
+      } else {
+        const data = await this.backend.load(this.dataset(chunk));
+        try {
+          stats = await data.eStep(params, moments);
+        } finally {
+          data.dispose();
+        }
       }
       total = total === null ? stats : addStats(total, stats);
       rows += chunk.matrix.rows;
@@ -303,6 +309,16 @@ export class StreamedData implements LoadedData {
     }
     this.lastTimings = { kernelMs: null, wallMs: performance.now() - started };
     return total;
+  }
+
+  /**
+   * The engine's chunk slot (GPU: device buffers allocated once, for the largest chunk, and
+   * written again for every chunk of every pass), or null where the engine has none (the CPU
+   * engine shares the staging buffers below with its workers, which costs no copy).
+   */
+  private chunkSlot(): ChunkSlot | null {
+    if (this.slot === undefined) this.slot = this.backend.openChunkSlot?.(this.scan.cols, this.scan.largestChunk, this.scan.weighted) ?? null;
+    return this.slot;
   }
 
   /**
@@ -348,6 +364,8 @@ export class StreamedData implements LoadedData {
   }
   dispose(): void {
     this.disposed = true;
+    this.slot?.dispose();
+    this.slot = null;
     this.staging = null;
     this.stagingWeights = null;
   }

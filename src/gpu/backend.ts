@@ -6,6 +6,7 @@ import type { Dataset } from '../matrix.ts';
 import { statsLayout, momentsFor } from '../stats.ts';
 import { GpuContext, type WebGpuBackendOptions } from './context.ts';
 import { GpuData } from './data.ts';
+import { GpuChunkSlot } from './slot.ts';
 import type { AcquiredDevice } from './device.ts';
 import { factorCount } from './layout.ts';
 import { tiledFits } from './plans/tiled.ts';
@@ -19,6 +20,7 @@ export class WebGpuBackend implements Backend {
   readonly description: string;
   private readonly ctx: GpuContext;
   private readonly live = new Set<GpuData>();
+  private readonly slots = new Set<GpuChunkSlot>();
   private disposed = false;
 
   constructor(acquired: AcquiredDevice, options: WebGpuBackendOptions) {
@@ -65,10 +67,19 @@ export class WebGpuBackend implements Backend {
     return loaded;
   }
 
+  /** Device buffers for a stream of chunks of ≤ maxRows rows, written again for each chunk (streamed EM). */
+  openChunkSlot(cols: number, maxRows: number, weighted: boolean): GpuChunkSlot {
+    if (this.disposed) throw new Error('This WebGPU engine was released (releaseBackends()); run the call again.');
+    const slot = new GpuChunkSlot(this.ctx, cols, maxRows, weighted, this.live, (s) => this.slots.delete(s));
+    this.slots.add(slot);
+    return slot;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.ctx.released = true;
+    for (const s of [...this.slots]) s.dispose();
     for (const d of [...this.live]) d.dispose();
     this.ctx.device.destroy();
   }

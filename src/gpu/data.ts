@@ -19,7 +19,7 @@ import { momentCode, type Job, type ModuleSpec } from './shaders.ts';
 export class GpuData implements LoadedData {
   readonly rows: number;
   readonly cols: number;
-  readonly totalWeight: number;
+  totalWeight: number;
   lastTimings: PassTimings | null = null;
   disposed = false;
   private readonly buffers: BufferSet;
@@ -30,20 +30,40 @@ export class GpuData implements LoadedData {
 
   constructor(
     private readonly ctx: GpuContext,
-    private readonly dataset: Dataset,
+    private dataset: Dataset,
     private readonly chunks: readonly Chunk[],
-    private readonly conditioning: Conditioning,
+    private conditioning: Conditioning,
     private readonly onDispose: (data: GpuData) => void,
+    /** Whether dispose() destroys the chunks' buffers; false for a chunk slot's (src/gpu/slot.ts), which outlive this. */
+    ownsChunks = true,
   ) {
     this.rows = dataset.rows;
     this.cols = dataset.cols;
     this.totalWeight = dataset.totalWeight;
     this.buffers = new BufferSet(ctx.device);
-    for (const c of chunks) {
-      this.buffers.adopt(c.data);
-      if (c.weights) this.buffers.adopt(c.weights);
+    if (ownsChunks) {
+      for (const c of chunks) {
+        this.buffers.adopt(c.data);
+        if (c.weights) this.buffers.adopt(c.weights);
+      }
     }
     this.timer = new PassTimer(ctx, this.buffers);
+  }
+
+  /**
+   * Points this data set at new contents of its (borrowed) chunk buffers: another dataset of
+   * the same shape, just written there with `conditioning`. The plans stay: they depend on the
+   * row counts and the buffers, not on the values. Waits for the running operation first.
+   */
+  rebind(dataset: Dataset, conditioning: Conditioning): Promise<void> {
+    return this.serial(async () => {
+      if (dataset.rows !== this.rows || dataset.cols !== this.cols || (dataset.weights !== null) !== (this.dataset.weights !== null)) {
+        throw new Error(`webgpu engine: rebinding ${this.rows} × ${this.cols} data to ${dataset.rows} × ${dataset.cols}`);
+      }
+      this.dataset = dataset;
+      this.conditioning = conditioning;
+      this.totalWeight = dataset.totalWeight;
+    });
   }
 
   /** GPU buffers this data set holds (tests: nothing leaks). */
@@ -54,6 +74,11 @@ export class GpuData implements LoadedData {
   private checkAlive(): void {
     if (this.disposed) throw new Error('This data was released (dispose() was called); load it again.');
     this.ctx.checkLost();
+  }
+
+  /** Resolves when the operations queued so far have ended (a chunk slot waits so before writing new rows). */
+  settled(): Promise<void> {
+    return this.tail.then(() => undefined);
   }
 
   /** Runs operations one at a time (they share plan and staging buffers). */

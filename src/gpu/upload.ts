@@ -18,12 +18,38 @@ export function chunkRows(ctx: GpuContext, cols: number): number {
 /** Largest |x'| accepted after conditioning: squares and sums stay far inside float32. */
 const LARGEST_CONDITIONED = 1e15;
 
+/**
+ * Writes rows start..start+n−1 of `data`, conditioned ((x − shift)·scale) and rounded to
+ * float32, into `view` from its first element; returns the largest |x'| written.
+ */
+export function writeConditioned(view: Float32Array, data: ArrayLike<number>, start: number, n: number, cols: number, conditioning: Conditioning): number {
+  const { shift, scale } = conditioning;
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    const from = (start + i) * cols;
+    const to = i * cols;
+    for (let a = 0; a < cols; a++) {
+      const v = ((data[from + a] as number) - (shift[a] as number)) * scale;
+      view[to + a] = v;
+      const m = Math.abs(v);
+      if (m > largest) largest = m;
+    }
+  }
+  return largest;
+}
+
+/** Refuses data whose conditioned values float32 sums cannot hold (a RangeError, which 'auto' answers with the CPU engine). */
+export function checkConditioned(largest: number): void {
+  if (!(largest <= LARGEST_CONDITIONED)) {
+    throw new RangeError(`the data spans too many orders of magnitude for float32 (a value lies ${largest.toExponential(1)} standard deviations from its column mean); use backend 'cpu'`);
+  }
+}
+
 export async function uploadDataset(ctx: GpuContext, dataset: Dataset): Promise<{ chunks: Chunk[]; conditioning: Conditioning }> {
   const { data, rows, cols, weights } = dataset;
   const device = ctx.device;
   const perChunk = chunkRows(ctx, cols);
   const conditioning = conditioningOf(data, rows, cols);
-  const { shift, scale } = conditioning;
   const chunks: Chunk[] = [];
   const created: GPUBuffer[] = [];
   device.pushErrorScope('out-of-memory');
@@ -34,22 +60,9 @@ export async function uploadDataset(ctx: GpuContext, dataset: Dataset): Promise<
       const n = Math.min(perChunk, rows - start);
       const buffer = device.createBuffer({ size: n * cols * 4, usage: STORAGE | COPY_SRC, mappedAtCreation: true, label: `data rows ${start}..${start + n - 1}` });
       created.push(buffer);
-      const view = new Float32Array(buffer.getMappedRange());
-      let largest = 0;
-      for (let i = 0; i < n; i++) {
-        const from = (start + i) * cols;
-        const to = i * cols;
-        for (let a = 0; a < cols; a++) {
-          const v = ((data[from + a] as number) - (shift[a] as number)) * scale;
-          view[to + a] = v;
-          const m = Math.abs(v);
-          if (m > largest) largest = m;
-        }
-      }
+      const largest = writeConditioned(new Float32Array(buffer.getMappedRange()), data, start, n, cols, conditioning);
       buffer.unmap();
-      if (!(largest <= LARGEST_CONDITIONED)) {
-        throw new RangeError(`the data spans too many orders of magnitude for float32 (a value lies ${largest.toExponential(1)} standard deviations from its column mean); use backend 'cpu'`);
-      }
+      checkConditioned(largest);
       let weightBuffer: GPUBuffer | null = null;
       if (weights !== null) {
         weightBuffer = device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE | COPY_SRC, mappedAtCreation: true, label: `weights rows ${start}..${start + n - 1}` });
