@@ -36,7 +36,7 @@ import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts,
 import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
 import { FitProgress, OnlineProgress, type ErrStream } from './progress.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
-import { checkStreamFlags, DEFAULT_CHUNK_ROWS, garbageCollector, openStreamedFile, StreamProgressBars, streamOptions, type StreamOpts } from './stream.ts';
+import { checkStreamFlags, DEFAULT_CHUNK_ROWS, heapKeeper, openStreamedFile, StreamProgressBars, streamOptions, type StreamOpts } from './stream.ts';
 import type { StreamProgress } from '../stream.ts';
 
 export interface CliStreams {
@@ -413,7 +413,7 @@ async function streamFitCommand(ctx: Context, dataPath: string, opts: FitOpts, i
     const start = performance.now();
     try {
       // The fit stops at the next chunk; this stops waiting for it at once.
-      const collect = garbageCollector();
+      const collect = heapKeeper();
       const onChunk = (p: StreamProgress): void => {
         collect?.();
         progress.onChunk(p);

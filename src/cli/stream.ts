@@ -4,7 +4,7 @@
 // iteration): a CSV/TSV file, read in blocks of text, or a Parquet file, read a row range at a time.
 
 import { createReadStream } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { open, stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
@@ -126,13 +126,10 @@ export async function openStreamedFile(path: string, opts: DataOptions & StreamO
 }
 
 /**
- * V8's full garbage collection, for a streamed fit to call after each chunk. Each chunk leaves
- * its decoded pages and numbers behind as garbage, and V8 grows the heap by hundreds of MiB before
- * it collects them: collecting once per chunk (a few ms against a chunk's hundreds) keeps the
- * peak near one chunk's worth. Node exposes gc() only with --expose-gc; the flag can be set
- * at run time, and a new context then sees gc. Null where that fails (the fit just runs without).
+ * V8's full garbage collection, or null where it cannot be had. Node exposes gc() only with
+ * --expose-gc; the flag can be set at run time, and a new context then sees gc.
  */
-export function garbageCollector(): (() => void) | null {
+function garbageCollector(): (() => void) | null {
   const exposed = (globalThis as { gc?: unknown }).gc;
   if (typeof exposed === 'function') return exposed as () => void;
   try {
@@ -142,6 +139,28 @@ export function garbageCollector(): (() => void) | null {
   } catch {
     return null;
   }
+}
+
+/** Garbage a streamed fit lets the heap gather before it collects (see heapKeeper). */
+export const HEAP_BUDGET_BYTES = 16 * 2 ** 20;
+
+/**
+ * For a streamed fit to call after each chunk: a full garbage collection whenever the heap has
+ * grown by more than `budget` bytes since the last one. Each chunk leaves its decoded pages and
+ * numbers behind as garbage, and V8 lets the heap grow by hundreds of MiB before it collects
+ * them (its growth is set by the live size, which is small): collecting at a fixed budget keeps
+ * the peak near one row group's worth, at one collection per few chunks rather than one per
+ * chunk. Null where gc() cannot be had (the fit then runs without).
+ */
+export function heapKeeper(budget = HEAP_BUDGET_BYTES): (() => void) | null {
+  const gc = garbageCollector();
+  if (gc === null) return null;
+  let floor = getHeapStatistics().used_heap_size;
+  return () => {
+    if (getHeapStatistics().used_heap_size - floor <= budget) return;
+    gc();
+    floor = getHeapStatistics().used_heap_size;
+  };
 }
 
 const formatBound = (value: number): string => (Number.isFinite(value) ? value.toFixed(6) : String(value));

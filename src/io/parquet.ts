@@ -173,8 +173,8 @@ export interface ParquetChunks {
   readonly columnTypes: string[];
   /**
    * The chosen columns, chunkRows rows at a time (fewer at the end of each row group): a new
-   * pass over the file on every call. One chunk's numbers and one row group's decoded chosen
-   * columns are held at once.
+   * pass over the file on every call. A chunk's data is a view of its row group's numbers,
+   * valid until the next chunk is asked for: copy what you keep.
    */
   chunks(chunkRows: number): AsyncGenerator<RowChunk>;
 }
@@ -184,44 +184,43 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
   const { label, pause } = options;
   const { metadata, rows, chosen, names, chosenNames, classified } = await prepareParquet(file, options);
   const cols = chosen.length;
+  const scanOf = (): ReturnType<typeof parquetScan> => parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
+  /**
+   * Rows rowStart..rowEnd−1 (one row group) of the chosen columns as one row-major block,
+   * decoded one column at a time, each by a scan of its own: hyparquet decodes a column of a
+   * row group whole, and a scan keeps the last column it decoded, so a scan per column leaves
+   * only the block and one decoded column alive at once (not every chosen column's, and not the
+   * previous row group's beside the next).
+   */
+  async function rowGroup(rowStart: number, rowEnd: number): Promise<Float64Array> {
+    const block = allocate(rowEnd - rowStart, cols, label, options.optionName);
+    try {
+      for (const [offset, fileColumn] of chosen.entries()) {
+        const target: ColumnTarget = { out: block, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, firstRow: rowStart };
+        const values = await (await scanOf()).readColumn({ column: target.name, rowStart, rowEnd });
+        if (values.length !== rowEnd - rowStart) throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
+        copyColumn(target, rowStart, values);
+      }
+    } catch (error) {
+      throw readFailure(error, label, 'Parquet', HINT);
+    }
+    return block;
+  }
   async function* chunks(chunkRows: number): AsyncGenerator<RowChunk> {
     const step = Math.max(1, Math.floor(chunkRows));
     let covered = 0;
     let ranges: readonly { rowStart: number; rowEnd: number }[];
-    let readColumn: Awaited<ReturnType<typeof parquetScan>>['readColumn'];
     try {
-      const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
-      ranges = scan.ranges;
-      readColumn = scan.readColumn;
+      ranges = (await scanOf()).ranges;
     } catch (error) {
       throw readFailure(error, label, 'Parquet', HINT);
     }
     for (const { rowStart, rowEnd } of ranges) {
-      if (step < rowEnd - rowStart) {
-        // Decode each column of the row group once: hyparquet keeps the last range read per
-        // column and slices the chunks from it (a chunk's own range would decode its pages again
-        // for every chunk that shares them). Memory: one row group's chosen columns.
-        try {
-          for (const name of chosenNames) await readColumn({ column: name, rowStart, rowEnd });
-        } catch (error) {
-          throw readFailure(error, label, 'Parquet', HINT);
-        }
-      }
+      const block = await rowGroup(rowStart, rowEnd);
       for (let start = rowStart; start < rowEnd; start += step) {
         const end = Math.min(rowEnd, start + step);
-        const out = allocate(end - start, cols, label, options.optionName);
-        try {
-          for (const [offset, fileColumn] of chosen.entries()) {
-            const target: ColumnTarget = { out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, firstRow: start };
-            const values = await readColumn({ column: target.name, rowStart: start, rowEnd: end });
-            if (values.length !== end - start) throw new Error(`column ${target.name} has ${values.length} values in rows ${start} to ${end}`);
-            copyColumn(target, start, values);
-          }
-        } catch (error) {
-          throw readFailure(error, label, 'Parquet', HINT);
-        }
         covered += end - start;
-        yield { data: out, rows: end - start, cols, firstRow: start };
+        yield { data: block.subarray((start - rowStart) * cols, (end - rowStart) * cols), rows: end - start, cols, firstRow: start };
         if (pause !== undefined) await pause();
       }
     }

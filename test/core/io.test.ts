@@ -21,6 +21,7 @@ import {
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { readTable, sniffFormat } from '../../src/io/index.ts';
+import { asyncBufferFromBytes, openParquetChunks } from '../../src/io/parquet.ts';
 import { EmgpuInputError } from '../../src/options.ts';
 import { writeParquet, type ParquetColumn } from '../helpers/parquet-writer.ts';
 
@@ -164,6 +165,45 @@ describe('readTable: Parquet', () => {
     }
     expect(new Date(min).getUTCFullYear()).toBe(2001);
     expect(new Date(max).getUTCFullYear()).toBe(2001);
+  });
+});
+
+describe('openParquetChunks (streamed EM): a row group decoded a column at a time, chunks of it', () => {
+  const bytes = mixedParquet();
+  const columns = ['n', 'x', 'i', 'day'];
+
+  it('gives readTable\'s rows in order, in chunks that never cross a row group, on every pass', async () => {
+    const whole = await readTable(bytes, { columns });
+    const file = await openParquetChunks(asyncBufferFromBytes(bytes), { label: 'mixed.parquet', optionName: 'columns', columns });
+    expect([file.rows, file.cols, file.columns]).toEqual([5, 4, columns]);
+    for (const chunkRows of [1, 2, 3, 1000]) {
+      for (let pass = 0; pass < 2; pass++) {
+        const got: number[] = [];
+        const shape: [number, number][] = [];
+        for await (const chunk of file.chunks(chunkRows)) {
+          shape.push([chunk.firstRow, chunk.rows]);
+          expect(chunk.data.length).toBe(chunk.rows * chunk.cols);
+          got.push(...chunk.data);
+        }
+        expect(got, `chunks of ${chunkRows}`).toEqual(Array.from(whole.data));
+        // Row groups of 2 rows: [0, 2), [2, 4), [4, 5).
+        const expected = chunkRows === 1 ? [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]] : [[0, 2], [2, 2], [4, 1]];
+        expect(shape, `chunks of ${chunkRows}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('a bad value names its row of the table, not of the chunk or row group', async () => {
+    const bad = writeParquet([{ name: 'x', type: 'DOUBLE', values: [1, 2, 3, 4, Number.POSITIVE_INFINITY, 6] }], 2);
+    const file = await openParquetChunks(asyncBufferFromBytes(bad), { label: 'bad.parquet', optionName: 'columns' });
+    const read = async (): Promise<void> => {
+      for await (const chunk of file.chunks(1)) void chunk;
+    };
+    const error = await read().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/^bad\.parquet, row 5\b/);
   });
 });
 
