@@ -1,5 +1,9 @@
 // Streamed EM, measured (`npm run bench -- --stream`, or `node bin/run-ts.js bench/stream.ts`):
 //
+// Every figure is of the built command line (`npm run build` first, then bench/dist-cli.mjs: what
+// an installed package runs), each command in a process of its own.
+//
+// 0. The floor: peak RSS of `emgpu --version` (Node and the command line's code, no data).
 // 1. The 3,000,000-row flights Parquet file (vega-datasets devDependency, columns delay,distance)
 //    fitted through the command line in memory and with --stream, both from the same --init file
 //    (one k-means iteration, written first): peak RSS of each process (worker threads included),
@@ -7,9 +11,11 @@
 // 2. A synthetic Parquet table of --rows rows (bench/make-synthetic.ts, hyparquet-writer, row
 //    groups of 1M rows, x and y DOUBLE uncompressed; written to a temporary folder and removed)
 //    fitted with --stream: rows per second of an EM pass (read, decode, E-step), and peak RSS.
+// 3. WebGPU, where an adapter is found: an E-step pass over 1,000,000 rows in chunks with the
+//    engine's chunk slot against a fresh upload per chunk (bench/stream-slot.ts; --no-gpu skips).
 //
 // Options: --rows 100000000  --chunk-rows 1000000 (synthetic)  --flights-chunk-rows 100000
-//          --synthetic-iter 2  --flights-iter 5  --components 6  --backend cpu  --no-synthetic
+//          --synthetic-iter 2  --flights-iter 5  --components 6  --backend cpu  --no-synthetic  --no-build  --no-gpu
 // Prints a table and writes bench/results/stream-<time>.json.
 
 import { spawnSync } from 'node:child_process';
@@ -17,6 +23,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeSynthetic } from './make-synthetic.ts';
+import { measureSlot } from './stream-slot.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -46,7 +53,7 @@ interface Run {
 function emgpu(argv: string[]): Run {
   const rssFile = join(work, 'maxrss.txt');
   const started = performance.now();
-  const run = spawnSync(process.execPath, ['--import', join(root, 'bench/maxrss.mjs'), join(root, 'bin/emgpu.js'), ...argv], {
+  const run = spawnSync(process.execPath, ['--import', join(root, 'bench/maxrss.mjs'), join(root, 'bench/dist-cli.mjs'), ...argv], {
     encoding: 'utf8',
     env: { ...process.env, EMGPU_MAXRSS_FILE: rssFile },
     maxBuffer: 1 << 28,
@@ -81,6 +88,16 @@ function maxRelativeDifference(fileA: string, fileB: string): number {
 }
 
 try {
+  if (!args.includes('--no-build')) {
+    console.log('npm run build …');
+    const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr.trim()}`);
+  }
+
+  // ---- 0. the floor: Node and the command line, no data -----------------------------------
+  const floor = emgpu(['--version']);
+  console.log(`emgpu --version: peak RSS ${floor.peakRssMiB.toFixed(0)} MiB`);
+
   // ---- 1. flights-3m: peak RSS streamed against in memory, from the same start -------------
   const columns = ['--columns', 'delay,distance'];
   const init = join(work, 'init.json');
@@ -130,19 +147,26 @@ try {
     console.log(`synthetic streamed: ${run.seconds.toFixed(1)} s end to end (scan + ${syntheticIter} passes), ${(syntheticRows / pass / 1e6).toFixed(2)}M rows/s per pass, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`);
   }
 
+  // ---- 3. WebGPU: the chunk slot against an upload per chunk --------------------------------
+  const gpuChunkSlot = args.includes('--no-gpu') ? null : await measureSlot();
+
   const result = {
     date: new Date().toISOString(),
     command: `npm run bench -- --stream${args.length > 1 ? ` ${args.filter((a) => a !== '--stream').join(' ')}` : ''}`,
     host: `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? 'cpu'} × ${cpus().length}`,
     backend,
+    cli: 'dist/cli.js (npm run build), through bench/dist-cli.mjs',
+    floorPeakRssMiB: floor.peakRssMiB,
     flights: flightsResult,
     synthetic: syntheticResult,
+    gpuChunkSlot,
   };
   console.log('');
   console.log(`Streamed EM (emgpu fit --stream; --chunk-rows ${flightsChunkRows} on flights, ${chunkRows} on the synthetic table; --backend ${backend})`);
   console.log('');
   console.log('| table | fit | seconds end to end | s per EM pass | peak RSS (MiB) |');
   console.log('|---|---|---:|---:|---:|');
+  console.log(`| none (\`emgpu --version\`: Node and the command line) | — | ${floor.seconds.toFixed(2)} | — | ${floor.peakRssMiB.toFixed(0)} |`);
   console.log(`| flights-3m (K = ${components}, ${flightsIter} iterations) | in memory | ${inMemory.seconds.toFixed(2)} | ${flightsResult.inMemory.passSecondsMedian.toFixed(2)} | ${inMemory.peakRssMiB.toFixed(0)} |`);
   console.log(
     `| flights-3m | --stream | ${streamed.seconds.toFixed(2)} | ${flightsResult.streamed.passSecondsMedian.toFixed(2)} | ${streamed.peakRssMiB.toFixed(0)} (${(100 * flightsResult.rssRatio).toFixed(0)}%) |`,
@@ -151,6 +175,14 @@ try {
     console.log(
       `| synthetic ${syntheticRows} rows (K = 4, ${syntheticIter} iterations) | --stream | ${(syntheticResult.seconds as number).toFixed(1)} | ${median(syntheticResult.passSeconds as number[]).toFixed(2)} (${((syntheticResult.rowsPerSecond as number) / 1e6).toFixed(2)}M rows/s) | ${(syntheticResult.peakRssMiB as number).toFixed(0)} |`,
     );
+  }
+  if (gpuChunkSlot !== null) {
+    console.log('');
+    console.log(`WebGPU E-step pass over ${gpuChunkSlot.rows} rows × ${gpuChunkSlot.cols} (K = ${gpuChunkSlot.components}, full), median of ${gpuChunkSlot.passes}; ${gpuChunkSlot.adapter}`);
+    console.log('');
+    console.log('| rows per chunk | chunk slot (ms) | upload per chunk (ms) |');
+    console.log('|---:|---:|---:|');
+    for (const row of gpuChunkSlot.chunks) console.log(`| ${row.chunkRows} | ${row.slotPassMs.toFixed(0)} | ${row.uploadPassMs.toFixed(0)} |`);
   }
   console.log(`\nflights: largest difference of the streamed and in-memory models, relative to each array's largest entry: ${flightsResult.maxRelativeDifference.toExponential(1)}`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
