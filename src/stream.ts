@@ -1,9 +1,10 @@
 // Exact EM over a table streamed in chunks (fit(source) with a chunk source): every EM iteration
 // reads the source again from the start, and each chunk in turn is loaded onto the engine, its
-// E-step statistics taken and added to the pass's sums, and released — so memory is bounded by
-// one chunk (plus a uniform reservoir sample for the initialisation), not by the table. The sums
-// of a pass are those of the whole table, so the generic EM loop (src/em.ts) runs unchanged on
-// them and the fit equals the in-memory fit from the same start up to float64 rounding.
+// E-step statistics taken (while the next chunk is read) and added to the pass's sums in chunk
+// order, and released — so memory is bounded by two chunks (plus a uniform reservoir sample for
+// the initialisation), not by the table. The sums of a pass are those of the whole table, so the
+// generic EM loop (src/em.ts) runs unchanged on them and the fit equals the in-memory fit from
+// the same start up to float64 rounding.
 //
 // Before the first iteration one scan pass counts the rows and their weight (for the weight
 // scaling fit applies, src/matrix.ts), checks every chunk, and keeps a uniform reservoir sample
@@ -247,8 +248,9 @@ export class StreamedData implements LoadedData {
   lastTimings: PassTimings | null = null;
   disposed = false;
   private pass = 1;
-  private staging: Float64Array | null = null;
-  private stagingWeights: Float64Array | null = null;
+  /** Two of each (a chunk staged while the one before it is in flight): see dataset(). */
+  private staging: (Float64Array | undefined)[] = [];
+  private stagingWeights: (Float64Array | undefined)[] = [];
   private slot: ChunkSlot | null | undefined = undefined;
 
   constructor(
@@ -270,36 +272,53 @@ export class StreamedData implements LoadedData {
     const iteration = pass - 1;
     let shape: StreamShape = { cols: scan.cols, weighted: scan.weighted };
     let total: SufficientStats | null = null;
+    /** Rows read (the next chunk's first row), and rows whose statistics are summed. */
+    let seen = 0;
     let rows = 0;
     let index = 0;
     let chunks = 0;
     let tooMany = false;
-    for await (const input of openPass(this.source, pass)) {
-      settings.throwIfAborted();
-      const chunk = checkChunk(input, index, rows, shape);
-      index++;
-      if (chunk === null) continue;
-      shape = { cols: chunk.matrix.cols, weighted: chunk.weights !== null };
-      if (rows + chunk.matrix.rows > scan.rows) {
-        tooMany = true;
-        break;
-      }
-      let stats: SufficientStats;
-      const slot = this.chunkSlot();
-      if (slot !== null) {
-        stats = await (await slot.load(this.dataset(chunk))).eStep(params, moments);
-      } else {
-        const data = await this.backend.load(this.dataset(chunk));
-        try {
-          stats = await data.eStep(params, moments);
-        } finally {
-          data.dispose();
-        }
-      }
-      total = total === null ? stats : addStats(total, stats);
-      rows += chunk.matrix.rows;
+    // One chunk in flight: its E-step runs (on the worker threads, or the GPU) while the next
+    // chunk is read and decoded here, and its statistics are added in chunk order.
+    let inFlight: { readonly stats: Promise<SufficientStats>; readonly rows: number } | null = null;
+    const land = async (): Promise<void> => {
+      if (inFlight === null) return;
+      const { stats, rows: n } = inFlight;
+      inFlight = null;
+      const chunkStats = await stats;
+      total = total === null ? chunkStats : addStats(total, chunkStats);
+      rows += n;
       chunks++;
       settings.onChunk?.({ phase: 'em', pass, iteration, rowsDone: rows, rows: scan.rows, chunks });
+    };
+    try {
+      let buffer = 0;
+      for await (const input of openPass(this.source, pass)) {
+        settings.throwIfAborted();
+        const chunk = checkChunk(input, index, seen, shape);
+        index++;
+        if (chunk === null) continue;
+        shape = { cols: chunk.matrix.cols, weighted: chunk.weights !== null };
+        if (seen + chunk.matrix.rows > scan.rows) {
+          tooMany = true;
+          break;
+        }
+        seen += chunk.matrix.rows;
+        // Staged in the buffer the chunk before last used: that one has landed.
+        const dataset = this.dataset(chunk, buffer);
+        buffer ^= 1;
+        await land();
+        const stats = this.chunkStats(dataset, params, moments);
+        stats.catch(() => undefined); // land() awaits it; a pass that stops first waits below
+        inFlight = { stats, rows: chunk.matrix.rows };
+      }
+      await land();
+    } catch (error) {
+      // Stopped (an abort, a bad chunk, a failed E-step): let the chunk in flight end first, so
+      // that nothing of this pass runs on after the fit has failed.
+      const pending = inFlight as { readonly stats: Promise<SufficientStats> } | null;
+      if (pending !== null) await pending.stats.catch(() => undefined);
+      throw error;
     }
     settings.throwIfAborted();
     if (total === null || tooMany || rows !== scan.rows) {
@@ -309,6 +328,18 @@ export class StreamedData implements LoadedData {
     }
     this.lastTimings = { kernelMs: null, wallMs: performance.now() - started };
     return total;
+  }
+
+  /** One chunk's E-step statistics: through the engine's chunk slot, or loaded and released. */
+  private async chunkStats(dataset: Dataset, params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
+    const slot = this.chunkSlot();
+    if (slot !== null) return (await slot.load(dataset)).eStep(params, moments);
+    const data = await this.backend.load(dataset);
+    try {
+      return await data.eStep(params, moments);
+    } finally {
+      data.dispose();
+    }
   }
 
   /**
@@ -322,22 +353,23 @@ export class StreamedData implements LoadedData {
   }
 
   /**
-   * The chunk as the engine takes it, copied into the staging buffers (weights scaled by the
-   * stream's power of two, as toDataset scales the whole table's). The buffers are allocated
-   * once, for the largest chunk, in shared memory where there is any: the CPU engine's worker
-   * threads then see every chunk through the same SharedArrayBuffer, instead of a new copy per
-   * chunk that each worker would keep alive until its own garbage collection.
+   * The chunk as the engine takes it, copied into staging buffer 0 or 1 (weights scaled by the
+   * stream's power of two, as toDataset scales the whole table's): two, so that a chunk can be
+   * staged while the E-step of the one before it still reads the other. The buffers are
+   * allocated once, for the largest chunk, in shared memory where there is any: the CPU
+   * engine's worker threads then see every chunk through the same two SharedArrayBuffers,
+   * instead of a new copy per chunk that each worker would keep alive until its own garbage
+   * collection.
    */
-  private dataset(chunk: CheckedChunk): Dataset {
+  private dataset(chunk: CheckedChunk, buffer: number): Dataset {
     const { data, rows, cols } = chunk.matrix;
     const size = this.scan.largestChunk;
-    if (this.staging === null || this.staging.length < size * cols) this.staging = stagingArray(size * cols);
-    const staged = this.staging.subarray(0, rows * cols);
+    const staging = (this.staging[buffer] ??= stagingArray(size * cols));
+    const staged = staging.subarray(0, rows * cols);
     staged.set(data);
     const e = this.scan.weightExponent;
     if (chunk.weights === null) return { data: staged, rows, cols, weights: null, totalWeight: rows, weightExponent: 0 };
-    if (this.stagingWeights === null || this.stagingWeights.length < size) this.stagingWeights = stagingArray(size);
-    const weights = this.stagingWeights.subarray(0, rows);
+    const weights = (this.stagingWeights[buffer] ??= stagingArray(size)).subarray(0, rows);
     let total = 0;
     for (let i = 0; i < rows; i++) {
       const w = e === 0 ? (chunk.weights[i] as number) : timesPowerOfTwo(chunk.weights[i] as number, e);
@@ -366,7 +398,7 @@ export class StreamedData implements LoadedData {
     this.disposed = true;
     this.slot?.dispose();
     this.slot = null;
-    this.staging = null;
-    this.stagingWeights = null;
+    this.staging = [];
+    this.stagingWeights = [];
   }
 }

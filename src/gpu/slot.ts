@@ -74,12 +74,12 @@ export class GpuChunkSlot implements ChunkSlot {
   }
 
   async load(dataset: Dataset): Promise<LoadedData> {
+    this.ctx.checkLost(); // released with the engine (an AbortError), or the device lost
     if (this.disposed) throw new Error('This chunk slot was released; open another.');
     const { data, rows, cols, weights } = dataset;
     if (cols !== this.cols || rows > this.maxRows || rows < 1 || (weights !== null) !== this.weighted) {
       throw new Error(`webgpu engine: a chunk of ${rows} × ${cols}${weights !== null ? ' weighted' : ''} does not fit a slot of ${this.maxRows} × ${this.cols}${this.weighted ? ' weighted' : ''}`);
     }
-    this.ctx.checkLost();
     // The previous chunk's operations read these buffers and its conditioning: let them end.
     if (this.last !== null) await this.last.settled();
     const regions = await this.allocate();

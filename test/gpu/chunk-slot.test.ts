@@ -3,6 +3,7 @@
 // for bit (same conditioning, same float32 rows, same plans); a second pass over the chunks
 // creates no buffer; shapes beyond the cache are released; dispose releases everything.
 import { describe, expect, it } from 'vitest';
+import { createWebGpuBackend } from '../../src/gpu/index.ts';
 import { toDataset, type Dataset } from '../../src/matrix.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { blobs, makeParams, sameBits, weightsFor } from './helpers.ts';
@@ -77,6 +78,23 @@ describe('WebGPU chunk slot', () => {
       expect(slot.bufferCount).toBe(0);
     });
   }
+
+  it('the engine released under it: the next load and the loaded chunk reject with an AbortError, and its buffers are gone', async (ctx) => {
+    gpuOf(ctx);
+    const made = await createWebGpuBackend();
+    if (!made.ok) throw new Error(made.reason);
+    const own = made.backend;
+    const { data } = blobs(95, 2000, D, K);
+    const slot = own.openChunkSlot(D, 1000, false);
+    const loaded = await slot.load(part(data, null, 0, 1000));
+    const params = makeParams(96, 'full', K, D);
+    await loaded.eStep(params, 'full');
+    own.dispose();
+    await expect(slot.load(part(data, null, 1000, 2000))).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(loaded.eStep(params, 'full')).rejects.toThrow(/released/);
+    expect(slot.bufferCount).toBe(0);
+    expect(own.liveDataCount).toBe(0);
+  });
 
   it('refuses a chunk of another shape or above its rows, and loads after dispose', async (ctx) => {
     const gpu = gpuOf(ctx);
