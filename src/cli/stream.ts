@@ -145,8 +145,8 @@ function garbageCollector(): (() => void) | null {
 export const HEAP_BUDGET_BYTES = 16 * 2 ** 20;
 
 /**
- * For a streamed fit to call after each chunk: a full garbage collection whenever the heap has
- * grown by more than `budget` bytes since the last one. Each chunk leaves its decoded pages and
+ * For a streamed fit to call after each chunk: a full garbage collection whenever the heap (with
+ * the ArrayBuffers its objects hold) has grown by more than `budget` bytes since the last one. Each chunk leaves its decoded pages and
  * numbers behind as garbage, and V8 lets the heap grow by hundreds of MiB before it collects
  * them (its growth is set by the live size, which is small): collecting at a fixed budget keeps
  * the peak near one row group's worth, at one collection per few chunks rather than one per
@@ -155,11 +155,17 @@ export const HEAP_BUDGET_BYTES = 16 * 2 ** 20;
 export function heapKeeper(budget = HEAP_BUDGET_BYTES): (() => void) | null {
   const gc = garbageCollector();
   if (gc === null) return null;
-  let floor = getHeapStatistics().used_heap_size;
+  // The heap's objects and the ArrayBuffers they hold (decoded blocks, file reads), which V8
+  // counts apart and collects on its own schedule.
+  const used = (): number => {
+    const stats = getHeapStatistics();
+    return stats.used_heap_size + stats.external_memory;
+  };
+  let floor = used();
   return () => {
-    if (getHeapStatistics().used_heap_size - floor <= budget) return;
+    if (used() - floor <= budget) return;
     gc();
-    floor = getHeapStatistics().used_heap_size;
+    floor = used();
   };
 }
 

@@ -192,8 +192,9 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
    * only the block and one decoded column alive at once (not every chosen column's, and not the
    * previous row group's beside the next).
    */
-  async function rowGroup(rowStart: number, rowEnd: number): Promise<Float64Array> {
-    const block = allocate(rowEnd - rowStart, cols, label, options.optionName);
+  async function rowGroup(rowStart: number, rowEnd: number, room: Float64Array | null): Promise<Float64Array> {
+    const size = (rowEnd - rowStart) * cols;
+    const block = room !== null && room.length >= size ? room.subarray(0, size) : allocate(rowEnd - rowStart, cols, label, options.optionName);
     try {
       for (const [offset, fileColumn] of chosen.entries()) {
         const target: ColumnTarget = { out: block, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, firstRow: rowStart };
@@ -215,8 +216,14 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
     } catch (error) {
       throw readFailure(error, label, 'Parquet', HINT);
     }
+    // One block for the pass, sized for its largest row group and refilled for each: a chunk is
+    // valid until the next is asked for (one large allocation per pass, not one per row group,
+    // which the C allocator would keep as fragments).
+    const largest = Math.max(...ranges.map((r) => r.rowEnd - r.rowStart));
+    let room: Float64Array | null = null;
     for (const { rowStart, rowEnd } of ranges) {
-      const block = await rowGroup(rowStart, rowEnd);
+      room ??= allocate(largest, cols, label, options.optionName);
+      const block = await rowGroup(rowStart, rowEnd, room);
       for (let start = rowStart; start < rowEnd; start += step) {
         const end = Math.min(rowEnd, start + step);
         covered += end - start;
