@@ -4,10 +4,22 @@
 
 import type { KernelParams } from '../model/params.ts';
 import { statsLayout, type Moments, type StatsLayout } from '../stats.ts';
-import { assignBlock, eStepBlock, randomBlock, type RowSource, type Scratch } from './kernels.ts';
+import { assignBlock, eStepBlock, randomBlock, Scratch, type RowSource } from './kernels.ts';
 
 /** Rows per block: fixed, so the summation order never depends on the thread count. */
 export const BLOCK_ROWS = 4096;
+
+/**
+ * A scratch of BLOCK_ROWS rows for K components and D features, kept for this thread's next
+ * caller of the same shape: a streamed fit runs once per chunk, and a new scratch each time
+ * (K·32 KiB and more) left the C allocator holding tens of MiB of fragments between garbage
+ * collections. Use it synchronously (no await while it is in use).
+ */
+export function blockScratch(k: number, d: number): Scratch {
+  if (kept === null || kept.k !== k || kept.d !== d) kept = { k, d, scratch: new Scratch(BLOCK_ROWS, k, d) };
+  return kept.scratch;
+}
+let kept: { readonly k: number; readonly d: number; readonly scratch: Scratch } | null = null;
 
 export type BlockTask =
   | { readonly kind: 'estep'; readonly params: KernelParams; readonly moments: 'full' | 'diag' }

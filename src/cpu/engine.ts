@@ -8,8 +8,8 @@ import { rowsOf, type Dataset } from '../matrix.ts';
 import { toKernelParams } from '../model/params.ts';
 import { Random } from '../random.ts';
 import { unpackStats, type Moments, type SufficientStats } from '../stats.ts';
-import { BLOCK_ROWS, runBlockTask, taskComponents, taskLayout, type BlockTask } from './blocks.ts';
-import { evaluateBlock, Scratch, type RowSource } from './kernels.ts';
+import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents, taskLayout, type BlockTask } from './blocks.ts';
+import { evaluateBlock, type RowSource } from './kernels.ts';
 import { kmeansPlusPlusSequential } from './kmeanspp.ts';
 import type { SharedRows, WorkerPool } from './pool.ts';
 
@@ -45,7 +45,7 @@ class CpuData implements LoadedData {
     const size = taskLayout(task, this.cols).size;
     const total = new Float64Array(size);
     const window = Math.max(1, Math.floor(PARTIALS_BUDGET / (8 * size)));
-    const scratch = this.pool === null || this.shared === null || this.blocks === 1 ? new Scratch(BLOCK_ROWS, taskComponents(task), this.cols) : null;
+    const scratch = this.pool === null || this.shared === null || this.blocks === 1 ? blockScratch(taskComponents(task), this.cols) : null;
     for (let first = 0; first < this.blocks; first += window) {
       const end = Math.min(this.blocks, first + window);
       let partials: Float64Array;
@@ -97,7 +97,7 @@ class CpuData implements LoadedData {
     const labels = request.labels ? new Int32Array(this.rows) : null;
     const logLik = request.logLik ? new Float64Array(this.rows) : null;
     const proba = request.proba ? new Float64Array(this.rows * k) : null;
-    const scratch = new Scratch(BLOCK_ROWS, k, this.cols);
+    const scratch = blockScratch(k, this.cols);
     for (let start = 0; start < this.rows; start += BLOCK_ROWS) {
       evaluateBlock(this.source, start, Math.min(this.rows, start + BLOCK_ROWS), kernel, scratch, labels, logLik, proba);
     }

@@ -1,8 +1,8 @@
 // A CPU engine worker (Node worker_threads or a browser Web Worker). It holds shared views of
 // the data and computes whole blocks of partial statistics into a shared output array.
 
-import { BLOCK_ROWS, runBlockTask, taskComponents } from './blocks.ts';
-import { Scratch, type RowSource } from './kernels.ts';
+import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents } from './blocks.ts';
+import type { RowSource } from './kernels.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
 interface Port {
@@ -10,6 +10,7 @@ interface Port {
 }
 
 const sources = new Map<number, { source: RowSource; rows: number }>();
+
 
 function handle(message: WorkerRequest, port: Port): void {
   switch (message.type) {
@@ -23,7 +24,7 @@ function handle(message: WorkerRequest, port: Port): void {
       try {
         const entry = sources.get(message.id);
         if (entry === undefined) throw new Error(`worker has no data ${message.id}`);
-        const scratch = new Scratch(BLOCK_ROWS, taskComponents(message.task), entry.source.cols);
+        const scratch = blockScratch(taskComponents(message.task), entry.source.cols);
         for (let b = message.firstBlock; b < message.endBlock; b++) {
           const start = b * BLOCK_ROWS;
           const end = Math.min(entry.rows, start + BLOCK_ROWS);
