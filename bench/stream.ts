@@ -16,7 +16,8 @@
 //    engine's chunk slot against a fresh upload per chunk (bench/stream-slot.ts; --no-gpu skips).
 //
 // Options: --rows 100000000  --chunk-rows 1000000 (synthetic)  --flights-chunk-rows 100000
-//          --synthetic-iter 2  --flights-iter 5  --components 6  --backend cpu  --no-synthetic  --no-build  --no-gpu
+//          --synthetic-iter 2  --flights-iter 5  --components 6  --backend cpu  --repeat 3 (flights)
+//          --no-synthetic  --no-build  --no-gpu
 // Prints a table and writes bench/results/stream-<time>.json.
 
 import { spawnSync } from 'node:child_process';
@@ -39,6 +40,7 @@ const flightsIter = option('--flights-iter') ?? '5';
 const components = option('--components') ?? '6';
 const backend = option('--backend') ?? 'cpu';
 const synthetic = !args.includes('--no-synthetic');
+const repeat = Math.max(1, Number(option('--repeat') ?? 3));
 
 const root = resolve(import.meta.dirname, '..');
 const flights = join(root, 'node_modules/vega-datasets/data/flights-3m.parquet');
@@ -71,6 +73,32 @@ function passSeconds(stderr: string): number[] {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** The same commands run `repeat` times, taking turns (so a busy moment of the machine falls on each alike). */
+interface Repeated {
+  /** Medians over the runs. */
+  readonly seconds: number;
+  readonly peakRssMiB: number;
+  readonly runs: { seconds: number; peakRssMiB: number }[];
+  /** Seconds of every EM pass of every run (--verbose lines). */
+  readonly passSeconds: number[];
+}
+
+function repeated(commands: string[][]): Repeated[] {
+  const runs: Run[][] = commands.map(() => []);
+  for (let r = 0; r < repeat; r++) commands.forEach((argv, i) => runs[i]!.push(emgpu(argv)));
+  return runs.map((list) => ({
+    seconds: median(list.map((x) => x.seconds)),
+    peakRssMiB: median(list.map((x) => x.peakRssMiB)),
+    runs: list.map((x) => ({ seconds: x.seconds, peakRssMiB: x.peakRssMiB })),
+    passSeconds: list.flatMap((x) => passSeconds(x.stderr)),
+  }));
+}
+
+const range = (r: Repeated): string => {
+  const rss = r.runs.map((x) => x.peakRssMiB);
+  return r.runs.length > 1 ? ` (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)})` : '';
+};
+
 function maxRelativeDifference(fileA: string, fileB: string): number {
   type Model = Record<string, unknown>;
   const a = JSON.parse(readFileSync(fileA, 'utf8')) as Model;
@@ -96,24 +124,20 @@ try {
   }
 
   // ---- 0. the floor: Node and the command line, no data -----------------------------------
-  const floor = emgpu(['--version']);
-  console.log(`emgpu --version: peak RSS ${floor.peakRssMiB.toFixed(0)} MiB`);
-
-  // ---- 1. flights-3m: peak RSS streamed against in memory, from the same start -------------
   const columns = ['--columns', 'delay,distance'];
   const init = join(work, 'init.json');
   emgpu(['fit', flights, ...columns, '-k', components, '--max-iter', '1', '--seed', '0', '--backend', backend, '-o', init]);
   const common = ['fit', flights, ...columns, '--init', init, '--max-iter', flightsIter, '--tol', '0', '--backend', backend, '--verbose'];
   const memoryModel = join(work, 'memory.json');
   const streamModel = join(work, 'stream.json');
-  const inMemory = emgpu([...common, '-o', memoryModel]);
-  console.log(`flights in memory: ${inMemory.seconds.toFixed(2)} s, peak RSS ${inMemory.peakRssMiB.toFixed(0)} MiB`);
-  const streamed = emgpu([...common, '--stream', '--chunk-rows', flightsChunkRows, '-o', streamModel]);
-  console.log(`flights streamed:  ${streamed.seconds.toFixed(2)} s, peak RSS ${streamed.peakRssMiB.toFixed(0)} MiB`);
   // The streamed fit's fixed part: the scan pass (read, decode, count, sample) and the k-means
   // start on the sample (the worker threads start), no EM pass.
-  const scanOnly = emgpu(['fit', flights, ...columns, '-k', components, '--max-iter', '0', '--seed', '0', '--backend', backend, '--stream', '--chunk-rows', flightsChunkRows, '-o', join(work, 'scan.json')]);
-  console.log(`flights scan + init only (--stream --max-iter 0): ${scanOnly.seconds.toFixed(2)} s, peak RSS ${scanOnly.peakRssMiB.toFixed(0)} MiB`);
+  const scanArgs = ['fit', flights, ...columns, '-k', components, '--max-iter', '0', '--seed', '0', '--backend', backend, '--stream', '--chunk-rows', flightsChunkRows, '-o', join(work, 'scan.json')];
+  const [floor, inMemory, streamed, scanOnly] = repeated([['--version'], [...common, '-o', memoryModel], [...common, '--stream', '--chunk-rows', flightsChunkRows, '-o', streamModel], scanArgs]) as [Repeated, Repeated, Repeated, Repeated];
+  console.log(`emgpu --version: peak RSS ${floor.peakRssMiB.toFixed(0)} MiB${range(floor)}`);
+  console.log(`flights in memory: ${inMemory.seconds.toFixed(2)} s, peak RSS ${inMemory.peakRssMiB.toFixed(0)} MiB${range(inMemory)}`);
+  console.log(`flights streamed:  ${streamed.seconds.toFixed(2)} s, peak RSS ${streamed.peakRssMiB.toFixed(0)} MiB${range(streamed)}`);
+  console.log(`flights scan + init only (--stream --max-iter 0): ${scanOnly.seconds.toFixed(2)} s, peak RSS ${scanOnly.peakRssMiB.toFixed(0)} MiB${range(scanOnly)}`);
   const flightsResult = {
     file: 'node_modules/vega-datasets/data/flights-3m.parquet',
     rows: 3_000_000,
@@ -121,10 +145,11 @@ try {
     components: Number(components),
     iterations: Number(flightsIter),
     chunkRows: Number(flightsChunkRows),
-    inMemory: { seconds: inMemory.seconds, peakRssMiB: inMemory.peakRssMiB, passSecondsMedian: median(passSeconds(inMemory.stderr)) },
-    streamed: { seconds: streamed.seconds, peakRssMiB: streamed.peakRssMiB, passSecondsMedian: median(passSeconds(streamed.stderr)) },
+    repeat,
+    inMemory: { seconds: inMemory.seconds, peakRssMiB: inMemory.peakRssMiB, passSecondsMedian: median(inMemory.passSeconds), runs: inMemory.runs },
+    streamed: { seconds: streamed.seconds, peakRssMiB: streamed.peakRssMiB, passSecondsMedian: median(streamed.passSeconds), runs: streamed.runs },
     rssRatio: streamed.peakRssMiB / inMemory.peakRssMiB,
-    scanAndInitOnly: { seconds: scanOnly.seconds, peakRssMiB: scanOnly.peakRssMiB },
+    scanAndInitOnly: { seconds: scanOnly.seconds, peakRssMiB: scanOnly.peakRssMiB, runs: scanOnly.runs },
     maxRelativeDifference: maxRelativeDifference(streamModel, memoryModel),
   };
 
@@ -163,21 +188,22 @@ try {
     backend,
     cli: 'dist/cli.js (npm run build), through bench/dist-cli.mjs',
     floorPeakRssMiB: floor.peakRssMiB,
+    floorRuns: floor.runs,
     flights: flightsResult,
     synthetic: syntheticResult,
     gpuChunkSlot,
   };
   console.log('');
-  console.log(`Streamed EM (emgpu fit --stream; --chunk-rows ${flightsChunkRows} on flights, ${chunkRows} on the synthetic table; --backend ${backend})`);
+  console.log(`Streamed EM (emgpu fit --stream; --chunk-rows ${flightsChunkRows} on flights, ${chunkRows} on the synthetic table; --backend ${backend}); flights rows: medians of ${repeat} runs, peak RSS range in brackets`);
   console.log('');
   console.log('| table | fit | seconds end to end | s per EM pass | peak RSS (MiB) |');
   console.log('|---|---|---:|---:|---:|');
-  console.log(`| none (\`emgpu --version\`: Node and the command line) | — | ${floor.seconds.toFixed(2)} | — | ${floor.peakRssMiB.toFixed(0)} |`);
-  console.log(`| flights-3m (K = ${components}, ${flightsIter} iterations) | in memory | ${inMemory.seconds.toFixed(2)} | ${flightsResult.inMemory.passSecondsMedian.toFixed(2)} | ${inMemory.peakRssMiB.toFixed(0)} |`);
+  console.log(`| none (\`emgpu --version\`: Node and the command line) | — | ${floor.seconds.toFixed(2)} | — | ${floor.peakRssMiB.toFixed(0)}${range(floor)} |`);
+  console.log(`| flights-3m (K = ${components}, ${flightsIter} iterations) | in memory | ${inMemory.seconds.toFixed(2)} | ${flightsResult.inMemory.passSecondsMedian.toFixed(2)} | ${inMemory.peakRssMiB.toFixed(0)}${range(inMemory)} |`);
   console.log(
-    `| flights-3m | --stream | ${streamed.seconds.toFixed(2)} | ${flightsResult.streamed.passSecondsMedian.toFixed(2)} | ${streamed.peakRssMiB.toFixed(0)} (${(100 * flightsResult.rssRatio).toFixed(0)}%) |`,
+    `| flights-3m | --stream | ${streamed.seconds.toFixed(2)} | ${flightsResult.streamed.passSecondsMedian.toFixed(2)} | ${streamed.peakRssMiB.toFixed(0)}${range(streamed)}: ${(100 * flightsResult.rssRatio).toFixed(0)}% |`,
   );
-  console.log(`| flights-3m | --stream --max-iter 0 (scan and init only) | ${scanOnly.seconds.toFixed(2)} | — | ${scanOnly.peakRssMiB.toFixed(0)} |`);
+  console.log(`| flights-3m | --stream --max-iter 0 (scan and init only) | ${scanOnly.seconds.toFixed(2)} | — | ${scanOnly.peakRssMiB.toFixed(0)}${range(scanOnly)} |`);
   if (syntheticResult !== null) {
     console.log(
       `| synthetic ${syntheticRows} rows (K = 4, ${syntheticIter} iterations) | --stream | ${(syntheticResult.seconds as number).toFixed(1)} | ${median(syntheticResult.passSeconds as number[]).toFixed(2)} (${((syntheticResult.rowsPerSecond as number) / 1e6).toFixed(2)}M rows/s) | ${(syntheticResult.peakRssMiB as number).toFixed(0)} |`,
