@@ -4,7 +4,7 @@
 // Serves test/browser-gpu/ with vite's dev server on 127.0.0.1 (a secure context, so
 // navigator.gpu exists) and drives Debian's chromium through puppeteer. `npm test` makes sure
 // Chromium exists (scripts/ensure-chromium.mjs); without it the tests skip, and fail under CI.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,9 @@ beforeAll(async () => {
     root,
     logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, fs: { allow: [repo] } },
+    // Its own cache: the demo tests' server may run at the same time with other pre-bundled
+    // dependencies, and a shared node_modules/.vite would be rewritten under either page.
+    cacheDir: join(repo, 'node_modules/.vite-browser-gpu-test'),
     // No discovery (a dependency found mid-run would reload the page), so every CommonJS
     // dependency the page reaches is named here to be pre-bundled into an ES module.
     optimizeDeps: {

@@ -23,6 +23,10 @@ export async function startDemo(): Promise<DemoHarness> {
     configFile: join(root, 'vite.config.ts'),
     server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false },
     // Pre-bundle up front: a dependency discovered late makes Vite reload the page mid-test.
+    // In a cache of its own: the WebGPU page test's server, which may run at the same time,
+    // pre-bundles other dependencies, and in the shared node_modules/.vite each rewrote the
+    // other's, leaving this page waiting on modules Vite then answered as outdated.
+    cacheDir: join(root, 'node_modules/.vite-demo-test'),
     optimizeDeps: { include: ['papaparse', 'hyparquet', 'hyparquet-compressors', 'apache-arrow'], entries: ['index.html', 'fit-worker.ts'] },
     logLevel: (process.env.DEMO_VITE_LOG as 'info' | undefined) ?? 'warn',
     clearScreen: false,
