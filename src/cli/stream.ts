@@ -146,11 +146,11 @@ export const HEAP_BUDGET_BYTES = 16 * 2 ** 20;
 
 /**
  * For a streamed fit to call after each chunk: a full garbage collection whenever the heap (with
- * the ArrayBuffers its objects hold) has grown by more than `budget` bytes since the last one. Each chunk leaves its decoded pages and
- * numbers behind as garbage, and V8 lets the heap grow by hundreds of MiB before it collects
- * them (its growth is set by the live size, which is small): collecting at a fixed budget keeps
- * the peak near one row group's worth, at one collection per few chunks rather than one per
- * chunk. Null where gc() cannot be had (the fit then runs without).
+ * the ArrayBuffers its objects hold) has grown by more than `budget` bytes since the last one.
+ * Each chunk leaves its decoded pages and numbers behind as garbage, and V8 lets the heap grow by
+ * hundreds of MiB before it collects them (its growth is set by the live size, which is small):
+ * collecting at a fixed budget keeps the peak near one row group's worth, at one collection per
+ * few chunks rather than one per chunk. Null where gc() cannot be had (the fit then runs without).
  */
 export function heapKeeper(budget = HEAP_BUDGET_BYTES): (() => void) | null {
   const gc = garbageCollector();

@@ -9,6 +9,8 @@ import { assignBlock, eStepBlock, randomBlock, Scratch, type RowSource } from '.
 /** Rows per block: fixed, so the summation order never depends on the thread count. */
 export const BLOCK_ROWS = 4096;
 
+let keptScratch: { readonly k: number; readonly d: number; readonly scratch: Scratch } | null = null;
+
 /**
  * A scratch of BLOCK_ROWS rows for K components and D features, kept for this thread's next
  * caller of the same shape: a streamed fit runs once per chunk, and a new scratch each time
@@ -16,10 +18,9 @@ export const BLOCK_ROWS = 4096;
  * collections. Use it synchronously (no await while it is in use).
  */
 export function blockScratch(k: number, d: number): Scratch {
-  if (kept === null || kept.k !== k || kept.d !== d) kept = { k, d, scratch: new Scratch(BLOCK_ROWS, k, d) };
-  return kept.scratch;
+  if (keptScratch === null || keptScratch.k !== k || keptScratch.d !== d) keptScratch = { k, d, scratch: new Scratch(BLOCK_ROWS, k, d) };
+  return keptScratch.scratch;
 }
-let kept: { readonly k: number; readonly d: number; readonly scratch: Scratch } | null = null;
 
 export type BlockTask =
   | { readonly kind: 'estep'; readonly params: KernelParams; readonly moments: 'full' | 'diag' }

@@ -11,7 +11,6 @@ interface Port {
 
 const sources = new Map<number, { source: RowSource; rows: number }>();
 
-
 function handle(message: WorkerRequest, port: Port): void {
   switch (message.type) {
     case 'load':

@@ -92,7 +92,7 @@ export class GpuChunkSlot implements ChunkSlot {
       checkConditioned(writeConditioned(this.staging, data, region.start, n, cols, conditioning));
       queue.writeBuffer(region.data, 0, this.staging, 0, n * cols);
       if (region.weights !== null && weights !== null && this.stagingWeights !== null) {
-        for (let i = 0; i < n; i++) this.stagingWeights[i] = weights[region.start + i] as number;
+        this.stagingWeights.set(weights.subarray(region.start, region.start + n));
         queue.writeBuffer(region.weights, 0, this.stagingWeights, 0, n);
       }
       chunks.push({ start: region.start, rows: n, data: region.data, weights: region.weights });

@@ -186,15 +186,14 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
   const cols = chosen.length;
   const scanOf = (): ReturnType<typeof parquetScan> => parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
   /**
-   * Rows rowStart..rowEnd−1 (one row group) of the chosen columns as one row-major block,
-   * decoded one column at a time, each by a scan of its own: hyparquet decodes a column of a
+   * Rows rowStart..rowEnd−1 (one row group) of the chosen columns as one row-major block at the
+   * start of `room`, decoded one column at a time, each by a scan of its own: hyparquet decodes a column of a
    * row group whole, and a scan keeps the last column it decoded, so a scan per column leaves
    * only the block and one decoded column alive at once (not every chosen column's, and not the
    * previous row group's beside the next).
    */
-  async function rowGroup(rowStart: number, rowEnd: number, room: Float64Array | null): Promise<Float64Array> {
-    const size = (rowEnd - rowStart) * cols;
-    const block = room !== null && room.length >= size ? room.subarray(0, size) : allocate(rowEnd - rowStart, cols, label, options.optionName);
+  async function rowGroup(rowStart: number, rowEnd: number, room: Float64Array): Promise<Float64Array> {
+    const block = room.subarray(0, (rowEnd - rowStart) * cols);
     try {
       for (const [offset, fileColumn] of chosen.entries()) {
         const target: ColumnTarget = { out: block, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, firstRow: rowStart };
@@ -219,7 +218,7 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
     // One block for the pass, sized for its largest row group and refilled for each: a chunk is
     // valid until the next is asked for (one large allocation per pass, not one per row group,
     // which the C allocator would keep as fragments).
-    const largest = Math.max(...ranges.map((r) => r.rowEnd - r.rowStart));
+    const largest = ranges.reduce((most, r) => Math.max(most, r.rowEnd - r.rowStart), 0);
     let room: Float64Array | null = null;
     for (const { rowStart, rowEnd } of ranges) {
       room ??= allocate(largest, cols, label, options.optionName);
