@@ -25,6 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeSynthetic } from './make-synthetic.ts';
+import { pairedModelArrays } from './model-arrays.ts';
 import { measureSlot } from './stream-slot.ts';
 
 const args = process.argv.slice(2);
@@ -100,15 +101,8 @@ const range = (r: Repeated): string => {
 };
 
 function maxRelativeDifference(fileA: string, fileB: string): number {
-  type Model = Record<string, unknown>;
-  const a = JSON.parse(readFileSync(fileA, 'utf8')) as Model;
-  const b = JSON.parse(readFileSync(fileB, 'utf8')) as Model;
-  const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : typeof v === 'number' ? [v] : []);
   let worst = 0;
-  for (const key of ['weights', 'means', 'covariances', 'lowerBound']) {
-    const x = flat(a[key]);
-    const y = flat(b[key]);
-    if (x.length !== y.length || x.length === 0) throw new Error(`models differ in shape at ${key}`);
+  for (const [, x, y] of pairedModelArrays(fileA, fileB)) {
     // Relative to the largest entry of the array (a covariance entry near 0 is not a precision problem).
     const scale = Math.max(...y.map(Math.abs));
     for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / scale);

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync }
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readTable } from '../src/io/index.ts';
+import { pairedModelArrays } from './model-arrays.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -68,15 +69,8 @@ try {
     console.log(`round ${r + 1}: parquet ${times.parquet[r]!.toFixed(2)} s, csv ${times.csv[r]!.toFixed(2)} s`);
   }
 
-  type Model = Record<string, unknown>;
-  const a = JSON.parse(readFileSync(parquetModel, 'utf8')) as Model;
-  const b = JSON.parse(readFileSync(csvModel, 'utf8')) as Model;
-  const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : typeof v === 'number' ? [v] : []);
   let maxRel = 0;
-  for (const key of ['weights', 'means', 'covariances', 'lowerBound']) {
-    const x = flat(a[key]);
-    const y = flat(b[key]);
-    if (x.length !== y.length || x.length === 0) throw new Error(`models differ in shape at ${key}`);
+  for (const [, x, y] of pairedModelArrays(parquetModel, csvModel)) {
     for (let i = 0; i < x.length; i++) maxRel = Math.max(maxRel, Math.abs(x[i]! - y[i]!) / Math.max(Math.abs(y[i]!), 1e-300));
   }
 
