@@ -40,8 +40,13 @@ export class BrowserRunner {
     return new BrowserRunner(server, chromium, page);
   }
 
-  async run(cell: Cell & { warmup: number; reps: number; engine: 'webgpu' | 'cpu' }): Promise<{ ok: boolean; median?: number; seconds?: number[]; description?: string; error?: string }> {
-    return this.page.evaluate((c) => (window as unknown as { runCell: (x: typeof c) => Promise<{ ok: boolean }> }).runCell(c), cell) as Promise<{ ok: boolean }>;
+  async run(
+    cell: Cell & { warmup: number; reps: number; engine: 'webgpu' | 'cpu' },
+  ): Promise<{ ok: boolean; median?: number; seconds?: number[]; description?: string; error?: string }> {
+    return this.page.evaluate(
+      (c) => (window as unknown as { runCell: (x: typeof c) => Promise<{ ok: boolean }> }).runCell(c),
+      cell,
+    ) as Promise<{ ok: boolean }>;
   }
 
   async close(): Promise<void> {

@@ -54,18 +54,29 @@ function python(): string | null {
   return null;
 }
 
-function runSklearn(py: string, data: Float64Array, rows: number, cols: number, rest: string[]): Record<string, unknown> {
+function runSklearn(
+  py: string,
+  data: Float64Array,
+  rows: number,
+  cols: number,
+  rest: string[],
+): Record<string, unknown> {
   const scratch = mkdtempSync(join(os.tmpdir(), 'emgpu-choice-'));
   try {
     const path = join(scratch, 'data.f64');
     writeFileSync(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    const result = spawnSync(py, [join(root, 'bench/sklearn_choice.py'), rest[0] as string, path, String(rows), String(cols), ...rest.slice(1)], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) },
-    });
+    const result = spawnSync(
+      py,
+      [join(root, 'bench/sklearn_choice.py'), rest[0] as string, path, String(rows), String(cols), ...rest.slice(1)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) },
+      },
+    );
     const line = result.stdout.trim().split('\n').at(-1);
-    if (result.status !== 0 || line === undefined || line === '') return { ok: false, error: result.stderr.split('\n').slice(-3).join(' ') };
+    if (result.status !== 0 || line === undefined || line === '')
+      return { ok: false, error: result.stderr.split('\n').slice(-3).join(' ') };
     return JSON.parse(line) as Record<string, unknown>;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -74,7 +85,10 @@ function runSklearn(py: string, data: Float64Array, rows: number, cols: number, 
 
 /** Median seconds per iteration after the first, from a fit started at the true labels. */
 async function perIteration(
-  make: (options: { maxIter: number; onIteration: (info: IterationInfo) => void }) => GaussianMixture | BayesianGaussianMixture,
+  make: (options: {
+    maxIter: number;
+    onIteration: (info: IterationInfo) => void;
+  }) => GaussianMixture | BayesianGaussianMixture,
   X: { data: Float64Array; rows: number; cols: number },
   resp: Float64Array,
 ): Promise<number> {
@@ -89,17 +103,31 @@ async function perIteration(
   return median(times);
 }
 
-const fmt = (s: number | null): string => (s === null || !Number.isFinite(s) ? '—' : s >= 100 ? s.toFixed(0) : s >= 1 ? s.toFixed(2) : s.toFixed(4));
-const ratio = (a: number | null, b: number | null): string => (a === null || b === null ? '—' : `${(a / b).toFixed(2)}×`);
+const fmt = (s: number | null): string =>
+  s === null || !Number.isFinite(s) ? '—' : s >= 100 ? s.toFixed(0) : s >= 1 ? s.toFixed(2) : s.toFixed(4);
+const ratio = (a: number | null, b: number | null): string =>
+  a === null || b === null ? '—' : `${(a / b).toFixed(2)}×`;
 
 const py = python();
-const out: Record<string, unknown> = { date: new Date().toISOString(), host: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}`, n, reps, rounds, gridIter, sklearn: py === null ? null : 'python3' };
+const out: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  host: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}`,
+  n,
+  reps,
+  rounds,
+  gridIter,
+  sklearn: py === null ? null : 'python3',
+};
 
 // ---- 1. Bayesian vs Gaussian per iteration ----------------------------------------------
 if (!flag('--no-iter')) {
   const rows: Array<Record<string, unknown>> = [];
-  console.log(`\nBayesianGaussianMixture vs GaussianMixture: seconds per iteration (full, K = ${K}, the smaller of ${rounds} alternating rounds' medians of ${reps})\n`);
-  console.log('| data | engine | GaussianMixture | Bayesian | Bayesian / Gaussian | sklearn Bayesian | sklearn Bayesian / ours |');
+  console.log(
+    `\nBayesianGaussianMixture vs GaussianMixture: seconds per iteration (full, K = ${K}, the smaller of ${rounds} alternating rounds' medians of ${reps})\n`,
+  );
+  console.log(
+    '| data | engine | GaussianMixture | Bayesian | Bayesian / Gaussian | sklearn Bayesian | sklearn Bayesian / ours |',
+  );
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const d of [2, 8]) {
     const { data } = makeData({ n, d, k: K, covarianceType: 'full' });
@@ -131,11 +159,26 @@ if (!flag('--no-iter')) {
         error = (e as Error).message;
       }
       await releaseBackends();
-      const row = { n, d, k: K, engine, gaussian: gmm, bayesian: bgm, sklearnGaussian: sk?.gmm ?? null, sklearnBayesian: sk?.bgm ?? null, error };
+      const row = {
+        n,
+        d,
+        k: K,
+        engine,
+        gaussian: gmm,
+        bayesian: bgm,
+        sklearnGaussian: sk?.gmm ?? null,
+        sklearnBayesian: sk?.bgm ?? null,
+        error,
+      };
       rows.push(row);
-      console.log(`| ${n / 1e6}M × ${d} | ${engine} | ${fmt(gmm)} | ${fmt(bgm)} | ${ratio(bgm, gmm)} | ${fmt(sk?.bgm ?? null)} | ${ratio(sk?.bgm ?? null, bgm)} |${error === null ? '' : ` ${error}`}`);
+      console.log(
+        `| ${n / 1e6}M × ${d} | ${engine} | ${fmt(gmm)} | ${fmt(bgm)} | ${ratio(bgm, gmm)} | ${fmt(sk?.bgm ?? null)} | ${ratio(sk?.bgm ?? null, bgm)} |${error === null ? '' : ` ${error}`}`,
+      );
     }
-    if (sk !== null) console.log(`| ${n / 1e6}M × ${d} | scikit-learn | ${fmt(sk.gmm)} | ${fmt(sk.bgm)} | ${ratio(sk.bgm, sk.gmm)} | | |`);
+    if (sk !== null)
+      console.log(
+        `| ${n / 1e6}M × ${d} | scikit-learn | ${fmt(sk.gmm)} | ${fmt(sk.bgm)} | ${ratio(sk.bgm, sk.gmm)} | | |`,
+      );
   }
   out.iterations = rows;
 }
@@ -148,7 +191,9 @@ if (!flag('--no-grid')) {
   const ks = Array.from({ length: KMAX }, (_, i) => i + 1);
   const common = { initParams: 'random_from_data' as const, maxIter: gridIter, tol: 0, randomState: 0 };
   const rows: Array<Record<string, unknown>> = [];
-  console.log(`\nThe grid K 1–${KMAX} × ${COVARIANCE_TYPES.length} covariance types at ${n / 1e6}M × ${d} (${gridIter} iterations per cell, random_from_data): total seconds\n`);
+  console.log(
+    `\nThe grid K 1–${KMAX} × ${COVARIANCE_TYPES.length} covariance types at ${n / 1e6}M × ${d} (${gridIter} iterations per cell, random_from_data): total seconds\n`,
+  );
   console.log('| engine | selectModel | 40 fits one by one | one by one / selectModel | best (BIC) |');
   console.log('|---|---:|---:|---:|---|');
   for (const engine of engines) {
@@ -178,15 +223,24 @@ if (!flag('--no-grid')) {
     }
     await releaseBackends();
     rows.push({ engine, selectSeconds, separateSeconds, best, error });
-    console.log(`| ${engine} | ${fmt(selectSeconds)} | ${fmt(separateSeconds)} | ${ratio(separateSeconds, selectSeconds)} | ${best} |${error === null ? '' : ` ${error}`}`);
+    console.log(
+      `| ${engine} | ${fmt(selectSeconds)} | ${fmt(separateSeconds)} | ${ratio(separateSeconds, selectSeconds)} | ${best} |${error === null ? '' : ` ${error}`}`,
+    );
   }
   if (py !== null) {
     const result = runSklearn(py, data, n, d, ['grid', String(KMAX), String(gridIter)]);
     if (result.ok === true) {
       const cells = result.cells as Array<{ covarianceType: string; nComponents: number; bic: number }>;
       const best = cells.reduce((a, b) => (b.bic < a.bic ? b : a));
-      rows.push({ engine: 'scikit-learn', separateSeconds: result.total, best: `${best.covarianceType}, K = ${best.nComponents}`, version: result.version });
-      console.log(`| scikit-learn ${String(result.version)} | | ${fmt(result.total as number)} | | ${best.covarianceType}, K = ${best.nComponents} |`);
+      rows.push({
+        engine: 'scikit-learn',
+        separateSeconds: result.total,
+        best: `${best.covarianceType}, K = ${best.nComponents}`,
+        version: result.version,
+      });
+      console.log(
+        `| scikit-learn ${String(result.version)} | | ${fmt(result.total as number)} | | ${best.covarianceType}, K = ${best.nComponents} |`,
+      );
     } else {
       console.log(`scikit-learn failed: ${String(result.error)}`);
     }

@@ -32,7 +32,11 @@ function groupError(a: Float64Array, b: Float64Array, group: number): number {
   for (let g = 0; g < b.length; g += group) {
     let scale = 0;
     for (let i = g; i < g + group; i++) scale = Math.max(scale, Math.abs(b[i] as number));
-    for (let i = g; i < g + group; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)) / Math.max(Math.abs(b[i] as number), scale, 1e-300));
+    for (let i = g; i < g + group; i++)
+      worst = Math.max(
+        worst,
+        Math.abs((a[i] as number) - (b[i] as number)) / Math.max(Math.abs(b[i] as number), scale, 1e-300),
+      );
   }
   return worst;
 }
@@ -51,22 +55,38 @@ interface Row {
 }
 
 const rows: Row[] = [];
-console.log(`# WebGPU (float32) against the CPU engine (float64): ${iterations} EM iterations from the same start, K = ${K}`);
-console.log('| D | N | type | lower bound (rel) | weights | means | covariances | scoreSamples (max rel, all rows) | labels differing |');
+console.log(
+  `# WebGPU (float32) against the CPU engine (float64): ${iterations} EM iterations from the same start, K = ${K}`,
+);
+console.log(
+  '| D | N | type | lower bound (rel) | weights | means | covariances | scoreSamples (max rel, all rows) | labels differing |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const d of dims) {
   const p = hardProblem(d, rowsFor(d), K, 1000 + d);
   for (const type of types) {
     const init = startFrom(p, type, K);
     const fit = async (backend: 'cpu' | 'webgpu') => {
-      const gm = new GaussianMixture({ nComponents: K, covarianceType: type, maxIter: iterations, tol: 0, backend, ...init });
+      const gm = new GaussianMixture({
+        nComponents: K,
+        covarianceType: type,
+        maxIter: iterations,
+        tol: 0,
+        backend,
+        ...init,
+      });
       await gm.fit(p.X);
       return { gm, scores: await gm.scoreSamples(p.X), labels: await gm.predict(p.X) };
     };
     const cpu = await fit('cpu');
     const gpu = await fit('webgpu');
     let score = 0;
-    for (let i = 0; i < p.X.rows; i++) score = Math.max(score, Math.abs((gpu.scores[i] as number) - (cpu.scores[i] as number)) / Math.max(1, Math.abs(cpu.scores[i] as number)));
+    for (let i = 0; i < p.X.rows; i++)
+      score = Math.max(
+        score,
+        Math.abs((gpu.scores[i] as number) - (cpu.scores[i] as number)) /
+          Math.max(1, Math.abs(cpu.scores[i] as number)),
+      );
     let differing = 0;
     for (let i = 0; i < p.X.rows; i++) if (gpu.labels[i] !== cpu.labels[i]) differing++;
     const row: Row = {
@@ -83,12 +103,17 @@ for (const d of dims) {
     };
     rows.push(row);
     const e = (v: number): string => v.toExponential(1);
-    console.log(`| ${d} | ${row.n} | ${type} | ${e(row.lowerBound)} | ${e(row.weights)} | ${e(row.means)} | ${e(row.covariances)} | ${e(row.scoreSamples)} | ${differing} |`);
+    console.log(
+      `| ${d} | ${row.n} | ${type} | ${e(row.lowerBound)} | ${e(row.weights)} | ${e(row.means)} | ${e(row.covariances)} | ${e(row.scoreSamples)} | ${differing} |`,
+    );
   }
 }
 await releaseBackends();
 const dir = resolve(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
 const file = resolve(dir, `fidelity-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ generator: 'bench/fidelity.ts', date: new Date().toISOString(), iterations, k: K, rows }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ generator: 'bench/fidelity.ts', date: new Date().toISOString(), iterations, k: K, rows }, null, 2)}\n`,
+);
 console.log(`# wrote ${file}`);

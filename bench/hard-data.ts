@@ -15,7 +15,9 @@ export function hardProblem(d: number, n: number, k: number, seed: number): Prob
   const random = new Random(seed);
   const rank = Math.max(1, Math.floor(d / 2));
   const factors = Array.from({ length: k }, () => Float64Array.from({ length: d * rank }, () => random.nextGaussian()));
-  const means = Array.from({ length: k }, () => Float64Array.from({ length: d }, () => 100 + (random.nextFloat() - 0.5) * 12));
+  const means = Array.from({ length: k }, () =>
+    Float64Array.from({ length: d }, () => 100 + (random.nextFloat() - 0.5) * 12),
+  );
   const data = new Float64Array(n * d);
   const labels = new Int32Array(n);
   const z = new Float64Array(rank);
@@ -34,7 +36,11 @@ export function hardProblem(d: number, n: number, k: number, seed: number): Prob
 }
 
 /** The start both engines take: weights, means and covariances estimated on the true labels. */
-export function startFrom(p: Problem, type: CovarianceType, K: number): Pick<GaussianMixtureOptions, 'weightsInit' | 'meansInit' | 'precisionsInit'> {
+export function startFrom(
+  p: Problem,
+  type: CovarianceType,
+  K: number,
+): Pick<GaussianMixtureOptions, 'weightsInit' | 'meansInit' | 'precisionsInit'> {
   const { data, rows: n, cols: d } = p.X;
   const counts = new Float64Array(K);
   const means = new Float64Array(K * d);
@@ -43,20 +49,25 @@ export function startFrom(p: Problem, type: CovarianceType, K: number): Pick<Gau
     counts[c] = (counts[c] as number) + 1;
     for (let a = 0; a < d; a++) means[c * d + a] = (means[c * d + a] as number) + (data[i * d + a] as number);
   }
-  for (let c = 0; c < K; c++) for (let a = 0; a < d; a++) means[c * d + a] = (means[c * d + a] as number) / (counts[c] as number);
+  for (let c = 0; c < K; c++)
+    for (let a = 0; a < d; a++) means[c * d + a] = (means[c * d + a] as number) / (counts[c] as number);
   const cov = new Float64Array(K * d * d);
   for (let i = 0; i < n; i++) {
     const c = p.labels[i] as number;
     for (let a = 0; a < d; a++) {
       const va = (data[i * d + a] as number) - (means[c * d + a] as number);
-      for (let b = 0; b <= a; b++) cov[c * d * d + a * d + b] = (cov[c * d * d + a * d + b] as number) + va * ((data[i * d + b] as number) - (means[c * d + b] as number));
+      for (let b = 0; b <= a; b++)
+        cov[c * d * d + a * d + b] =
+          (cov[c * d * d + a * d + b] as number) + va * ((data[i * d + b] as number) - (means[c * d + b] as number));
     }
   }
-  for (let c = 0; c < K; c++) for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) {
-    const v = (cov[c * d * d + a * d + b] as number) / (counts[c] as number) + (a === b ? 1e-6 : 0);
-    cov[c * d * d + a * d + b] = v;
-    cov[c * d * d + b * d + a] = v;
-  }
+  for (let c = 0; c < K; c++)
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b <= a; b++) {
+        const v = (cov[c * d * d + a * d + b] as number) / (counts[c] as number) + (a === b ? 1e-6 : 0);
+        cov[c * d * d + a * d + b] = v;
+        cov[c * d * d + b * d + a] = v;
+      }
   const weights = Array.from(counts, (v) => v / n);
   // Precisions by Gauss-Jordan on each covariance (full), or 1 / variances (diag).
   let precisions: Float64Array;
@@ -65,7 +76,8 @@ export function startFrom(p: Problem, type: CovarianceType, K: number): Pick<Gau
     for (let c = 0; c < K; c++) precisions.set(invert(cov.subarray(c * d * d, (c + 1) * d * d), d), c * d * d);
   } else {
     precisions = new Float64Array(K * d);
-    for (let c = 0; c < K; c++) for (let a = 0; a < d; a++) precisions[c * d + a] = 1 / (cov[c * d * d + a * d + a] as number);
+    for (let c = 0; c < K; c++)
+      for (let a = 0; a < d; a++) precisions[c * d + a] = 1 / (cov[c * d * d + a * d + a] as number);
   }
   return { weightsInit: weights, meansInit: means, precisionsInit: precisions };
 }
@@ -76,7 +88,8 @@ function invert(m: Float64Array, d: number): Float64Array {
   for (let i = 0; i < d; i++) inv[i * d + i] = 1;
   for (let col = 0; col < d; col++) {
     let pivot = col;
-    for (let r = col + 1; r < d; r++) if (Math.abs(a[r * d + col] as number) > Math.abs(a[pivot * d + col] as number)) pivot = r;
+    for (let r = col + 1; r < d; r++)
+      if (Math.abs(a[r * d + col] as number) > Math.abs(a[pivot * d + col] as number)) pivot = r;
     for (let j = 0; j < d; j++) {
       [a[col * d + j], a[pivot * d + j]] = [a[pivot * d + j] as number, a[col * d + j] as number];
       [inv[col * d + j], inv[pivot * d + j]] = [inv[pivot * d + j] as number, inv[col * d + j] as number];
@@ -96,10 +109,11 @@ function invert(m: Float64Array, d: number): Float64Array {
       }
     }
   }
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
-    const v = 0.5 * ((inv[i * d + j] as number) + (inv[j * d + i] as number));
-    inv[i * d + j] = v;
-    inv[j * d + i] = v;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * ((inv[i * d + j] as number) + (inv[j * d + i] as number));
+      inv[i * d + j] = v;
+      inv[j * d + i] = v;
+    }
   return inv;
 }

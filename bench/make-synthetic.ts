@@ -41,7 +41,13 @@ export function makeSynthetic(path: string, rows: number, groupRows = 1_000_000,
       x[i] = centre[0] + (1 + 0.3 * c) * random.nextGaussian();
       y[i] = centre[1] + 0.5 * x[i]! * (c === 1 ? 0.3 : 0) + (1 - 0.1 * c) * random.nextGaussian();
     }
-    writer.write({ columnData: [{ name: 'x', data: x }, { name: 'y', data: y }], rowGroupSize: n });
+    writer.write({
+      columnData: [
+        { name: 'x', data: x },
+        { name: 'y', data: y },
+      ],
+      rowGroupSize: n,
+    });
   }
   writer.finish();
   return (performance.now() - started) / 1000;

@@ -68,31 +68,50 @@ interface EngineResult {
 
 const fmt = (s: number): string => (s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
 
-async function onlinePass(start: GaussianMixtureJSON, backend: BackendChoice, stepDecay: number): Promise<{ seconds: number; gm: GaussianMixture }> {
+async function onlinePass(
+  start: GaussianMixtureJSON,
+  backend: BackendChoice,
+  stepDecay: number,
+): Promise<{ seconds: number; gm: GaussianMixture }> {
   const gm = GaussianMixture.fromJSON(start, { backend, stepDecay });
   const began = performance.now();
   for (const batch of batches) await gm.partialFit(batch);
   return { seconds: (performance.now() - began) / 1000, gm };
 }
 
-async function batchFit(start: GaussianMixtureJSON, backend: BackendChoice): Promise<{ seconds: number; perIteration: number; gm: GaussianMixture }> {
+async function batchFit(
+  start: GaussianMixtureJSON,
+  backend: BackendChoice,
+): Promise<{ seconds: number; perIteration: number; gm: GaussianMixture }> {
   const times: number[] = [];
-  const gm = GaussianMixture.fromJSON(start, { backend, warmStart: true, maxIter: 1000, tol, onIteration: (info: IterationInfo) => void times.push(info.iterationTime / 1000) });
+  const gm = GaussianMixture.fromJSON(start, {
+    backend,
+    warmStart: true,
+    maxIter: 1000,
+    tol,
+    onIteration: (info: IterationInfo) => void times.push(info.iterationTime / 1000),
+  });
   const began = performance.now();
   await gm.fit(X);
   return { seconds: (performance.now() - began) / 1000, perIteration: median(times), gm };
 }
 
 const results: EngineResult[] = [];
-console.log(`online EM vs batch EM: ${n} × ${d} blobs, K = ${k}, batches of ${batchSize}, one pass; batch EM until |Δ| < ${tol}; medians of ${rounds} alternating rounds`);
+console.log(
+  `online EM vs batch EM: ${n} × ${d} blobs, K = ${k}, batches of ${batchSize}, one pass; batch EM until |Δ| < ${tol}; medians of ${rounds} alternating rounds`,
+);
 console.log(`${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}\n`);
-console.log('| engine | method | seconds | batch iterations of time | mean log-likelihood (all rows) | gap to batch EM |');
+console.log(
+  '| engine | method | seconds | batch iterations of time | mean log-likelihood (all rows) | gap to batch EM |',
+);
 console.log('|---|---|---:|---:|---:|---:|');
 for (const engine of engines) {
   const backend = backendOf(engine);
   const result: EngineResult = { engine, backend: null, batch: null, online: [], error: null };
   try {
-    const init = await new GaussianMixture({ nComponents: k, randomState: seed, maxIter: 0, backend }).fit(batches[0] as (typeof batches)[number]);
+    const init = await new GaussianMixture({ nComponents: k, randomState: seed, maxIter: 0, backend }).fit(
+      batches[0] as (typeof batches)[number],
+    );
     const start = JSON.parse(JSON.stringify(init.toJSON())) as GaussianMixtureJSON;
     result.backend = init.backend;
     // Untimed warm-up: worker threads, shader pipelines.
@@ -117,14 +136,28 @@ for (const engine of engines) {
     const scoreStart = performance.now();
     const batchScore = await fitted.score(X);
     const scoreSeconds = (performance.now() - scoreStart) / 1000;
-    const batch = { seconds: median(batchSeconds), secondsPerIteration: median(perIteration), nIter: fitted.nIter, converged: fitted.converged, score: batchScore };
+    const batch = {
+      seconds: median(batchSeconds),
+      secondsPerIteration: median(perIteration),
+      nIter: fitted.nIter,
+      converged: fitted.converged,
+      score: batchScore,
+    };
     result.batch = batch;
-    console.log(`| ${engine} | batch EM (${batch.nIter} iterations${batch.converged ? '' : ', not converged'}; ${fmt(batch.secondsPerIteration)} s each) | ${fmt(batch.seconds)} | ${(batch.seconds / batch.secondsPerIteration).toFixed(1)} | ${batchScore.toFixed(6)} | |`);
+    console.log(
+      `| ${engine} | batch EM (${batch.nIter} iterations${batch.converged ? '' : ', not converged'}; ${fmt(batch.secondsPerIteration)} s each) | ${fmt(batch.seconds)} | ${(batch.seconds / batch.secondsPerIteration).toFixed(1)} | ${batchScore.toFixed(6)} | |`,
+    );
     for (const a of decays) {
       const gm = lastOnline.get(a) as GaussianMixture;
       const began = performance.now();
       const score = await gm.score(X);
-      const online: OnlineResult = { stepDecay: a, seconds: median(onlineSeconds.get(a) ?? []), score, scoreSeconds: (performance.now() - began) / 1000, gap: (batchScore - score) / Math.abs(batchScore) };
+      const online: OnlineResult = {
+        stepDecay: a,
+        seconds: median(onlineSeconds.get(a) ?? []),
+        score,
+        scoreSeconds: (performance.now() - began) / 1000,
+        gap: (batchScore - score) / Math.abs(batchScore),
+      };
       result.online.push(online);
       console.log(
         `| ${engine} | online, a = ${a} (${batches.length} batches) | ${fmt(online.seconds)} | ${(online.seconds / batch.secondsPerIteration).toFixed(1)} | ${score.toFixed(6)} | ${(100 * online.gap).toFixed(3)}% |`,
@@ -142,10 +175,18 @@ for (const engine of engines) {
 const goal = results.flatMap((r) =>
   r.batch === null
     ? []
-    : r.online.map((o) => ({ engine: r.engine, stepDecay: o.stepDecay, within: o.gap < 0.005, fasterThanTwoIterations: o.seconds < 2 * (r.batch as { secondsPerIteration: number }).secondsPerIteration })),
+    : r.online.map((o) => ({
+        engine: r.engine,
+        stepDecay: o.stepDecay,
+        within: o.gap < 0.005,
+        fasterThanTwoIterations: o.seconds < 2 * (r.batch as { secondsPerIteration: number }).secondsPerIteration,
+      })),
 );
 console.log('\nGoal (within 0.5% of batch EM, faster than two batch iterations):');
-for (const g of goal) console.log(`  ${g.engine}, a = ${g.stepDecay}: ${g.within ? 'within 0.5%' : 'NOT within 0.5%'}, ${g.fasterThanTwoIterations ? 'faster than two iterations' : 'NOT faster than two iterations'}`);
+for (const g of goal)
+  console.log(
+    `  ${g.engine}, a = ${g.stepDecay}: ${g.within ? 'within 0.5%' : 'NOT within 0.5%'}, ${g.fasterThanTwoIterations ? 'faster than two iterations' : 'NOT faster than two iterations'}`,
+  );
 
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = join(root, 'bench/results', `online-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -153,7 +194,18 @@ const saved = {
   date: new Date().toISOString(),
   machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version },
   command: `npm run bench -- --online ${args.filter((a) => a !== '--online').join(' ')}`.trim(),
-  settings: { n, d, k, batchSize, batches: batches.length, stepDecays: decays, tol, rounds, seed, data: 'bench/workload.ts makeData (blobs, centres in [-10, 10]^2, unit spread, rows cycling through the components)' },
+  settings: {
+    n,
+    d,
+    k,
+    batchSize,
+    batches: batches.length,
+    stepDecays: decays,
+    tol,
+    rounds,
+    seed,
+    data: 'bench/workload.ts makeData (blobs, centres in [-10, 10]^2, unit spread, rows cycling through the components)',
+  },
   results,
   goal,
 };

@@ -42,7 +42,12 @@ const option = (name: string): string | undefined => {
 // The other benchmarks, each a program of its own (their options follow the flag): choosing the
 // model (Bayesian per iteration, the selectModel grid), reading real tables (Parquet against CSV),
 // streamed EM (memory and throughput) and online EM against batch EM.
-const programs = { '--choice': './choice.ts', '--tables': './tables.ts', '--stream': './stream.ts', '--online': './online.ts' } as const;
+const programs = {
+  '--choice': './choice.ts',
+  '--tables': './tables.ts',
+  '--stream': './stream.ts',
+  '--online': './online.ts',
+} as const;
 const program = (Object.keys(programs) as (keyof typeof programs)[]).find(flag);
 if (program !== undefined) {
   await import(programs[program]);
@@ -52,7 +57,9 @@ const quick = flag('--quick');
 const reps = 5;
 const warmup = 1;
 const budget = Number(option('--budget') ?? (quick ? 1 : 4));
-const requestedBackends = (option('--backends') ?? 'cpu-1,cpu,webgpu-node,webgpu-browser,cpu-browser').split(',') as BackendName[];
+const requestedBackends = (option('--backends') ?? 'cpu-1,cpu,webgpu-node,webgpu-browser,cpu-browser').split(
+  ',',
+) as BackendName[];
 const root = resolve(import.meta.dirname, '..');
 
 // ---- the grid ---------------------------------------------------------------------------
@@ -61,8 +68,16 @@ const root = resolve(import.meta.dirname, '..');
 function parseCells(spec: string): Cell[] {
   return spec.split(',').map((item) => {
     const match = /^(\d+(?:\.\d+)?)([kM]?):(\d+):(\d+):(full|tied|diag|spherical)$/.exec(item.trim());
-    if (match === null) throw new Error(`--cells: "${item}" is not N:D:K:type (for example 1M:8:16:full); fix the list and run again.`);
-    const [, count, unit, d, k, covarianceType] = match as unknown as [string, string, string, string, string, CovarianceType];
+    if (match === null)
+      throw new Error(`--cells: "${item}" is not N:D:K:type (for example 1M:8:16:full); fix the list and run again.`);
+    const [, count, unit, d, k, covarianceType] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      CovarianceType,
+    ];
     const n = Math.round(Number(count) * (unit === 'M' ? 1e6 : unit === 'k' ? 1e3 : 1));
     return { n, d: Number(d), k: Number(k), covarianceType };
   });
@@ -73,10 +88,16 @@ if (cellsOption !== undefined) {
   grid.push(...parseCells(cellsOption));
 } else if (quick) {
   // A taste of each axis, under 2 minutes on 2 cores.
-  for (const [n, d, k] of [[100_000, 2, 4], [100_000, 8, 16], [1_000_000, 2, 4], [1_000_000, 2, 16]] as const) {
+  for (const [n, d, k] of [
+    [100_000, 2, 4],
+    [100_000, 8, 16],
+    [1_000_000, 2, 4],
+    [1_000_000, 2, 16],
+  ] as const) {
     grid.push({ n, d, k, covarianceType: 'full' });
   }
-  for (const covarianceType of ['tied', 'diag', 'spherical'] as const) grid.push({ n: 100_000, d: 8, k: 16, covarianceType });
+  for (const covarianceType of ['tied', 'diag', 'spherical'] as const)
+    grid.push({ n: 100_000, d: 8, k: 16, covarianceType });
 } else {
   for (const n of [100_000, 1_000_000, 4_000_000, 10_000_000]) {
     for (const d of [2, 8, 32]) for (const k of [4, 16, 64]) grid.push({ n, d, k, covarianceType: 'full' });
@@ -85,7 +106,9 @@ if (cellsOption !== undefined) {
     if (covarianceType !== 'full') grid.push({ n: 1_000_000, d: 8, k: 16, covarianceType });
   }
 }
-const scaleSizes = quick ? [10_000, 100_000, 1_000_000] : [10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000];
+const scaleSizes = quick
+  ? [10_000, 100_000, 1_000_000]
+  : [10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000];
 
 /** Work units of one iteration: per point and component, the triangular solve and the moments. */
 function workUnits(cell: Cell): number {
@@ -126,7 +149,13 @@ function runCellProcess(backend: 'cpu-1' | 'cpu' | 'webgpu-node', cell: Cell): M
     env: { ...process.env, EGL_PLATFORM: 'surfaceless', XDG_RUNTIME_DIR: '/tmp' },
   });
   const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (line === undefined) return { backend, cell, ok: false, error: (result.stderr || `exit ${result.status}`).split('\n').slice(-3).join(' ') };
+  if (line === undefined)
+    return {
+      backend,
+      cell,
+      ok: false,
+      error: (result.stderr || `exit ${result.status}`).split('\n').slice(-3).join(' '),
+    };
   const parsed = JSON.parse(line) as Omit<Measurement, 'backend' | 'cell'>;
   return { backend, cell, ...parsed };
 }
@@ -134,7 +163,12 @@ function runCellProcess(backend: 'cpu-1' | 'cpu' | 'webgpu-node', cell: Cell): M
 function sklearnAvailable(): string | null {
   for (const python of ['/usr/bin/python3', 'python3']) {
     try {
-      return execFileSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() && python;
+      return (
+        execFileSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim() && python
+      );
     } catch {
       // try the next one
     }
@@ -156,16 +190,35 @@ function runSklearn(python: string, cell: Cell, scratch: string): Measurement {
   const dataPath = join(scratch, 'data.f64');
   const paramsPath = join(scratch, 'params.json');
   writeFileSync(dataPath, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  writeFileSync(paramsPath, JSON.stringify({
-    n: cell.n, d: cell.d, k: cell.k, covariance_type: cell.covarianceType,
-    weights: Array.from(start.weights), means: nest(start.means, [cell.k, cell.d]), precisions: nest(precisions, model.shape(cell.k, cell.d)),
-  }));
-  const result = spawnSync(python, [join(root, 'bench/sklearn_cell.py'), dataPath, paramsPath, String(reps)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  writeFileSync(
+    paramsPath,
+    JSON.stringify({
+      n: cell.n,
+      d: cell.d,
+      k: cell.k,
+      covariance_type: cell.covarianceType,
+      weights: Array.from(start.weights),
+      means: nest(start.means, [cell.k, cell.d]),
+      precisions: nest(precisions, model.shape(cell.k, cell.d)),
+    }),
+  );
+  const result = spawnSync(python, [join(root, 'bench/sklearn_cell.py'), dataPath, paramsPath, String(reps)], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
   rmSync(dataPath, { force: true });
   const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (line === undefined) return { backend: 'sklearn', cell, ok: false, error: result.stderr.split('\n').slice(-3).join(' ') };
+  if (line === undefined)
+    return { backend: 'sklearn', cell, ok: false, error: result.stderr.split('\n').slice(-3).join(' ') };
   const parsed = JSON.parse(line) as { seconds: number[]; version: string };
-  return { backend: 'sklearn', cell, ok: true, seconds: parsed.seconds, median: median(parsed.seconds), description: `scikit-learn ${parsed.version}` };
+  return {
+    backend: 'sklearn',
+    cell,
+    ok: true,
+    seconds: parsed.seconds,
+    median: median(parsed.seconds),
+    description: `scikit-learn ${parsed.version}`,
+  };
 }
 
 // ---- main -------------------------------------------------------------------------------
@@ -184,12 +237,17 @@ if (backends.includes('webgpu-browser') || backends.includes('cpu-browser')) {
 
 async function measure(backend: BackendName, cell: Cell): Promise<Measurement> {
   const guess = estimate(backend, cell);
-  if (guess > budget) return { backend, cell, ok: false, skipped: `estimated ${guess.toFixed(1)} s/iteration > budget ${budget} s` };
+  if (guess > budget)
+    return { backend, cell, ok: false, skipped: `estimated ${guess.toFixed(1)} s/iteration > budget ${budget} s` };
   if (backend === 'sklearn') return runSklearn(python as string, cell, scratch);
   if (backend === 'webgpu-browser' || backend === 'cpu-browser') {
     if (browser === null) return { backend, cell, ok: false, skipped: 'no browser' };
     try {
-      return { backend, cell, ...(await browser.run({ ...cell, warmup, reps, engine: backend === 'cpu-browser' ? 'cpu' : 'webgpu' })) };
+      return {
+        backend,
+        cell,
+        ...(await browser.run({ ...cell, warmup, reps, engine: backend === 'cpu-browser' ? 'cpu' : 'webgpu' })),
+      };
     } catch (error) {
       return { backend, cell, ok: false, error: (error as Error).message };
     }
@@ -197,12 +255,21 @@ async function measure(backend: BackendName, cell: Cell): Promise<Measurement> {
   return runCellProcess(backend, cell);
 }
 
-const label = (c: Cell): string => `${c.n >= 1e6 ? `${c.n / 1e6}M` : `${c.n / 1e3}k`}×${c.d} K=${c.k} ${c.covarianceType}`;
-const fmt = (s: number | undefined): string => (s === undefined ? '—' : s < 0.01 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(3)} s`);
+const label = (c: Cell): string =>
+  `${c.n >= 1e6 ? `${c.n / 1e6}M` : `${c.n / 1e3}k`}×${c.d} K=${c.k} ${c.covarianceType}`;
+const fmt = (s: number | undefined): string =>
+  s === undefined ? '—' : s < 0.01 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(3)} s`;
 
 const results: Measurement[] = [];
-console.log(`emgpu benchmark${quick ? ' (quick)' : ''}: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores; backends ${backends.join(', ')}`);
-if (!python) console.log(flag('--no-sklearn') ? 'scikit-learn column omitted (--no-sklearn).' : 'scikit-learn not found (python3 with sklearn): its column is omitted.');
+console.log(
+  `emgpu benchmark${quick ? ' (quick)' : ''}: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores; backends ${backends.join(', ')}`,
+);
+if (!python)
+  console.log(
+    flag('--no-sklearn')
+      ? 'scikit-learn column omitted (--no-sklearn).'
+      : 'scikit-learn not found (python3 with sklearn): its column is omitted.',
+  );
 for (const cell of grid) {
   const row: string[] = [label(cell)];
   for (const backend of backends) {
@@ -221,7 +288,7 @@ if (!flag('--no-scale') && cellsOption === undefined) {
     for (const n of scaleSizes) {
       const m = await measure(backend, { n, d: 2, k: 16, covarianceType: 'full' });
       scale.push(m);
-      console.log(`${backend} N=${n}: ${m.ok ? fmt(m.median) : m.skipped ?? m.error}`);
+      console.log(`${backend} N=${n}: ${m.ok ? fmt(m.median) : (m.skipped ?? m.error)}`);
     }
   }
 }

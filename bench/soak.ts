@@ -18,7 +18,9 @@ const option = (name: string, fallback: number): number => {
 };
 const calls = option('calls', 1000);
 const engineIndex = args.indexOf('--engines');
-const engines = (engineIndex >= 0 ? (args[engineIndex + 1] ?? 'cpu,webgpu') : 'cpu,webgpu').split(',') as BackendChoice[];
+const engines = (engineIndex >= 0 ? (args[engineIndex + 1] ?? 'cpu,webgpu') : 'cpu,webgpu').split(
+  ',',
+) as BackendChoice[];
 const cycles = option('cycles', 100);
 const random = new Random(option('seed', 1));
 const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -29,7 +31,8 @@ function data(n: number, d: number, k: number): Matrix {
   return { data: values, rows: n, cols: d };
 }
 
-const expected = (error: unknown): boolean => error instanceof Error && (error.name === 'AbortError' || error.name === 'EmgpuInputError');
+const expected = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'AbortError' || error.name === 'EmgpuInputError');
 
 interface Tally {
   started: number;
@@ -50,7 +53,8 @@ async function soak(): Promise<Tally> {
       (error: unknown) => {
         tally.settled++;
         if (error instanceof Error && error.name === 'AbortError') tally.aborted++;
-        else if (!expected(error)) tally.unexpected.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        else if (!expected(error))
+          tally.unexpected.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
       },
     );
     pending.add(q);
@@ -69,12 +73,22 @@ async function soak(): Promise<Tally> {
       const kind = fitted.length === 0 ? 0 : random.nextInt(3);
       if (kind === 0) {
         const controller = new AbortController();
-        const gm = new GaussianMixture({ nComponents: k, covarianceType: (['full', 'tied', 'diag', 'spherical'] as const)[random.nextInt(4)]!, backend, maxIter: 5 + random.nextInt(10), randomState: random.nextInt(1000), signal: controller.signal, cpuThreads: 1 + random.nextInt(2) });
+        const gm = new GaussianMixture({
+          nComponents: k,
+          covarianceType: (['full', 'tied', 'diag', 'spherical'] as const)[random.nextInt(4)]!,
+          backend,
+          maxIter: 5 + random.nextInt(10),
+          randomState: random.nextInt(1000),
+          signal: controller.signal,
+          cpuThreads: 1 + random.nextInt(2),
+        });
         if (random.nextFloat() < 0.2) setTimeout(() => controller.abort(), random.nextInt(200));
-        ops.push(gm.fit(data(n, d, k)).then(() => {
-          fitted.push(gm);
-          if (fitted.length > 8) fitted = fitted.slice(-8);
-        }));
+        ops.push(
+          gm.fit(data(n, d, k)).then(() => {
+            fitted.push(gm);
+            if (fitted.length > 8) fitted = fitted.slice(-8);
+          }),
+        );
       } else {
         const gm = fitted[random.nextInt(fitted.length)] as GaussianMixture;
         const X = data(Math.min(n, 20_000), gm.nFeatures, gm.nComponents);
@@ -83,7 +97,10 @@ async function soak(): Promise<Tally> {
     }
     for (const op of ops) track(op);
     await Promise.allSettled(ops);
-    if (tally.started % 100 < batch) process.stdout.write(`  ${tally.started} calls, rss ${MiB(process.memoryUsage().rss)}, live GPU buffers ${liveGpuBuffers()}\n`);
+    if (tally.started % 100 < batch)
+      process.stdout.write(
+        `  ${tally.started} calls, rss ${MiB(process.memoryUsage().rss)}, live GPU buffers ${liveGpuBuffers()}\n`,
+      );
   }
   // Everything started must settle; wait at most 60 s for stragglers.
   await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 60_000))]);
@@ -95,7 +112,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const rssBefore = process.memoryUsage().rss;
 const buffersBefore = liveGpuBuffers();
-console.log(`# soak: ${calls} calls (fit, predict, score; CPU and WebGPU; 1-4 at once; 20% of fits aborted at a random moment)`);
+console.log(
+  `# soak: ${calls} calls (fit, predict, score; CPU and WebGPU; 1-4 at once; 20% of fits aborted at a random moment)`,
+);
 const started = performance.now();
 const tally = await soak();
 const soakSeconds = (performance.now() - started) / 1000;
@@ -123,7 +142,12 @@ console.log(`| aborted (AbortError) | ${tally.aborted} |`);
 console.log(`| unexpected errors | ${tally.unexpected.length} |`);
 console.log(`| time | ${soakSeconds.toFixed(1)} s |`);
 console.log(`| RSS before → after the calls | ${MiB(rssBefore)} → ${MiB(rssAfter)} |`);
-console.log(`| live GPU buffers before → after the calls → after releaseBackends() | ${buffersBefore} → ${buffersHeld} → ${buffersAfterRelease} |`);
-console.log(`| RSS over ${cycles} WebGPU release / re-create cycles | ${MiB(cycleRssBefore)} → ${MiB(cycleRssAfter)} |`);
+console.log(
+  `| live GPU buffers before → after the calls → after releaseBackends() | ${buffersBefore} → ${buffersHeld} → ${buffersAfterRelease} |`,
+);
+console.log(
+  `| RSS over ${cycles} WebGPU release / re-create cycles | ${MiB(cycleRssBefore)} → ${MiB(cycleRssAfter)} |`,
+);
 for (const message of tally.unexpected.slice(0, 10)) console.log(`unexpected: ${message}`);
-process.exitCode = tally.started === tally.settled && tally.unexpected.length === 0 && buffersAfterRelease === 0 ? 0 : 1;
+process.exitCode =
+  tally.started === tally.settled && tally.unexpected.length === 0 && buffersAfterRelease === 0 ? 0 : 1;

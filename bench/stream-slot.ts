@@ -27,10 +27,22 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 /** The engine as it is, or without its chunk slot (each chunk loaded and released). */
 function withoutSlot(backend: Backend): Backend {
-  return { kind: backend.kind, description: backend.description, refuse: (job) => backend.refuse(job), load: (dataset) => backend.load(dataset), dispose: () => undefined };
+  return {
+    kind: backend.kind,
+    description: backend.description,
+    refuse: (job) => backend.refuse(job),
+    load: (dataset) => backend.load(dataset),
+    dispose: () => undefined,
+  };
 }
 
-export async function measureSlot(rows = 1_000_000, cols = 4, k = 8, chunkSizes = [10_000, 100_000], passes = 5): Promise<SlotResult | null> {
+export async function measureSlot(
+  rows = 1_000_000,
+  cols = 4,
+  k = 8,
+  chunkSizes = [10_000, 100_000],
+  passes = 5,
+): Promise<SlotResult | null> {
   let backend: Backend;
   try {
     backend = await selectBackend('webgpu', null);
@@ -40,13 +52,21 @@ export async function measureSlot(rows = 1_000_000, cols = 4, k = 8, chunkSizes 
   }
   const random = new Random(7);
   const data = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let a = 0; a < cols; a++) data[i * cols + a] = 100 + 3 * (i % k) + (a + 1) * random.nextGaussian();
+  for (let i = 0; i < rows; i++)
+    for (let a = 0; a < cols; a++) data[i * cols + a] = 100 + 3 * (i % k) + (a + 1) * random.nextGaussian();
   // Parameters near the data: means at the cluster centres, unit precisions.
   const means = new Float64Array(k * cols);
   for (let c = 0; c < k; c++) for (let a = 0; a < cols; a++) means[c * cols + a] = 100 + 3 * c;
   const precisionsCholesky = new Float64Array(k * cols * cols);
   for (let c = 0; c < k; c++) for (let a = 0; a < cols; a++) precisionsCholesky[c * cols * cols + a * cols + a] = 1;
-  const params: MixtureParams = { covarianceType: 'full', nComponents: k, nFeatures: cols, weights: new Float64Array(k).fill(1 / k), means, precisionsCholesky };
+  const params: MixtureParams = {
+    covarianceType: 'full',
+    nComponents: k,
+    nFeatures: cols,
+    weights: new Float64Array(k).fill(1 / k),
+    means,
+    precisionsCholesky,
+  };
   const settings = { throwIfAborted: () => undefined, onChunk: null };
   const result: SlotRow[] = [];
   for (const chunkRows of chunkSizes) {
@@ -69,7 +89,9 @@ export async function measureSlot(rows = 1_000_000, cols = 4, k = 8, chunkSizes 
       streamed.dispose();
     }
     const row = { chunkRows, slotPassMs: median(times.slot), uploadPassMs: median(times.upload) };
-    console.log(`WebGPU chunk slot, chunks of ${chunkRows}: ${row.slotPassMs.toFixed(0)} ms a pass with the slot, ${row.uploadPassMs.toFixed(0)} ms uploading each chunk`);
+    console.log(
+      `WebGPU chunk slot, chunks of ${chunkRows}: ${row.slotPassMs.toFixed(0)} ms a pass with the slot, ${row.uploadPassMs.toFixed(0)} ms uploading each chunk`,
+    );
     result.push(row);
   }
   const adapter = backend.description;

@@ -57,11 +57,15 @@ interface Run {
 function emgpu(argv: string[]): Run {
   const rssFile = join(work, 'maxrss.txt');
   const started = performance.now();
-  const run = spawnSync(process.execPath, ['--import', join(root, 'bench/maxrss.mjs'), join(root, 'bench/dist-cli.mjs'), ...argv], {
-    encoding: 'utf8',
-    env: { ...process.env, EMGPU_MAXRSS_FILE: rssFile },
-    maxBuffer: 1 << 28,
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--import', join(root, 'bench/maxrss.mjs'), join(root, 'bench/dist-cli.mjs'), ...argv],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, EMGPU_MAXRSS_FILE: rssFile },
+      maxBuffer: 1 << 28,
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   if (run.status !== 0) throw new Error(`emgpu ${argv.join(' ')} failed (exit ${run.status}): ${run.stderr.trim()}`);
   return { seconds, peakRssMiB: Number(readFileSync(rssFile, 'utf8')) / 1024, stderr: run.stderr };
@@ -69,7 +73,9 @@ function emgpu(argv: string[]): Run {
 
 /** Seconds of each EM iteration, from --verbose's lines: "… X.XX s/pass" (--stream) or "… X.X ms/iter" (in memory). */
 function passSeconds(stderr: string): number[] {
-  return [...stderr.matchAll(/ (\d+\.\d+) (s\/pass|ms\/iter) /g)].map((m) => Number(m[1]) / (m[2] === 'ms/iter' ? 1000 : 1));
+  return [...stderr.matchAll(/ (\d+\.\d+) (s\/pass|ms\/iter) /g)].map(
+    (m) => Number(m[1]) / (m[2] === 'ms/iter' ? 1000 : 1),
+  );
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -120,18 +126,73 @@ try {
   // ---- 0. the floor: Node and the command line, no data -----------------------------------
   const columns = ['--columns', 'delay,distance'];
   const init = join(work, 'init.json');
-  emgpu(['fit', flights, ...columns, '-k', components, '--max-iter', '1', '--seed', '0', '--backend', backend, '-o', init]);
-  const common = ['fit', flights, ...columns, '--init', init, '--max-iter', flightsIter, '--tol', '0', '--backend', backend, '--verbose'];
+  emgpu([
+    'fit',
+    flights,
+    ...columns,
+    '-k',
+    components,
+    '--max-iter',
+    '1',
+    '--seed',
+    '0',
+    '--backend',
+    backend,
+    '-o',
+    init,
+  ]);
+  const common = [
+    'fit',
+    flights,
+    ...columns,
+    '--init',
+    init,
+    '--max-iter',
+    flightsIter,
+    '--tol',
+    '0',
+    '--backend',
+    backend,
+    '--verbose',
+  ];
   const memoryModel = join(work, 'memory.json');
   const streamModel = join(work, 'stream.json');
   // The streamed fit's fixed part: the scan pass (read, decode, count, sample) and the k-means
   // start on the sample (the worker threads start), no EM pass.
-  const scanArgs = ['fit', flights, ...columns, '-k', components, '--max-iter', '0', '--seed', '0', '--backend', backend, '--stream', '--chunk-rows', flightsChunkRows, '-o', join(work, 'scan.json')];
-  const [floor, inMemory, streamed, scanOnly] = repeated([['--version'], [...common, '-o', memoryModel], [...common, '--stream', '--chunk-rows', flightsChunkRows, '-o', streamModel], scanArgs]) as [Repeated, Repeated, Repeated, Repeated];
+  const scanArgs = [
+    'fit',
+    flights,
+    ...columns,
+    '-k',
+    components,
+    '--max-iter',
+    '0',
+    '--seed',
+    '0',
+    '--backend',
+    backend,
+    '--stream',
+    '--chunk-rows',
+    flightsChunkRows,
+    '-o',
+    join(work, 'scan.json'),
+  ];
+  const [floor, inMemory, streamed, scanOnly] = repeated([
+    ['--version'],
+    [...common, '-o', memoryModel],
+    [...common, '--stream', '--chunk-rows', flightsChunkRows, '-o', streamModel],
+    scanArgs,
+  ]) as [Repeated, Repeated, Repeated, Repeated];
   console.log(`emgpu --version: peak RSS ${floor.peakRssMiB.toFixed(0)} MiB${range(floor)}`);
-  console.log(`flights in memory: ${inMemory.seconds.toFixed(2)} s, peak RSS ${inMemory.peakRssMiB.toFixed(0)} MiB${range(inMemory)}`);
-  console.log(`flights streamed:  ${streamed.seconds.toFixed(2)} s, peak RSS ${streamed.peakRssMiB.toFixed(0)} MiB${range(streamed)}`);
-  console.log(`flights scan + init only (--stream --max-iter 0): ${scanOnly.seconds.toFixed(2)} s, peak RSS ${scanOnly.peakRssMiB.toFixed(0)} MiB${range(scanOnly)}`);
+  console.log(
+    `flights in memory: ${inMemory.seconds.toFixed(2)} s, peak RSS ${inMemory.peakRssMiB.toFixed(0)} MiB${range(inMemory)}`,
+  );
+  console.log(
+    `flights streamed:  ${streamed.seconds.toFixed(2)} s, peak RSS ${streamed.peakRssMiB.toFixed(0)} MiB${range(streamed)}`,
+  );
+  console.log(
+    `flights scan + init only (--stream --max-iter 0): ${scanOnly.seconds.toFixed(2)} s, peak RSS ${scanOnly.peakRssMiB.toFixed(0)} MiB${range(scanOnly)}`,
+  );
   const flightsResult = {
     file: 'node_modules/vega-datasets/data/flights-3m.parquet',
     rows: 3_000_000,
@@ -140,8 +201,18 @@ try {
     iterations: Number(flightsIter),
     chunkRows: Number(flightsChunkRows),
     repeat,
-    inMemory: { seconds: inMemory.seconds, peakRssMiB: inMemory.peakRssMiB, passSecondsMedian: median(inMemory.passSeconds), runs: inMemory.runs },
-    streamed: { seconds: streamed.seconds, peakRssMiB: streamed.peakRssMiB, passSecondsMedian: median(streamed.passSeconds), runs: streamed.runs },
+    inMemory: {
+      seconds: inMemory.seconds,
+      peakRssMiB: inMemory.peakRssMiB,
+      passSecondsMedian: median(inMemory.passSeconds),
+      runs: inMemory.runs,
+    },
+    streamed: {
+      seconds: streamed.seconds,
+      peakRssMiB: streamed.peakRssMiB,
+      passSecondsMedian: median(streamed.passSeconds),
+      runs: streamed.runs,
+    },
     rssRatio: streamed.peakRssMiB / inMemory.peakRssMiB,
     scanAndInitOnly: { seconds: scanOnly.seconds, peakRssMiB: scanOnly.peakRssMiB, runs: scanOnly.runs },
     maxRelativeDifference: maxRelativeDifference(streamModel, memoryModel),
@@ -153,8 +224,29 @@ try {
     const table = join(work, 'synthetic.parquet');
     const generateSeconds = makeSynthetic(table, syntheticRows);
     const bytes = statSync(table).size;
-    console.log(`synthetic: ${syntheticRows} rows, ${(bytes / 2 ** 30).toFixed(2)} GiB, written in ${generateSeconds.toFixed(1)} s`);
-    const run = emgpu(['fit', table, '-k', '4', '--stream', '--chunk-rows', chunkRows, '--max-iter', syntheticIter, '--tol', '0', '--seed', '0', '--backend', backend, '--verbose', '-o', join(work, 'synthetic.json')]);
+    console.log(
+      `synthetic: ${syntheticRows} rows, ${(bytes / 2 ** 30).toFixed(2)} GiB, written in ${generateSeconds.toFixed(1)} s`,
+    );
+    const run = emgpu([
+      'fit',
+      table,
+      '-k',
+      '4',
+      '--stream',
+      '--chunk-rows',
+      chunkRows,
+      '--max-iter',
+      syntheticIter,
+      '--tol',
+      '0',
+      '--seed',
+      '0',
+      '--backend',
+      backend,
+      '--verbose',
+      '-o',
+      join(work, 'synthetic.json'),
+    ]);
     const passes = passSeconds(run.stderr);
     const pass = median(passes);
     syntheticResult = {
@@ -169,7 +261,9 @@ try {
       rowsPerSecond: syntheticRows / pass,
       peakRssMiB: run.peakRssMiB,
     };
-    console.log(`synthetic streamed: ${run.seconds.toFixed(1)} s end to end (scan + ${syntheticIter} passes), ${(syntheticRows / pass / 1e6).toFixed(2)}M rows/s per pass, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`);
+    console.log(
+      `synthetic streamed: ${run.seconds.toFixed(1)} s end to end (scan + ${syntheticIter} passes), ${(syntheticRows / pass / 1e6).toFixed(2)}M rows/s per pass, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
+    );
   }
 
   // ---- 3. WebGPU: the chunk slot against an upload per chunk --------------------------------
@@ -188,16 +282,24 @@ try {
     gpuChunkSlot,
   };
   console.log('');
-  console.log(`Streamed EM (emgpu fit --stream; --chunk-rows ${flightsChunkRows} on flights, ${chunkRows} on the synthetic table; --backend ${backend}); flights rows: medians of ${repeat} runs, peak RSS range in brackets`);
+  console.log(
+    `Streamed EM (emgpu fit --stream; --chunk-rows ${flightsChunkRows} on flights, ${chunkRows} on the synthetic table; --backend ${backend}); flights rows: medians of ${repeat} runs, peak RSS range in brackets`,
+  );
   console.log('');
   console.log('| table | fit | seconds end to end | s per EM pass | peak RSS (MiB) |');
   console.log('|---|---|---:|---:|---:|');
-  console.log(`| none (\`emgpu --version\`: Node and the command line) | — | ${floor.seconds.toFixed(2)} | — | ${floor.peakRssMiB.toFixed(0)}${range(floor)} |`);
-  console.log(`| flights-3m (K = ${components}, ${flightsIter} iterations) | in memory | ${inMemory.seconds.toFixed(2)} | ${flightsResult.inMemory.passSecondsMedian.toFixed(2)} | ${inMemory.peakRssMiB.toFixed(0)}${range(inMemory)} |`);
+  console.log(
+    `| none (\`emgpu --version\`: Node and the command line) | — | ${floor.seconds.toFixed(2)} | — | ${floor.peakRssMiB.toFixed(0)}${range(floor)} |`,
+  );
+  console.log(
+    `| flights-3m (K = ${components}, ${flightsIter} iterations) | in memory | ${inMemory.seconds.toFixed(2)} | ${flightsResult.inMemory.passSecondsMedian.toFixed(2)} | ${inMemory.peakRssMiB.toFixed(0)}${range(inMemory)} |`,
+  );
   console.log(
     `| flights-3m | --stream | ${streamed.seconds.toFixed(2)} | ${flightsResult.streamed.passSecondsMedian.toFixed(2)} | ${streamed.peakRssMiB.toFixed(0)}${range(streamed)}: ${(100 * flightsResult.rssRatio).toFixed(0)}% |`,
   );
-  console.log(`| flights-3m | --stream --max-iter 0 (scan and init only) | ${scanOnly.seconds.toFixed(2)} | — | ${scanOnly.peakRssMiB.toFixed(0)}${range(scanOnly)} |`);
+  console.log(
+    `| flights-3m | --stream --max-iter 0 (scan and init only) | ${scanOnly.seconds.toFixed(2)} | — | ${scanOnly.peakRssMiB.toFixed(0)}${range(scanOnly)} |`,
+  );
   if (syntheticResult !== null) {
     console.log(
       `| synthetic ${syntheticRows} rows (K = 4, ${syntheticIter} iterations) | --stream | ${(syntheticResult.seconds as number).toFixed(1)} | ${median(syntheticResult.passSeconds as number[]).toFixed(2)} (${((syntheticResult.rowsPerSecond as number) / 1e6).toFixed(2)}M rows/s) | ${(syntheticResult.peakRssMiB as number).toFixed(0)} |`,
@@ -205,13 +307,18 @@ try {
   }
   if (gpuChunkSlot !== null) {
     console.log('');
-    console.log(`WebGPU E-step pass over ${gpuChunkSlot.rows} rows × ${gpuChunkSlot.cols} (K = ${gpuChunkSlot.components}, full), median of ${gpuChunkSlot.passes}; ${gpuChunkSlot.adapter}`);
+    console.log(
+      `WebGPU E-step pass over ${gpuChunkSlot.rows} rows × ${gpuChunkSlot.cols} (K = ${gpuChunkSlot.components}, full), median of ${gpuChunkSlot.passes}; ${gpuChunkSlot.adapter}`,
+    );
     console.log('');
     console.log('| rows per chunk | chunk slot (ms) | upload per chunk (ms) |');
     console.log('|---:|---:|---:|');
-    for (const row of gpuChunkSlot.chunks) console.log(`| ${row.chunkRows} | ${row.slotPassMs.toFixed(0)} | ${row.uploadPassMs.toFixed(0)} |`);
+    for (const row of gpuChunkSlot.chunks)
+      console.log(`| ${row.chunkRows} | ${row.slotPassMs.toFixed(0)} | ${row.uploadPassMs.toFixed(0)} |`);
   }
-  console.log(`\nflights: largest difference of the streamed and in-memory models, relative to each array's largest entry: ${flightsResult.maxRelativeDifference.toExponential(1)}`);
+  console.log(
+    `\nflights: largest difference of the streamed and in-memory models, relative to each array's largest entry: ${flightsResult.maxRelativeDifference.toExponential(1)}`,
+  );
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, `bench/results/stream-${result.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);

@@ -36,14 +36,38 @@ try {
   // The CSV holds exactly the numbers the Parquet reader gives, so both fits see the same data.
   const table = await readTable(readFileSync(parquet), { columns });
   const lines = [table.columns.join(',')];
-  for (let i = 0; i < table.rows; i++) lines.push(Array.from(table.data.subarray(i * table.cols, (i + 1) * table.cols), String).join(','));
+  for (let i = 0; i < table.rows; i++)
+    lines.push(Array.from(table.data.subarray(i * table.cols, (i + 1) * table.cols), String).join(','));
   writeFileSync(csv, `${lines.join('\n')}\n`);
-  console.log(`${table.rows} rows × ${table.cols} columns (${table.columns.join(', ')}); Parquet ${(statSync(parquet).size / 2 ** 20).toFixed(1)} MiB (all columns), CSV ${(statSync(csv).size / 2 ** 20).toFixed(1)} MiB`);
+  console.log(
+    `${table.rows} rows × ${table.cols} columns (${table.columns.join(', ')}); Parquet ${(statSync(parquet).size / 2 ** 20).toFixed(1)} MiB (all columns), CSV ${(statSync(csv).size / 2 ** 20).toFixed(1)} MiB`,
+  );
 
   const fit = (data: string, out: string): number => {
     const extra = data.endsWith('.parquet') ? ['--columns', columns] : [];
     const start = performance.now();
-    const run = spawnSync(process.execPath, [join(root, 'bin/emgpu.js'), 'fit', data, ...extra, '-k', components, '--max-iter', maxIter, '--tol', '0', '--seed', '0', '--backend', backend, '--output', out], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(root, 'bin/emgpu.js'),
+        'fit',
+        data,
+        ...extra,
+        '-k',
+        components,
+        '--max-iter',
+        maxIter,
+        '--tol',
+        '0',
+        '--seed',
+        '0',
+        '--backend',
+        backend,
+        '--output',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
     const seconds = (performance.now() - start) / 1000;
     if (run.status !== 0) throw new Error(`emgpu fit ${data} failed (exit ${run.status}): ${run.stderr.trim()}`);
     return seconds;
@@ -52,7 +76,10 @@ try {
   // Reading alone, in this process: the file's bytes to the row-major matrix.
   const reads = { parquet: [] as number[], csv: [] as number[] };
   for (let r = 0; r < reps; r++) {
-    for (const [name, path, options] of [['parquet', parquet, { columns }], ['csv', csv, {}]] as const) {
+    for (const [name, path, options] of [
+      ['parquet', parquet, { columns }],
+      ['csv', csv, {}],
+    ] as const) {
       const start = performance.now();
       await readTable(readFileSync(path), { ...options, name: path });
       reads[name].push((performance.now() - start) / 1000);
@@ -71,7 +98,8 @@ try {
 
   let maxRel = 0;
   for (const [, x, y] of pairedModelArrays(parquetModel, csvModel)) {
-    for (let i = 0; i < x.length; i++) maxRel = Math.max(maxRel, Math.abs(x[i]! - y[i]!) / Math.max(Math.abs(y[i]!), 1e-300));
+    for (let i = 0; i < x.length; i++)
+      maxRel = Math.max(maxRel, Math.abs(x[i]! - y[i]!) / Math.max(Math.abs(y[i]!), 1e-300));
   }
 
   const result = {
@@ -92,11 +120,17 @@ try {
     maxRelativeDifference: maxRel,
   };
   console.log('');
-  console.log(`flights-3m to a fitted model (emgpu fit, K = ${components}, ${maxIter} iterations, --backend ${backend}): median of ${reps}, seconds end to end`);
+  console.log(
+    `flights-3m to a fitted model (emgpu fit, K = ${components}, ${maxIter} iterations, --backend ${backend}): median of ${reps}, seconds end to end`,
+  );
   console.log('');
-  console.log('| input | reading (s) | end to end (s) | CSV / Parquet, end to end | largest relative difference of the models |');
+  console.log(
+    '| input | reading (s) | end to end (s) | CSV / Parquet, end to end | largest relative difference of the models |',
+  );
   console.log('|---|---:|---:|---:|---:|');
-  console.log(`| Parquet (--columns ${columns}) | ${result.readParquetMedian.toFixed(2)} | ${result.parquetMedian.toFixed(2)} | ${(result.csvMedian / result.parquetMedian).toFixed(2)}× | ${maxRel.toExponential(1)} |`);
+  console.log(
+    `| Parquet (--columns ${columns}) | ${result.readParquetMedian.toFixed(2)} | ${result.parquetMedian.toFixed(2)} | ${(result.csvMedian / result.parquetMedian).toFixed(2)}× | ${maxRel.toExponential(1)} |`,
+  );
   console.log(`| CSV (the same columns) | ${result.readCsvMedian.toFixed(2)} | ${result.csvMedian.toFixed(2)} | | |`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, `bench/results/tables-${result.date.replace(/[:.]/g, '-')}.json`);

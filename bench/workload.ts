@@ -63,11 +63,18 @@ export interface IterationTimes {
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Loads the data, runs `warmup` untimed then `reps` timed EM iterations. */
-export async function timeIterations(backend: Backend, cell: Cell, warmup: number, reps: number): Promise<IterationTimes> {
+export async function timeIterations(
+  backend: Backend,
+  cell: Cell,
+  warmup: number,
+  reps: number,
+): Promise<IterationTimes> {
   const { data, centres } = makeData(cell);
   const loadStart = performance.now();
   const loaded: LoadedData = await backend.load(toDataset({ data: data, rows: cell.n, cols: cell.d }, null));

@@ -27,7 +27,12 @@ import { clearError, describeBackend, input, select, setBusy, setStatus, showErr
 import { fitWorker } from './worker-client.ts';
 
 /** Reads the settings, marks the page busy, runs `body`, and reports how it ended. */
-async function runAction(phase: string, what: string, body: (settings: FitSettings) => Promise<void>, onFailure: () => void = () => {}): Promise<void> {
+async function runAction(
+  phase: string,
+  what: string,
+  body: (settings: FitSettings) => Promise<void>,
+  onFailure: () => void = () => {},
+): Promise<void> {
   let settings: FitSettings;
   try {
     settings = readFitSettings(app.fitColumns, hook.points);
@@ -56,22 +61,43 @@ async function runAction(phase: string, what: string, body: (settings: FitSettin
 /** A live update of a running fit: its parameters so far go to the overlay. */
 function onIteration(info: IterationMessage, settings: FitSettings, label = ''): void {
   hook.iteration = info.iteration;
-  app.model = { covarianceType: settings.covarianceType, d: settings.columns.length, weights: info.weights, means: info.means, covariances: info.covariances };
+  app.model = {
+    covarianceType: settings.covarianceType,
+    d: settings.columns.length,
+    weights: info.weights,
+    means: info.means,
+    covariances: info.covariances,
+  };
   describeBackend(info.backend);
-  setStatus(`${label}iteration ${info.iteration} · lower bound ${info.lowerBound.toFixed(5)} · ${fmtMs(info.iterationTime)} per iteration · ${fmtInt(hook.points)} points · ${fmtMs(info.elapsed)} elapsed`, true);
+  setStatus(
+    `${label}iteration ${info.iteration} · lower bound ${info.lowerBound.toFixed(5)} · ${fmtMs(info.iterationTime)} per iteration · ${fmtInt(hook.points)} points · ${fmtMs(info.elapsed)} elapsed`,
+    true,
+  );
   redrawOverlay();
 }
 
 /** A fitted model as the page's result: labels on the scatter, ellipses, parameters, charts. */
 function showFitResult(r: FitResult, caption: string): void {
-  app.model = { covarianceType: r.covarianceType, d: r.nFeatures, weights: r.weights, means: r.means, covariances: r.covariances };
+  app.model = {
+    covarianceType: r.covarianceType,
+    d: r.nFeatures,
+    weights: r.weights,
+    means: r.means,
+    covariances: r.covariances,
+  };
   app.labels = r.labels;
   app.lowerBounds = r.lowerBounds;
   app.iterationTimes = r.iterationTimes;
   showLabels(r.labels);
   redrawOverlay();
   describeBackend(r.backend);
-  Object.assign(hook, { lowerBounds: [...r.lowerBounds], iterationTimes: [...r.iterationTimes], nIter: r.nIter, iteration: r.nIter, converged: r.converged });
+  Object.assign(hook, {
+    lowerBounds: [...r.lowerBounds],
+    iterationTimes: [...r.iterationTimes],
+    nIter: r.nIter,
+    iteration: r.nIter,
+    converged: r.converged,
+  });
   drawLowerBound();
   renderParams();
   setModelCaption(caption);
@@ -88,7 +114,10 @@ export function stop(): void {
 export function runFit(): Promise<void> {
   return runAction('fit', 'The fit', async (settings) => {
     clearResults();
-    setStatus(`Starting the fit (K = ${settings.nComponents}, ${settings.covarianceType}, backend ${settings.backend})…`, true);
+    setStatus(
+      `Starting the fit (K = ${settings.nComponents}, ${settings.covarianceType}, backend ${settings.backend})…`,
+      true,
+    );
     const reply = await fitWorker.run({ type: 'fit', settings }, 'fitted', (message) => {
       if (message.type === 'progress') setStatus(message.message, true);
       if (message.type === 'iteration') {
@@ -114,7 +143,10 @@ export function runStream(): Promise<void> {
   return runAction('stream', 'The stream', async (settings) => {
     const batchSize = readStreamBatch(settings.nComponents);
     clearResults();
-    setStatus(`Streaming batches of ${fmtInt(batchSize)} rows (online EM, K = ${settings.nComponents}, ${settings.covarianceType})…`, true);
+    setStatus(
+      `Streaming batches of ${fmtInt(batchSize)} rows (online EM, K = ${settings.nComponents}, ${settings.covarianceType})…`,
+      true,
+    );
     const reply = await fitWorker.run({ type: 'stream', settings, batchSize }, 'fitted', (message) => {
       if (message.type === 'iteration') {
         app.lowerBounds.push(message.info.lowerBound);
@@ -140,7 +172,8 @@ export function runCompare(): Promise<void> {
     async (settings) => {
       hook.compare = null;
       ui.comparePanel.hidden = false;
-      ui.compareSummary.textContent = 'Running the same fit (same data, same initial parameters) on the CPU, then on WebGPU…';
+      ui.compareSummary.textContent =
+        'Running the same fit (same data, same initial parameters) on the CPU, then on WebGPU…';
       const live = { cpu: [] as number[], webgpu: [] as number[] };
       const reply = await fitWorker.run({ type: 'compare', settings }, 'compared', (message) => {
         if (message.type === 'progress') setStatus(`Compare: ${message.message}`, true);
@@ -154,7 +187,12 @@ export function runCompare(): Promise<void> {
       const r = reply.result;
       drawCompareChart(r.cpu.iterationTimes, r.gpu?.iterationTimes ?? []);
       const speedup = showCompareSummary(r);
-      setStatus(speedup !== null ? `Compare done: WebGPU ${speedup.toFixed(2)}× the CPU's speed per iteration.` : 'Compare done (CPU only: WebGPU unavailable).', false);
+      setStatus(
+        speedup !== null
+          ? `Compare done: WebGPU ${speedup.toFixed(2)}× the CPU's speed per iteration.`
+          : 'Compare done (CPU only: WebGPU unavailable).',
+        false,
+      );
     },
     () => (ui.compareSummary.textContent = ''),
   );
@@ -176,12 +214,24 @@ export function runSelectModel(): Promise<void> {
       clearResults();
       ui.selectPanel.hidden = false;
       const rows: SelectionRow[] = [];
-      const selection = { criterion: grid.criterion, total: 0, table: rows, best: null, series: [] as string[], totalTime: null };
+      const selection = {
+        criterion: grid.criterion,
+        total: 0,
+        table: rows,
+        best: null,
+        series: [] as string[],
+        totalTime: null,
+      };
       hook.selection = selection;
       renderSelectionTable(rows, grid.criterion, null);
       drawSelectionChart(rows, grid, null);
-      showSelectionSummary(`Fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.join(', ')} on all ${fmtInt(hook.points)} points…`);
-      setStatus(`Choose the model: fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.length} covariance types (backend ${settings.backend})…`, true);
+      showSelectionSummary(
+        `Fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.join(', ')} on all ${fmtInt(hook.points)} points…`,
+      );
+      setStatus(
+        `Choose the model: fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.length} covariance types (backend ${settings.backend})…`,
+        true,
+      );
       const reply = await fitWorker.run({ type: 'select-model', settings, select: grid }, 'selected', (message) => {
         if (message.type === 'progress') setStatus(`Choose the model: ${message.message}`, true);
         if (message.type === 'select-progress') {
@@ -213,7 +263,10 @@ export function runSelectModel(): Promise<void> {
         `Lowest ${name}: <strong>${describeCell(best)}</strong> — shown as the result (K and covariance set in the form). ` +
           `<span class="muted">${r.table.length} models in ${fmtMs(r.totalTime)}.</span>`,
       );
-      setStatus(`Choose the model done: ${name} picks ${describeCell(best)} · ${r.table.length} models · ${fmtInt(hook.points)} points · ${fmtMs(r.totalTime)} in all`, false);
+      setStatus(
+        `Choose the model done: ${name} picks ${describeCell(best)} · ${r.table.length} models · ${fmtInt(hook.points)} points · ${fmtMs(r.totalTime)} in all`,
+        false,
+      );
     },
     () => showSelectionSummary(''),
   );

@@ -91,7 +91,12 @@ export function labelAccuracy(truth: Int32Array, predicted: Int32Array): number 
 }
 
 /** The 2 × 2 covariance of fitted columns (0, 1) for component k, from any covariance type. */
-export function covariance2(type: CovarianceType, covariances: Float64Array, k: number, d: number): [number, number, number] {
+export function covariance2(
+  type: CovarianceType,
+  covariances: Float64Array,
+  k: number,
+  d: number,
+): [number, number, number] {
   switch (type) {
     case 'full': {
       const o = k * d * d;

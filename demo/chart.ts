@@ -48,7 +48,9 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series
   const text = style.getPropertyValue('--chart-text').trim() || '#9aa4b5';
   const grid = style.getPropertyValue('--chart-grid').trim() || 'rgba(255,255,255,0.08)';
   ctx.font = '11px system-ui, sans-serif';
-  const finite = series.flatMap((s) => s.xs.map((x, i) => [x, s.ys[i] as number] as const)).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const finite = series
+    .flatMap((s) => s.xs.map((x, i) => [x, s.ys[i] as number] as const))
+    .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (finite.length === 0) {
     ctx.fillStyle = text;
     ctx.textAlign = 'center';

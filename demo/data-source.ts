@@ -14,12 +14,18 @@ import { fitWorker } from './worker-client.ts';
 export async function loadData(spec: DataSpec, transfer: Transferable[] = []): Promise<void> {
   clearError();
   setBusy('loading');
-  const what = spec.kind === 'generator' ? `${fmtInt(spec.n)} points` : spec.kind === 'csv' ? spec.file.name : spec.name;
+  const what =
+    spec.kind === 'generator' ? `${fmtInt(spec.n)} points` : spec.kind === 'csv' ? spec.file.name : spec.name;
   setStatus(`Loading ${what}…`, true);
   try {
-    const reply = await fitWorker.run({ type: 'load', spec }, 'loaded', (message) => {
-      if (message.type === 'progress') setStatus(`Loading ${what}: ${message.message}`, true, message.fraction);
-    }, transfer);
+    const reply = await fitWorker.run(
+      { type: 'load', spec },
+      'loaded',
+      (message) => {
+        if (message.type === 'progress') setStatus(`Loading ${what}: ${message.message}`, true, message.fraction);
+      },
+      transfer,
+    );
     app.lastSpec = spec.kind === 'image' ? { ...spec, pixels: new Uint8ClampedArray(0) } : spec;
     const info = reply.info;
     app.columnNames = info.columnNames;
@@ -33,7 +39,10 @@ export async function loadData(spec: DataSpec, transfer: Transferable[] = []): P
     renderColumnChoices(spec.kind === 'csv');
     plotColumns();
     const skipped = info.skipped.length > 0 ? ` Skipped non-numeric columns: ${info.skipped.join('; ')}.` : '';
-    const holes = info.missingRows > 0 ? ` ${fmtInt(info.missingRows)} row${info.missingRows === 1 ? ' has' : 's have'} missing values: tick “Marginalise missing values” to fit ${info.missingRows === 1 ? 'it' : 'them'}.` : '';
+    const holes =
+      info.missingRows > 0
+        ? ` ${fmtInt(info.missingRows)} row${info.missingRows === 1 ? ' has' : 's have'} missing values: tick “Marginalise missing values” to fit ${info.missingRows === 1 ? 'it' : 'them'}.`
+        : '';
     ui.dataInfo.textContent = `${fmtInt(info.rows)} rows × ${d} column${d === 1 ? '' : 's'} (${info.columnNames.join(', ')}), ready in ${fmtMs(reply.millis)}.${skipped}${holes}`;
     hook.missingRows = info.missingRows;
     ui.imagePanel.hidden = spec.kind !== 'image';
@@ -54,7 +63,14 @@ export function loadFromControl(spec: DataSpec, transfer: Transferable[] = []): 
 
 /** The worker's spec for a decoded photo, with its own copy of the pixels (transferred). */
 function imageSpec(image: ImageSource, withPosition: boolean): ImageSpec {
-  return { kind: 'image', name: image.name, width: image.width, height: image.height, pixels: image.pixels.slice(), withPosition };
+  return {
+    kind: 'image',
+    name: image.name,
+    width: image.width,
+    height: image.height,
+    pixels: image.pixels.slice(),
+    withPosition,
+  };
 }
 
 export function loadImageSource(image: ImageSource, withPosition: boolean): Promise<void> {
@@ -102,7 +118,8 @@ export async function reloadAfterRestart(): Promise<void> {
 /** Shows the data tab of one source (generator, CSV, image). */
 export function selectSource(source: SourceKind): void {
   app.source = source;
-  for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) tab.setAttribute('aria-selected', String(tab.dataset.source === source));
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab'))
+    tab.setAttribute('aria-selected', String(tab.dataset.source === source));
   for (const s of ['generator', 'csv', 'image'] as const) $(`source-${s}`).hidden = s !== source;
 }
 
@@ -118,7 +135,9 @@ function renderColumnChoices(show: boolean): void {
     box.value = String(i);
     box.checked = app.fitColumns.includes(i);
     box.addEventListener('change', () => {
-      app.fitColumns = [...ui.columnList.querySelectorAll<HTMLInputElement>('input:checked')].map((b) => Number(b.value));
+      app.fitColumns = [...ui.columnList.querySelectorAll<HTMLInputElement>('input:checked')].map((b) =>
+        Number(b.value),
+      );
       clearResults();
       plotColumns();
     });

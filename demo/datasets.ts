@@ -119,7 +119,9 @@ function componentWeights(spec: GeneratorSpec): Float64Array {
 
 export function generate(spec: GeneratorSpec): Dataset {
   if (!Number.isInteger(spec.n) || spec.n < 1 || spec.n > MAX_POINTS) {
-    throw new DemoInputError(`Points must be a whole number from 1 to ${MAX_POINTS.toLocaleString('en')}; got ${spec.n}.`);
+    throw new DemoInputError(
+      `Points must be a whole number from 1 to ${MAX_POINTS.toLocaleString('en')}; got ${spec.n}.`,
+    );
   }
   if (!Number.isInteger(spec.k) || spec.k < 1 || spec.k > 32) {
     throw new DemoInputError(`Clusters must be a whole number from 1 to 32; got ${spec.k}.`);
@@ -141,7 +143,10 @@ export function generate(spec: GeneratorSpec): Dataset {
   let assigned = counts.reduce((s, v) => s + v, 0);
   for (let c = 0; assigned < clustered; c = (c + 1) % spec.k, assigned++) counts[c] = (counts[c] ?? 0) + 1;
   let row = 0;
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    maxX = -Infinity,
+    minY = Infinity,
+    maxY = -Infinity;
   components.forEach((comp, c) => {
     const count = counts[c] ?? 0;
     for (let i = 0; i < count; i++, row++) {
@@ -180,7 +185,6 @@ function parseNumber(cell: string): number {
   return Number(text);
 }
 
-
 /**
  * Parses a CSV table (with or without a header row). Numeric columns (every cell a finite
  * number or a missing value: empty, NA, N/A, NaN, null, None — read as NaN) become the dataset;
@@ -188,13 +192,18 @@ function parseNumber(cell: string): number {
  * (unbalanced quotes, rows of the wrong length) are errors naming the row.
  */
 export function parseCsv(text: string, fileName: string): Dataset {
-  if (text.trim() === '') throw new DemoInputError(`${fileName} is empty; choose a CSV file with at least one row of numbers.`);
+  if (text.trim() === '')
+    throw new DemoInputError(`${fileName} is empty; choose a CSV file with at least one row of numbers.`);
   const parsed = Papa.parse<string[]>(text.replace(/\s+$/, ''), { skipEmptyLines: true, dynamicTyping: false });
-  const structural = parsed.errors.find((e) => e.type === 'Quotes' || e.type === 'FieldMismatch' || e.type === 'Delimiter');
+  const structural = parsed.errors.find(
+    (e) => e.type === 'Quotes' || e.type === 'FieldMismatch' || e.type === 'Delimiter',
+  );
   const rowsAll = parsed.data;
   if (structural !== undefined && !(structural.code === 'UndetectableDelimiter' && (rowsAll[0]?.length ?? 0) === 1)) {
     const where = structural.row !== undefined ? ` (row ${structural.row + 1})` : '';
-    throw new DemoInputError(`${fileName} is not a well-formed CSV file: ${structural.message}${where}. Check the quotes and that every row has the same number of fields.`);
+    throw new DemoInputError(
+      `${fileName} is not a well-formed CSV file: ${structural.message}${where}. Check the quotes and that every row has the same number of fields.`,
+    );
   }
   if (rowsAll.length === 0) throw new DemoInputError(`${fileName} has no rows.`);
   const first = rowsAll[0] as string[];
@@ -202,7 +211,9 @@ export function parseCsv(text: string, fileName: string): Dataset {
   for (let r = 1; r < rowsAll.length; r++) {
     const len = (rowsAll[r] as string[]).length;
     if (len !== width) {
-      throw new DemoInputError(`${fileName} is not a well-formed CSV file: row ${r + 1} has ${len} fields but row 1 has ${width}; every row needs the same number of fields.`);
+      throw new DemoInputError(
+        `${fileName} is not a well-formed CSV file: row ${r + 1} has ${len} fields but row 1 has ${width}; every row needs the same number of fields.`,
+      );
     }
   }
   const hasHeader = first.some((cell) => !Number.isFinite(parseNumber(cell)));
@@ -228,14 +239,20 @@ export function parseCsv(text: string, fileName: string): Dataset {
     if (bad < 0) numeric.push(c);
     else {
       const cell = (body[bad] as string[])[c] ?? '';
-      skipped.push(`${names[c]} (row ${bad + 1 + (hasHeader ? 1 : 0)}: ${cell.trim() === '' ? 'empty' : JSON.stringify(cell.slice(0, 20))})`);
+      skipped.push(
+        `${names[c]} (row ${bad + 1 + (hasHeader ? 1 : 0)}: ${cell.trim() === '' ? 'empty' : JSON.stringify(cell.slice(0, 20))})`,
+      );
     }
   }
   if (numeric.length === 0) {
-    throw new DemoInputError(`${fileName} has no numeric columns: ${skipped.slice(0, 4).join('; ')}. Every value of a fitted column must be a number.`);
+    throw new DemoInputError(
+      `${fileName} has no numeric columns: ${skipped.slice(0, 4).join('; ')}. Every value of a fitted column must be a number.`,
+    );
   }
   if (rows * numeric.length > MAX_VALUES) {
-    throw new DemoInputError(`${fileName} is too large: ${rows.toLocaleString('en')} rows × ${numeric.length} numeric columns exceeds the demo's ${MAX_VALUES.toLocaleString('en')} values.`);
+    throw new DemoInputError(
+      `${fileName} is too large: ${rows.toLocaleString('en')} rows × ${numeric.length} numeric columns exceeds the demo's ${MAX_VALUES.toLocaleString('en')} values.`,
+    );
   }
   const cols = numeric.length;
   const data = new Float32Array(rows * cols);
@@ -246,7 +263,15 @@ export function parseCsv(text: string, fileName: string): Dataset {
       data[r * cols + j] = Number.isFinite(value) ? value : NaN; // a missing value
     }
   }
-  return { data, rows, cols, columnNames: numeric.map((c) => names[c] as string), skipped, truth: null, missingRows: rowsWithMissing(data, rows, cols) };
+  return {
+    data,
+    rows,
+    cols,
+    columnNames: numeric.map((c) => names[c] as string),
+    skipped,
+    truth: null,
+    missingRows: rowsWithMissing(data, rows, cols),
+  };
 }
 
 // ---- images ---------------------------------------------------------------------------------
@@ -255,7 +280,12 @@ export function parseCsv(text: string, fileName: string): Dataset {
 export const POSITION_WEIGHT = 0.5;
 
 /** RGBA pixels -> rows of (r, g, b[, x, y]) in [0, 1]. */
-export function imageToDataset(pixels: Uint8ClampedArray, width: number, height: number, withPosition: boolean): Dataset {
+export function imageToDataset(
+  pixels: Uint8ClampedArray,
+  width: number,
+  height: number,
+  withPosition: boolean,
+): Dataset {
   const rows = width * height;
   if (rows === 0) throw new DemoInputError('The image has no pixels.');
   if (pixels.length !== rows * 4) throw new DemoInputError('The image data is truncated; try another image.');

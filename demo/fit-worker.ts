@@ -23,7 +23,16 @@ import {
   selectColumns,
   type Dataset,
 } from './datasets.ts';
-import { isStopped, stoppedError, type CompareLeg, type FitResult, type FitSettings, type FromWorker, type SelectSettings, type ToWorker } from './protocol.ts';
+import {
+  isStopped,
+  stoppedError,
+  type CompareLeg,
+  type FitResult,
+  type FitSettings,
+  type FromWorker,
+  type SelectSettings,
+  type ToWorker,
+} from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -61,7 +70,8 @@ function stoppableSignal(controller: AbortController): AbortSignal {
 const stopRequested = new WeakSet<AbortController>();
 
 function requireData(): Dataset {
-  if (dataset === null) throw new DemoInputError('No data is loaded yet; generate data, or choose a CSV file or an image.');
+  if (dataset === null)
+    throw new DemoInputError('No data is loaded yet; generate data, or choose a CSV file or an image.');
   return dataset;
 }
 
@@ -69,10 +79,13 @@ function matrixFor(settings: FitSettings): { data: Float32Array; rows: number; c
   const ds = requireData();
   if (settings.columns.length === 0) throw new DemoInputError('Choose at least one column to fit.');
   for (const c of settings.columns) {
-    if (!Number.isInteger(c) || c < 0 || c >= ds.cols) throw new DemoInputError(`Column ${c} does not exist in this dataset.`);
+    if (!Number.isInteger(c) || c < 0 || c >= ds.cols)
+      throw new DemoInputError(`Column ${c} does not exist in this dataset.`);
   }
   if (settings.nComponents > ds.rows) {
-    throw new DemoInputError(`K = ${settings.nComponents} is larger than the number of points (${ds.rows}); lower K or load more data.`);
+    throw new DemoInputError(
+      `K = ${settings.nComponents} is larger than the number of points (${ds.rows}); lower K or load more data.`,
+    );
   }
   return { data: selectColumns(ds, settings.columns), rows: ds.rows, cols: settings.columns.length };
 }
@@ -131,14 +144,21 @@ async function readColumnar(id: number, file: File): Promise<Dataset> {
       const now = performance.now();
       if (done < rows && now - lastPost < 100) return;
       lastPost = now;
-      post({ type: 'progress', id, message: `${fmtInt(done)} of ${fmtInt(rows)} rows read`, fraction: rows > 0 ? done / rows : 1 });
+      post({
+        type: 'progress',
+        id,
+        message: `${fmtInt(done)} of ${fmtInt(rows)} rows read`,
+        fraction: rows > 0 ? done / rows : 1,
+      });
     },
   }).catch((error: unknown) => {
     // The library's one-line message, shown as the demo's own input errors are.
     throw error instanceof Error && error.name === 'EmgpuInputError' ? new DemoInputError(error.message) : error;
   });
   if (table.rows * table.cols > MAX_VALUES) {
-    throw new DemoInputError(`${file.name} is too large: ${fmtInt(table.rows)} rows × ${table.cols} numeric columns exceeds the demo's ${fmtInt(MAX_VALUES)} values.`);
+    throw new DemoInputError(
+      `${file.name} is too large: ${fmtInt(table.rows)} rows × ${table.cols} numeric columns exceeds the demo's ${fmtInt(MAX_VALUES)} values.`,
+    );
   }
   const data = Float32Array.from(table.data);
   return {
@@ -161,7 +181,9 @@ async function load(id: number, spec: Extract<ToWorker, { type: 'load' }>['spec'
     ds = await readColumnar(id, spec.file);
   } else if (spec.kind === 'csv') {
     if (spec.file.size > MAX_CSV_BYTES) {
-      throw new DemoInputError(`${spec.file.name} is too large (${(spec.file.size / 2 ** 20).toFixed(0)} MB); the demo reads CSV files up to ${MAX_CSV_BYTES / 2 ** 20} MB.`);
+      throw new DemoInputError(
+        `${spec.file.name} is too large (${(spec.file.size / 2 ** 20).toFixed(0)} MB); the demo reads CSV files up to ${MAX_CSV_BYTES / 2 ** 20} MB.`,
+      );
     }
     let text: string;
     try {
@@ -185,7 +207,19 @@ async function load(id: number, spec: Extract<ToWorker, { type: 'load' }>['spec'
   const transfer: Transferable[] = columns.map((c) => c.buffer as ArrayBuffer);
   if (truth !== null) transfer.push(truth.buffer as ArrayBuffer);
   post(
-    { type: 'loaded', id, millis: performance.now() - began, info: { rows: ds.rows, columnNames: ds.columnNames, skipped: ds.skipped, truth, columns, missingRows: ds.missingRows ?? 0 } },
+    {
+      type: 'loaded',
+      id,
+      millis: performance.now() - began,
+      info: {
+        rows: ds.rows,
+        columnNames: ds.columnNames,
+        skipped: ds.skipped,
+        truth,
+        columns,
+        missingRows: ds.missingRows ?? 0,
+      },
+    },
     transfer,
   );
 }
@@ -211,7 +245,9 @@ async function fit(id: number, settings: FitSettings, controller: AbortControlle
   await gm.fit(X);
   post({ type: 'progress', id, message: 'labelling every point (predict)…' });
   const labels = await gm.predict(X);
-  post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [labels.buffer as ArrayBuffer]);
+  post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [
+    labels.buffer as ArrayBuffer,
+  ]);
 }
 
 /** Batches of a stream reach the page at most this often, so the ellipses can be watched moving. */
@@ -224,15 +260,25 @@ const STREAM_BATCH_MS = 40;
  * model. Each batch is paced to at least STREAM_BATCH_MS so the animation is visible; then
  * every point is labelled, as after a Run.
  */
-async function stream(id: number, settings: FitSettings, batchSize: number, controller: AbortController): Promise<void> {
+async function stream(
+  id: number,
+  settings: FitSettings,
+  batchSize: number,
+  controller: AbortController,
+): Promise<void> {
   const X = matrixFor(settings);
   const { rows, cols } = X;
   if (!Number.isInteger(batchSize) || batchSize < settings.nComponents) {
-    throw new DemoInputError(`The stream's batch size must be a whole number of at least K = ${settings.nComponents} rows, got ${batchSize}.`);
+    throw new DemoInputError(
+      `The stream's batch size must be a whole number of at least K = ${settings.nComponents} rows, got ${batchSize}.`,
+    );
   }
   const began = performance.now();
   const order = permutation(rows, new Random(settings.randomState ?? 0));
-  const gm = new GaussianMixture({ ...baseOptions(settings, controller), onProgress: (message) => post({ type: 'progress', id, message }) });
+  const gm = new GaussianMixture({
+    ...baseOptions(settings, controller),
+    onProgress: (message) => post({ type: 'progress', id, message }),
+  });
   const signal = stoppableSignal(controller);
   const batches = Math.ceil(rows / batchSize);
   const times: number[] = [];
@@ -265,13 +311,20 @@ async function stream(id: number, settings: FitSettings, batchSize: number, cont
         covariances: gm.covariances,
       },
     });
-    post({ type: 'progress', id, message: `batch ${b + 1} of ${batches} (${fmtInt(start + n)} of ${fmtInt(rows)} rows seen)`, fraction: (start + n) / rows });
+    post({
+      type: 'progress',
+      id,
+      message: `batch ${b + 1} of ${batches} (${fmtInt(start + n)} of ${fmtInt(rows)} rows seen)`,
+      fraction: (start + n) / rows,
+    });
     const wait = STREAM_BATCH_MS - (performance.now() - t0);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   post({ type: 'progress', id, message: 'labelling every point (predict)…' });
   const labels = await gm.predict(X);
-  post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [labels.buffer as ArrayBuffer]);
+  post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [
+    labels.buffer as ArrayBuffer,
+  ]);
 }
 
 /** What the page shows of a fitted model (a Run's, or the best of "Choose the model"). */
@@ -314,7 +367,12 @@ async function compare(id: number, settings: FitSettings, controller: AbortContr
       },
     });
     await gm.fit(X);
-    return { backend: gm.backend, iterationTimes: times, lowerBounds: gm.lowerBounds, totalTime: performance.now() - began };
+    return {
+      backend: gm.backend,
+      iterationTimes: times,
+      lowerBounds: gm.lowerBounds,
+      totalTime: performance.now() - began,
+    };
   };
   const cpu = await leg('cpu');
   let gpu: CompareLeg | null = null;
@@ -333,12 +391,21 @@ async function compare(id: number, settings: FitSettings, controller: AbortContr
  * on all the rows (X is loaded onto the engine once for the whole grid), one message per fitted
  * cell; then the best model labels every point and is sent like a Run's result.
  */
-async function chooseModel(id: number, settings: FitSettings, select: SelectSettings, controller: AbortController): Promise<void> {
+async function chooseModel(
+  id: number,
+  settings: FitSettings,
+  select: SelectSettings,
+  controller: AbortController,
+): Promise<void> {
   const X = matrixFor({ ...settings, nComponents: 1 });
   const began = performance.now();
   const ks = Array.from({ length: Math.min(select.maxK, X.rows) }, (_, i) => i + 1);
   const cells = ks.length * select.covarianceTypes.length;
-  post({ type: 'progress', id, message: `fitting ${cells} models (K = 1 … ${ks.length} × ${select.covarianceTypes.join(', ')})…` });
+  post({
+    type: 'progress',
+    id,
+    message: `fitting ${cells} models (K = 1 … ${ks.length} × ${select.covarianceTypes.join(', ')})…`,
+  });
   const selection = await selectModel(X, {
     ...fitControls(settings, controller),
     nComponents: ks,

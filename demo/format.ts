@@ -2,7 +2,8 @@
 
 export const fmtInt = (n: number): string => n.toLocaleString('en');
 
-export const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+export const fmtMs = (ms: number): string =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;

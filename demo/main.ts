@@ -12,7 +12,15 @@
 //                      draws axes and ellipses; scatter.ts draws the points)
 
 import { runCompare, runFit, runSelectModel, runStream, stop } from './actions.ts';
-import { loadData, loadFromControl, loadImage, loadImageSource, loadSampleImage, reloadAfterRestart, selectSource } from './data-source.ts';
+import {
+  loadData,
+  loadFromControl,
+  loadImage,
+  loadImageSource,
+  loadSampleImage,
+  reloadAfterRestart,
+  selectSource,
+} from './data-source.ts';
 import { messageOf } from './format.ts';
 import { drawLowerBound } from './results.ts';
 import { startScatter } from './scatter-view.ts';

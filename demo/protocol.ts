@@ -109,7 +109,12 @@ export type ToWorker =
   | { readonly type: 'load'; readonly id: number; readonly spec: DataSpec }
   | { readonly type: 'fit'; readonly id: number; readonly settings: FitSettings }
   | { readonly type: 'compare'; readonly id: number; readonly settings: FitSettings }
-  | { readonly type: 'select-model'; readonly id: number; readonly settings: FitSettings; readonly select: SelectSettings }
+  | {
+      readonly type: 'select-model';
+      readonly id: number;
+      readonly settings: FitSettings;
+      readonly select: SelectSettings;
+    }
   /** Online EM: one pass over the rows in shuffled batches through partialFit, one 'iteration' message per batch. */
   | { readonly type: 'stream'; readonly id: number; readonly settings: FitSettings; readonly batchSize: number }
   /** Optional: a shared Int32Array cell the page sets to 1 to stop the running job. */
@@ -138,7 +143,13 @@ export type FromWorker =
   | { readonly type: 'compared'; readonly id: number; readonly result: CompareResult }
   | { readonly type: 'selected'; readonly id: number; readonly result: ModelSelection }
   /** One cell of the grid fitted and scored: `done` of `total`. */
-  | { readonly type: 'select-progress'; readonly id: number; readonly done: number; readonly total: number; readonly row: SelectionRow }
+  | {
+      readonly type: 'select-progress';
+      readonly id: number;
+      readonly done: number;
+      readonly total: number;
+      readonly row: SelectionRow;
+    }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
 
 /** Requests that start a job (answered by streamed messages, then one final message or 'error'). */

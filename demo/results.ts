@@ -56,7 +56,10 @@ export function renderParams(): void {
   const order = [...model.weights.keys()].sort((a, b) => (model.weights[b] as number) - (model.weights[a] as number));
   for (const c of order) {
     const tr = document.createElement('tr');
-    const cells: string[] = [`<span class="swatch" style="background:${cssColour(c)}"></span>${c}`, (model.weights[c] as number).toFixed(3)];
+    const cells: string[] = [
+      `<span class="swatch" style="background:${cssColour(c)}"></span>${c}`,
+      (model.weights[c] as number).toFixed(3),
+    ];
     for (let j = 0; j < shown; j++) cells.push(formatNumber(model.means[c * d + j] as number));
     if (twoD) {
       const [a, b, cc] = covariance2(model.covarianceType, model.covariances, c, d);
@@ -103,7 +106,9 @@ export function showCompareSummary(r: CompareResult): number | null {
     `<tr><td>${name}</td><td>${fmtMs(median(leg.iterationTimes))}</td><td>${leg.iterationTimes.length}</td><td>${fmtMs(leg.totalTime)}</td></tr>` +
     `<tr><td colspan="4" class="muted">${escapeHtml(leg.backend)}</td></tr>`;
   ui.compareSummary.innerHTML =
-    (speedup !== null ? `<div><span class="big">${speedup.toFixed(2)}×</span> WebGPU speed-up per iteration (median)</div>` : '') +
+    (speedup !== null
+      ? `<div><span class="big">${speedup.toFixed(2)}×</span> WebGPU speed-up per iteration (median)</div>`
+      : '') +
     `<table><thead><tr><th></th><th>median / iter</th><th>iters</th><th>total</th></tr></thead><tbody>${row('CPU', r.cpu)}${r.gpu ? row('WebGPU', r.gpu) : ''}</tbody></table>` +
     (r.gpuError !== null ? `<p class="muted">WebGPU did not run: ${escapeHtml(r.gpuError)}</p>` : '');
   return speedup;
@@ -111,7 +116,12 @@ export function showCompareSummary(r: CompareResult): number | null {
 
 // ---- Choose the model ---------------------------------------------------------------------
 
-const TYPE_COLOURS: Record<CovarianceType, string> = { full: '#4ea0ff', tied: '#ff8c3c', diag: '#5ad278', spherical: '#b482ff' };
+const TYPE_COLOURS: Record<CovarianceType, string> = {
+  full: '#4ea0ff',
+  tied: '#ff8c3c',
+  diag: '#5ad278',
+  spherical: '#b482ff',
+};
 
 export function criterionName(criterion: Criterion): string {
   return criterion.toUpperCase();
@@ -121,10 +131,16 @@ export function criterionName(criterion: Criterion): string {
  * The criterion against K, one line per covariance type (mclust's BIC picture), the best cell
  * ringed once known; cells not fitted yet are gaps. Returns the lines drawn.
  */
-export function drawSelectionChart(rows: readonly SelectionRow[], select: SelectSettings, best: SelectionRow | null): string[] {
+export function drawSelectionChart(
+  rows: readonly SelectionRow[],
+  select: SelectSettings,
+  best: SelectionRow | null,
+): string[] {
   const ks = Array.from({ length: select.maxK }, (_, i) => i + 1);
   const series = select.covarianceTypes.map((type) => {
-    const ys = ks.map((k) => rows.find((r) => r.covarianceType === type && r.nComponents === k)?.[select.criterion] ?? NaN);
+    const ys = ks.map(
+      (k) => rows.find((r) => r.covarianceType === type && r.nComponents === k)?.[select.criterion] ?? NaN,
+    );
     const highlight = best !== null && best.covarianceType === type ? { highlight: best.nComponents - 1 } : {};
     return { name: type, xs: ks, ys, colour: TYPE_COLOURS[type], ...highlight };
   });
@@ -144,16 +160,26 @@ function formatCriterion(v: number): string {
 }
 
 /** The grid's table (type, K, BIC, AIC, ICL, iterations, seconds); the best row highlighted. */
-export function renderSelectionTable(rows: readonly SelectionRow[], criterion: Criterion, bestIndex: number | null): void {
+export function renderSelectionTable(
+  rows: readonly SelectionRow[],
+  criterion: Criterion,
+  bestIndex: number | null,
+): void {
   const head = document.createElement('thead');
-  const crit = (['bic', 'aic', 'icl'] as const).map((c) => `<th${c === criterion ? ' class="criterion" title="the criterion that picks the best"' : ''}>${criterionName(c)}${c === criterion ? ' ▾' : ''}</th>`);
+  const crit = (['bic', 'aic', 'icl'] as const).map(
+    (c) =>
+      `<th${c === criterion ? ' class="criterion" title="the criterion that picks the best"' : ''}>${criterionName(c)}${c === criterion ? ' ▾' : ''}</th>`,
+  );
   head.innerHTML = `<tr><th>type</th><th>K</th>${crit.join('')}<th>iter</th><th>s</th></tr>`;
   const body = document.createElement('tbody');
   rows.forEach((row, i) => {
     const tr = document.createElement('tr');
     if (i === bestIndex) tr.className = 'best';
-    const value = (c: Criterion): string => `<td data-column="${c}" data-value="${row[c]}">${formatCriterion(row[c])}</td>`;
-    const iters = row.converged ? String(row.nIter) : `<span title="did not converge within max iterations">${row.nIter}*</span>`;
+    const value = (c: Criterion): string =>
+      `<td data-column="${c}" data-value="${row[c]}">${formatCriterion(row[c])}</td>`;
+    const iters = row.converged
+      ? String(row.nIter)
+      : `<span title="did not converge within max iterations">${row.nIter}*</span>`;
     tr.innerHTML =
       `<td style="color:${TYPE_COLOURS[row.covarianceType]}">${row.covarianceType}</td><td>${row.nComponents}</td>` +
       `${value('bic')}${value('aic')}${value('icl')}<td>${iters}</td><td>${row.seconds.toFixed(1)}</td>`;

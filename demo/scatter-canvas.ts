@@ -1,7 +1,17 @@
 // The Canvas2D point renderer (no WebGPU, or ?renderer=canvas2d): writes the pixels of every
 // point into one ImageData, blending each point's colour over what is there.
 
-import { BACKGROUND, NEUTRAL, PALETTE_SIZE, paletteColour, resizeKeepingPicture, type DrawnFrame, type DrawStyle, type PointRenderer, type View } from './scatter.ts';
+import {
+  BACKGROUND,
+  NEUTRAL,
+  PALETTE_SIZE,
+  paletteColour,
+  resizeKeepingPicture,
+  type DrawnFrame,
+  type DrawStyle,
+  type PointRenderer,
+  type View,
+} from './scatter.ts';
 
 export class CanvasPoints implements PointRenderer {
   readonly kind = 'canvas2d' as const;
@@ -13,7 +23,10 @@ export class CanvasPoints implements PointRenderer {
   private image: ImageData | null = null;
   private readonly colours: Uint8Array;
 
-  constructor(private readonly canvas: HTMLCanvasElement, readonly description: string) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    readonly description: string,
+  ) {
     const context = canvas.getContext('2d');
     if (context === null) throw new Error('The canvas has no 2D context.');
     this.context = context;
@@ -39,7 +52,8 @@ export class CanvasPoints implements PointRenderer {
   draw(view: View, style: DrawStyle): void {
     const w = this.canvas.width;
     const h = this.canvas.height;
-    if (this.image === null || this.image.width !== w || this.image.height !== h) this.image = this.context.createImageData(w, h);
+    if (this.image === null || this.image.width !== w || this.image.height !== h)
+      this.image = this.context.createImageData(w, h);
     const px = this.image.data;
     for (let i = 0; i < px.length; i += 4) {
       px[i] = BACKGROUND[0];
@@ -70,9 +84,9 @@ export class CanvasPoints implements PointRenderer {
       for (let yy = Math.max(0, y0); yy < Math.min(h, y0 + size); yy++) {
         for (let xx = Math.max(0, x0); xx < Math.min(w, x0 + size); xx++) {
           const o = (yy * w + xx) * 4;
-          px[o] = (px[o] as number) + ((r - (px[o] as number)) * a);
-          px[o + 1] = (px[o + 1] as number) + ((g - (px[o + 1] as number)) * a);
-          px[o + 2] = (px[o + 2] as number) + ((b - (px[o + 2] as number)) * a);
+          px[o] = (px[o] as number) + (r - (px[o] as number)) * a;
+          px[o + 1] = (px[o + 1] as number) + (g - (px[o + 1] as number)) * a;
+          px[o + 2] = (px[o + 2] as number) + (b - (px[o + 2] as number)) * a;
         }
       }
     }

@@ -12,7 +12,12 @@ function screenOf(view: View, W: number, H: number): (x: number, y: number) => [
   return (x, y) => [(x - view.cx) * view.sx + W / 2, H / 2 - (y - view.cy) * view.sy];
 }
 
-export function drawOverlay(canvas: HTMLCanvasElement, view: View, axes: { x: string; y: string }, model: Model | null): void {
+export function drawOverlay(
+  canvas: HTMLCanvasElement,
+  view: View,
+  axes: { x: string; y: string },
+  model: Model | null,
+): void {
   const ctx = fitCanvas(canvas);
   if (ctx === null) return;
   const W = canvas.clientWidth;
@@ -27,7 +32,13 @@ export function drawOverlay(canvas: HTMLCanvasElement, view: View, axes: { x: st
 }
 
 /** Ticks along the bottom and left edges. */
-function drawAxes(ctx: CanvasRenderingContext2D, v: View, W: number, H: number, toScreen: (x: number, y: number) => [number, number]): void {
+function drawAxes(
+  ctx: CanvasRenderingContext2D,
+  v: View,
+  W: number,
+  H: number,
+  toScreen: (x: number, y: number) => [number, number],
+): void {
   ctx.font = '11px system-ui, sans-serif';
   ctx.fillStyle = 'rgba(200, 210, 230, 0.55)';
   ctx.strokeStyle = 'rgba(200, 210, 230, 0.25)';
@@ -59,14 +70,21 @@ function drawAxes(ctx: CanvasRenderingContext2D, v: View, W: number, H: number, 
   }
 }
 
-function drawComponents(ctx: CanvasRenderingContext2D, model: Model, H: number, toScreen: (x: number, y: number) => [number, number]): void {
+function drawComponents(
+  ctx: CanvasRenderingContext2D,
+  model: Model,
+  H: number,
+  toScreen: (x: number, y: number) => [number, number],
+): void {
   const d = model.d;
   for (let c = 0; c < model.weights.length; c++) {
     const mx = model.means[c * d] as number;
     const my = d >= 2 ? (model.means[c * d + 1] as number) : 0.5;
     if (d >= 2) drawEllipses(ctx, model, c, mx, my, toScreen);
     else {
-      const sd = Math.sqrt(model.covarianceType === 'tied' ? (model.covariances[0] as number) : (model.covariances[c] as number));
+      const sd = Math.sqrt(
+        model.covarianceType === 'tied' ? (model.covariances[0] as number) : (model.covariances[c] as number),
+      );
       ctx.strokeStyle = cssColour(c, 0.8);
       for (const x of [mx - sd, mx, mx + sd]) {
         const [px] = toScreen(x, 0);
@@ -87,7 +105,14 @@ function drawComponents(ctx: CanvasRenderingContext2D, model: Model, H: number, 
   }
 }
 
-function drawEllipses(ctx: CanvasRenderingContext2D, model: Model, c: number, mx: number, my: number, toScreen: (x: number, y: number) => [number, number]): void {
+function drawEllipses(
+  ctx: CanvasRenderingContext2D,
+  model: Model,
+  c: number,
+  mx: number,
+  my: number,
+  toScreen: (x: number, y: number) => [number, number],
+): void {
   const [a, b, cc] = covariance2(model.covarianceType, model.covariances, c, model.d);
   const { r1, r2, angle } = ellipseAxes(a, b, cc);
   const cos = Math.cos(angle);

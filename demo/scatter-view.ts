@@ -112,7 +112,10 @@ function robustRange(arr: Float32Array): [number, number] {
 
 function resizeCanvases(): void {
   const dpr = window.devicePixelRatio || 1;
-  renderer?.resize(Math.max(1, Math.round(ui.wrap.clientWidth * dpr)), Math.max(1, Math.round(ui.wrap.clientHeight * dpr)));
+  renderer?.resize(
+    Math.max(1, Math.round(ui.wrap.clientWidth * dpr)),
+    Math.max(1, Math.round(ui.wrap.clientHeight * dpr)),
+  );
   pointsDirty = overlayDirty = true; // the overlay sizes itself when drawn
 }
 
@@ -205,13 +208,24 @@ async function createPointRenderer(
         reason = 'navigator.gpu.requestAdapter() returned no adapter';
       } else {
         const info = adapter.info;
-        const adapterInfo = [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') + (info.isFallbackAdapter ? ' (software fallback adapter)' : '');
+        const adapterInfo =
+          [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') +
+          (info.isFallbackAdapter ? ' (software fallback adapter)' : '');
         const device = await adapter.requestDevice();
-        device.lost.then((lost) => console.warn(`scatter device lost at ${performance.now().toFixed(0)} ms: ${lost.reason} ${lost.message}`)).catch(() => {});
+        device.lost
+          .then((lost) =>
+            console.warn(`scatter device lost at ${performance.now().toFixed(0)} ms: ${lost.reason} ${lost.message}`),
+          )
+          .catch(() => {});
         // Catch pipeline problems here rather than at the first frame.
         device.pushErrorScope('validation');
         const mode: PresentMode = present === 'auto' ? (info.isFallbackAdapter ? 'readback' : 'canvas') : present;
-        const renderer = new WebGpuPoints(device, canvas, `WebGPU (${adapterInfo || 'unknown adapter'}${mode === 'readback' ? ', read back' : ''})`, mode);
+        const renderer = new WebGpuPoints(
+          device,
+          canvas,
+          `WebGPU (${adapterInfo || 'unknown adapter'}${mode === 'readback' ? ', read back' : ''})`,
+          mode,
+        );
         const error = await device.popErrorScope();
         if (error !== null) throw new Error(error.message);
         return { renderer, adapterInfo: adapterInfo || 'unknown adapter', reason: '' };

@@ -2,7 +2,17 @@
 // (scatter.wgsl), presented on a WebGPU canvas or read back onto a 2D canvas.
 
 import shaderCode from './scatter.wgsl?raw';
-import { BACKGROUND, NEUTRAL, PALETTE_SIZE, paletteColour, resizeKeepingPicture, type DrawnFrame, type DrawStyle, type PointRenderer, type View } from './scatter.ts';
+import {
+  BACKGROUND,
+  NEUTRAL,
+  PALETTE_SIZE,
+  paletteColour,
+  resizeKeepingPicture,
+  type DrawnFrame,
+  type DrawStyle,
+  type PointRenderer,
+  type View,
+} from './scatter.ts';
 
 /**
  * Where frames go. 'canvas': presented on a WebGPU canvas (the normal path). 'readback':
@@ -66,10 +76,19 @@ export class WebGpuPoints implements PointRenderer {
       this.format = 'rgba8unorm';
     }
     const module = device.createShaderModule({ label: 'scatter', code: shaderCode });
-    const storage = (binding: number): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.VERTEX, buffer: { type: 'read-only-storage' } });
+    const storage = (binding: number): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.VERTEX,
+      buffer: { type: 'read-only-storage' },
+    });
     this.bindGroupLayout = device.createBindGroupLayout({
       label: 'scatter',
-      entries: [{ binding: 0, visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT, buffer: { type: 'uniform' } }, storage(1), storage(2), storage(3)],
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT, buffer: { type: 'uniform' } },
+        storage(1),
+        storage(2),
+        storage(3),
+      ],
     });
     const layout = device.createPipelineLayout({ label: 'scatter', bindGroupLayouts: [this.bindGroupLayout] });
     const blend: GPUBlendState = {
@@ -86,7 +105,11 @@ export class WebGpuPoints implements PointRenderer {
       });
     this.quadPipeline = makePipeline('scatter squares', 'vsQuad', 'triangle-list');
     this.pointPipeline = makePipeline('scatter 1-pixel points', 'vsPoint', 'point-list');
-    this.uniforms = device.createBuffer({ label: 'scatter uniforms', size: (HEADER_FLOATS + (PALETTE_SIZE + 1) * 4) * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.uniforms = device.createBuffer({
+      label: 'scatter uniforms',
+      size: (HEADER_FLOATS + (PALETTE_SIZE + 1) * 4) * 4,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     const palette = new Float32Array((PALETTE_SIZE + 1) * 4);
     for (let i = 0; i < PALETTE_SIZE; i++) {
       const [r, g, b] = paletteColour(i);
@@ -98,7 +121,11 @@ export class WebGpuPoints implements PointRenderer {
   }
 
   private upload(label: string, data: Float32Array | Int32Array): GPUBuffer {
-    const buffer = this.device.createBuffer({ label, size: Math.max(4, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const buffer = this.device.createBuffer({
+      label,
+      size: Math.max(4, data.byteLength),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }
@@ -144,8 +171,17 @@ export class WebGpuPoints implements PointRenderer {
     t?.texture.destroy();
     t?.buffer.destroy();
     const bytesPerRow = Math.ceil((w * 4) / 256) * 256;
-    const texture = this.device.createTexture({ label: 'scatter frame', size: [w, h], format: this.format, usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
-    const buffer = this.device.createBuffer({ label: 'scatter readback', size: bytesPerRow * h, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const texture = this.device.createTexture({
+      label: 'scatter frame',
+      size: [w, h],
+      format: this.format,
+      usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC,
+    });
+    const buffer = this.device.createBuffer({
+      label: 'scatter readback',
+      size: bytesPerRow * h,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
     this.target = { texture, buffer, bytesPerRow, image: new ImageData(w, h) };
     return this.target;
   }
@@ -162,7 +198,17 @@ export class WebGpuPoints implements PointRenderer {
     const h = canvas.height;
     const labelled = this.labels !== null;
     const header = new Float32Array(HEADER_FLOATS);
-    header.set([view.cx, view.cy, (2 * view.sx * dpr) / w, (2 * view.sy * dpr) / h, style.pointSize / w, style.pointSize / h, style.alpha, style.pointSize >= 3 ? 1 : 0, labelled ? 1 : 0]);
+    header.set([
+      view.cx,
+      view.cy,
+      (2 * view.sx * dpr) / w,
+      (2 * view.sy * dpr) / h,
+      style.pointSize / w,
+      style.pointSize / h,
+      style.alpha,
+      style.pointSize >= 3 ? 1 : 0,
+      labelled ? 1 : 0,
+    ]);
     this.device.queue.writeBuffer(this.uniforms, 0, header);
     const target = this.context === null ? this.readbackTarget(w, h) : null;
     const encoder = this.device.createCommandEncoder({ label: 'scatter frame' });
@@ -170,7 +216,10 @@ export class WebGpuPoints implements PointRenderer {
       label: 'scatter frame',
       colorAttachments: [
         {
-          view: target !== null ? target.texture.createView() : (this.context as GPUCanvasContext).getCurrentTexture().createView(),
+          view:
+            target !== null
+              ? target.texture.createView()
+              : (this.context as GPUCanvasContext).getCurrentTexture().createView(),
           clearValue: { r: BACKGROUND[0] / 255, g: BACKGROUND[1] / 255, b: BACKGROUND[2] / 255, a: 1 },
           loadOp: 'clear',
           storeOp: 'store',
@@ -186,7 +235,11 @@ export class WebGpuPoints implements PointRenderer {
     }
     pass.end();
     if (target !== null) {
-      encoder.copyTextureToBuffer({ texture: target.texture }, { buffer: target.buffer, bytesPerRow: target.bytesPerRow }, [w, h]);
+      encoder.copyTextureToBuffer(
+        { texture: target.texture },
+        { buffer: target.buffer, bytesPerRow: target.bytesPerRow },
+        [w, h],
+      );
     }
     this.device.queue.submit([encoder.finish()]);
     const frame = { points: this.count, labelled };
@@ -201,7 +254,8 @@ export class WebGpuPoints implements PointRenderer {
       await target.buffer.mapAsync(GPUMapMode.READ);
       const src = new Uint8Array(target.buffer.getMappedRange());
       const { width, height, data } = target.image;
-      for (let y = 0; y < height; y++) data.set(src.subarray(y * target.bytesPerRow, y * target.bytesPerRow + width * 4), y * width * 4);
+      for (let y = 0; y < height; y++)
+        data.set(src.subarray(y * target.bytesPerRow, y * target.bytesPerRow + width * 4), y * width * 4);
       target.buffer.unmap();
       // Shown even if the canvas was resized meanwhile (a few pixels off, until the next frame):
       // dropping it would leave the scatter empty for as long as resizes keep coming.

@@ -44,8 +44,16 @@ export const PALETTE_SIZE = 32;
 /** Distinct colours: a hand-picked ten, then golden-angle hues. RGB 0–255. */
 export function paletteColour(i: number): [number, number, number] {
   const base: [number, number, number][] = [
-    [78, 160, 255], [255, 140, 60], [90, 210, 120], [240, 80, 90], [180, 130, 255],
-    [250, 210, 70], [60, 215, 215], [255, 120, 200], [170, 200, 90], [200, 160, 120],
+    [78, 160, 255],
+    [255, 140, 60],
+    [90, 210, 120],
+    [240, 80, 90],
+    [180, 130, 255],
+    [250, 210, 70],
+    [60, 215, 215],
+    [255, 120, 200],
+    [170, 200, 90],
+    [200, 160, 120],
   ];
   const b = base[i % PALETTE_SIZE];
   if (b !== undefined) return b;
@@ -69,9 +77,15 @@ export function cssColour(i: number, alpha = 1): string {
  * background colour) until the next frame replaces it. Setting a canvas's size clears it, and
  * a frame can take seconds on a software adapter.
  */
-export function resizeKeepingPicture(canvas: HTMLCanvasElement, context: CanvasRenderingContext2D, width: number, height: number): void {
+export function resizeKeepingPicture(
+  canvas: HTMLCanvasElement,
+  context: CanvasRenderingContext2D,
+  width: number,
+  height: number,
+): void {
   if (canvas.width === width && canvas.height === height) return;
-  const picture = canvas.width > 0 && canvas.height > 0 ? context.getImageData(0, 0, canvas.width, canvas.height) : null;
+  const picture =
+    canvas.width > 0 && canvas.height > 0 ? context.getImageData(0, 0, canvas.width, canvas.height) : null;
   canvas.width = width;
   canvas.height = height;
   context.fillStyle = `rgb(${BACKGROUND.join(', ')})`;

@@ -1,6 +1,15 @@
 // Settings: the address bar (?n=…&k=…&backend=…) and the form, read into what a job needs.
 
-import { BACKEND_CHOICES, COVARIANCE_TYPES, CRITERIA, INIT_METHODS, type BackendChoice, type CovarianceType, type Criterion, type InitMethod } from '../src/index.ts';
+import {
+  BACKEND_CHOICES,
+  COVARIANCE_TYPES,
+  CRITERIA,
+  INIT_METHODS,
+  type BackendChoice,
+  type CovarianceType,
+  type Criterion,
+  type InitMethod,
+} from '../src/index.ts';
 import { MAX_POINTS } from './datasets.ts';
 import { fmtInt } from './format.ts';
 import type { FitSettings, GeneratorShape, GeneratorSpec, SelectSettings } from './protocol.ts';
@@ -22,12 +31,15 @@ export function readFitSettings(fitColumns: readonly number[], points: number): 
   const maxIter = intFrom('max-iter', 'Max iterations', 0, 100000);
   const tolText = input('tol').value.trim();
   const tol = Number(tolText);
-  if (tolText === '' || !Number.isFinite(tol) || tol < 0) throw new Error(`Tolerance must be a number ≥ 0 (e.g. 1e-3); got “${tolText}”.`);
+  if (tolText === '' || !Number.isFinite(tol) || tol < 0)
+    throw new Error(`Tolerance must be a number ≥ 0 (e.g. 1e-3); got “${tolText}”.`);
   const seedText = input('seed').value.trim();
   const randomState = seedText === '' ? null : intFrom('seed', 'Seed', 0, 0xffffffff);
   if (fitColumns.length === 0) throw new Error('Choose at least one column to fit.');
   if (points > 0 && nComponents > points) {
-    throw new Error(`K = ${nComponents} is larger than the number of points (${fmtInt(points)}); lower K or load more data.`);
+    throw new Error(
+      `K = ${nComponents} is larger than the number of points (${fmtInt(points)}); lower K or load more data.`,
+    );
   }
   return {
     nComponents,

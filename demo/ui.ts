@@ -68,7 +68,8 @@ export function setStatus(text: string, busy = hook.running, fraction?: number):
   // A known fraction fills the bar; otherwise it slides (work of unknown length).
   const bar = ui.progress.firstElementChild as HTMLElement | null;
   ui.progress.classList.toggle('determinate', fraction !== undefined);
-  if (bar !== null) bar.style.width = fraction !== undefined ? `${(Math.min(1, Math.max(0, fraction)) * 100).toFixed(1)}%` : '';
+  if (bar !== null)
+    bar.style.width = fraction !== undefined ? `${(Math.min(1, Math.max(0, fraction)) * 100).toFixed(1)}%` : '';
 }
 
 /** Marks the page busy with a job (null: idle): disables what must not run meanwhile. */
@@ -77,7 +78,9 @@ export function setBusy(phase: string | null): void {
   hook.phase = phase ?? 'idle';
   ui.stop.disabled = phase === null || phase === 'loading';
   for (const b of [ui.run, ui.compare, ui.selectModel, ui.stream]) b.disabled = phase !== null;
-  for (const el of document.querySelectorAll<HTMLInputElement | HTMLButtonElement>('.source input, .source button, .source select, .tab, #column-list input')) {
+  for (const el of document.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
+    '.source input, .source button, .source select, .tab, #column-list input',
+  )) {
     el.disabled = phase !== null;
   }
   ui.progress.hidden = phase === null;

@@ -35,7 +35,10 @@ export class FitWorkerClient {
    * A shared cell the worker's fits poll, so Stop works even while a CPU fit never yields to
    * the worker's event loop (needs cross-origin isolation for SharedArrayBuffer).
    */
-  private readonly stopFlag = typeof SharedArrayBuffer !== 'undefined' && self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+  private readonly stopFlag =
+    typeof SharedArrayBuffer !== 'undefined' && self.crossOriginIsolated
+      ? new Int32Array(new SharedArrayBuffer(4))
+      : null;
 
   private events: WorkerEvents = { onCrash: () => {}, onRestart: () => {} };
 
@@ -53,7 +56,12 @@ export class FitWorkerClient {
   }
 
   /** Sends one job; `onMessage` sees its streamed messages; resolves with the final one. */
-  run<T extends FromWorker['type']>(request: JobWithoutId, done: T, onMessage: Handler = () => {}, transfer: Transferable[] = []): Promise<Final<T>> {
+  run<T extends FromWorker['type']>(
+    request: JobWithoutId,
+    done: T,
+    onMessage: Handler = () => {},
+    transfer: Transferable[] = [],
+  ): Promise<Final<T>> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.current = { id, reject };

@@ -16,10 +16,15 @@ if (!isRoot) {
 }
 console.error(`Chromium not found at ${candidate}; installing Debian's chromium with apt-get (running as root)...`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium', 'libegl1', 'libegl-mesa0', 'libgl1-mesa-dri']]) {
+for (const args of [
+  ['update', '-qq'],
+  ['install', '-y', '-qq', 'chromium', 'libegl1', 'libegl-mesa0', 'libgl1-mesa-dri'],
+]) {
   const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
   if (result.status !== 0) {
-    console.error(`apt-get ${args.join(' ')} failed (exit ${result.status}); install chromium by hand or set CHROME_PATH.`);
+    console.error(
+      `apt-get ${args.join(' ')} failed (exit ${result.status}); install chromium by hand or set CHROME_PATH.`,
+    );
     process.exit(1);
   }
 }

@@ -91,7 +91,12 @@ export interface LoadedData {
    * Statistics of sklearn's 'random' initialisation: r_ik = u_ik / Σ_k u_ik with
    * u_ik = uniformFromHash(seed, i, k) (src/random.ts), about the given shifts (K × D).
    */
-  randomResponsibilities(seed: number, nComponents: number, shifts: Float64Array, moments: 'full' | 'diag'): Promise<SufficientStats>;
+  randomResponsibilities(
+    seed: number,
+    nComponents: number,
+    shifts: Float64Array,
+    moments: 'full' | 'diag',
+  ): Promise<SufficientStats>;
 
   /**
    * k-means++ seeding (sklearn's greedy variant: 2 + ⌊ln K⌋ candidates per step, sampled with

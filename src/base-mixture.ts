@@ -9,14 +9,38 @@ import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData } f
 import { runEm, type EmModel, type EmRunResult, type FittedParams } from './em.ts';
 import { responsibilityStatistics, toResponsibilities } from './init/resp.ts';
 import { withLoaded } from './loaded-cache.ts';
-import { checkFinite, sumOfWeights, toDataset, toMatrix, toSampleWeight, weightExponentFor, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
+import {
+  checkFinite,
+  sumOfWeights,
+  toDataset,
+  toMatrix,
+  toSampleWeight,
+  weightExponentFor,
+  type Dataset,
+  type Matrix,
+  type MatrixInput,
+} from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { sampleBlocks } from './model/sample.ts';
 import { checkNoInfinity, hasMissing, keptRows, loadMarginal, missingLayout, type MissingLayout } from './missing.ts';
-import { EmgpuInputError, type CovarianceType, type InitMethod, type MissingMode, type Nested, type ResolvedBaseOptions } from './options.ts';
+import {
+  EmgpuInputError,
+  type CovarianceType,
+  type InitMethod,
+  type MissingMode,
+  type Nested,
+  type ResolvedBaseOptions,
+} from './options.ts';
 import { freshSeed, Random } from './random.ts';
 import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
-import { DEFAULT_SAMPLE_SIZE, isChunkSource, scanStream, StreamedData, type ChunkSource, type StreamFitOptions } from './stream.ts';
+import {
+  DEFAULT_SAMPLE_SIZE,
+  isChunkSource,
+  scanStream,
+  StreamedData,
+  type ChunkSource,
+  type StreamFitOptions,
+} from './stream.ts';
 import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
 import {
   parametersFingerprint,
@@ -89,7 +113,8 @@ function fitWarnings(params: FittedParams, matrix: Matrix): string[] {
   const k = params.nComponents;
   const d = matrix.cols;
   const distinct = new Set<string>();
-  for (let i = 0; i < matrix.rows && distinct.size < k; i++) distinct.add(Array.prototype.join.call(matrix.data.subarray(i * d, (i + 1) * d), ','));
+  for (let i = 0; i < matrix.rows && distinct.size < k; i++)
+    distinct.add(Array.prototype.join.call(matrix.data.subarray(i * d, (i + 1) * d), ','));
   const which = `component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${k} ended with no weight`;
   return [
     distinct.size < k
@@ -166,7 +191,9 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
 
   protected get state(): Fitted<P> {
     if (this.fitted === null) {
-      throw new EmgpuInputError(`This ${this.estimatorName} is not fitted yet; call fit(X) first (or load one with ${this.estimatorName}.fromJSON).`);
+      throw new EmgpuInputError(
+        `This ${this.estimatorName} is not fitted yet; call fit(X) first (or load one with ${this.estimatorName}.fromJSON).`,
+      );
     }
     return this.fitted;
   }
@@ -241,12 +268,21 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
   }
 
   /** nInit runs of EM on `data`; the init method runs on `initData` (a streamed fit's reservoir sample; else the data itself). */
-  private async runFit(data: LoadedData, backend: Backend, seed: number, dataset: Dataset, responsibilities: SufficientStats | null, initData: LoadedData = data): Promise<EmRunResult<P>> {
+  private async runFit(
+    data: LoadedData,
+    backend: Backend,
+    seed: number,
+    dataset: Dataset,
+    responsibilities: SufficientStats | null,
+    initData: LoadedData = data,
+  ): Promise<EmRunResult<P>> {
     const opts = this.options;
     const d = data.cols;
     const previous = opts.warmStart ? this.fitted : null;
     if (previous !== null && previous.params.nFeatures !== d) {
-      throw new EmgpuInputError(`X has ${d} columns but the warm-started model has ${previous.params.nFeatures} features; pass data with ${previous.params.nFeatures} columns or set warmStart to false.`);
+      throw new EmgpuInputError(
+        `X has ${d} columns but the warm-started model has ${previous.params.nFeatures} features; pass data with ${previous.params.nFeatures} columns or set warmStart to false.`,
+      );
     }
     await this.beforeFit(data, dataset);
     const model = this.emModel(dataset.weightExponent);
@@ -257,7 +293,10 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     for (let init = 0; init < nInit; init++) {
       this.throwIfAborted();
       const initSeed = random.nextSeed();
-      const start = previous !== null ? previous.params : await this.initialParams(initData, { seed: initSeed, responsibilities, dataset });
+      const start =
+        previous !== null
+          ? previous.params
+          : await this.initialParams(initData, { seed: initSeed, responsibilities, dataset });
       if (nInit > 1) this.progress(`initialisation ${init + 1} of ${nInit}`);
       const run = await runEm(data, start, model, {
         covarianceType: opts.covarianceType,
@@ -297,9 +336,14 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
 
   private async fitStream(source: ChunkSource, options: StreamFitOptions): Promise<void> {
     this.throwIfAborted();
-    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The fit options of a chunk source must be an object such as { sampleSize, onChunk }, got ${String(options)}.`);
+    if (options === null || typeof options !== 'object')
+      throw new EmgpuInputError(
+        `The fit options of a chunk source must be an object such as { sampleSize, onChunk }, got ${String(options)}.`,
+      );
     if (this.missingMode() === 'marginalize') {
-      throw new EmgpuInputError("missing: 'marginalize' does not work with a chunk source yet; fit the table in memory (fit(X)), or remove or impute the missing values.");
+      throw new EmgpuInputError(
+        "missing: 'marginalize' does not work with a chunk source yet; fit the table in memory (fit(X)), or remove or impute the missing values.",
+      );
     }
     const known = ['sampleSize', 'onChunk'];
     const stray = Object.keys(options).find((key) => !known.includes(key));
@@ -309,29 +353,49 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       );
     }
     if (this.estimatorName !== 'GaussianMixture') {
-      throw new EmgpuInputError(`${this.estimatorName} cannot fit a chunk source (its priors are taken from the whole table in memory); fit a GaussianMixture on the stream, or pass X as a matrix.`);
+      throw new EmgpuInputError(
+        `${this.estimatorName} cannot fit a chunk source (its priors are taken from the whole table in memory); fit a GaussianMixture on the stream, or pass X as a matrix.`,
+      );
     }
     const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
     const k = this.options.nComponents;
     if (typeof sampleSize !== 'number' || !Number.isSafeInteger(sampleSize) || sampleSize < Math.max(1, k)) {
-      throw new EmgpuInputError(`Option sampleSize must be an integer ≥ nComponents (${k}), got ${String(sampleSize)}.`);
+      throw new EmgpuInputError(
+        `Option sampleSize must be an integer ≥ nComponents (${k}), got ${String(sampleSize)}.`,
+      );
     }
     const seed = this.options.randomState ?? freshSeed();
     const settings = { throwIfAborted: this.throwIfAborted, onChunk: options.onChunk ?? null };
     this.progress('scanning the stream: counting, checking and sampling rows');
     // The reservoir's own random stream, so that the seeds of the initialisations are fit's.
     const scan = await scanStream(source, sampleSize, (seed ^ 0x2545f491) >>> 0, settings);
-    if (scan.rows < k) throw new EmgpuInputError(`The stream has ${scan.rows} rows but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
-    if (scan.positiveRows < k) throw new EmgpuInputError(`The stream has ${scan.positiveRows} rows with a positive weight but nComponents is ${k}; give at least ${k} rows a positive weight.`);
+    if (scan.rows < k)
+      throw new EmgpuInputError(
+        `The stream has ${scan.rows} rows but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`,
+      );
+    if (scan.positiveRows < k)
+      throw new EmgpuInputError(
+        `The stream has ${scan.positiveRows} rows with a positive weight but nComponents is ${k}; give at least ${k} rows a positive weight.`,
+      );
     if (scan.sampleWeights !== null && scan.sampleWeights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0) < k) {
-      throw new EmgpuInputError(`The reservoir sample of ${scan.sample.rows} rows has fewer than ${k} rows with a positive weight, too few to initialise ${k} components; raise sampleSize.`);
+      throw new EmgpuInputError(
+        `The reservoir sample of ${scan.sample.rows} rows has fewer than ${k} rows with a positive weight, too few to initialise ${k} components; raise sampleSize.`,
+      );
     }
     const sampleDataset = toDataset(scan.sample, scan.sampleWeights);
     // What runFit needs of the whole table's dataset: its weight scaling (and, for the init, the sample).
     const dataset: Dataset = { ...sampleDataset, weightExponent: scan.weightExponent };
-    const job: JobShape = { rows: scan.rows, cols: scan.cols, nComponents: k, covarianceType: this.options.covarianceType, weighted: scan.weighted };
+    const job: JobShape = {
+      rows: scan.rows,
+      cols: scan.cols,
+      nComponents: k,
+      covarianceType: this.options.covarianceType,
+      weighted: scan.weighted,
+    };
     let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
-    this.progress(`backend: ${backend.description}; ${scan.rows} rows in ${scan.chunks} chunks of ≤ ${scan.largestChunk} rows, init on a sample of ${scan.sample.rows}`);
+    this.progress(
+      `backend: ${backend.description}; ${scan.rows} rows in ${scan.chunks} chunks of ≤ ${scan.largestChunk} rows, init on a sample of ${scan.sample.rows}`,
+    );
     for (;;) {
       const streamed = new StreamedData(source, backend, scan, settings);
       let sample: LoadedData | null = null;
@@ -359,7 +423,10 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     if (isDeviceLost(error)) await forgetBackend(backend);
     if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
       const reason = error instanceof Error ? error.message : String(error);
-      const cpu = await cpuBackend(this.options.cpuThreads, `the WebGPU device was lost (${reason}); the fit restarted on the CPU`);
+      const cpu = await cpuBackend(
+        this.options.cpuThreads,
+        `the WebGPU device was lost (${reason}); the fit restarted on the CPU`,
+      );
       this.progress(`WebGPU device lost; restarting the fit on ${cpu.description}`);
       return cpu;
     }
@@ -373,31 +440,56 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
 
   private async fitInternal(X: MatrixInput, fitOptions: FitOptions, wantLabels: boolean): Promise<Int32Array | null> {
     this.throwIfAborted();
-    if (fitOptions === null || typeof fitOptions !== 'object') throw new EmgpuInputError(`The fit options must be an object such as { sampleWeight }, got ${String(fitOptions)}.`);
+    if (fitOptions === null || typeof fitOptions !== 'object')
+      throw new EmgpuInputError(
+        `The fit options must be an object such as { sampleWeight }, got ${String(fitOptions)}.`,
+      );
     const { matrix: input, layout } = this.readMatrix(X, true);
     const k = this.options.nComponents;
     const inputWeights = toSampleWeight(fitOptions.sampleWeight, input.rows);
     // With holes: the rows with at least one value (the others are dropped and counted).
-    const { matrix, weights } = layout === null ? { matrix: input, weights: inputWeights } : keptRows(input, inputWeights, layout);
-    if (layout !== null && layout.dropped > 0) this.progress(`${layout.dropped} row${layout.dropped === 1 ? '' : 's'} with every value missing left out`);
+    const { matrix, weights } =
+      layout === null ? { matrix: input, weights: inputWeights } : keptRows(input, inputWeights, layout);
+    if (layout !== null && layout.dropped > 0)
+      this.progress(`${layout.dropped} row${layout.dropped === 1 ? '' : 's'} with every value missing left out`);
     if (matrix.rows < k) {
       const dropped = layout !== null && layout.dropped > 0 ? ` (${layout.dropped} more have every value missing)` : '';
-      throw new EmgpuInputError(`X has ${matrix.rows} rows${dropped} but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`);
+      throw new EmgpuInputError(
+        `X has ${matrix.rows} rows${dropped} but nComponents is ${k}; pass at least ${k} rows or lower nComponents.`,
+      );
     }
     if (layout !== null && fitOptions.resp != null) {
-      throw new EmgpuInputError('Initial responsibilities (resp) cannot start a fit with missing values; start from initParams or from weightsInit / meansInit / precisionsInit instead.');
+      throw new EmgpuInputError(
+        'Initial responsibilities (resp) cannot start a fit with missing values; start from initParams or from weightsInit / meansInit / precisionsInit instead.',
+      );
     }
     if (weights !== null) {
       let positive = 0;
       for (const w of weights) if (w > 0) positive++;
       if (positive < k) {
-        throw new EmgpuInputError(`sampleWeight has ${positive} positive weights but nComponents is ${k}; give at least ${k} rows a positive weight.`);
+        throw new EmgpuInputError(
+          `sampleWeight has ${positive} positive weights but nComponents is ${k}; give at least ${k} rows a positive weight.`,
+        );
       }
     }
     const dataset = toDataset(matrix, weights);
-    const responsibilities = fitOptions.resp == null ? null : responsibilityStatistics(dataset, toResponsibilities(fitOptions.resp, matrix.rows, k), k, momentsFor(this.options.covarianceType));
+    const responsibilities =
+      fitOptions.resp == null
+        ? null
+        : responsibilityStatistics(
+            dataset,
+            toResponsibilities(fitOptions.resp, matrix.rows, k),
+            k,
+            momentsFor(this.options.covarianceType),
+          );
     const seed = this.options.randomState ?? freshSeed();
-    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: k, covarianceType: this.options.covarianceType, weighted: weights !== null };
+    const job: JobShape = {
+      rows: matrix.rows,
+      cols: matrix.cols,
+      nComponents: k,
+      covarianceType: this.options.covarianceType,
+      weighted: weights !== null,
+    };
     let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
     this.progress(`backend: ${backend.description}`);
     const fitOn = async (data: LoadedData): Promise<Int32Array | null> => {
@@ -408,7 +500,9 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       }
       const warnings = fitWarnings(result.params, matrix);
       if (layout !== null && layout.dropped > 0) {
-        warnings.push(`${layout.dropped} row${layout.dropped === 1 ? '' : 's'} of X had every value missing and ${layout.dropped === 1 ? 'was' : 'were'} left out of the fit.`);
+        warnings.push(
+          `${layout.dropped} row${layout.dropped === 1 ? '' : 's'} of X had every value missing and ${layout.dropped === 1 ? 'was' : 'were'} left out of the fit.`,
+        );
       }
       this.fitted = { ...result, backendName: backend.description, warnings };
       for (const warning of warnings) this.options.onWarning?.(warning);
@@ -417,8 +511,12 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     for (;;) {
       try {
         // Typed X stays loaded for the next call on it (another fit, predict, score, bic …).
-        if (!Array.isArray(X) && layout === null) return await withLoaded({ matrix, backend, use: 'fit', weights }, () => backend.load(dataset), fitOn);
-        const data = layout === null ? await backend.load(dataset) : await loadMarginal((ds) => backend.load(ds), input.rows, dataset, layout, true);
+        if (!Array.isArray(X) && layout === null)
+          return await withLoaded({ matrix, backend, use: 'fit', weights }, () => backend.load(dataset), fitOn);
+        const data =
+          layout === null
+            ? await backend.load(dataset)
+            : await loadMarginal((ds) => backend.load(ds), input.rows, dataset, layout, true);
         try {
           return await fitOn(data);
         } finally {
@@ -449,9 +547,17 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     const typed = !Array.isArray(X);
     const { matrix, layout } = this.readMatrix(X, !typed);
     if (matrix.cols !== params.nFeatures) {
-      throw new EmgpuInputError(`X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`);
+      throw new EmgpuInputError(
+        `X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`,
+      );
     }
-    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: params.nComponents, covarianceType: params.covarianceType, weighted: weights !== null };
+    const job: JobShape = {
+      rows: matrix.rows,
+      cols: matrix.cols,
+      nComponents: params.nComponents,
+      covarianceType: params.covarianceType,
+      weighted: weights !== null,
+    };
     const backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
     const load = (): Promise<LoadedData> => {
       if (typed) checkFinite(matrix.data, matrix.cols);
@@ -460,7 +566,13 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     if (layout !== null) {
       // Rows with holes: the complete ones on the engine, the others here; not cached.
       const kept = keptRows(matrix, weights, layout);
-      const data = await loadMarginal((ds) => backend.load(ds), matrix.rows, toDataset(kept.matrix, kept.weights), layout, false);
+      const data = await loadMarginal(
+        (ds) => backend.load(ds),
+        matrix.rows,
+        toDataset(kept.matrix, kept.weights),
+        layout,
+        false,
+      );
       try {
         return await fn(data, backend);
       } finally {
@@ -528,14 +640,25 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
    */
   async statistics(X: MatrixInput, options: StatisticsOptions = {}): Promise<MixtureStatistics> {
     this.throwIfAborted();
-    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The statistics options must be an object such as { sampleWeight }, got ${String(options)}.`);
+    if (options === null || typeof options !== 'object')
+      throw new EmgpuInputError(
+        `The statistics options must be an object such as { sampleWeight }, got ${String(options)}.`,
+      );
     const params = this.state.params;
     const rows = Array.isArray(X) ? X.length : (X as { rows: number }).rows;
     const weights = toSampleWeight(options.sampleWeight, rows);
     // The engine sees the weights scaled as toDataset scales them; statistics are in the caller's units.
     const exponent = weights === null ? 0 : weightExponentFor(sumOfWeights(weights), rows);
     // Unweighted statistics need a copy of X loaded without weights ('fit'), not any copy.
-    const { stats, backend } = await this.withData(X, async (data, engine) => ({ stats: await data.eStep(params, momentsFor(params.covarianceType)), backend: engine.description }), weights, 'fit');
+    const { stats, backend } = await this.withData(
+      X,
+      async (data, engine) => ({
+        stats: await data.eStep(params, momentsFor(params.covarianceType)),
+        backend: engine.description,
+      }),
+      weights,
+      'fit',
+    );
     return toStatisticsJSON(scaleStats(stats, -exponent), {
       estimator: this.estimatorName,
       covarianceType: params.covarianceType,
@@ -555,11 +678,17 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
    */
   mStep(statistics: MixtureStatistics, options: MStepOptions = {}): MStepResult {
     const state = this.state;
-    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The mStep options must be an object such as { previousLowerBound }, got ${String(options)}.`);
+    if (options === null || typeof options !== 'object')
+      throw new EmgpuInputError(
+        `The mStep options must be an object such as { previousLowerBound }, got ${String(options)}.`,
+      );
     const { source, stats } = readStatistics(statistics, 'The statistics object');
     const p = state.params;
     const mismatch = (what: string, theirs: string | number, ours: string | number): void => {
-      if (theirs !== ours) throw new EmgpuInputError(`The statistics have ${what} ${JSON.stringify(theirs)} but this model has ${JSON.stringify(ours)}; compute the statistics with this model.`);
+      if (theirs !== ours)
+        throw new EmgpuInputError(
+          `The statistics have ${what} ${JSON.stringify(theirs)} but this model has ${JSON.stringify(ours)}; compute the statistics with this model.`,
+        );
     };
     mismatch('estimator', source.estimator, this.estimatorName);
     mismatch('covarianceType', source.covarianceType, p.covarianceType);
@@ -575,7 +704,9 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     if (options.previousLowerBound !== undefined) {
       const given = options.previousLowerBound;
       if (given !== null && (typeof given !== 'number' || Number.isNaN(given) || given === Infinity)) {
-        throw new EmgpuInputError(`Option previousLowerBound must be a number (or null for −Infinity), got ${String(given)}.`);
+        throw new EmgpuInputError(
+          `Option previousLowerBound must be a number (or null for −Infinity), got ${String(given)}.`,
+        );
       }
       previous = given ?? -Infinity;
     }
@@ -592,17 +723,30 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     const warnings =
       empty.length === 0
         ? []
-        : [`component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${params.nComponents} ended with no weight; lower nComponents or start from other parameters.`];
-    this.fitted = { params, lowerBound, lowerBounds: [...state.lowerBounds, lowerBound], nIter: state.nIter + 1, converged, backendName: source.backend, warnings };
+        : [
+            `component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${params.nComponents} ended with no weight; lower nComponents or start from other parameters.`,
+          ];
+    this.fitted = {
+      params,
+      lowerBound,
+      lowerBounds: [...state.lowerBounds, lowerBound],
+      nIter: state.nIter + 1,
+      converged,
+      backendName: source.backend,
+      warnings,
+    };
     for (const warning of warnings) this.options.onWarning?.(warning);
     return { lowerBound, change, converged, nIter: state.nIter + 1 };
   }
 
   /** n samples from the fitted mixture, seeded by `seed` (default: randomState, else fresh). */
   sample(n = 1, seed?: number | null): SampleResult {
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1)
+      throw new EmgpuInputError(`sample(n) needs an integer n ≥ 1, got ${String(n)}.`);
     if (seed != null && (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
-      throw new EmgpuInputError(`sample(n, seed) needs a seed from 0 to 4294967295 (or undefined for randomState), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}.`);
+      throw new EmgpuInputError(
+        `sample(n, seed) needs a seed from 0 to 4294967295 (or undefined for randomState), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}.`,
+      );
     }
     const p = this.state.params;
     const d = p.nFeatures;
@@ -613,7 +757,9 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       labels = new Int32Array(n);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
-      throw new EmgpuInputError(`sample(${n}) needs ${n} × ${d} numbers, more than can be allocated here; draw fewer samples per call.`);
+      throw new EmgpuInputError(
+        `sample(${n}) needs ${n} × ${d} numbers, more than can be allocated here; draw fewer samples per call.`,
+      );
     }
     let row = 0;
     for (const block of sampleBlocks(p, n, new Random(seed ?? this.options.randomState ?? freshSeed()), 65536)) {

@@ -5,7 +5,11 @@
 
 import type { LoadedData } from './backend.ts';
 import { BaseMixture, type FitOptions, type InitRequest, type MixtureJSONCommon } from './base-mixture.ts';
-import { resolveBayesianOptions, type BayesianGaussianMixtureOptions, type ResolvedBayesianOptions } from './bayesian-options.ts';
+import {
+  resolveBayesianOptions,
+  type BayesianGaussianMixtureOptions,
+  type ResolvedBayesianOptions,
+} from './bayesian-options.ts';
 import type { EmModel } from './em.ts';
 import { initialStatistics } from './init/initialize.ts';
 import { timesPowerOfTwo, type Dataset, type MatrixInput } from './matrix.ts';
@@ -65,7 +69,9 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
   get weightConcentration(): Float64Array | [Float64Array, Float64Array] {
     const wc = this.state.params.weightConcentration;
     const k = this.state.params.nComponents;
-    return this.options.weightConcentrationPriorType === 'dirichlet_process' ? [wc.slice(0, k), wc.slice(k)] : Float64Array.from(wc);
+    return this.options.weightConcentrationPriorType === 'dirichlet_process'
+      ? [wc.slice(0, k), wc.slice(k)]
+      : Float64Array.from(wc);
   }
   /** β_k, K values. */
   get meanPrecision(): Float64Array {
@@ -99,7 +105,8 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const n0 = about.stats.sumResp[0] as number;
     for (let a = 0; a < d; a++) {
       for (let b = 0; b < d; b++) {
-        const scatter = ((about.stats.sumOuter[a * d + b] as number) - ((s1[a] as number) * (s1[b] as number)) / n0) * scale;
+        const scatter =
+          ((about.stats.sumOuter[a * d + b] as number) - ((s1[a] as number) * (s1[b] as number)) / n0) * scale;
         covariance[a * d + b] = scatter / (n - 1);
       }
     }
@@ -109,29 +116,48 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
   }
 
   /** The user's priors in flat form, checked against D (sklearn's _check_parameters). */
-  private userPriors(d: number): { meanPrior: Float64Array | null; covariancePrior: Float64Array | null; degreesOfFreedomPrior: number | null } {
+  private userPriors(d: number): {
+    meanPrior: Float64Array | null;
+    covariancePrior: Float64Array | null;
+    degreesOfFreedomPrior: number | null;
+  } {
     const o = this.options;
     const type = o.covarianceType;
     const meanPrior = o.meanPrior === null ? null : flattenParameter('meanPrior', o.meanPrior, [d]);
     if (o.degreesOfFreedomPrior !== null && !(o.degreesOfFreedomPrior > d - 1)) {
-      throw new EmgpuInputError(`Option degreesOfFreedomPrior must be greater than D − 1 = ${d - 1}, got ${o.degreesOfFreedomPrior}.`);
+      throw new EmgpuInputError(
+        `Option degreesOfFreedomPrior must be greater than D − 1 = ${d - 1}, got ${o.degreesOfFreedomPrior}.`,
+      );
     }
     let covariancePrior: Float64Array | null = null;
     if (o.covariancePrior !== null) {
       const raw = o.covariancePrior;
       if (type === 'spherical') {
-        covariancePrior = typeof raw === 'number' ? Float64Array.of(raw) : flattenParameter('covariancePrior', raw, [1]);
+        covariancePrior =
+          typeof raw === 'number' ? Float64Array.of(raw) : flattenParameter('covariancePrior', raw, [1]);
       } else {
-        if (typeof raw === 'number') throw new EmgpuInputError(`Option covariancePrior must be ${type === 'diag' ? `${d} values` : `a ${d} × ${d} matrix`} for covarianceType '${type}', got a number.`);
+        if (typeof raw === 'number')
+          throw new EmgpuInputError(
+            `Option covariancePrior must be ${type === 'diag' ? `${d} values` : `a ${d} × ${d} matrix`} for covarianceType '${type}', got a number.`,
+          );
         covariancePrior = flattenParameter('covariancePrior', raw, type === 'diag' ? [d] : [d, d]);
       }
       if (type === 'full' || type === 'tied') {
-        for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
-          if (Math.abs((covariancePrior[i * d + j] as number) - (covariancePrior[j * d + i] as number)) > 1e-8 * Math.max(1, Math.abs(covariancePrior[i * d + j] as number))) {
-            throw new EmgpuInputError(`Option covariancePrior is not symmetric (entry ${i},${j} differs from ${j},${i}).`);
+        for (let i = 0; i < d; i++)
+          for (let j = 0; j < i; j++) {
+            if (
+              Math.abs((covariancePrior[i * d + j] as number) - (covariancePrior[j * d + i] as number)) >
+              1e-8 * Math.max(1, Math.abs(covariancePrior[i * d + j] as number))
+            ) {
+              throw new EmgpuInputError(
+                `Option covariancePrior is not symmetric (entry ${i},${j} differs from ${j},${i}).`,
+              );
+            }
           }
-        }
-        if (!choleskyLower(covariancePrior, 0, d, new Float64Array(d * d), 0)) throw new EmgpuInputError('Option covariancePrior is not positive definite; it must be a symmetric positive definite matrix.');
+        if (!choleskyLower(covariancePrior, 0, d, new Float64Array(d * d), 0))
+          throw new EmgpuInputError(
+            'Option covariancePrior is not positive definite; it must be a symmetric positive definite matrix.',
+          );
       } else if (!covariancePrior.every((v) => v > 0)) {
         throw new EmgpuInputError('Option covariancePrior must be > 0 everywhere.');
       }
@@ -143,7 +169,10 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const o = this.options;
     const d = data.cols;
     const user = this.userPriors(d);
-    const moments = user.meanPrior !== null && user.covariancePrior !== null ? { mean: new Float64Array(d), covariance: new Float64Array(d * d) } : await this.dataMoments(data, dataset);
+    const moments =
+      user.meanPrior !== null && user.covariancePrior !== null
+        ? { mean: new Float64Array(d), covariance: new Float64Array(d * d) }
+        : await this.dataMoments(data, dataset);
     this.currentPriors = resolvePriors(
       {
         weightConcentrationPriorType: o.weightConcentrationPriorType,
@@ -178,7 +207,12 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
         onProgress: (m) => this.progress(m),
       }));
     // In the units of the caller's weights: the engines see them scaled by 2^e, and the priors are not scale-free.
-    return bayesianMStep(scaleStats(stats, -request.dataset.weightExponent), o.covarianceType, o.regCovar, this.activePriors);
+    return bayesianMStep(
+      scaleStats(stats, -request.dataset.weightExponent),
+      o.covarianceType,
+      o.regCovar,
+      this.activePriors,
+    );
   }
 
   /** The M-step and bound with these priors, for statistics of weights scaled by 2^weightExponent. */
@@ -186,7 +220,12 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const o = this.options;
     return {
       mStep: (stats) => bayesianMStep(scaleStats(stats, -weightExponent), o.covarianceType, o.regCovar, priors),
-      lowerBound: (stats, next) => bayesianLowerBound(next, o.weightConcentrationPriorType, timesPowerOfTwo(stats.sumRespLogResp, -weightExponent)),
+      lowerBound: (stats, next) =>
+        bayesianLowerBound(
+          next,
+          o.weightConcentrationPriorType,
+          timesPowerOfTwo(stats.sumRespLogResp, -weightExponent),
+        ),
     };
   }
 
@@ -206,7 +245,9 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     return this;
   }
 
-  override async fitPredict(...args: Parameters<BaseMixture<BayesianParams, ResolvedBayesianOptions>['fitPredict']>): Promise<Int32Array> {
+  override async fitPredict(
+    ...args: Parameters<BaseMixture<BayesianParams, ResolvedBayesianOptions>['fitPredict']>
+  ): Promise<Int32Array> {
     const labels = await super.fitPredict(...args);
     this.fittedPriors = this.currentPriors;
     return labels;
@@ -247,34 +288,80 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
       covariances: nest(p.covariances, shape),
       precisionsCholesky: nest(p.precisionsCholesky, shape),
       weightConcentrationPriorType: o.weightConcentrationPriorType,
-      weightConcentration: o.weightConcentrationPriorType === 'dirichlet_process' ? [Array.from(wc.subarray(0, k)), Array.from(wc.subarray(k))] : Array.from(wc),
+      weightConcentration:
+        o.weightConcentrationPriorType === 'dirichlet_process'
+          ? [Array.from(wc.subarray(0, k)), Array.from(wc.subarray(k))]
+          : Array.from(wc),
       meanPrecision: Array.from(p.meanPrecision),
-      degreesOfFreedom: p.covarianceType === 'tied' ? (p.degreesOfFreedom[0] as number) : Array.from(p.degreesOfFreedom),
+      degreesOfFreedom:
+        p.covarianceType === 'tied' ? (p.degreesOfFreedom[0] as number) : Array.from(p.degreesOfFreedom),
       priors: {
         weightConcentrationPrior: priors.weightConcentrationPrior,
         meanPrecisionPrior: priors.meanPrecisionPrior,
         meanPrior: Array.from(priors.meanPrior),
         degreesOfFreedomPrior: priors.degreesOfFreedomPrior,
-        covariancePrior: p.covarianceType === 'spherical' ? (priors.covariancePrior[0] as number) : nest(priors.covariancePrior, p.covarianceType === 'diag' ? [d] : [d, d]),
+        covariancePrior:
+          p.covarianceType === 'spherical'
+            ? (priors.covariancePrior[0] as number)
+            : nest(priors.covariancePrior, p.covarianceType === 'diag' ? [d] : [d, d]),
       },
       converged: s.converged,
       nIter: s.nIter,
       lowerBound: Number.isFinite(s.lowerBound) ? s.lowerBound : null,
       lowerBounds: [...s.lowerBounds],
       backend: s.backendName,
-      options: { tol: o.tol, regCovar: o.regCovar, maxIter: o.maxIter, nInit: o.nInit, initParams: o.initParams, randomState: o.randomState },
+      options: {
+        tol: o.tol,
+        regCovar: o.regCovar,
+        maxIter: o.maxIter,
+        nInit: o.nInit,
+        initParams: o.initParams,
+        randomState: o.randomState,
+      },
     };
   }
 
   /** Rebuilds a fitted model from toJSON() output (exact round trip); every field is checked first. */
-  static fromJSON(json: unknown, options: Omit<BayesianGaussianMixtureOptions, 'nComponents' | 'covarianceType' | 'weightConcentrationPriorType'> = {}): BayesianGaussianMixture {
+  static fromJSON(
+    json: unknown,
+    options: Omit<
+      BayesianGaussianMixtureOptions,
+      'nComponents' | 'covarianceType' | 'weightConcentrationPriorType'
+    > = {},
+  ): BayesianGaussianMixture {
     const m = validateBayesianJson(json);
     const { covarianceType, nComponents: k, nFeatures: d } = m;
-    const gm = new BayesianGaussianMixture({ ...m.options, ...options, nComponents: k, covarianceType, weightConcentrationPriorType: m.weightConcentrationPriorType });
-    const covariances = m.covariances ?? COVARIANCE_MODELS[covarianceType].covariancesFromPrecisionCholesky(m.precisionsCholesky, k, d);
-    const base = { covarianceType, nComponents: k, nFeatures: d, weights: m.weights, means: m.means, covariances, precisionsCholesky: m.precisionsCholesky, weightConcentration: m.weightConcentration, meanPrecision: m.meanPrecision, degreesOfFreedom: m.degreesOfFreedom };
+    const gm = new BayesianGaussianMixture({
+      ...m.options,
+      ...options,
+      nComponents: k,
+      covarianceType,
+      weightConcentrationPriorType: m.weightConcentrationPriorType,
+    });
+    const covariances =
+      m.covariances ?? COVARIANCE_MODELS[covarianceType].covariancesFromPrecisionCholesky(m.precisionsCholesky, k, d);
+    const base = {
+      covarianceType,
+      nComponents: k,
+      nFeatures: d,
+      weights: m.weights,
+      means: m.means,
+      covariances,
+      precisionsCholesky: m.precisionsCholesky,
+      weightConcentration: m.weightConcentration,
+      meanPrecision: m.meanPrecision,
+      degreesOfFreedom: m.degreesOfFreedom,
+    };
     const params: BayesianParams = { ...base, logWeights: eStepLogWeights(base, m.weightConcentrationPriorType) };
-    gm.fitted = { params, converged: m.converged, nIter: m.nIter, lowerBound: m.lowerBound, lowerBounds: m.lowerBounds, backendName: m.backend, warnings: [] };
+    gm.fitted = {
+      params,
+      converged: m.converged,
+      nIter: m.nIter,
+      lowerBound: m.lowerBound,
+      lowerBounds: m.lowerBounds,
+      backendName: m.backend,
+      warnings: [],
+    };
     gm.fittedPriors = m.priors;
     return gm;
   }

@@ -2,7 +2,16 @@
 // priors in camelCase, checked with messages that name the option and the fix.
 
 import { WEIGHT_CONCENTRATION_PRIOR_TYPES, type WeightConcentrationPriorType } from './model/bayesian.ts';
-import { describe, EmgpuInputError, oneOf, resolveBaseOptions, type BaseMixtureOptions, type Nested, type NumericArray, type ResolvedBaseOptions } from './options.ts';
+import {
+  describe,
+  EmgpuInputError,
+  oneOf,
+  resolveBaseOptions,
+  type BaseMixtureOptions,
+  type Nested,
+  type NumericArray,
+  type ResolvedBaseOptions,
+} from './options.ts';
 
 export interface BayesianGaussianMixtureOptions extends BaseMixtureOptions {
   /** 'dirichlet_process' (stick-breaking; sklearn's default) or 'dirichlet_distribution'. */
@@ -28,12 +37,21 @@ export interface ResolvedBayesianOptions extends ResolvedBaseOptions {
   covariancePrior: Nested | NumericArray | number | null;
 }
 
-const PRIOR_OPTIONS = ['weightConcentrationPriorType', 'weightConcentrationPrior', 'meanPrecisionPrior', 'meanPrior', 'degreesOfFreedomPrior', 'covariancePrior'] as const;
+const PRIOR_OPTIONS = [
+  'weightConcentrationPriorType',
+  'weightConcentrationPrior',
+  'meanPrecisionPrior',
+  'meanPrior',
+  'degreesOfFreedomPrior',
+  'covariancePrior',
+] as const;
 
 function positiveOrNull(name: string, value: unknown): number | null {
   if (value == null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new EmgpuInputError(`Option ${name} must be a finite number > 0 (or null for sklearn's default), got ${describe(value)}.`);
+    throw new EmgpuInputError(
+      `Option ${name} must be a finite number > 0 (or null for sklearn's default), got ${describe(value)}.`,
+    );
   }
   return value;
 }
@@ -42,7 +60,9 @@ function arrayOrNull<T>(name: string, value: T | null | undefined, scalarAllowed
   if (value == null) return null;
   if (scalarAllowed && typeof value === 'number') return value;
   if (!Array.isArray(value) && !(value instanceof Float64Array) && !(value instanceof Float32Array)) {
-    throw new EmgpuInputError(`Option ${name} must be an array (sklearn's shape) or a Float64Array / Float32Array${scalarAllowed ? ', or a number for spherical' : ''}, got ${describe(value)}.`);
+    throw new EmgpuInputError(
+      `Option ${name} must be an array (sklearn's shape) or a Float64Array / Float32Array${scalarAllowed ? ', or a number for spherical' : ''}, got ${describe(value)}.`,
+    );
   }
   return value;
 }
@@ -51,7 +71,11 @@ export function resolveBayesianOptions(options: BayesianGaussianMixtureOptions =
   const base = resolveBaseOptions(options, PRIOR_OPTIONS);
   return {
     ...base,
-    weightConcentrationPriorType: oneOf('weightConcentrationPriorType', options.weightConcentrationPriorType ?? 'dirichlet_process', WEIGHT_CONCENTRATION_PRIOR_TYPES),
+    weightConcentrationPriorType: oneOf(
+      'weightConcentrationPriorType',
+      options.weightConcentrationPriorType ?? 'dirichlet_process',
+      WEIGHT_CONCENTRATION_PRIOR_TYPES,
+    ),
     weightConcentrationPrior: positiveOrNull('weightConcentrationPrior', options.weightConcentrationPrior),
     meanPrecisionPrior: positiveOrNull('meanPrecisionPrior', options.meanPrecisionPrior),
     meanPrior: arrayOrNull('meanPrior', options.meanPrior, false),

@@ -54,8 +54,20 @@ export function mStep(stats: SufficientStats, covarianceType: CovarianceType, re
   let total = 0;
   for (const n of nk) total += n;
   const weights = nk.map((n) => n / total);
-  const precisionsCholesky = COVARIANCE_MODELS[covarianceType].precisionCholesky(covariances, stats.nComponents, stats.nFeatures);
-  return { covarianceType, nComponents: stats.nComponents, nFeatures: stats.nFeatures, weights, means, covariances, precisionsCholesky };
+  const precisionsCholesky = COVARIANCE_MODELS[covarianceType].precisionCholesky(
+    covariances,
+    stats.nComponents,
+    stats.nFeatures,
+  );
+  return {
+    covarianceType,
+    nComponents: stats.nComponents,
+    nFeatures: stats.nFeatures,
+    weights,
+    means,
+    covariances,
+    precisionsCholesky,
+  };
 }
 
 /** The Gaussian mixture as an EmModel: lowerBound is the E-step's mean log-likelihood (it lags the parameters by one M-step). */
@@ -67,7 +79,12 @@ export function gaussianModel(covarianceType: CovarianceType, regCovar: number):
 }
 
 /** One run of EM from the given parameters. */
-export async function runEm<P extends FittedParams>(data: LoadedData, start: P, model: EmModel<P>, settings: EmSettings): Promise<EmRunResult<P>> {
+export async function runEm<P extends FittedParams>(
+  data: LoadedData,
+  start: P,
+  model: EmModel<P>,
+  settings: EmSettings,
+): Promise<EmRunResult<P>> {
   const moments = momentsFor(settings.covarianceType);
   let params = start;
   let lowerBound = settings.initialLowerBound;

@@ -4,7 +4,13 @@
 // the model JSON.
 
 import type { JobShape, LoadedData } from './backend.ts';
-import { BaseMixture, emptyComponents, type FitOptions, type InitRequest, type MixtureJSONCommon } from './base-mixture.ts';
+import {
+  BaseMixture,
+  emptyComponents,
+  type FitOptions,
+  type InitRequest,
+  type MixtureJSONCommon,
+} from './base-mixture.ts';
 import { gaussianModel, mStep, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
 import { toDataset, toMatrix, toSampleWeight, weightExponentFor, type MatrixInput } from './matrix.ts';
@@ -15,7 +21,15 @@ import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
 import { freshSeed, Random } from './random.ts';
 import { selectBackend } from './select-backend.ts';
 import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
-import { EmgpuInputError, resolveOptions, type CovarianceType, type GaussianMixtureOptions, type MissingMode, type Nested, type ResolvedOptions } from './options.ts';
+import {
+  EmgpuInputError,
+  resolveOptions,
+  type CovarianceType,
+  type GaussianMixtureOptions,
+  type MissingMode,
+  type Nested,
+  type ResolvedOptions,
+} from './options.ts';
 
 export type { FitOptions, SampleResult } from './base-mixture.ts';
 export { nest } from './model/arrays.ts';
@@ -67,7 +81,9 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
               const a = precisions[c * d * d + i * d + j] as number;
               const b = precisions[c * d * d + j * d + i] as number;
               if (Math.abs(a - b) > 1e-8 * Math.max(1, Math.abs(a), Math.abs(b))) {
-                throw new EmgpuInputError(`Option precisionsInit${covarianceType === 'full' ? `[${c}]` : ''} is not symmetric (entry ${i},${j} is ${a} but ${j},${i} is ${b}).`);
+                throw new EmgpuInputError(
+                  `Option precisionsInit${covarianceType === 'full' ? `[${c}]` : ''} is not symmetric (entry ${i},${j} is ${a} but ${j},${i} is ${b}).`,
+                );
               }
             }
           }
@@ -76,7 +92,9 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
       try {
         model.precisionCholeskyFromPrecisions(precisions, k, d);
       } catch {
-        throw new EmgpuInputError(`Option precisionsInit is not positive definite; every precision must be symmetric positive definite (diag/spherical: every value > 0).`);
+        throw new EmgpuInputError(
+          `Option precisionsInit is not positive definite; every precision must be symmetric positive definite (diag/spherical: every value > 0).`,
+        );
       }
     }
     return { weights, means, precisions };
@@ -121,11 +139,19 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
    * parameters on the engine (reusing X loaded by the fit). ICL = BIC − 2·Σ w·Σ_k r_k·log r_k
    * (the responsibilities' entropy penalises overlapping components); smaller is better.
    */
-  async criteria(X: MatrixInput, fitOptions: FitOptions = {}): Promise<{ bic: number; aic: number; icl: number; score: number; n: number }> {
+  async criteria(
+    X: MatrixInput,
+    fitOptions: FitOptions = {},
+  ): Promise<{ bic: number; aic: number; icl: number; score: number; n: number }> {
     const params = this.state.params;
     const rows = Array.isArray(X) ? X.length : (X as { rows: number }).rows;
     const weights = toSampleWeight(fitOptions.sampleWeight, rows);
-    const stats = await this.withData(X, (data) => data.eStep(params, momentsFor(params.covarianceType)), weights, 'fit'); // eStep sums depend on the weights the copy was loaded with
+    const stats = await this.withData(
+      X,
+      (data) => data.eStep(params, momentsFor(params.covarianceType)),
+      weights,
+      'fit',
+    ); // eStep sums depend on the weights the copy was loaded with
     let n = rows;
     if (weights !== null) {
       n = 0;
@@ -187,9 +213,14 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
    */
   async partialFit(X: MatrixInput, options: PartialFitOptions = {}): Promise<this> {
     this.throwIfAborted();
-    if (options === null || typeof options !== 'object') throw new EmgpuInputError(`The partialFit options must be an object such as { sampleWeight }, got ${String(options)}.`);
+    if (options === null || typeof options !== 'object')
+      throw new EmgpuInputError(
+        `The partialFit options must be an object such as { sampleWeight }, got ${String(options)}.`,
+      );
     if (this.partialFitRunning) {
-      throw new EmgpuInputError('partialFit is already running on this model; await each call before passing the next batch (online EM takes batches in order).');
+      throw new EmgpuInputError(
+        'partialFit is already running on this model; await each call before passing the next batch (online EM takes batches in order).',
+      );
     }
     this.partialFitRunning = true;
     try {
@@ -208,17 +239,29 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const k = opts.nComponents;
     if (current === null) {
       if (matrix.rows < k) {
-        throw new EmgpuInputError(`The first batch has ${matrix.rows} rows but nComponents is ${k}; online EM initialises on the first batch, so give it at least ${k} rows (or start from a fitted model).`);
+        throw new EmgpuInputError(
+          `The first batch has ${matrix.rows} rows but nComponents is ${k}; online EM initialises on the first batch, so give it at least ${k} rows (or start from a fitted model).`,
+        );
       }
       if (weights !== null && weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0) < k) {
-        throw new EmgpuInputError(`The first batch has fewer than ${k} rows with a positive weight but nComponents is ${k}; online EM initialises on the first batch, so give at least ${k} of its rows a positive weight.`);
+        throw new EmgpuInputError(
+          `The first batch has fewer than ${k} rows with a positive weight but nComponents is ${k}; online EM initialises on the first batch, so give at least ${k} of its rows a positive weight.`,
+        );
       }
     } else if (matrix.cols !== current.params.nFeatures) {
-      throw new EmgpuInputError(`The batch has ${matrix.cols} columns but the model has ${current.params.nFeatures} features; pass batches with ${current.params.nFeatures} columns.`);
+      throw new EmgpuInputError(
+        `The batch has ${matrix.cols} columns but the model has ${current.params.nFeatures} features; pass batches with ${current.params.nFeatures} columns.`,
+      );
     }
     const state = this.onlineState;
     const dataset = toDataset(matrix, weights);
-    const job: JobShape = { rows: matrix.rows, cols: matrix.cols, nComponents: k, covarianceType: opts.covarianceType, weighted: weights !== null };
+    const job: JobShape = {
+      rows: matrix.rows,
+      cols: matrix.cols,
+      nComponents: k,
+      covarianceType: opts.covarianceType,
+      weighted: weights !== null,
+    };
     const backend = await selectBackend(opts.backend, opts.cpuThreads, job);
     if (state === null) this.progress(`online EM on ${backend.description}`);
     const data = await backend.load(dataset);
@@ -243,10 +286,21 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const next = advance(state, batch, matrix.rows, { stepDecay: opts.stepDecay, burnIn: opts.burnIn });
     const sums = next.state.sums;
     // fit's M-step, on the sums scaled as fit would scale weights W over the burn-in's rows.
-    const params = next.mStep ? mStep(scaleStats(sums, weightExponentFor(sums.totalWeight, next.state.burnInRows)), opts.covarianceType, opts.regCovar) : start;
+    const params = next.mStep
+      ? mStep(
+          scaleStats(sums, weightExponentFor(sums.totalWeight, next.state.burnInRows)),
+          opts.covarianceType,
+          opts.regCovar,
+        )
+      : start;
     const lowerBound = batch.sumLogLik / batch.totalWeight;
     const empty = emptyComponents(params);
-    const warnings = empty.length === 0 ? [] : [`component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${k} ended with no weight in online EM; lower nComponents or use larger batches.`];
+    const warnings =
+      empty.length === 0
+        ? []
+        : [
+            `component${empty.length === 1 ? '' : 's'} ${empty.join(', ')} of ${k} ended with no weight in online EM; lower nComponents or use larger batches.`,
+          ];
     const previousWarnings = current?.warnings ?? [];
     // One entry per batch; while online EM continues, its own array grows in place (copied
     // once when it starts), so a long stream of batches stays linear.
@@ -288,7 +342,14 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
       lowerBound: Number.isFinite(s.lowerBound) ? s.lowerBound : null,
       lowerBounds: [...s.lowerBounds],
       backend: s.backendName,
-      options: { tol: o.tol, regCovar: o.regCovar, maxIter: o.maxIter, nInit: o.nInit, initParams: o.initParams, randomState: o.randomState },
+      options: {
+        tol: o.tol,
+        regCovar: o.regCovar,
+        maxIter: o.maxIter,
+        nInit: o.nInit,
+        initParams: o.initParams,
+        randomState: o.randomState,
+      },
     };
   }
 
@@ -297,12 +358,24 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
    * first (validateModelJson): a model that would predict NaN is refused with an EmgpuInputError
    * naming the field.
    */
-  static fromJSON(json: unknown, options: Omit<GaussianMixtureOptions, 'nComponents' | 'covarianceType'> = {}): GaussianMixture {
+  static fromJSON(
+    json: unknown,
+    options: Omit<GaussianMixtureOptions, 'nComponents' | 'covarianceType'> = {},
+  ): GaussianMixture {
     const m = validateModelJson(json);
     const { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky } = m;
-    const covariances = m.covariances ?? COVARIANCE_MODELS[covarianceType].covariancesFromPrecisionCholesky(precisionsCholesky, k, d);
+    const covariances =
+      m.covariances ?? COVARIANCE_MODELS[covarianceType].covariancesFromPrecisionCholesky(precisionsCholesky, k, d);
     const gm = new GaussianMixture({ ...m.options, ...options, nComponents: k, covarianceType });
-    const params: FittedParams = { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky, covariances };
+    const params: FittedParams = {
+      covarianceType,
+      nComponents: k,
+      nFeatures: d,
+      weights,
+      means,
+      precisionsCholesky,
+      covariances,
+    };
     gm.fitted = {
       params,
       converged: m.converged,
@@ -314,5 +387,4 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     };
     return gm;
   }
-
 }

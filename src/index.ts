@@ -17,12 +17,25 @@ export type {
 } from './options.ts';
 export { COVARIANCE_TYPES, INIT_METHODS, BACKEND_CHOICES, DEFAULT_OPTIONS } from './options.ts';
 export type { Matrix, MatrixInput } from './matrix.ts';
-export type { ChunkInput, ChunkIterable, ChunkSource, StreamChunk, StreamFitOptions, StreamProgress } from './stream.ts';
+export type {
+  ChunkInput,
+  ChunkIterable,
+  ChunkSource,
+  StreamChunk,
+  StreamFitOptions,
+  StreamProgress,
+} from './stream.ts';
 export { IllDefinedCovarianceError } from './model/covariance.ts';
 export { BackendUnavailableError, releaseBackends } from './select-backend.ts';
 export type { Backend, LoadedData, MixtureParams } from './backend.ts';
 export type { SufficientStats } from './stats.ts';
 export { mergeStatistics, STATISTICS_FORMAT, STATISTICS_VERSION } from './statistics.ts';
-export type { MixtureStatistics, MStepOptions, MStepResult, StatisticsEstimator, StatisticsOptions } from './statistics.ts';
+export type {
+  MixtureStatistics,
+  MStepOptions,
+  MStepResult,
+  StatisticsEstimator,
+  StatisticsOptions,
+} from './statistics.ts';
 export { selectModel, CRITERIA } from './select-model.ts';
 export type { Criterion, SelectionResult, SelectionRow, SelectModelOptions } from './select-model.ts';

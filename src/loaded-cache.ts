@@ -76,7 +76,11 @@ function matches(entry: Entry | null, request: LoadRequest, hash: number, weight
  * the same contents (and, for a fit, the same weights), else the one `load` returns, which then
  * becomes the cache. Data in use is never disposed under a caller.
  */
-export async function withLoaded<T>(request: LoadRequest, load: () => Promise<LoadedData>, fn: (data: LoadedData) => Promise<T>): Promise<T> {
+export async function withLoaded<T>(
+  request: LoadRequest,
+  load: () => Promise<LoadedData>,
+  fn: (data: LoadedData) => Promise<T>,
+): Promise<T> {
   const hash = fingerprint(request.matrix.data);
   const weightsHash = request.weights === null ? null : fingerprint(request.weights);
   let entry: Entry;
@@ -85,7 +89,17 @@ export async function withLoaded<T>(request: LoadRequest, load: () => Promise<Lo
   } else {
     const data = await load();
     const { matrix, backend } = request;
-    entry = { array: matrix.data, rows: matrix.rows, cols: matrix.cols, hash, weightsHash, backend, data, users: 0, evicted: false };
+    entry = {
+      array: matrix.data,
+      rows: matrix.rows,
+      cols: matrix.cols,
+      hash,
+      weightsHash,
+      backend,
+      data,
+      users: 0,
+      evicted: false,
+    };
     if (current !== null) release(current);
     current = entry;
   }

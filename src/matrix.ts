@@ -39,7 +39,9 @@ export function toMatrix(input: MatrixInput, name = 'X', values = true, missing 
     if (rows === 0) throw new EmgpuInputError(`${name} is empty: it has no rows; pass at least one row of numbers.`);
     const first = rowsArray[0];
     if (!Array.isArray(first)) {
-      throw new EmgpuInputError(`${name} must be an array of rows (number[][]) or {data, rows, cols}; row 0 is not an array.`);
+      throw new EmgpuInputError(
+        `${name} must be an array of rows (number[][]) or {data, rows, cols}; row 0 is not an array.`,
+      );
     }
     const cols = first.length;
     if (cols === 0) throw new EmgpuInputError(`${name} has no columns; each row needs at least one number.`);
@@ -69,16 +71,24 @@ export function toMatrix(input: MatrixInput, name = 'X', values = true, missing 
     return { data, rows, cols };
   }
   const matrix = input as Matrix;
-  if (matrix === null || typeof matrix !== 'object' || !(matrix.data instanceof Float64Array || matrix.data instanceof Float32Array)) {
+  if (
+    matrix === null ||
+    typeof matrix !== 'object' ||
+    !(matrix.data instanceof Float64Array || matrix.data instanceof Float32Array)
+  ) {
     throw new EmgpuInputError(`${name} must be number[][] or {data: Float32Array | Float64Array, rows, cols}.`);
   }
   const { data, rows, cols } = matrix;
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {
-    throw new EmgpuInputError(`${name} has rows = ${String(rows)} and cols = ${String(cols)}; both must be positive integers.`);
+    throw new EmgpuInputError(
+      `${name} has rows = ${String(rows)} and cols = ${String(cols)}; both must be positive integers.`,
+    );
   }
   if (rows === 0) throw new EmgpuInputError(`${name} is empty: it has no rows; pass at least one row of numbers.`);
   if (data.length !== rows * cols) {
-    throw new EmgpuInputError(`${name}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`);
+    throw new EmgpuInputError(
+      `${name}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
+    );
   }
   if (values) checkFinite(data, cols, name);
   return { data, rows, cols };
@@ -104,21 +114,27 @@ export function toSampleWeight(weights: ArrayLike<number> | null | undefined, ro
     throw new EmgpuInputError(`sampleWeight must be an array of numbers (one per row), got ${typeof weights}.`);
   }
   if (weights.length !== rows) {
-    throw new EmgpuInputError(`sampleWeight has ${weights.length} values but X has ${rows} rows; give one weight per row.`);
+    throw new EmgpuInputError(
+      `sampleWeight has ${weights.length} values but X has ${rows} rows; give one weight per row.`,
+    );
   }
   const copy = new Float64Array(rows);
   let total = 0;
   for (let i = 0; i < rows; i++) {
     const w = weights[i] as number;
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-      throw new EmgpuInputError(`sampleWeight[${i}] is ${typeof w === 'number' ? describeValue(w) : JSON.stringify(w)}; weights must be finite and ≥ 0.`);
+      throw new EmgpuInputError(
+        `sampleWeight[${i}] is ${typeof w === 'number' ? describeValue(w) : JSON.stringify(w)}; weights must be finite and ≥ 0.`,
+      );
     }
     copy[i] = w;
     total += w;
   }
   if (total <= 0) throw new EmgpuInputError('sampleWeight is all zero; at least one row needs a positive weight.');
   if (!Number.isFinite(total)) {
-    throw new EmgpuInputError(`sampleWeight sums to ${describeValue(total)}; scale the weights down (only their ratios matter to the fit).`);
+    throw new EmgpuInputError(
+      `sampleWeight sums to ${describeValue(total)}; scale the weights down (only their ratios matter to the fit).`,
+    );
   }
   return copy;
 }
@@ -182,11 +198,15 @@ export function toDataset(matrix: Matrix, weights: Float64Array | null): Dataset
 }
 
 /** Copies of the given rows (float64, row-major). */
-export function rowsOf(dataset: { readonly data: Float64Array | Float32Array; readonly rows: number; readonly cols: number }, indices: Int32Array): Float64Array {
+export function rowsOf(
+  dataset: { readonly data: Float64Array | Float32Array; readonly rows: number; readonly cols: number },
+  indices: Int32Array,
+): Float64Array {
   const d = dataset.cols;
   const out = new Float64Array(indices.length * d);
   indices.forEach((row, n) => {
-    if (!Number.isInteger(row) || row < 0 || row >= dataset.rows) throw new RangeError(`row index ${row} is outside 0..${dataset.rows - 1}`);
+    if (!Number.isInteger(row) || row < 0 || row >= dataset.rows)
+      throw new RangeError(`row index ${row} is outside 0..${dataset.rows - 1}`);
     for (let a = 0; a < d; a++) out[n * d + a] = dataset.data[row * d + a] as number;
   });
   return out;

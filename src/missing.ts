@@ -13,7 +13,14 @@
 // The initialisations (k-means, k-means++, random, random_from_data, resp) run on a copy of X
 // with each hole filled by its column's (weighted) observed mean.
 
-import type { AssignResult, EvaluateRequest, EvaluateResult, LoadedData, MixtureParams, PassTimings } from './backend.ts';
+import type {
+  AssignResult,
+  EvaluateRequest,
+  EvaluateResult,
+  LoadedData,
+  MixtureParams,
+  PassTimings,
+} from './backend.ts';
 import type { Dataset, Matrix } from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
@@ -59,7 +66,9 @@ export function checkNoInfinity(matrix: Matrix, name = 'X'): void {
     const v = data[index] as number;
     if (v === Infinity || v === -Infinity) {
       const i = Math.floor(index / cols);
-      throw new EmgpuInputError(`${name} row ${i}, column ${index - i * cols} is ${v > 0 ? 'Infinity' : '-Infinity'}; every value must be a finite number or NaN for a missing value.`);
+      throw new EmgpuInputError(
+        `${name} row ${i}, column ${index - i * cols} is ${v > 0 ? 'Infinity' : '-Infinity'}; every value must be a finite number or NaN for a missing value.`,
+      );
     }
   }
 }
@@ -100,7 +109,11 @@ export function missingLayout(matrix: Matrix): MissingLayout {
     }
     group.rows.push(position);
   }
-  const patterns = [...groups.values()].map((g) => ({ observed: Int32Array.from(g.observed), missing: Int32Array.from(g.missing), rows: Int32Array.from(g.rows) }));
+  const patterns = [...groups.values()].map((g) => ({
+    observed: Int32Array.from(g.observed),
+    missing: Int32Array.from(g.missing),
+    rows: Int32Array.from(g.rows),
+  }));
   return { kept: Int32Array.from(kept), dropped, complete: Int32Array.from(complete), patterns, missingValues };
 }
 
@@ -115,7 +128,11 @@ export function gatherRows(data: Float64Array | Float32Array, cols: number, posi
 }
 
 /** The rows of X kept (not every value missing) and their weights. */
-export function keptRows(matrix: Matrix, weights: Float64Array | null, layout: MissingLayout): { matrix: Matrix; weights: Float64Array | null } {
+export function keptRows(
+  matrix: Matrix,
+  weights: Float64Array | null,
+  layout: MissingLayout,
+): { matrix: Matrix; weights: Float64Array | null } {
   const data = gatherRows(matrix.data, matrix.cols, layout.kept);
   const w = weights === null ? null : Float64Array.from(layout.kept, (i) => weights[i] as number);
   return { matrix: { data, rows: layout.kept.length, cols: matrix.cols }, weights: w };
@@ -139,7 +156,9 @@ export function meanImputed(dataset: Dataset): Float64Array {
   const out = Float64Array.from(data);
   for (let j = 0; j < cols; j++) {
     if ((count[j] as number) === 0) {
-      throw new EmgpuInputError(`X column ${j} has no observed value (with a positive weight); drop that column, as nothing can be learnt about it.`);
+      throw new EmgpuInputError(
+        `X column ${j} has no observed value (with a positive weight); drop that column, as nothing can be learnt about it.`,
+      );
     }
   }
   for (let index = 0; index < out.length; index++) {
@@ -197,14 +216,23 @@ function covarianceMatrices(params: MixtureParams): Float64Array[] {
   return out;
 }
 
-function conditional(sigma: Float64Array, d: number, observed: Int32Array, missing: Int32Array, component: number): Conditional {
+function conditional(
+  sigma: Float64Array,
+  d: number,
+  observed: Int32Array,
+  missing: Int32Array,
+  component: number,
+): Conditional {
   const p = observed.length;
   const q = missing.length;
   const soo = new Float64Array(p * p);
-  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) soo[a * p + b] = sigma[(observed[a] as number) * d + (observed[b] as number)] as number;
+  for (let a = 0; a < p; a++)
+    for (let b = 0; b < p; b++) soo[a * p + b] = sigma[(observed[a] as number) * d + (observed[b] as number)] as number;
   const chol = new Float64Array(p * p);
   if (!choleskyLower(soo, 0, p, chol, 0)) {
-    throw new EmgpuInputError(`The covariance of component ${component} restricted to the observed columns of some rows is not positive definite; increase regCovar.`);
+    throw new EmgpuInputError(
+      `The covariance of component ${component} restricted to the observed columns of some rows is not positive definite; increase regCovar.`,
+    );
   }
   let logDet = 0;
   for (let a = 0; a < p; a++) logDet += 2 * Math.log(chol[a * p + a] as number);
@@ -220,7 +248,8 @@ function conditional(sigma: Float64Array, d: number, observed: Int32Array, missi
   for (let m = 0; m < q; m++) {
     for (let n = 0; n < q; n++) {
       let s = sigma[(missing[m] as number) * d + (missing[n] as number)] as number;
-      for (let a = 0; a < p; a++) s -= (sigma[(missing[m] as number) * d + (observed[a] as number)] as number) * (gain[a * q + n] as number);
+      for (let a = 0; a < p; a++)
+        s -= (sigma[(missing[m] as number) * d + (observed[a] as number)] as number) * (gain[a * q + n] as number);
       condCov[m * q + n] = s;
     }
   }
@@ -242,7 +271,12 @@ interface HolePass {
  * The E-step of the rows with holes, in float64: per row the responsibilities from the
  * observed coordinates and, with `moments`, the statistics with the conditional moments.
  */
-export function holesEStep(dataset: Dataset, layout: MissingLayout, params: MixtureParams, moments: Moments | 'none'): HolePass {
+export function holesEStep(
+  dataset: Dataset,
+  layout: MissingLayout,
+  params: MixtureParams,
+  moments: Moments | 'none',
+): HolePass {
   const { nComponents: k, nFeatures: d } = params;
   const { data, weights } = dataset;
   const sigmas = covarianceMatrices(params);
@@ -276,7 +310,9 @@ export function holesEStep(dataset: Dataset, layout: MissingLayout, params: Mixt
       for (let c = 0; c < k; c++) {
         const cond = conds[c] as Conditional;
         for (let a = 0; a < p; a++) {
-          const v = (data[row * d + (observed[a] as number)] as number) - (params.means[c * d + (observed[a] as number)] as number);
+          const v =
+            (data[row * d + (observed[a] as number)] as number) -
+            (params.means[c * d + (observed[a] as number)] as number);
           diffs[c * p + a] = v;
           y[a] = v;
         }
@@ -313,7 +349,10 @@ export function holesEStep(dataset: Dataset, layout: MissingLayout, params: Mixt
           for (let a = 0; a < d; a++) sumDiff[c * d + a] = (sumDiff[c * d + a] as number) + wr * (dev[a] as number);
           if (full) {
             const base = c * d * d;
-            for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) sumOuter[base + a * d + b] = (sumOuter[base + a * d + b] as number) + wr * (dev[a] as number) * (dev[b] as number);
+            for (let a = 0; a < d; a++)
+              for (let b = 0; b < d; b++)
+                sumOuter[base + a * d + b] =
+                  (sumOuter[base + a * d + b] as number) + wr * (dev[a] as number) * (dev[b] as number);
             for (let m = 0; m < q; m++) {
               for (let n = 0; n < q; n++) {
                 const at = base + (missing[m] as number) * d + (missing[n] as number);
@@ -321,7 +360,8 @@ export function holesEStep(dataset: Dataset, layout: MissingLayout, params: Mixt
               }
             }
           } else if (moments === 'diag') {
-            for (let a = 0; a < d; a++) sumOuter[c * d + a] = (sumOuter[c * d + a] as number) + wr * (dev[a] as number) ** 2;
+            for (let a = 0; a < d; a++)
+              sumOuter[c * d + a] = (sumOuter[c * d + a] as number) + wr * (dev[a] as number) ** 2;
             for (let m = 0; m < q; m++) {
               const at = c * d + (missing[m] as number);
               sumOuter[at] = (sumOuter[at] as number) + wr * (cond.condCov[m * q + m] as number);
@@ -333,7 +373,18 @@ export function holesEStep(dataset: Dataset, layout: MissingLayout, params: Mixt
     }
   }
   const stats: SufficientStats | null = wantStats
-    ? { nComponents: k, nFeatures: d, moments: moments as Moments, shifts: Float64Array.from(params.means), sumResp, sumDiff, sumOuter, sumLogLik, sumRespLogResp, totalWeight }
+    ? {
+        nComponents: k,
+        nFeatures: d,
+        moments: moments as Moments,
+        shifts: Float64Array.from(params.means),
+        sumResp,
+        sumDiff,
+        sumOuter,
+        sumLogLik,
+        sumRespLogResp,
+        totalWeight,
+      }
     : null;
   return { stats, logLik, proba, rows: rowsOut };
 }
@@ -389,7 +440,12 @@ export class MarginalData implements LoadedData {
     return this.init().assign(centers, nComponents, moments);
   }
 
-  randomResponsibilities(seed: number, nComponents: number, shifts: Float64Array, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  randomResponsibilities(
+    seed: number,
+    nComponents: number,
+    shifts: Float64Array,
+    moments: 'full' | 'diag',
+  ): Promise<SufficientStats> {
     return this.init().randomResponsibilities(seed, nComponents, shifts, moments);
   }
 
@@ -415,23 +471,29 @@ export class MarginalData implements LoadedData {
     const result: { labels?: Int32Array; logLik?: Float64Array; proba?: Float64Array } = {};
     if (request.labels === true) {
       const labels = new Int32Array(n).fill(-1);
-      if (inner.labels !== undefined) completeRows.forEach((row, i) => (labels[kept[row] as number] = inner.labels?.[i] as number));
+      if (inner.labels !== undefined)
+        completeRows.forEach((row, i) => (labels[kept[row] as number] = inner.labels?.[i] as number));
       holes.rows.forEach((row, i) => {
         let best = 0;
-        for (let c = 1; c < k; c++) if ((holes.proba[i * k + c] as number) > (holes.proba[i * k + best] as number)) best = c;
+        for (let c = 1; c < k; c++)
+          if ((holes.proba[i * k + c] as number) > (holes.proba[i * k + best] as number)) best = c;
         labels[kept[row] as number] = best;
       });
       result.labels = labels;
     }
     if (request.logLik === true) {
       const logLik = new Float64Array(n).fill(NaN);
-      if (inner.logLik !== undefined) completeRows.forEach((row, i) => (logLik[kept[row] as number] = inner.logLik?.[i] as number));
+      if (inner.logLik !== undefined)
+        completeRows.forEach((row, i) => (logLik[kept[row] as number] = inner.logLik?.[i] as number));
       holes.rows.forEach((row, i) => (logLik[kept[row] as number] = holes.logLik[i] as number));
       result.logLik = logLik;
     }
     if (request.proba === true) {
       const proba = new Float64Array(n * k).fill(NaN);
-      if (inner.proba !== undefined) completeRows.forEach((row, i) => proba.set((inner.proba as Float64Array).subarray(i * k, (i + 1) * k), (kept[row] as number) * k));
+      if (inner.proba !== undefined)
+        completeRows.forEach((row, i) =>
+          proba.set((inner.proba as Float64Array).subarray(i * k, (i + 1) * k), (kept[row] as number) * k),
+        );
       holes.rows.forEach((row, i) => proba.set(holes.proba.subarray(i * k, (i + 1) * k), (kept[row] as number) * k));
       result.proba = proba;
     }
@@ -449,11 +511,26 @@ export class MarginalData implements LoadedData {
 /** The subset of a dataset's rows at `positions`, with their (already scaled) weights. */
 function subset(dataset: Dataset, positions: Int32Array): Dataset {
   const data = gatherRows(dataset.data, dataset.cols, positions);
-  if (dataset.weights === null) return { data, rows: positions.length, cols: dataset.cols, weights: null, totalWeight: positions.length, weightExponent: dataset.weightExponent };
+  if (dataset.weights === null)
+    return {
+      data,
+      rows: positions.length,
+      cols: dataset.cols,
+      weights: null,
+      totalWeight: positions.length,
+      weightExponent: dataset.weightExponent,
+    };
   const weights = Float64Array.from(positions, (i) => (dataset.weights as Float64Array)[i] as number);
   let total = 0;
   for (const w of weights) total += w;
-  return { data, rows: positions.length, cols: dataset.cols, weights, totalWeight: total, weightExponent: dataset.weightExponent };
+  return {
+    data,
+    rows: positions.length,
+    cols: dataset.cols,
+    weights,
+    totalWeight: total,
+    weightExponent: dataset.weightExponent,
+  };
 }
 
 /**

@@ -82,8 +82,14 @@ export function advance(
   if (state === null || t < settings.burnIn) {
     // Burn-in: every batch under the same starting parameters, summed exactly.
     const sums = state === null ? batch : addStats(state.sums, batch);
-    return { state: { sums, burnInRows: (state?.burnInRows ?? 0) + rows, stepSize: null, ...seen }, mStep: t + 1 >= settings.burnIn };
+    return {
+      state: { sums, burnInRows: (state?.burnInRows ?? 0) + rows, stepSize: null, ...seen },
+      mStep: t + 1 >= settings.burnIn,
+    };
   }
   const gamma = stepSize(t, settings.stepDecay);
-  return { state: { sums: blendStats(state.sums, batch, gamma), burnInRows: state.burnInRows, stepSize: gamma, ...seen }, mStep: true };
+  return {
+    state: { sums: blendStats(state.sums, batch, gamma), burnInRows: state.burnInRows, stepSize: gamma, ...seen },
+    mStep: true,
+  };
 }

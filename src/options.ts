@@ -159,8 +159,21 @@ export function oneOf<T extends string>(name: string, value: unknown, allowed: r
 }
 
 const BASE_OPTIONS = [
-  'nComponents', 'covarianceType', 'tol', 'regCovar', 'maxIter', 'nInit', 'initParams',
-  'randomState', 'warmStart', 'backend', 'cpuThreads', 'onIteration', 'onProgress', 'onWarning', 'signal',
+  'nComponents',
+  'covarianceType',
+  'tol',
+  'regCovar',
+  'maxIter',
+  'nInit',
+  'initParams',
+  'randomState',
+  'warmStart',
+  'backend',
+  'cpuThreads',
+  'onIteration',
+  'onProgress',
+  'onWarning',
+  'signal',
 ] as const;
 
 function functionOrNull<T>(name: string, value: T | null | undefined): T | null {
@@ -172,7 +185,8 @@ function functionOrNull<T>(name: string, value: T | null | undefined): T | null 
 
 function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new EmgpuInputError(`Option ${name} must be true or false, got ${describe(value)}.`);
+  if (typeof value !== 'boolean')
+    throw new EmgpuInputError(`Option ${name} must be true or false, got ${describe(value)}.`);
   return value;
 }
 
@@ -180,8 +194,14 @@ function booleanOption(name: string, value: unknown, fallback: boolean): boolean
 function signalOrNull(value: unknown): AbortSignal | null {
   if (value == null) return null;
   const candidate = value as Partial<AbortSignal>;
-  if (typeof value !== 'object' || typeof candidate.aborted !== 'boolean' || typeof candidate.addEventListener !== 'function') {
-    throw new EmgpuInputError(`Option signal must be an AbortSignal (e.g. new AbortController().signal), got ${describe(value)}.`);
+  if (
+    typeof value !== 'object' ||
+    typeof candidate.aborted !== 'boolean' ||
+    typeof candidate.addEventListener !== 'function'
+  ) {
+    throw new EmgpuInputError(
+      `Option signal must be an AbortSignal (e.g. new AbortController().signal), got ${describe(value)}.`,
+    );
   }
   return value as AbortSignal;
 }
@@ -190,7 +210,9 @@ function signalOrNull(value: unknown): AbortSignal | null {
 function initOrNull(name: string, value: Nested | NumericArray | null | undefined): Nested | NumericArray | null {
   if (value == null) return null;
   if (!Array.isArray(value) && !(value instanceof Float64Array) && !(value instanceof Float32Array)) {
-    throw new EmgpuInputError(`Option ${name} must be an array (sklearn's nested shape) or a Float64Array / Float32Array, got ${describe(value)}.`);
+    throw new EmgpuInputError(
+      `Option ${name} must be an array (sklearn's nested shape) or a Float64Array / Float32Array, got ${describe(value)}.`,
+    );
   }
   return value;
 }
@@ -199,7 +221,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
-  if (value !== null && typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  if (value !== null && typeof value === 'object')
+    return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
   return String(value);
 }
 
@@ -219,7 +242,9 @@ export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly st
   }
   const randomState = options.randomState ?? null;
   if (randomState !== null && (!Number.isInteger(randomState) || randomState < 0 || randomState > 0xffffffff)) {
-    throw new EmgpuInputError(`Option randomState must be an integer from 0 to 4294967295, got ${describe(randomState)}.`);
+    throw new EmgpuInputError(
+      `Option randomState must be an integer from 0 to 4294967295, got ${describe(randomState)}.`,
+    );
   }
   const cpuThreads = options.cpuThreads ?? null;
   if (cpuThreads !== null) integerAtLeast('cpuThreads', cpuThreads, 1);
@@ -245,13 +270,22 @@ export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly st
 /** The exponent of online EM's step sizes: a number in (0.5, 1] (Cappé & Moulines' condition for convergence). */
 export function stepDecayOption(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0.5) || value > 1) {
-    throw new EmgpuInputError(`Option stepDecay must be a number in (0.5, 1] (step sizes (t + 2)^-stepDecay; 0.6 is the default), got ${describe(value)}.`);
+    throw new EmgpuInputError(
+      `Option stepDecay must be a number in (0.5, 1] (step sizes (t + 2)^-stepDecay; 0.6 is the default), got ${describe(value)}.`,
+    );
   }
   return value;
 }
 
 export function resolveOptions(options: GaussianMixtureOptions = {}): ResolvedOptions {
-  const base = resolveBaseOptions(options, ['weightsInit', 'meansInit', 'precisionsInit', 'stepDecay', 'burnIn', 'missing']);
+  const base = resolveBaseOptions(options, [
+    'weightsInit',
+    'meansInit',
+    'precisionsInit',
+    'stepDecay',
+    'burnIn',
+    'missing',
+  ]);
   return {
     ...base,
     weightsInit: initOrNull('weightsInit', options.weightsInit),

@@ -109,21 +109,31 @@ async function tryWebGpu(hardwareOnly: boolean): Promise<{ backend: Backend | nu
  * a job beyond its limits: EmgpuInputError naming the limit). 'auto': WebGPU on a hardware
  * adapter when it can take the job, else the CPU engine, saying why.
  */
-export async function selectBackend(choice: BackendChoice, cpuThreads: number | null, job: JobShape | null = null): Promise<Backend> {
+export async function selectBackend(
+  choice: BackendChoice,
+  cpuThreads: number | null,
+  job: JobShape | null = null,
+): Promise<Backend> {
   if (choice === 'cpu') return cpuBackend(cpuThreads);
   // 'auto' passes over software adapters, so it need not look for them (see acquireDevice).
   const attempt = await tryWebGpu(choice === 'auto' && !autoTakesSoftwareAdapters);
   if (choice === 'webgpu') {
     if (attempt.backend === null) {
-      throw new BackendUnavailableError(`Backend 'webgpu' is not available (${attempt.reason}); use backend 'auto' or 'cpu' to run on the CPU.`);
+      throw new BackendUnavailableError(
+        `Backend 'webgpu' is not available (${attempt.reason}); use backend 'auto' or 'cpu' to run on the CPU.`,
+      );
     }
     const refusal = job === null ? null : attempt.backend.refuse(job);
-    if (refusal !== null) throw new EmgpuInputError(`Backend 'webgpu' cannot take this job: ${refusal}; use backend 'auto' or 'cpu'.`);
+    if (refusal !== null)
+      throw new EmgpuInputError(`Backend 'webgpu' cannot take this job: ${refusal}; use backend 'auto' or 'cpu'.`);
     return attempt.backend;
   }
   if (attempt.backend === null) return cpuBackend(cpuThreads, `no WebGPU adapter (${attempt.reason})`);
   if (!autoTakesSoftwareAdapters && SOFTWARE_ADAPTER.test(attempt.backend.description)) {
-    return cpuBackend(cpuThreads, `the WebGPU adapter is a software rasteriser, slower than the CPU engine (${attempt.backend.description})`);
+    return cpuBackend(
+      cpuThreads,
+      `the WebGPU adapter is a software rasteriser, slower than the CPU engine (${attempt.backend.description})`,
+    );
   }
   const refusal = job === null ? null : attempt.backend.refuse(job);
   if (refusal !== null) return cpuBackend(cpuThreads, `the job is beyond the WebGPU engine's limits: ${refusal}`);

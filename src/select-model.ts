@@ -69,13 +69,20 @@ export interface SelectionResult {
   readonly best: GaussianMixture;
 }
 
-function checkOptions(options: SelectModelOptions): { ks: number[]; types: CovarianceType[]; criterion: Criterion; concurrency: number } {
-  if (options === null || typeof options !== 'object') throw new EmgpuInputError(`selectModel's options must be an object, got ${describe(options)}.`);
+function checkOptions(options: SelectModelOptions): {
+  ks: number[];
+  types: CovarianceType[];
+  criterion: Criterion;
+  concurrency: number;
+} {
+  if (options === null || typeof options !== 'object')
+    throw new EmgpuInputError(`selectModel's options must be an object, got ${describe(options)}.`);
   const ks = [...(options.nComponents ?? Array.from({ length: 10 }, (_, i) => i + 1))];
   if (ks.length === 0) throw new EmgpuInputError('selectModel needs at least one value in nComponents.');
   ks.forEach((k) => integerAtLeast('nComponents (each)', k, 1));
   const types = [...(options.covarianceTypes ?? COVARIANCE_TYPES)];
-  if (types.length === 0) throw new EmgpuInputError('selectModel needs at least one covariance type in covarianceTypes.');
+  if (types.length === 0)
+    throw new EmgpuInputError('selectModel needs at least one covariance type in covarianceTypes.');
   types.forEach((t) => oneOf('covarianceTypes (each)', t, COVARIANCE_TYPES));
   const criterion = oneOf('criterion', options.criterion ?? 'bic', CRITERIA);
   const concurrency = integerAtLeast('concurrency', options.concurrency ?? 2, 1);
@@ -90,7 +97,10 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   const matrix: Matrix = Array.isArray(X) ? checked : { data: checked.data, rows: checked.rows, cols: checked.cols };
   const weights = toSampleWeight(options.sampleWeight, matrix.rows);
   const tooMany = ks.filter((k) => k > matrix.rows);
-  if (tooMany.length > 0) throw new EmgpuInputError(`X has ${matrix.rows} rows but nComponents includes ${tooMany.join(', ')}; try at most ${matrix.rows} components.`);
+  if (tooMany.length > 0)
+    throw new EmgpuInputError(
+      `X has ${matrix.rows} rows but nComponents includes ${tooMany.join(', ')}; try at most ${matrix.rows} components.`,
+    );
   const cells = types.flatMap((covarianceType) => ks.map((nComponents) => ({ nComponents, covarianceType })));
   const rows: Array<SelectionRow | undefined> = new Array(cells.length);
   const models: Array<GaussianMixture | undefined> = new Array(cells.length);

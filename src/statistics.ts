@@ -132,7 +132,8 @@ export function toStatisticsJSON(stats: SufficientStats, source: StatisticsSourc
     sumResp: plain(stats.sumResp),
     shift: nest(plain(stats.shifts), [k, d]) as number[][],
     sumDiff: nest(plain(stats.sumDiff), [k, d]) as number[][],
-    sumOuter: (full ? nest(plain(stats.sumOuter), [k, d, d]) : nest(plain(stats.sumOuter), [k, d])) as number[][][] | number[][],
+    sumOuter: (full ? nest(plain(stats.sumOuter), [k, d, d]) : nest(plain(stats.sumOuter), [k, d])) as
+      number[][][] | number[][],
     sumLogLik: stats.sumLogLik + 0,
     sumRespLogResp: stats.sumRespLogResp + 0,
   };
@@ -152,12 +153,21 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
   const fail = (problem: string): never => {
     throw new EmgpuInputError(`${name} ${problem}`);
   };
-  if (!isRecord(value)) fail(`is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not statistics; pass the output of statistics() or 'emgpu stats'.`);
+  if (!isRecord(value))
+    fail(
+      `is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not statistics; pass the output of statistics() or 'emgpu stats'.`,
+    );
   const record = value as Record<string, unknown>;
   const format = own(record, 'format');
-  if (format !== STATISTICS_FORMAT) fail(`has format ${show(format)}, not '${STATISTICS_FORMAT}'; pass the output of statistics() or 'emgpu stats' (a model file is not statistics).`);
+  if (format !== STATISTICS_FORMAT)
+    fail(
+      `has format ${show(format)}, not '${STATISTICS_FORMAT}'; pass the output of statistics() or 'emgpu stats' (a model file is not statistics).`,
+    );
   const version = own(record, 'version');
-  if (version !== STATISTICS_VERSION) fail(`has version ${show(version)}; this emgpu reads version ${STATISTICS_VERSION} (compute the statistics again with this version).`);
+  if (version !== STATISTICS_VERSION)
+    fail(
+      `has version ${show(version)}; this emgpu reads version ${STATISTICS_VERSION} (compute the statistics again with this version).`,
+    );
   const estimator = own(record, 'estimator');
   if (typeof estimator !== 'string' || !(STATISTICS_ESTIMATORS as readonly string[]).includes(estimator)) {
     fail(`has estimator ${show(estimator)}; expected ${STATISTICS_ESTIMATORS.map((e) => `'${e}'`).join(' or ')}.`);
@@ -169,7 +179,8 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
   const type = covarianceType as CovarianceType;
   const count = (key: string, min: number): number => {
     const v = own(record, key);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(`has ${key} ${show(v)}; it must be an integer ≥ ${min}.`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      fail(`has ${key} ${show(v)}; it must be an integer ≥ ${min}.`);
     return v as number;
   };
   const k = count('nComponents', 1);
@@ -199,12 +210,15 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
     const walk = (node: unknown, depth: number, path: string): void => {
       const expected = shape[depth];
       if (expected === undefined) {
-        if (typeof node !== 'number' || !Number.isFinite(node)) fail(`has ${key}${path} ${show(node)}; every value must be a finite number.`);
+        if (typeof node !== 'number' || !Number.isFinite(node))
+          fail(`has ${key}${path} ${show(node)}; every value must be a finite number.`);
         out[at++] = node as number;
         return;
       }
       if (!Array.isArray(node) || node.length !== expected) {
-        fail(`has ${key}${path} ${Array.isArray(node) ? `with ${node.length} entries` : show(node)} where ${expected} entries were expected; '${key}' must have shape ${shape.join(' × ')}.`);
+        fail(
+          `has ${key}${path} ${Array.isArray(node) ? `with ${node.length} entries` : show(node)} where ${expected} entries were expected; '${key}' must have shape ${shape.join(' × ')}.`,
+        );
       }
       for (let i = 0; i < expected; i++) walk((node as unknown[])[i], depth + 1, `${path}[${i}]`);
     };
@@ -228,7 +242,10 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
     sumRespLogResp,
     totalWeight,
   };
-  return { source: { estimator: estimator as StatisticsEstimator, covarianceType: type, parameters, backend, nRows }, stats };
+  return {
+    source: { estimator: estimator as StatisticsEstimator, covarianceType: type, parameters, backend, nRows },
+    stats,
+  };
 }
 
 /**
@@ -276,8 +293,15 @@ export class StatisticsSum {
 
   /** The statistics of every part added so far. */
   result(): MixtureStatistics {
-    if (this.first === null || this.stats === null) throw new EmgpuInputError('mergeStatistics needs at least one part; pass the statistics of every part of the data.');
-    return toStatisticsJSON(this.stats, { ...this.first.source, backend: [...this.backends].join(' + '), nRows: this.nRows });
+    if (this.first === null || this.stats === null)
+      throw new EmgpuInputError(
+        'mergeStatistics needs at least one part; pass the statistics of every part of the data.',
+      );
+    return toStatisticsJSON(this.stats, {
+      ...this.first.source,
+      backend: [...this.backends].join(' + '),
+      nRows: this.nRows,
+    });
   }
 }
 

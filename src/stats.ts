@@ -164,7 +164,9 @@ function sameShape(a: SufficientStats, b: SufficientStats): boolean {
  */
 export function addStats(a: SufficientStats, b: SufficientStats): SufficientStats {
   if (!sameShape(a, b)) {
-    throw new Error(`cannot add statistics of K=${a.nComponents}, D=${a.nFeatures}, moments ${String(a.moments)} and K=${b.nComponents}, D=${b.nFeatures}, moments ${String(b.moments)}`);
+    throw new Error(
+      `cannot add statistics of K=${a.nComponents}, D=${a.nFeatures}, moments ${String(a.moments)} and K=${b.nComponents}, D=${b.nFeatures}, moments ${String(b.moments)}`,
+    );
   }
   let same = true;
   for (let i = 0; i < a.shifts.length && same; i++) same = a.shifts[i] === b.shifts[i];

@@ -10,7 +10,15 @@
 // scaling fit applies, src/matrix.ts), checks every chunk, and keeps a uniform reservoir sample
 // (Vitter's algorithm R) on which the init method (kmeans, k-means++, …) runs.
 
-import type { AssignResult, Backend, ChunkSlot, EvaluateResult, LoadedData, MixtureParams, PassTimings } from './backend.ts';
+import type {
+  AssignResult,
+  Backend,
+  ChunkSlot,
+  EvaluateResult,
+  LoadedData,
+  MixtureParams,
+  PassTimings,
+} from './backend.ts';
 import { timesPowerOfTwo, toMatrix, weightExponentFor, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
 import { EmgpuInputError } from './options.ts';
 import { Random } from './random.ts';
@@ -70,7 +78,12 @@ export const DEFAULT_SAMPLE_SIZE = 100_000;
 /** Whether fit's first argument is a chunk source rather than a matrix. */
 export function isChunkSource(value: unknown): value is ChunkSource {
   if (typeof value === 'function') return true;
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
 }
 
 /** One pass's chunks, from the start of the source. */
@@ -81,8 +94,12 @@ async function* openPass(source: ChunkSource, pass: number): AsyncGenerator<Chun
     const ok =
       iterable !== null &&
       typeof iterable === 'object' &&
-      (typeof (iterable as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' || typeof (iterable as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function');
-    if (!ok) throw new EmgpuInputError(`The chunk source function returned ${iterable === null ? 'null' : typeof iterable} on pass ${pass}; it must return an iterable or async iterable of chunks.`);
+      (typeof (iterable as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' ||
+        typeof (iterable as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function');
+    if (!ok)
+      throw new EmgpuInputError(
+        `The chunk source function returned ${iterable === null ? 'null' : typeof iterable} on pass ${pass}; it must return an iterable or async iterable of chunks.`,
+      );
   }
   yield* iterable as ChunkIterable;
 }
@@ -109,22 +126,35 @@ interface StreamShape {
  */
 function checkChunk(input: ChunkInput, index: number, rowBase: number, shape: StreamShape | null): CheckedChunk | null {
   const name = `chunk ${index} (0-based; its row 0 is row ${rowBase} of the stream)`;
-  if (input === null || typeof input !== 'object') throw new EmgpuInputError(`${name} is ${input === null ? 'null' : typeof input}; each chunk must be {data, rows, cols} or number[][].`);
+  if (input === null || typeof input !== 'object')
+    throw new EmgpuInputError(
+      `${name} is ${input === null ? 'null' : typeof input}; each chunk must be {data, rows, cols} or number[][].`,
+    );
   if (Array.isArray(input) ? input.length === 0 : (input as StreamChunk).rows === 0) return null;
   const matrix = toMatrix(input as MatrixInput, name);
   if (shape !== null && matrix.cols !== shape.cols) {
-    throw new EmgpuInputError(`${name} has ${matrix.cols} columns but the chunks before it have ${shape.cols}; every chunk needs the same columns.`);
+    throw new EmgpuInputError(
+      `${name} has ${matrix.cols} columns but the chunks before it have ${shape.cols}; every chunk needs the same columns.`,
+    );
   }
   const given = Array.isArray(input) ? undefined : (input as StreamChunk).sampleWeight;
   let weights: Float64Array | null = null;
   if (given != null) {
-    if (typeof given !== 'object' || typeof given.length !== 'number') throw new EmgpuInputError(`${name} has sampleWeight of type ${typeof given}; give an array of numbers, one per row.`);
-    if (given.length !== matrix.rows) throw new EmgpuInputError(`${name} has ${given.length} sample weights for ${matrix.rows} rows; give one weight per row.`);
+    if (typeof given !== 'object' || typeof given.length !== 'number')
+      throw new EmgpuInputError(
+        `${name} has sampleWeight of type ${typeof given}; give an array of numbers, one per row.`,
+      );
+    if (given.length !== matrix.rows)
+      throw new EmgpuInputError(
+        `${name} has ${given.length} sample weights for ${matrix.rows} rows; give one weight per row.`,
+      );
     weights = new Float64Array(matrix.rows);
     for (let i = 0; i < matrix.rows; i++) {
       const w = given[i] as unknown;
       if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-        throw new EmgpuInputError(`${name}, row ${i}: the sample weight is ${typeof w === 'number' ? describe(w) : JSON.stringify(w)}; weights must be finite and ≥ 0.`);
+        throw new EmgpuInputError(
+          `${name}, row ${i}: the sample weight is ${typeof w === 'number' ? describe(w) : JSON.stringify(w)}; weights must be finite and ≥ 0.`,
+        );
       }
       weights[i] = w;
     }
@@ -167,7 +197,12 @@ export interface PassSettings {
  * `sampleSize` rows (algorithm R: row i ≥ m replaces a uniformly chosen slot with probability
  * m / (i + 1)), drawn with `seed`.
  */
-export async function scanStream(source: ChunkSource, sampleSize: number, seed: number, settings: PassSettings): Promise<StreamScan> {
+export async function scanStream(
+  source: ChunkSource,
+  sampleSize: number,
+  seed: number,
+  settings: PassSettings,
+): Promise<StreamScan> {
   const random = new Random(seed);
   let shape: StreamShape | null = null;
   let rows = 0;
@@ -210,8 +245,12 @@ export async function scanStream(source: ChunkSource, sampleSize: number, seed: 
   }
   settings.throwIfAborted();
   if (shape === null) throw new EmgpuInputError('The chunk source gave no rows; pass at least one chunk with rows.');
-  if (shape.weighted && !(totalWeight > 0)) throw new EmgpuInputError('Every sample weight of the stream is 0; at least one row needs a positive weight.');
-  if (!Number.isFinite(totalWeight)) throw new EmgpuInputError('The sample weights of the stream sum to Infinity; scale the weights down (only their ratios matter to the fit).');
+  if (shape.weighted && !(totalWeight > 0))
+    throw new EmgpuInputError('Every sample weight of the stream is 0; at least one row needs a positive weight.');
+  if (!Number.isFinite(totalWeight))
+    throw new EmgpuInputError(
+      'The sample weights of the stream sum to Infinity; scale the weights down (only their ratios matter to the fit).',
+    );
   const d = shape.cols;
   return {
     rows,
@@ -223,17 +262,22 @@ export async function scanStream(source: ChunkSource, sampleSize: number, seed: 
     positiveRows,
     weightExponent: shape.weighted ? weightExponentFor(totalWeight, rows) : 0,
     sample: { data: kept * d === sample.length ? sample : sample.slice(0, kept * d), rows: kept, cols: d },
-    sampleWeights: sampleWeights === null ? null : kept === sampleWeights.length ? sampleWeights : sampleWeights.slice(0, kept),
+    sampleWeights:
+      sampleWeights === null ? null : kept === sampleWeights.length ? sampleWeights : sampleWeights.slice(0, kept),
   };
 }
 
 /** A Float64Array in shared memory where the platform has it (Node; cross-origin isolated pages), else an ordinary one. */
 function stagingArray(length: number): Float64Array {
-  return typeof SharedArrayBuffer === 'undefined' ? new Float64Array(length) : new Float64Array(new SharedArrayBuffer(length * 8));
+  return typeof SharedArrayBuffer === 'undefined'
+    ? new Float64Array(length)
+    : new Float64Array(new SharedArrayBuffer(length * 8));
 }
 
 function notOnStream(what: string): Error {
-  return new Error(`${what} is not available on a streamed table (internal: the initialisation runs on the reservoir sample).`);
+  return new Error(
+    `${what} is not available on a streamed table (internal: the initialisation runs on the reservoir sample).`,
+  );
 }
 
 /**
@@ -331,7 +375,11 @@ export class StreamedData implements LoadedData {
   }
 
   /** One chunk's E-step statistics: through the engine's chunk slot, or loaded and released. */
-  private async chunkStats(dataset: Dataset, params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  private async chunkStats(
+    dataset: Dataset,
+    params: MixtureParams,
+    moments: 'full' | 'diag',
+  ): Promise<SufficientStats> {
     const slot = this.chunkSlot();
     if (slot !== null) return (await slot.load(dataset)).eStep(params, moments);
     const data = await this.backend.load(dataset);
@@ -348,7 +396,8 @@ export class StreamedData implements LoadedData {
    * engine shares the staging buffers below with its workers, which costs no copy).
    */
   private chunkSlot(): ChunkSlot | null {
-    if (this.slot === undefined) this.slot = this.backend.openChunkSlot?.(this.scan.cols, this.scan.largestChunk, this.scan.weighted) ?? null;
+    if (this.slot === undefined)
+      this.slot = this.backend.openChunkSlot?.(this.scan.cols, this.scan.largestChunk, this.scan.weighted) ?? null;
     return this.slot;
   }
 
@@ -368,7 +417,8 @@ export class StreamedData implements LoadedData {
     const staged = staging.subarray(0, rows * cols);
     staged.set(data);
     const e = this.scan.weightExponent;
-    if (chunk.weights === null) return { data: staged, rows, cols, weights: null, totalWeight: rows, weightExponent: 0 };
+    if (chunk.weights === null)
+      return { data: staged, rows, cols, weights: null, totalWeight: rows, weightExponent: 0 };
     const weights = (this.stagingWeights[buffer] ??= stagingArray(size)).subarray(0, rows);
     let total = 0;
     for (let i = 0; i < rows; i++) {

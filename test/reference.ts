@@ -60,7 +60,8 @@ export function refWeightedLogProb(X: number[][], p: RefParams): number[][] {
     p.means.map((mu, c) => {
       const { inverse, logDet } = pre[c]!;
       let quad = 0;
-      for (let i = 0; i < p.d; i++) for (let j = 0; j < p.d; j++) quad += (x[i]! - mu[i]!) * inverse[i]![j]! * (x[j]! - mu[j]!);
+      for (let i = 0; i < p.d; i++)
+        for (let j = 0; j < p.d; j++) quad += (x[i]! - mu[i]!) * inverse[i]![j]! * (x[j]! - mu[j]!);
       return Math.log(p.weights[c]!) - 0.5 * (p.d * Math.log(2 * Math.PI) + logDet + quad);
     }),
   );
@@ -90,7 +91,9 @@ export function refMStep(X: number[][], resp: number[][], type: CovarianceType, 
   );
   const scatter = Array.from({ length: k }, (_, c) =>
     Array.from({ length: d }, (_, a) =>
-      Array.from({ length: d }, (_, b) => X.reduce((s, x, i) => s + w[i]! * resp[i]![c]! * (x[a]! - means[c]![a]!) * (x[b]! - means[c]![b]!), 0)),
+      Array.from({ length: d }, (_, b) =>
+        X.reduce((s, x, i) => s + w[i]! * resp[i]![c]! * (x[a]! - means[c]![a]!) * (x[b]! - means[c]![b]!), 0),
+      ),
     ),
   );
   let covariances: number[];
@@ -99,7 +102,9 @@ export function refMStep(X: number[][], resp: number[][], type: CovarianceType, 
   } else if (type === 'tied') {
     const total = nk.reduce((s, v) => s + v, 0);
     covariances = [];
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) covariances.push(scatter.reduce((s, m) => s + m[a]![b]!, 0) / total + (a === b ? reg : 0));
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++)
+        covariances.push(scatter.reduce((s, m) => s + m[a]![b]!, 0) / total + (a === b ? reg : 0));
   } else if (type === 'diag') {
     covariances = scatter.flatMap((m, c) => m.map((row, a) => row[a]! / nk[c]! + reg));
   } else {
@@ -110,9 +115,17 @@ export function refMStep(X: number[][], resp: number[][], type: CovarianceType, 
 }
 
 /** Random well-conditioned data: K blobs in D dimensions. */
-export function blobs(n: number, d: number, k: number, seed: number, spread = 6): { X: number[][]; labels: number[]; centers: number[][] } {
+export function blobs(
+  n: number,
+  d: number,
+  k: number,
+  seed: number,
+  spread = 6,
+): { X: number[][]; labels: number[]; centers: number[][] } {
   const random = new Random(seed);
-  const centers = Array.from({ length: k }, () => Array.from({ length: d }, () => (random.nextFloat() - 0.5) * spread * k));
+  const centers = Array.from({ length: k }, () =>
+    Array.from({ length: d }, () => (random.nextFloat() - 0.5) * spread * k),
+  );
   const scales = Array.from({ length: k }, () => Array.from({ length: d }, () => 0.5 + random.nextFloat()));
   const labels: number[] = [];
   const X = Array.from({ length: n }, (_, i) => {
@@ -130,11 +143,12 @@ export function randomCovariances(type: CovarianceType, k: number, d: number, ra
   const full = (): number[] => {
     const a = Array.from({ length: d * d }, () => random.nextGaussian() * 0.5);
     const m: number[] = [];
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-      let s = i === j ? 1 : 0;
-      for (let t = 0; t < d; t++) s += a[i * d + t]! * a[j * d + t]!;
-      m.push(s);
-    }
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        let s = i === j ? 1 : 0;
+        for (let t = 0; t < d; t++) s += a[i * d + t]! * a[j * d + t]!;
+        m.push(s);
+      }
     return m;
   };
   if (type === 'full') return Float64Array.from(Array.from({ length: k }, full).flat());
@@ -149,7 +163,9 @@ export function precisionsOf(type: CovarianceType, covariances: Float64Array, k:
   const count = type === 'full' ? k : 1;
   const out: number[] = [];
   for (let c = 0; c < count; c++) {
-    const m = Array.from({ length: d }, (_, i) => Array.from(covariances.slice(c * d * d + i * d, c * d * d + i * d + d)));
+    const m = Array.from({ length: d }, (_, i) =>
+      Array.from(covariances.slice(c * d * d + i * d, c * d * d + i * d + d)),
+    );
     out.push(...inverseAndLogDet(m).inverse.flat());
   }
   return Float64Array.from(out);
@@ -160,7 +176,10 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(Math.abs(expected[i]!), 1e-3 * scale, 1e-300));
+    worst = Math.max(
+      worst,
+      Math.abs(actual[i]! - expected[i]!) / Math.max(Math.abs(expected[i]!), 1e-3 * scale, 1e-300),
+    );
   }
   return worst;
 }

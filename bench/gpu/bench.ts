@@ -48,9 +48,17 @@ function makeParams(cov: CovarianceType, k: number, d: number, seed: number): Mi
   let covs: Float64Array;
   if (count > 0) {
     covs = new Float64Array(count * d * d);
-    for (let c = 0; c < count; c++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) covs[c * d * d + a * d + b] = a === b ? 2 : 0.3;
+    for (let c = 0; c < count; c++)
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) covs[c * d * d + a * d + b] = a === b ? 2 : 0.3;
   } else covs = new Float64Array(cov === 'diag' ? k * d : k).fill(2);
-  return { covarianceType: cov, nComponents: k, nFeatures: d, weights, means, precisionsCholesky: COVARIANCE_MODELS[cov].precisionCholesky(covs, k, d) };
+  return {
+    covarianceType: cov,
+    nComponents: k,
+    nFeatures: d,
+    weights,
+    means,
+    precisionsCholesky: COVARIANCE_MODELS[cov].precisionCholesky(covs, k, d),
+  };
 }
 
 const median = (v: number[]): number => {
@@ -60,7 +68,12 @@ const median = (v: number[]): number => {
 };
 
 /** Median seconds per eStep, and the median GPU kernel ms (NaN without timestamp queries). */
-async function timeIt(data: LoadedData, params: MixtureParams, reps: number, warm: number): Promise<{ s: number; kernelMs: number; stages: string }> {
+async function timeIt(
+  data: LoadedData,
+  params: MixtureParams,
+  reps: number,
+  warm: number,
+): Promise<{ s: number; kernelMs: number; stages: string }> {
   const mom = momentsFor(params.covarianceType);
   for (let i = 0; i < warm; i++) await data.eStep(params, mom);
   const times: number[] = [];
@@ -100,13 +113,22 @@ export async function main(): Promise<void> {
   const timeStages = process.argv.includes('--stages');
   // One backend (device) per shape × pass-B setting (columns; the label names the setting).
   const opt = (xs: string[]): Array<string> => (xs.length > 0 ? xs : ['']);
-  const variants: Array<{ shape: KernelShape; label: string; tile: string; bCols: string; bRows: string; bComps: string }> = [];
+  const variants: Array<{
+    shape: KernelShape;
+    label: string;
+    tile: string;
+    bCols: string;
+    bRows: string;
+    bComps: string;
+  }> = [];
   for (const shape of shapeList)
     for (const tile of opt(tiles))
       for (const bCols of opt(bColsList))
         for (const bRows of opt(bRowsList))
           for (const bComps of opt(bCompsList)) {
-            const tag = [tile && `t${tile}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`].filter(Boolean).join('');
+            const tag = [tile && `t${tile}`, bCols && `c${bCols}`, bRows && `r${bRows}`, bComps && `k${bComps}`]
+              .filter(Boolean)
+              .join('');
             variants.push({ shape, label: tag ? `${shape}-${tag}` : shape, tile, bCols, bRows, bComps });
           }
   const shapes = variants.map((v) => v.label);
@@ -132,7 +154,9 @@ export async function main(): Promise<void> {
     }
   }
   const cpu = await CpuBackend.create({ threads: 1 });
-  console.log(`# E-step + stats + readback, seconds per iteration (median of ${reps}), covariance ${cov}; kernel ms = GPU compute-pass time (timestamp queries; '-' where the adapter has none)`);
+  console.log(
+    `# E-step + stats + readback, seconds per iteration (median of ${reps}), covariance ${cov}; kernel ms = GPU compute-pass time (timestamp queries; '-' where the adapter has none)`,
+  );
   console.log(`# gpu: ${gpus[0]?.description ?? 'none'}; cpu: ${cpu.description}`);
   const head = shapes.map((sh) => `webgpu ${sh} s/iter | ${sh} kernel ms`).join(' | ');
   console.log(`| N | D | K | ${head} | cpu 1-thread s/iter | speed-up |`);
@@ -173,9 +197,21 @@ export async function main(): Promise<void> {
         const fmt = (v: number): string => (Number.isNaN(v) ? '-' : v < 0.01 ? v.toFixed(5) : v.toFixed(4));
         const fmtMs = (v: number): string => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(3) : v.toFixed(1));
         const cols = gs.map((v, i) => `${fmt(v)} | ${fmtMs(ks[i] as number)}`).join(' | ');
-        console.log(`| ${n} | ${d} | ${k} | ${cols} | ${fmt(c)} | ${Number.isNaN(g) || Number.isNaN(c) ? '-' : (c / g).toFixed(1) + 'x'} |`);
+        console.log(
+          `| ${n} | ${d} | ${k} | ${cols} | ${fmt(c)} | ${Number.isNaN(g) || Number.isNaN(c) ? '-' : (c / g).toFixed(1) + 'x'} |`,
+        );
         if (st.length > 0) console.log(`#   stage ms (N=${n} D=${d} K=${k}): ${st.join('; ')}`);
-        rows.push({ n, d, k, cov, gpu: g, cpu: c, kernelMs: ks[0], shapes: Object.fromEntries(shapes.map((sh, i) => [sh, { s: gs[i], kernelMs: ks[i] }])), stages: st });
+        rows.push({
+          n,
+          d,
+          k,
+          cov,
+          gpu: g,
+          cpu: c,
+          kernelMs: ks[0],
+          shapes: Object.fromEntries(shapes.map((sh, i) => [sh, { s: gs[i], kernelMs: ks[i] }])),
+          stages: st,
+        });
       }
     }
   }

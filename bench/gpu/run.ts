@@ -9,7 +9,14 @@ process.env.EGL_PLATFORM ??= 'surfaceless';
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
 
 const root = resolve(import.meta.dirname, '../..');
-const server = await createServer({ root, configFile: false, logLevel: 'error', server: { middlewareMode: true, hmr: false, ws: false }, appType: 'custom', optimizeDeps: { noDiscovery: true, include: [] } });
+const server = await createServer({
+  root,
+  configFile: false,
+  logLevel: 'error',
+  server: { middlewareMode: true, hmr: false, ws: false },
+  appType: 'custom',
+  optimizeDeps: { noDiscovery: true, include: [] },
+});
 try {
   const mod = (await server.ssrLoadModule('/bench/gpu/bench.ts')) as { main: () => Promise<void> };
   await mod.main();

@@ -34,14 +34,16 @@ const PRIOR_FLAGS: ReadonlyArray<[keyof BayesianOpts, string]> = [
 
 function positive(value: string): number {
   const n = Number(value);
-  if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !(n > 0) || !Number.isFinite(n)) throw new Error('It must be a finite number > 0.');
+  if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !(n > 0) || !Number.isFinite(n))
+    throw new Error('It must be a finite number > 0.');
   return n;
 }
 
 function numberList(value: string): number[] {
   const items = value.split(',').map((item) => item.trim());
   const numbers = items.map(Number);
-  if (items.some((item) => item === '') || numbers.some((n) => !Number.isFinite(n))) throw new Error('It must be comma-separated finite numbers, e.g. 0,1.5,-2.');
+  if (items.some((item) => item === '') || numbers.some((n) => !Number.isFinite(n)))
+    throw new Error('It must be comma-separated finite numbers, e.g. 0,1.5,-2.');
   return numbers;
 }
 
@@ -55,13 +57,30 @@ export function bayesianOptions(): Option[] {
     }
   };
   return [
-    new Option('--bayesian', "fit scikit-learn's BayesianGaussianMixture (variational; the data may switch components off) instead"),
-    new Option('--weight-prior-type <type>', "with --bayesian: the weights' prior (default: dirichlet_process)").choices(WEIGHT_CONCENTRATION_PRIOR_TYPES),
-    new Option('--weight-concentration-prior <X>', 'with --bayesian: its concentration, > 0 (default: 1 / K)').argParser(parse(positive)),
-    new Option('--mean-precision-prior <X>', "with --bayesian: the means' prior precision, > 0 (default: 1)").argParser(parse(positive)),
+    new Option(
+      '--bayesian',
+      "fit scikit-learn's BayesianGaussianMixture (variational; the data may switch components off) instead",
+    ),
+    new Option(
+      '--weight-prior-type <type>',
+      "with --bayesian: the weights' prior (default: dirichlet_process)",
+    ).choices(WEIGHT_CONCENTRATION_PRIOR_TYPES),
+    new Option(
+      '--weight-concentration-prior <X>',
+      'with --bayesian: its concentration, > 0 (default: 1 / K)',
+    ).argParser(parse(positive)),
+    new Option('--mean-precision-prior <X>', "with --bayesian: the means' prior precision, > 0 (default: 1)").argParser(
+      parse(positive),
+    ),
     new Option('--degrees-of-freedom-prior <X>', 'with --bayesian: > D − 1 (default: D)').argParser(parse(positive)),
-    new Option('--mean-prior <list>', "with --bayesian: the means' prior mean, D comma-separated numbers (default: the data mean)").argParser(parse(numberList)),
-    new Option('--covariance-prior <list>', 'with --bayesian: the covariance prior, comma-separated (full/tied: D × D row-major; diag: D; spherical: 1; default: from the data)').argParser(parse(numberList)),
+    new Option(
+      '--mean-prior <list>',
+      "with --bayesian: the means' prior mean, D comma-separated numbers (default: the data mean)",
+    ).argParser(parse(numberList)),
+    new Option(
+      '--covariance-prior <list>',
+      'with --bayesian: the covariance prior, comma-separated (full/tied: D × D row-major; diag: D; spherical: 1; default: from the data)',
+    ).argParser(parse(numberList)),
   ];
 }
 
@@ -69,7 +88,8 @@ export function bayesianOptions(): Option[] {
 export function priorOptions(opts: BayesianOpts): Partial<BayesianGaussianMixtureOptions> | null {
   if (opts.bayesian !== true) {
     const stray = PRIOR_FLAGS.find(([key]) => opts[key] !== undefined);
-    if (stray !== undefined) throw new CliError(`${stray[1]} is an option of the Bayesian mixture; add --bayesian, or drop ${stray[1]}.`);
+    if (stray !== undefined)
+      throw new CliError(`${stray[1]} is an option of the Bayesian mixture; add --bayesian, or drop ${stray[1]}.`);
     return null;
   }
   return {
@@ -78,16 +98,32 @@ export function priorOptions(opts: BayesianOpts): Partial<BayesianGaussianMixtur
     ...(opts.meanPrecisionPrior !== undefined ? { meanPrecisionPrior: opts.meanPrecisionPrior } : {}),
     ...(opts.degreesOfFreedomPrior !== undefined ? { degreesOfFreedomPrior: opts.degreesOfFreedomPrior } : {}),
     ...(opts.meanPrior !== undefined ? { meanPrior: opts.meanPrior } : {}),
-    ...(opts.covariancePrior !== undefined ? { covariancePrior: opts.covariancePrior.length === 1 ? (opts.covariancePrior[0] as number) : opts.covariancePrior } : {}),
+    ...(opts.covariancePrior !== undefined
+      ? {
+          covariancePrior:
+            opts.covariancePrior.length === 1 ? (opts.covariancePrior[0] as number) : opts.covariancePrior,
+        }
+      : {}),
   };
 }
 
 /** A fitted model from its JSON: a Bayesian one by its format, else a GaussianMixture (tol: in place of the file's). */
-export function mixtureFromJSON(json: unknown, backend: BackendChoice | undefined, tol?: number, missing?: MissingMode): Mixture {
+export function mixtureFromJSON(
+  json: unknown,
+  backend: BackendChoice | undefined,
+  tol?: number,
+  missing?: MissingMode,
+): Mixture {
   const options = { ...(backend === undefined ? {} : { backend }), ...(tol === undefined ? {} : { tol }) };
-  const format = json !== null && typeof json === 'object' && Object.prototype.hasOwnProperty.call(json, 'format') ? (json as { format: unknown }).format : undefined;
+  const format =
+    json !== null && typeof json === 'object' && Object.prototype.hasOwnProperty.call(json, 'format')
+      ? (json as { format: unknown }).format
+      : undefined;
   if (format === BAYESIAN_FORMAT) {
-    if (missing === 'marginalize') throw new CliError('--missing marginalize works with Gaussian mixtures only, not with a Bayesian model; remove or impute the missing values.');
+    if (missing === 'marginalize')
+      throw new CliError(
+        '--missing marginalize works with Gaussian mixtures only, not with a Bayesian model; remove or impute the missing values.',
+      );
     return BayesianGaussianMixture.fromJSON(json, options);
   }
   return GaussianMixture.fromJSON(json, { ...options, ...(missing === undefined ? {} : { missing }) });

@@ -60,7 +60,8 @@ export async function readStream(stream: NodeJS.ReadableStream, signal?: AbortSi
 function readStreamBytes(stream: NodeJS.ReadableStream, signal?: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer | string): void => void chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const onData = (chunk: Buffer | string): void =>
+      void chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     const cleanup = (): void => {
       stream.removeListener('data', onData);
       stream.removeListener('end', onEnd);
@@ -100,7 +101,11 @@ function readStreamBytes(stream: NodeJS.ReadableStream, signal?: AbortSignal): P
  * open or read would hold a thread-pool thread, and with it the process, past Ctrl-C.
  */
 async function readSpecialFile(path: string, signal: AbortSignal | undefined): Promise<Buffer | null> {
-  const fd = await new Promise<number>((resolve, reject) => openFd(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK, (error, value) => (error ? reject(error) : resolve(value))));
+  const fd = await new Promise<number>((resolve, reject) =>
+    openFd(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK, (error, value) =>
+      error ? reject(error) : resolve(value),
+    ),
+  );
   let stream: NodeJS.ReadableStream & { destroy(): void };
   if (isatty(fd)) {
     stream = new TtyReadStream(fd);
@@ -118,21 +123,38 @@ async function readSpecialFile(path: string, signal: AbortSignal | undefined): P
 }
 
 /** Reads a file ('-' reads `stdin`), with a one-line message naming the file when it cannot. */
-export async function readSource(path: string, what: string, stdin: NodeJS.ReadableStream, signal?: AbortSignal): Promise<TextSource> {
+export async function readSource(
+  path: string,
+  what: string,
+  stdin: NodeJS.ReadableStream,
+  signal?: AbortSignal,
+): Promise<TextSource> {
   const label = path === '-' ? 'stdin' : printable(path);
   try {
     if (path === '-') return { label, text: stripBom(await readStream(stdin, signal)) };
     const info = await stat(path);
     const special = info.isFIFO() || info.isCharacterDevice() ? await readSpecialFile(path, signal) : null;
-    return { label, text: stripBom(special?.toString('utf8') ?? (await readFile(path, { encoding: 'utf8', ...(signal ? { signal } : {}) }))) };
+    return {
+      label,
+      text: stripBom(
+        special?.toString('utf8') ?? (await readFile(path, { encoding: 'utf8', ...(signal ? { signal } : {}) })),
+      ),
+    };
   } catch (error) {
     if (isAbortError(error)) throw abortError();
-    throw new CliError(`cannot read ${path === '-' ? `${what} from stdin` : `${what} '${label}'`}: ${describeFsError(error)}.`);
+    throw new CliError(
+      `cannot read ${path === '-' ? `${what} from stdin` : `${what} '${label}'`}: ${describeFsError(error)}.`,
+    );
   }
 }
 
 /** The bytes of a file ('-' reads `stdin`), with a one-line message naming the file when it cannot. */
-async function readBytes(path: string, what: string, stdin: NodeJS.ReadableStream, signal?: AbortSignal): Promise<Uint8Array> {
+async function readBytes(
+  path: string,
+  what: string,
+  stdin: NodeJS.ReadableStream,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   try {
     if (path === '-') return await readStreamBytes(stdin, signal);
     const info = await stat(path);
@@ -140,7 +162,9 @@ async function readBytes(path: string, what: string, stdin: NodeJS.ReadableStrea
     return special ?? (await readFile(path, signal ? { signal } : {}));
   } catch (error) {
     if (isAbortError(error)) throw abortError();
-    throw new CliError(`cannot read ${path === '-' ? `${what} from stdin` : `${what} '${printable(path)}'`}: ${describeFsError(error, true)}.`);
+    throw new CliError(
+      `cannot read ${path === '-' ? `${what} from stdin` : `${what} '${printable(path)}'`}: ${describeFsError(error, true)}.`,
+    );
   }
 }
 
@@ -155,7 +179,7 @@ export function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
     byteLength: size,
     slice: async (start: number, end: number = size) => {
       const bytes = new Uint8Array(Math.max(0, end - start));
-      for (let done = 0; done < bytes.length; ) {
+      for (let done = 0; done < bytes.length;) {
         const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
         if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${end}`);
         done += bytesRead;
@@ -165,7 +189,11 @@ export function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
   };
 }
 
-async function withFileBuffer<T>(path: string, what: string, read: (file: AsyncBuffer) => Promise<T>): Promise<T | null> {
+async function withFileBuffer<T>(
+  path: string,
+  what: string,
+  read: (file: AsyncBuffer) => Promise<T>,
+): Promise<T | null> {
   let handle;
   try {
     if (path === '-' || !(await stat(path)).isFile()) return null;
@@ -183,7 +211,10 @@ async function withFileBuffer<T>(path: string, what: string, read: (file: AsyncB
 
 export function describeFsError(error: unknown, binary = false): string {
   // A file longer than the longest string: a RangeError from readFile, a coded error elsewhere.
-  const code = error instanceof RangeError && /string length/i.test(error.message) ? 'ERR_STRING_TOO_LONG' : (error as NodeJS.ErrnoException | null)?.code;
+  const code =
+    error instanceof RangeError && /string length/i.test(error.message)
+      ? 'ERR_STRING_TOO_LONG'
+      : (error as NodeJS.ErrnoException | null)?.code;
   switch (code) {
     case 'ERR_STRING_TOO_LONG':
     case 'ERR_FS_FILE_TOO_LARGE':
@@ -218,7 +249,11 @@ const BINARY_NAMES: Record<string, string> = { parquet: 'a Parquet file', arrow:
  * DATA: CSV (the default), TSV, a JSON array of rows, Parquet or Arrow IPC, by --format or the
  * file's extension; '-' reads stdin. Only the columns chosen by --columns are kept.
  */
-export async function readData(path: string, stdin: NodeJS.ReadableStream, options: ReadOptions & DataOptions = {}): Promise<Table> {
+export async function readData(
+  path: string,
+  stdin: NodeJS.ReadableStream,
+  options: ReadOptions & DataOptions = {},
+): Promise<Table> {
   const format = options.format ?? formatFromName(path) ?? 'csv';
   const label = path === '-' ? 'stdin' : printable(path);
   const columns = options.columns;
@@ -241,25 +276,47 @@ export async function readData(path: string, stdin: NodeJS.ReadableStream, optio
       const { readArrow } = await import('../io/arrow.ts');
       table = await readArrow(await readBytes(path, 'data file', stdin, options.signal), columnar);
     }
-    return { data: table.data, rows: table.rows, cols: table.cols, header: table.columns, label, lines: null, types: table.columnTypes };
+    return {
+      data: table.data,
+      rows: table.rows,
+      cols: table.cols,
+      header: table.columns,
+      label,
+      lines: null,
+      types: table.columnTypes,
+    };
   }
   const source = await readSource(path, 'data file', stdin, options.signal);
   // A binary table taken for text (by its name, or on stdin): say what it is, not a parse error.
   const start = source.text.slice(0, 6);
   const binary = start.startsWith('PAR1') ? 'parquet' : /^(?:ARROW1|FEA1|\ufffd{4})/.test(start) ? 'arrow' : null;
   if (binary !== null) {
-    const fix = options.format === undefined ? `name it .${binary} or pass --format ${binary}` : `pass --format ${binary}`;
+    const fix =
+      options.format === undefined ? `name it .${binary} or pass --format ${binary}` : `pass --format ${binary}`;
     throw new CliError(`${label} looks like ${BINARY_NAMES[binary]}, not ${format.toUpperCase()} text; ${fix}.`);
   }
   const table =
     format === 'json'
-      ? parseJsonRows(source, { ...(columns !== undefined ? { columns } : {}), missing: options.missing === 'marginalize' })
-      : await parseCsv(source, { ...textOptions(options), ...(columns !== undefined ? { columns } : {}), ...(format === 'tsv' ? { delimiter: '\t' } : {}), missing: options.missing === 'marginalize' });
+      ? parseJsonRows(source, {
+          ...(columns !== undefined ? { columns } : {}),
+          missing: options.missing === 'marginalize',
+        })
+      : await parseCsv(source, {
+          ...textOptions(options),
+          ...(columns !== undefined ? { columns } : {}),
+          ...(format === 'tsv' ? { delimiter: '\t' } : {}),
+          missing: options.missing === 'marginalize',
+        });
   return { ...table, types: null };
 }
 
 /** A sample-weight file: one number per line or a one-column CSV (optional header). */
-export async function readSampleWeights(path: string, stdin: NodeJS.ReadableStream, data: Table, options: ReadOptions = {}): Promise<Float64Array> {
+export async function readSampleWeights(
+  path: string,
+  stdin: NodeJS.ReadableStream,
+  data: Table,
+  options: ReadOptions = {},
+): Promise<Float64Array> {
   const source = await readSource(path, 'sample-weight file', stdin, options.signal);
   const label = `sample-weight file ${source.label}`;
   const table = await parseCsv({ label, text: source.text }, textOptions(options));
@@ -267,12 +324,17 @@ export async function readSampleWeights(path: string, stdin: NodeJS.ReadableStre
     throw new CliError(`${label} has ${table.cols} columns; it needs one number per line (or a one-column CSV).`);
   }
   if (table.rows !== data.rows) {
-    throw new CliError(`${label} has ${table.rows} weight${table.rows === 1 ? '' : 's'} but ${data.label} has ${data.rows} rows; give one weight per data row.`);
+    throw new CliError(
+      `${label} has ${table.rows} weight${table.rows === 1 ? '' : 's'} but ${data.label} has ${data.rows} rows; give one weight per data row.`,
+    );
   }
   let total = 0;
   for (let i = 0; i < table.rows; i++) {
     const w = table.data[i] as number;
-    if (w < 0) throw new CliError(`${label}, row ${table.lines[i]}: the weight ${w} is negative; weights must be finite and ≥ 0.`);
+    if (w < 0)
+      throw new CliError(
+        `${label}, row ${table.lines[i]}: the weight ${w} is negative; weights must be finite and ≥ 0.`,
+      );
     total += w;
   }
   if (!(total > 0)) throw new CliError(`${label}: every weight is 0; at least one row needs a positive weight.`);

@@ -17,7 +17,11 @@ export interface DemoData {
 export async function loadIris(stdin: NodeJS.ReadableStream): Promise<DemoData> {
   const table = await readData(IRIS_PATH, stdin);
   const { readFile } = await import('node:fs/promises');
-  const species = (await readFile(IRIS_SPECIES_PATH, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '').slice(1);
+  const species = (await readFile(IRIS_SPECIES_PATH, 'utf8'))
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .slice(1);
   return { table, species };
 }
 
@@ -50,7 +54,14 @@ export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): n
 function table(rows: string[][], alignLeft: number): string {
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? '').length)));
   return rows
-    .map((r) => '  ' + r.map((cell, j) => (j < alignLeft ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ').trimEnd())
+    .map(
+      (r) =>
+        '  ' +
+        r
+          .map((cell, j) => (j < alignLeft ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!)))
+          .join('  ')
+          .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -81,7 +92,11 @@ export function demoSummary({ data, gm, labels, milliseconds }: DemoSummaryInput
   lines.push('  Components (weight and mean of each measurement, cm):');
   const rows: string[][] = [['component', 'weight', ...names]];
   for (let c = 0; c < k; c++) {
-    rows.push([String(c), (weights[c] as number).toFixed(3), ...Array.from({ length: d }, (_, j) => (means[c * d + j] as number).toFixed(3))]);
+    rows.push([
+      String(c),
+      (weights[c] as number).toFixed(3),
+      ...Array.from({ length: d }, (_, j) => (means[c * d + j] as number).toFixed(3)),
+    ]);
   }
   lines.push(table(rows, 1));
   lines.push('');
@@ -96,6 +111,8 @@ export function demoSummary({ data, gm, labels, milliseconds }: DemoSummaryInput
   }
   lines.push(table(confusion, 1));
   lines.push('');
-  lines.push(`  adjusted Rand index (components vs species): ${adjustedRandIndex(labels, speciesIndex).toFixed(3)}  (1 = perfect agreement, 0 = chance)`);
+  lines.push(
+    `  adjusted Rand index (components vs species): ${adjustedRandIndex(labels, speciesIndex).toFixed(3)}  (1 = perfect agreement, 0 = chance)`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -43,13 +43,20 @@ export function describeError(error: unknown): ReportedError {
 }
 
 function describeErrorRaw(error: unknown): ReportedError {
-  if (error instanceof CliError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: error.exitCode, stack: null };
-  if (error instanceof EmgpuInputError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.usage, stack: null };
-  if (error instanceof IllDefinedCovarianceError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
-  if (error instanceof BackendUnavailableError) return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
-  if (error instanceof Error && error.name === 'AbortError') return { line: 'emgpu: interrupted; nothing was written.', exitCode: EXIT.interrupted, stack: null };
-  if (error instanceof CommanderError) return { line: `emgpu: ${oneLine(error.message.replace(/^error: /, ''))}`, exitCode: EXIT.usage, stack: null };
-  const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  if (error instanceof CliError)
+    return { line: `emgpu: ${oneLine(error.message)}`, exitCode: error.exitCode, stack: null };
+  if (error instanceof EmgpuInputError)
+    return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.usage, stack: null };
+  if (error instanceof IllDefinedCovarianceError)
+    return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
+  if (error instanceof BackendUnavailableError)
+    return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
+  if (error instanceof Error && error.name === 'AbortError')
+    return { line: 'emgpu: interrupted; nothing was written.', exitCode: EXIT.interrupted, stack: null };
+  if (error instanceof CommanderError)
+    return { line: `emgpu: ${oneLine(error.message.replace(/^error: /, ''))}`, exitCode: EXIT.usage, stack: null };
+  const message =
+    error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
   return {
     line: `emgpu: internal error: ${oneLine(message)} (please report this; rerun with --verbose for the stack)`,
     exitCode: EXIT.internal,

@@ -30,13 +30,46 @@ import { demoSummary, loadIris } from './demo.ts';
 import { CliError, describeError, EXIT, oneLine, printable, quoted } from './errors.ts';
 import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
-import { checkOnlineFlags, DEFAULT_BATCH_SIZE, onlineOptions, runOnline, type OnlineOpts, type OnlineRun } from './online.ts';
+import {
+  checkOnlineFlags,
+  DEFAULT_BATCH_SIZE,
+  onlineOptions,
+  runOnline,
+  type OnlineOpts,
+  type OnlineRun,
+} from './online.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
-import { mergeCommand, mstepCommand, mstepOptions, statsCommand, type MergeOpts, type MStepOpts, type StatsIO, type StatsOpts } from './stats.ts';
-import { checkOutputTarget, ChunkedOutput, CHUNK_CHARS, csvRow, fileSink, streamSink, type OutputSink, type OutputTarget } from './output.ts';
+import {
+  mergeCommand,
+  mstepCommand,
+  mstepOptions,
+  statsCommand,
+  type MergeOpts,
+  type MStepOpts,
+  type StatsIO,
+  type StatsOpts,
+} from './stats.ts';
+import {
+  checkOutputTarget,
+  ChunkedOutput,
+  CHUNK_CHARS,
+  csvRow,
+  fileSink,
+  streamSink,
+  type OutputSink,
+  type OutputTarget,
+} from './output.ts';
 import { FitProgress, OnlineProgress, type ErrStream } from './progress.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
-import { checkStreamFlags, DEFAULT_CHUNK_ROWS, heapKeeper, openStreamedFile, StreamProgressBars, streamOptions, type StreamOpts } from './stream.ts';
+import {
+  checkStreamFlags,
+  DEFAULT_CHUNK_ROWS,
+  heapKeeper,
+  openStreamedFile,
+  StreamProgressBars,
+  streamOptions,
+  type StreamOpts,
+} from './stream.ts';
 import type { StreamProgress } from '../stream.ts';
 
 export interface CliStreams {
@@ -71,7 +104,9 @@ function integerAtLeast(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^[+-]?\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(`It must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}.`);
+      throw new InvalidArgumentError(
+        `It must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}.`,
+      );
     }
     return n;
   };
@@ -80,34 +115,56 @@ function integerAtLeast(min: number, max = Number.MAX_SAFE_INTEGER) {
 function sampleCount(value: string): number {
   const n = Number(value);
   if (!/^[+-]?\d+$/.test(value.trim()) || n < 1 || n > MAX_SAMPLES) {
-    throw new InvalidArgumentError(`It must be an integer from 1 to ${MAX_SAMPLES} (the most one run draws; for more, run sample again with other --seed values).`);
+    throw new InvalidArgumentError(
+      `It must be an integer from 1 to ${MAX_SAMPLES} (the most one run draws; for more, run sample again with other --seed values).`,
+    );
   }
   return n;
 }
 
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
-  if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('It must be a finite number ≥ 0.');
+  if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('It must be a finite number ≥ 0.');
   return n;
 }
 
 /** --columns: "a,b,2" (names or 0-based indices; which is which is settled against the file). */
 function columnList(value: string): string[] {
   const items = value.split(',').map((item) => item.trim());
-  if (items.some((item) => item === '')) throw new InvalidArgumentError('It must be column names or 0-based indices separated by commas, e.g. delay,distance or 1,2.');
+  if (items.some((item) => item === ''))
+    throw new InvalidArgumentError(
+      'It must be column names or 0-based indices separated by commas, e.g. delay,distance or 1,2.',
+    );
   return items;
 }
 
 const missingOption = (): Option =>
-  new Option('--missing <mode>', "missing values (empty cells, NaN, NA, nulls): 'error' refuses them; 'marginalize' fits and scores rows with holes by marginalising over them (Gaussian mixtures)").choices(MISSING_MODES);
+  new Option(
+    '--missing <mode>',
+    "missing values (empty cells, NaN, NA, nulls): 'error' refuses them; 'marginalize' fits and scores rows with holes by marginalising over them (Gaussian mixtures)",
+  ).choices(MISSING_MODES);
 const formatOption = (): Option =>
-  new Option('--format <name>', "DATA's format (default: by its extension: .parquet, .arrow/.feather/.ipc, .tsv, .json, else CSV; stdin is CSV)").choices(TABLE_FORMATS);
+  new Option(
+    '--format <name>',
+    "DATA's format (default: by its extension: .parquet, .arrow/.feather/.ipc, .tsv, .json, else CSV; stdin is CSV)",
+  ).choices(TABLE_FORMATS);
 const columnsOption = (): Option =>
-  new Option('--columns <list>', 'the columns of DATA to use, in this order: names or 0-based indices, comma-separated (default: all)').argParser(columnList);
+  new Option(
+    '--columns <list>',
+    'the columns of DATA to use, in this order: names or 0-based indices, comma-separated (default: all)',
+  ).argParser(columnList);
 const backendOption = (): Option =>
-  new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(BACKEND_CHOICES);
-const verboseOption = (): Option => new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
-const outputOption = (what: string): Option => new Option('-o, --output <file>', `write ${what} to this file (atomically: complete or not at all) instead of stdout`);
+  new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(
+    BACKEND_CHOICES,
+  );
+const verboseOption = (): Option =>
+  new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
+const outputOption = (what: string): Option =>
+  new Option(
+    '-o, --output <file>',
+    `write ${what} to this file (atomically: complete or not at all) instead of stdout`,
+  );
 
 function packageVersion(): string {
   try {
@@ -138,20 +195,31 @@ async function readTable(ctx: Context, path: string, opts: DataOptions): Promise
     say(ctx, `columns: ${header.map((name, j) => `${quoted(name)} ${types[j] ?? ''}`).join(', ')}`);
     const times = header.filter((_, j) => types[j]?.includes('since epoch') === true);
     if (times.length > 0) {
-      say(ctx, `note: ${times.map((name) => quoted(name)).join(', ')} ${times.length === 1 ? 'is a date or timestamp, read' : 'are dates or timestamps, read'} as milliseconds since the Unix epoch (1970-01-01 00:00 UTC)`);
+      say(
+        ctx,
+        `note: ${times.map((name) => quoted(name)).join(', ')} ${times.length === 1 ? 'is a date or timestamp, read' : 'are dates or timestamps, read'} as milliseconds since the Unix epoch (1970-01-01 00:00 UTC)`,
+      );
     }
   }
   return table;
 }
 
-async function loadModel(path: string, ctx: Context, backend: BackendChoice | undefined, tol?: number, missing?: MissingMode): Promise<Mixture> {
+async function loadModel(
+  path: string,
+  ctx: Context,
+  backend: BackendChoice | undefined,
+  tol?: number,
+  missing?: MissingMode,
+): Promise<Mixture> {
   say(ctx, path === '-' ? 'reading the model from stdin' : `reading model file ${printable(path)}`);
   const source = await readSource(path, 'model file', ctx.stdin, ctx.abort.signal);
   let json: unknown;
   try {
     json = JSON.parse(source.text);
   } catch (error) {
-    throw new CliError(`model file ${source.label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); pass a model written by 'emgpu fit'.`);
+    throw new CliError(
+      `model file ${source.label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); pass a model written by 'emgpu fit'.`,
+    );
   }
   // `emgpu select --output` writes { criterion, table, best: { ..., model } }: its best model.
   if (typeof json === 'object' && json !== null && 'table' in json && 'best' in json) {
@@ -161,14 +229,17 @@ async function loadModel(path: string, ctx: Context, backend: BackendChoice | un
   try {
     return mixtureFromJSON(json, backend, tol, missing);
   } catch (error) {
-    if (error instanceof EmgpuInputError) throw new CliError(`model file ${source.label}: ${error.message} Pass a model written by 'emgpu fit'.`);
+    if (error instanceof EmgpuInputError)
+      throw new CliError(`model file ${source.label}: ${error.message} Pass a model written by 'emgpu fit'.`);
     throw error;
   }
 }
 
 function checkColumns(table: Table, gm: Mixture, modelPath: string): void {
   if (table.cols !== gm.nFeatures) {
-    throw new CliError(`${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${printable(modelPath)} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`);
+    throw new CliError(
+      `${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${printable(modelPath)} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`,
+    );
   }
 }
 
@@ -205,7 +276,13 @@ async function withOutput(ctx: Context, write: (out: ChunkedOutput) => Promise<u
 }
 
 /** Runs a fit with progress on stderr and Ctrl-C aborting it cleanly. */
-async function runFit(ctx: Context, gm: Mixture, table: Table, fitOptions: FitOptions, progress: FitProgress): Promise<{ labels: Int32Array; ms: number }> {
+async function runFit(
+  ctx: Context,
+  gm: Mixture,
+  table: Table,
+  fitOptions: FitOptions,
+  progress: FitProgress,
+): Promise<{ labels: Int32Array; ms: number }> {
   const start = performance.now();
   try {
     // The fit itself stops within an iteration; this stops waiting for it at once.
@@ -241,17 +318,29 @@ interface FitOpts extends BayesianOpts, OnlineOpts, StreamOpts, DataOptions {
 async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitOpts): Promise<void> {
   ctx.verbose = opts.verbose === true;
   if (opts.demo === true) {
-    if (dataPath !== undefined) throw new CliError(`fit --demo uses the bundled iris data; drop the DATA argument '${printable(dataPath)}'.`);
-    if (opts.sampleWeight !== undefined || opts.init !== undefined || opts.format !== undefined || opts.columns !== undefined) {
-      throw new CliError('fit --demo does not take --sample-weight, --init, --format or --columns; run plain `emgpu fit DATA` for those.');
+    if (dataPath !== undefined)
+      throw new CliError(`fit --demo uses the bundled iris data; drop the DATA argument '${printable(dataPath)}'.`);
+    if (
+      opts.sampleWeight !== undefined ||
+      opts.init !== undefined ||
+      opts.format !== undefined ||
+      opts.columns !== undefined
+    ) {
+      throw new CliError(
+        'fit --demo does not take --sample-weight, --init, --format or --columns; run plain `emgpu fit DATA` for those.',
+      );
     }
   } else if (dataPath === undefined) {
-    throw new CliError("fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.");
+    throw new CliError(
+      "fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.",
+    );
   }
   checkOnlineFlags(opts);
   checkStreamFlags(opts, dataPath);
-  if (dataPath === '-' && opts.init === '-') throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
-  if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
+  if (dataPath === '-' && opts.init === '-')
+    throw new CliError('DATA and --init cannot both be read from stdin; put the initial parameters in a file.');
+  if (dataPath === '-' && opts.sampleWeight === '-')
+    throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
   if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
 
   // --init: a method name or a JSON file of initial parameters.
@@ -262,7 +351,9 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
       initParams = opts.init as InitMethod;
     } else {
       if (!/\.json$/i.test(opts.init) && opts.init !== '-') {
-        throw new CliError(`--init '${printable(opts.init)}' is neither a method (${INIT_METHODS.join(', ')}) nor a .json file of initial parameters.`);
+        throw new CliError(
+          `--init '${printable(opts.init)}' is neither a method (${INIT_METHODS.join(', ')}) nor a .json file of initial parameters.`,
+        );
       }
       const source = await readSource(opts.init, 'init file', ctx.stdin, ctx.abort.signal);
       initFile = parseInitFile(source.label, source.text);
@@ -276,29 +367,48 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
 
   const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
   const table = demo?.table ?? (await readTable(ctx, dataPath as string, opts));
-  const sampleWeight = opts.sampleWeight === undefined ? null : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+  const sampleWeight =
+    opts.sampleWeight === undefined
+      ? null
+      : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
 
   const fileType = initFile?.json.covarianceType;
   const covarianceType: CovarianceType =
-    opts.covariance ?? (typeof fileType === 'string' && (COVARIANCE_TYPES as readonly string[]).includes(fileType) ? (fileType as CovarianceType) : 'full');
+    opts.covariance ??
+    (typeof fileType === 'string' && (COVARIANCE_TYPES as readonly string[]).includes(fileType)
+      ? (fileType as CovarianceType)
+      : 'full');
   const k = opts.components ?? (initFile !== null ? componentsInFile(initFile) : null) ?? (demo !== null ? 3 : 1);
   if (table.rows < k) {
-    throw new CliError(`${table.label} has ${table.rows} data row${table.rows === 1 ? '' : 's'} but --components is ${k}; pass at least ${k} rows or lower --components.`);
+    throw new CliError(
+      `${table.label} has ${table.rows} data row${table.rows === 1 ? '' : 's'} but --components is ${k}; pass at least ${k} rows or lower --components.`,
+    );
   }
   const priors = priorOptions(opts);
   const resp = initFile === null ? null : respFromFile(initFile, table.rows, k, table.label);
   if (priors !== null && initFile !== null && resp === null) {
-    throw new CliError(`init file ${initFile.label}: the Bayesian mixture starts from responsibilities; give 'resp' (N × K) in the file, or an init method.`);
+    throw new CliError(
+      `init file ${initFile.label}: the Bayesian mixture starts from responsibilities; give 'resp' (N × K) in the file, or an init method.`,
+    );
   }
   if (opts.online === true && resp !== null) {
-    throw new CliError(`init file ${initFile?.label ?? ''}: --online starts from an init method or from weights, means and covariances; responsibilities ('resp') are for fit without --online.`);
+    throw new CliError(
+      `init file ${initFile?.label ?? ''}: --online starts from an init method or from weights, means and covariances; responsibilities ('resp') are for fit without --online.`,
+    );
   }
-  const fromFile = initFile === null || resp !== null ? null : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
+  const fromFile =
+    initFile === null || resp !== null
+      ? null
+      : initParamsFromFile(initFile, k, table.cols, covarianceType, table.label);
   if (opts.missing === 'marginalize' && priors !== null) {
-    throw new CliError('--missing marginalize works with Gaussian mixtures only, not with --bayesian; remove or impute the missing values.');
+    throw new CliError(
+      '--missing marginalize works with Gaussian mixtures only, not with --bayesian; remove or impute the missing values.',
+    );
   }
   if (opts.missing === 'marginalize' && opts.online === true) {
-    throw new CliError('--missing marginalize does not work with --online yet; fit without --online, or remove or impute the missing values.');
+    throw new CliError(
+      '--missing marginalize does not work with --online yet; fit without --online, or remove or impute the missing values.',
+    );
   }
 
   const maxIter = opts.maxIter ?? 100;
@@ -336,24 +446,39 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   const gm: Mixture =
     priors !== null
       ? new BayesianGaussianMixture({ ...options, ...priors })
-      : new GaussianMixture({ ...options, ...fileInit, ...(opts.missing !== undefined ? { missing: opts.missing } : {}) });
+      : new GaussianMixture({
+          ...options,
+          ...fileInit,
+          ...(opts.missing !== undefined ? { missing: opts.missing } : {}),
+        });
   const { labels, ms } = await runFit(ctx, gm, table, { sampleWeight, ...(resp !== null ? { resp } : {}) }, progress);
   if (ctx.verbose) ctx.stderr.write(fitDetails(gm, table, ms));
   // --max-iter 0 asks for the initialisation alone (a start for 'emgpu stats'): nothing to warn about.
-  else if (!gm.converged && maxIter > 0) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
+  else if (!gm.converged && maxIter > 0)
+    ctx.stderr.write(
+      `emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`,
+    );
   for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
 
   const modelJson = `${JSON.stringify(gm.toJSON(), null, 2)}\n`;
   if (demo !== null) {
     if (ctx.target !== null) await withOutput(ctx, (out) => out.text(modelJson));
-    await new ChunkedOutput(streamSink(ctx.stdout), ctx.abort.signal).text(demoSummary({ data: demo, gm, labels, milliseconds: ms }));
+    await new ChunkedOutput(streamSink(ctx.stdout), ctx.abort.signal).text(
+      demoSummary({ data: demo, gm, labels, milliseconds: ms }),
+    );
     return;
   }
   await withOutput(ctx, (out) => out.text(modelJson));
 }
 
 /** `fit --online`: partialFit over the rows in batches; the model JSON as fit writes it. */
-async function onlineFitCommand(ctx: Context, table: Table, sampleWeight: Float64Array | null, opts: FitOpts, options: GaussianMixtureOptions): Promise<void> {
+async function onlineFitCommand(
+  ctx: Context,
+  table: Table,
+  sampleWeight: Float64Array | null,
+  opts: FitOpts,
+  options: GaussianMixtureOptions,
+): Promise<void> {
   // A seed for the shuffle too, so that --seed makes the whole run reproducible.
   const seed = opts.seed ?? freshSeed();
   const gm = new GaussianMixture({ ...options, randomState: seed });
@@ -377,18 +502,33 @@ async function onlineFitCommand(ctx: Context, table: Table, sampleWeight: Float6
 }
 
 /** `fit --stream`: exact EM with DATA read in chunks on every iteration; the model JSON as fit writes it. */
-async function streamFitCommand(ctx: Context, dataPath: string, opts: FitOpts, initParams: InitMethod | undefined, initFile: InitFile | null): Promise<void> {
+async function streamFitCommand(
+  ctx: Context,
+  dataPath: string,
+  opts: FitOpts,
+  initParams: InitMethod | undefined,
+  initFile: InitFile | null,
+): Promise<void> {
   const { signal } = ctx.abort;
   say(ctx, `streaming data file ${printable(dataPath)} in chunks of ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows`);
   const file = await openStreamedFile(dataPath, opts, signal, readOptions(ctx).note as (line: string) => void);
   try {
-    if (file.header !== null) say(ctx, `columns: ${file.header.map((name) => quoted(name)).join(', ')}${file.rows !== null ? `; ${file.rows} rows` : ''}`);
+    if (file.header !== null)
+      say(
+        ctx,
+        `columns: ${file.header.map((name) => quoted(name)).join(', ')}${file.rows !== null ? `; ${file.rows} rows` : ''}`,
+      );
     const fileType = initFile?.json.covarianceType;
     const covarianceType: CovarianceType =
-      opts.covariance ?? (typeof fileType === 'string' && (COVARIANCE_TYPES as readonly string[]).includes(fileType) ? (fileType as CovarianceType) : 'full');
+      opts.covariance ??
+      (typeof fileType === 'string' && (COVARIANCE_TYPES as readonly string[]).includes(fileType)
+        ? (fileType as CovarianceType)
+        : 'full');
     const k = opts.components ?? (initFile !== null ? componentsInFile(initFile) : null) ?? 1;
     if (initFile !== null && initFile.json.resp !== undefined && initFile.json.resp !== null) {
-      throw new CliError(`init file ${initFile.label}: --stream starts from an init method or from weights, means and covariances; responsibilities ('resp') need the table in memory (fit without --stream).`);
+      throw new CliError(
+        `init file ${initFile.label}: --stream starts from an init method or from weights, means and covariances; responsibilities ('resp') need the table in memory (fit without --stream).`,
+      );
     }
     const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, file.cols, covarianceType, file.label);
     const maxIter = opts.maxIter ?? 100;
@@ -427,7 +567,10 @@ async function streamFitCommand(ctx: Context, dataPath: string, opts: FitOpts, i
       ctx.stderr.write(
         `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) streamed from ${file.label} (${gm.nFeatures} columns, chunks of ≤ ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows): ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`,
       );
-    } else if (!gm.converged && maxIter > 0) ctx.stderr.write(`emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`);
+    } else if (!gm.converged && maxIter > 0)
+      ctx.stderr.write(
+        `emgpu: warning: the fit did not converge in ${gm.nIter} iterations; raise --max-iter or --tol.\n`,
+      );
     for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
     await withOutput(ctx, (out) => out.text(`${JSON.stringify(gm.toJSON(), null, 2)}\n`));
   } finally {
@@ -457,7 +600,10 @@ async function predictCommand(ctx: Context, dataPath: string, opts: ModelOpts & 
   const { gm, table } = await modelAndData(ctx, dataPath, opts);
   const { signal } = ctx.abort;
   const k = gm.nComponents;
-  say(ctx, `${opts.proba === true ? 'computing the probabilities of' : 'predicting'} ${table.rows} rows (${k} components)`);
+  say(
+    ctx,
+    `${opts.proba === true ? 'computing the probabilities of' : 'predicting'} ${table.rows} rows (${k} components)`,
+  );
   await withOutput(ctx, async (out) => {
     for (const block of rowBlocks(table, k)) {
       if (opts.proba === true) {
@@ -529,7 +675,10 @@ async function sampleCommand(ctx: Context, opts: SampleOpts): Promise<void> {
         continue;
       }
       const { data, labels } = block;
-      const line = opts.labels === true ? (i: number) => `${csvRow(data, i * d, d)},${labels[i] as number}` : (i: number) => csvRow(data, i * d, d);
+      const line =
+        opts.labels === true
+          ? (i: number) => `${csvRow(data, i * d, d)},${labels[i] as number}`
+          : (i: number) => csvRow(data, i * d, d);
       if (!(await out.lines(block.rows, charsPerLine, line))) return;
     }
   });
@@ -581,7 +730,8 @@ function buildProgram(ctx: Context): Command {
       .configureOutput({
         writeOut: (text) => void ctx.stdout.write(text),
         writeErr: (text) => void ctx.stderr.write(text),
-        outputError: (text, write) => write(`emgpu: ${printable(oneLine(text.replace(/^error: /, '')))} (see '${helpName} --help')\n`),
+        outputError: (text, write) =>
+          write(`emgpu: ${printable(oneLine(text.replace(/^error: /, '')))} (see '${helpName} --help')\n`),
       })
       .exitOverride();
 
@@ -609,19 +759,50 @@ ${EXIT_HELP}`,
   const fit = configure(program.command('fit'), 'emgpu fit')
     .description('fit a Gaussian mixture to DATA and write the model as JSON (stdout, or --output)')
     .argument('[DATA]', DATA_ARGUMENT)
-    .addOption(new Option('-k, --components <K>', 'number of mixture components (default: 1, or as many as the --init file has)').argParser(integerAtLeast(1)))
+    .addOption(
+      new Option(
+        '-k, --components <K>',
+        'number of mixture components (default: 1, or as many as the --init file has)',
+      ).argParser(integerAtLeast(1)),
+    )
     .addOption(new Option('--covariance <type>', 'covariance type (default: full)').choices(COVARIANCE_TYPES))
-    .addOption(new Option('--init <method|file.json>', `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too), or with 'resp': initial responsibilities, N × K`))
-    .addOption(new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(integerAtLeast(0)))
-    .addOption(new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(nonNegativeNumber))
-    .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
-    .addOption(new Option('--n-init <N>', 'initialisations; the best is kept (default: 1)').argParser(integerAtLeast(1)))
-    .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible fit (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
+    .addOption(
+      new Option(
+        '--init <method|file.json>',
+        `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too), or with 'resp': initial responsibilities, N × K`,
+      ),
+    )
+    .addOption(
+      new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(
+        integerAtLeast(0),
+      ),
+    )
+    .addOption(
+      new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(
+        nonNegativeNumber,
+      ),
+    )
+    .addOption(
+      new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber),
+    )
+    .addOption(
+      new Option('--n-init <N>', 'initialisations; the best is kept (default: 1)').argParser(integerAtLeast(1)),
+    )
+    .addOption(
+      new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible fit (default: random)').argParser(
+        integerAtLeast(0, 0xffffffff),
+      ),
+    )
     .addOption(formatOption())
     .addOption(columnsOption())
     .addOption(missingOption())
     .addOption(backendOption())
-    .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
+    .addOption(
+      new Option(
+        '--sample-weight <file>',
+        'one non-negative weight per data row: one number per line or a one-column CSV',
+      ),
+    )
     .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
     .addOption(verboseOption())
     .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"));
@@ -675,17 +856,44 @@ ${EXIT_HELP}`,
     .argument('<DATA>', DATA_ARGUMENT);
   for (const option of selectOptions()) select.addOption(option);
   select
-    .addOption(new Option('--init <method>', `initialisation of every fit: ${INIT_METHODS.join(', ')} (default: kmeans)`))
-    .addOption(new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(integerAtLeast(0)))
-    .addOption(new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(nonNegativeNumber))
-    .addOption(new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber))
-    .addOption(new Option('--n-init <N>', 'initialisations per cell; the best is kept (default: 1)').argParser(integerAtLeast(1)))
-    .addOption(new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible grid (default: random)').argParser(integerAtLeast(0, 0xffffffff)))
+    .addOption(
+      new Option('--init <method>', `initialisation of every fit: ${INIT_METHODS.join(', ')} (default: kmeans)`),
+    )
+    .addOption(
+      new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(
+        integerAtLeast(0),
+      ),
+    )
+    .addOption(
+      new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(
+        nonNegativeNumber,
+      ),
+    )
+    .addOption(
+      new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber),
+    )
+    .addOption(
+      new Option('--n-init <N>', 'initialisations per cell; the best is kept (default: 1)').argParser(
+        integerAtLeast(1),
+      ),
+    )
+    .addOption(
+      new Option('--seed <S>', 'random seed, 0 to 4294967295, for a reproducible grid (default: random)').argParser(
+        integerAtLeast(0, 0xffffffff),
+      ),
+    )
     .addOption(formatOption())
     .addOption(columnsOption())
     .addOption(backendOption())
-    .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
-    .addOption(new Option('-o, --output <file>', 'also write the table and the best model as JSON to this file (atomically)'))
+    .addOption(
+      new Option(
+        '--sample-weight <file>',
+        'one non-negative weight per data row: one number per line or a one-column CSV',
+      ),
+    )
+    .addOption(
+      new Option('-o, --output <file>', 'also write the table and the best model as JSON to this file (atomically)'),
+    )
     .addOption(verboseOption())
     .addHelpText(
       'after',
@@ -728,8 +936,14 @@ ${EXIT_HELP}`,
   configure(program.command('predict'), 'emgpu predict')
     .description('print the most likely component (0-based) of each row of DATA, one per line')
     .argument('<DATA>', DATA_ARGUMENT)
-    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
-    .option('--proba', 'print the probability of each component instead: CSV, one row per data row, K columns, no header')
+    .requiredOption(
+      '-m, --model <file>',
+      "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)",
+    )
+    .option(
+      '--proba',
+      'print the probability of each component instead: CSV, one row per data row, K columns, no header',
+    )
     .addOption(outputOption('the result'))
     .addOption(formatOption())
     .addOption(columnsOption())
@@ -742,7 +956,10 @@ ${EXIT_HELP}`,
   configure(program.command('score'), 'emgpu score')
     .description('print the log-likelihood log p(x) of each row of DATA, one per line')
     .argument('<DATA>', DATA_ARGUMENT)
-    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
+    .requiredOption(
+      '-m, --model <file>',
+      "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)",
+    )
     .option('--mean', 'print only the mean log-likelihood (scikit-learn score)')
     .addOption(outputOption('the result'))
     .addOption(formatOption())
@@ -755,9 +972,16 @@ ${EXIT_HELP}`,
 
   configure(program.command('sample'), 'emgpu sample')
     .description('draw N samples from a fitted model and print them as CSV (no header)')
-    .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)")
+    .requiredOption(
+      '-m, --model <file>',
+      "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)",
+    )
     .requiredOption('-n, --n-samples <N>', `number of samples, 1 to ${MAX_SAMPLES}`, sampleCount)
-    .option('--seed <S>', 'random seed, 0 to 4294967295 (default: the seed the model was fitted with, else random)', integerAtLeast(0, 0xffffffff))
+    .option(
+      '--seed <S>',
+      'random seed, 0 to 4294967295 (default: the seed the model was fitted with, else random)',
+      integerAtLeast(0, 0xffffffff),
+    )
     .option('--labels', 'add a last column with the component (0-based) each sample was drawn from')
     .addOption(outputOption('the samples'))
     .addOption(verboseOption())
@@ -785,7 +1009,12 @@ model fitted on a sample, or from the initialisation alone:
     .description("compute the E-step's sufficient statistics of DATA under a model: one line of JSON (distributed EM)")
     .argument('<DATA>', DATA_ARGUMENT)
     .requiredOption('-m, --model <file>', "model JSON written by 'emgpu fit' or 'emgpu mstep': the current iteration's")
-    .addOption(new Option('--sample-weight <file>', 'one non-negative weight per data row: one number per line or a one-column CSV'))
+    .addOption(
+      new Option(
+        '--sample-weight <file>',
+        'one non-negative weight per data row: one number per line or a one-column CSV',
+      ),
+    )
     .addOption(outputOption('the statistics'))
     .addOption(formatOption())
     .addOption(columnsOption())
@@ -803,17 +1032,22 @@ model fitted on a sample, or from the initialisation alone:
     .argument('<PARTS...>', 'statistics files (one of them may be - for stdin)')
     .addOption(outputOption('the merged statistics'))
     .addOption(verboseOption())
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Every part must have been computed with the same model file; a part of another
 model (or another K, D or covariance type) is refused, naming the file.
-${EXIT_HELP}`)
+${EXIT_HELP}`,
+    )
     .action(async (paths: string[], opts: MergeOpts) => {
       ctx.verbose = opts.verbose === true;
       await mergeCommand(statsIO(ctx), paths, opts);
     });
 
   const mstep = configure(program.command('mstep'), 'emgpu mstep')
-    .description('compute the next model from merged statistics (one M-step); print its lower bound and whether it converged on stderr')
+    .description(
+      'compute the next model from merged statistics (one M-step); print its lower bound and whether it converged on stderr',
+    )
     .argument('<STATS>', "statistics file written by 'emgpu merge' (or 'emgpu stats'), or - for stdin")
     .requiredOption('-m, --model <file>', 'the model JSON the statistics were computed with');
   for (const option of mstepOptions()) mstep.addOption(option);
@@ -885,4 +1119,3 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     await releaseBackends();
   }
 }
-

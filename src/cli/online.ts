@@ -24,25 +24,40 @@ const NUMBER = /^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!INTEGER.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('It must be an integer ≥ 1.');
+  if (!INTEGER.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('It must be an integer ≥ 1.');
   return n;
 }
 
 function stepDecay(value: string): number {
   const n = Number(value);
-  if (!NUMBER.test(value.trim()) || !(n > 0.5) || n > 1) throw new InvalidArgumentError('It must be a number in (0.5, 1], e.g. 0.6.');
+  if (!NUMBER.test(value.trim()) || !(n > 0.5) || n > 1)
+    throw new InvalidArgumentError('It must be a number in (0.5, 1], e.g. 0.6.');
   return n;
 }
 
 /** The options `emgpu fit` takes for online EM. */
 export function onlineOptions(): Option[] {
   return [
-    new Option('--online', 'fit by online (stepwise) EM: the rows in batches, one M-step per batch (a GaussianMixture)'),
-    new Option('--batch-size <B>', `with --online: rows per batch, at most (batches as equal as possible; default: ${DEFAULT_BATCH_SIZE})`).argParser(positiveInteger),
-    new Option('--step-decay <a>', 'with --online: step sizes (t + 2)^-a, a in (0.5, 1] (default: 0.6)').argParser(stepDecay),
-    new Option('--burn-in <N>', 'with --online: batches summed before the first M-step (default: 1)').argParser(positiveInteger),
+    new Option(
+      '--online',
+      'fit by online (stepwise) EM: the rows in batches, one M-step per batch (a GaussianMixture)',
+    ),
+    new Option(
+      '--batch-size <B>',
+      `with --online: rows per batch, at most (batches as equal as possible; default: ${DEFAULT_BATCH_SIZE})`,
+    ).argParser(positiveInteger),
+    new Option('--step-decay <a>', 'with --online: step sizes (t + 2)^-a, a in (0.5, 1] (default: 0.6)').argParser(
+      stepDecay,
+    ),
+    new Option('--burn-in <N>', 'with --online: batches summed before the first M-step (default: 1)').argParser(
+      positiveInteger,
+    ),
     new Option('--passes <P>', 'with --online: passes over the data (default: 1)').argParser(positiveInteger),
-    new Option('--shuffle', 'with --online: visit the rows in a new random order (from --seed) on every pass instead of file order'),
+    new Option(
+      '--shuffle',
+      'with --online: visit the rows in a new random order (from --seed) on every pass instead of file order',
+    ),
   ];
 }
 
@@ -67,18 +82,26 @@ export interface FitFlagsForOnline extends OnlineOpts {
 export function checkOnlineFlags(opts: FitFlagsForOnline): void {
   if (opts.online !== true) {
     const stray = ONLINE_FLAGS.find(([key]) => opts[key] !== undefined);
-    if (stray !== undefined) throw new CliError(`${stray[1]} is an option of online EM; add --online, or drop ${stray[1]}.`);
+    if (stray !== undefined)
+      throw new CliError(`${stray[1]} is an option of online EM; add --online, or drop ${stray[1]}.`);
     return;
   }
-  if (opts.demo === true) throw new CliError('fit --demo does not take --online; run `emgpu fit data/iris.csv -k 3 --online` for that.');
-  if (opts.bayesian === true) throw new CliError('--online fits a GaussianMixture (online EM is not defined here for the Bayesian mixture); drop --bayesian or --online.');
+  if (opts.demo === true)
+    throw new CliError('fit --demo does not take --online; run `emgpu fit data/iris.csv -k 3 --online` for that.');
+  if (opts.bayesian === true)
+    throw new CliError(
+      '--online fits a GaussianMixture (online EM is not defined here for the Bayesian mixture); drop --bayesian or --online.',
+    );
   const unused: ReadonlyArray<[keyof FitFlagsForOnline, string]> = [
     ['maxIter', '--max-iter'],
     ['tol', '--tol'],
     ['nInit', '--n-init'],
   ];
   for (const [key, flag] of unused) {
-    if (opts[key] !== undefined) throw new CliError(`${flag} has no effect with --online (online EM runs --passes passes of --batch-size rows, one M-step per batch); drop ${flag}.`);
+    if (opts[key] !== undefined)
+      throw new CliError(
+        `${flag} has no effect with --online (online EM runs --passes passes of --batch-size rows, one M-step per batch); drop ${flag}.`,
+      );
   }
 }
 
@@ -170,12 +193,26 @@ export async function runOnline(
       const info = { pass, passes, batch: b + 1, batches: bounds.length, rows };
       if (weights !== null && !weights.some((w) => w > 0)) {
         skipped++;
-        onBatch({ ...info, meanLogLik: null, stepSize: null, skipped: true, ms: 0, backend: gm.isFitted ? gm.backend : '' });
+        onBatch({
+          ...info,
+          meanLogLik: null,
+          stepSize: null,
+          skipped: true,
+          ms: 0,
+          backend: gm.isFitted ? gm.backend : '',
+        });
         continue;
       }
       const began = performance.now();
       await abortable(gm.partialFit({ data, rows, cols: d }, { sampleWeight: weights }), signal);
-      onBatch({ ...info, meanLogLik: gm.lowerBound, stepSize: gm.stepSize, skipped: false, ms: performance.now() - began, backend: gm.backend });
+      onBatch({
+        ...info,
+        meanLogLik: gm.lowerBound,
+        stepSize: gm.stepSize,
+        skipped: false,
+        ms: performance.now() - began,
+        backend: gm.backend,
+      });
     }
   }
   return { batches: bounds.length, passes, skipped, ms: performance.now() - started };

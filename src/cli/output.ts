@@ -30,7 +30,12 @@ export interface OutputTarget {
 
 const MAX_LINKS = 40;
 
-function fileKind(info: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function fileKind(info: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
   if (info.isFIFO()) return 'a FIFO';
   if (info.isCharacterDevice()) return 'a character device';
   if (info.isBlockDevice()) return 'a block device';
@@ -67,7 +72,8 @@ async function followLinks(path: string, cannot: (why: string) => CliError): Pro
       throw cannot(describeFsError(error));
     }
     if (!info.isSymbolicLink()) return current;
-    if (hops === MAX_LINKS) throw cannot(`it is a symbolic link that leads through more than ${MAX_LINKS} links (a loop?)`);
+    if (hops === MAX_LINKS)
+      throw cannot(`it is a symbolic link that leads through more than ${MAX_LINKS} links (a loop?)`);
     current = resolve(dirname(current), await readlink(current));
   }
 }
@@ -85,7 +91,9 @@ export async function checkOutputTarget(path: string): Promise<OutputTarget> {
   if (existing !== null) {
     if (existing.isDirectory()) throw cannot(`it is a directory${via}; pass a file name`);
     if (!existing.isFile()) {
-      throw cannot(`it is ${fileKind(existing)}${via}, and --output only replaces regular files (atomically); write to stdout instead, e.g. '> ${shown}'`);
+      throw cannot(
+        `it is ${fileKind(existing)}${via}, and --output only replaces regular files (atomically); write to stdout instead, e.g. '> ${shown}'`,
+      );
     }
     try {
       await access(file, constants.W_OK);
@@ -96,7 +104,8 @@ export async function checkOutputTarget(path: string): Promise<OutputTarget> {
   const dir = dirname(file);
   const dirInfo = await stat(dir).catch((error: unknown) => error as NodeJS.ErrnoException);
   if (dirInfo instanceof Error) {
-    if (dirInfo.code === 'ENOENT') throw cannot(`its directory '${printable(dir)}' does not exist; create it first or choose another place`);
+    if (dirInfo.code === 'ENOENT')
+      throw cannot(`its directory '${printable(dir)}' does not exist; create it first or choose another place`);
     throw cannot(`its directory '${printable(dir)}' cannot be read (${describeFsError(dirInfo)})`);
   }
   if (!dirInfo.isDirectory()) throw cannot(`'${printable(dir)}' is not a directory`);
@@ -105,7 +114,9 @@ export async function checkOutputTarget(path: string): Promise<OutputTarget> {
   try {
     await (await open(probe, 'wx')).close();
   } catch (error) {
-    throw cannot(`its directory '${printable(dir)}' does not take new files (${describeDirError(error)}); choose another place or fix the permissions`);
+    throw cannot(
+      `its directory '${printable(dir)}' does not take new files (${describeDirError(error)}); choose another place or fix the permissions`,
+    );
   }
   await rm(probe, { force: true });
   return { path, file };
@@ -176,7 +187,8 @@ export function streamSink(stream: NodeJS.WritableStream): OutputSink {
 /** The --output file: chunks go to a temporary file next to the target, renamed over it on commit. */
 export async function fileSink(target: OutputTarget): Promise<OutputSink> {
   const { file } = target;
-  const fail = (error: unknown): CliError => new CliError(`cannot write --output '${printable(target.path)}': ${describeDirError(error)}.`);
+  const fail = (error: unknown): CliError =>
+    new CliError(`cannot write --output '${printable(target.path)}': ${describeDirError(error)}.`);
   const temp = tempPathFor(file);
   let handle: FileHandle | null = null;
   const discard = async (): Promise<void> => {
@@ -189,7 +201,10 @@ export async function fileSink(target: OutputTarget): Promise<OutputSink> {
     // Keep an existing file's owner and mode (the new file would otherwise get the umask's).
     const before = await stat(file).catch(() => null);
     if (before !== null) {
-      if (typeof process.getuid === 'function' && (before.uid !== process.getuid() || before.gid !== process.getgid?.())) {
+      if (
+        typeof process.getuid === 'function' &&
+        (before.uid !== process.getuid() || before.gid !== process.getgid?.())
+      ) {
         await handle.chown(before.uid, before.gid).catch(() => undefined); // only root may give a file away
       }
       await handle.chmod(before.mode & 0o7777);
@@ -203,7 +218,7 @@ export async function fileSink(target: OutputTarget): Promise<OutputSink> {
     async write(text: string): Promise<boolean> {
       try {
         const bytes = Buffer.from(text, 'utf8');
-        for (let at = 0; at < bytes.length; ) at += (await (handle as FileHandle).write(bytes, at)).bytesWritten;
+        for (let at = 0; at < bytes.length;) at += (await (handle as FileHandle).write(bytes, at)).bytesWritten;
         return true;
       } catch (error) {
         await discard();

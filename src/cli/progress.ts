@@ -44,13 +44,20 @@ export class FitProgress {
       return;
     }
     if (this.mode !== 'bar') return;
-    const payload = { init, lowerBound: formatBound(info.lowerBound), change: formatChange(info.change), ms: info.iterationTime.toFixed(1), backend };
+    const payload = {
+      init,
+      lowerBound: formatBound(info.lowerBound),
+      change: formatChange(info.change),
+      ms: info.iterationTime.toFixed(1),
+      backend,
+    };
     if (this.bar === null || info.iteration === 1) {
       this.bar?.stop();
       this.bar = new cliProgress.SingleBar(
         {
           stream: this.stderr,
-          format: 'EM {init}[{bar}] {value}/{total} | lower bound {lowerBound} | change {change} | {ms} ms/iter | {backend}',
+          format:
+            'EM {init}[{bar}] {value}/{total} | lower bound {lowerBound} | change {change} | {ms} ms/iter | {backend}',
           barsize: 20,
           hideCursor: true,
           clearOnComplete: false,
@@ -110,7 +117,8 @@ export class OnlineProgress {
       this.bar = new cliProgress.SingleBar(
         {
           stream: this.stderr,
-          format: 'online EM {pass}[{bar}] {value}/{total} batches | mean log-likelihood {lowerBound} | step {step} | {ms} ms/batch | {backend}',
+          format:
+            'online EM {pass}[{bar}] {value}/{total} batches | mean log-likelihood {lowerBound} | step {step} | {ms} ms/batch | {backend}',
           barsize: 20,
           hideCursor: true,
           clearOnComplete: false,

@@ -4,7 +4,13 @@
 
 import { InvalidArgumentError, Option } from 'commander';
 import type { DataOptions, Table } from './data.ts';
-import { COVARIANCE_TYPES, INIT_METHODS, type BackendChoice, type CovarianceType, type InitMethod } from '../options.ts';
+import {
+  COVARIANCE_TYPES,
+  INIT_METHODS,
+  type BackendChoice,
+  type CovarianceType,
+  type InitMethod,
+} from '../options.ts';
 import { CRITERIA, selectModel, type Criterion, type SelectionResult, type SelectionRow } from '../select-model.ts';
 import { CliError } from './errors.ts';
 import type { ChunkedOutput } from './output.ts';
@@ -45,7 +51,8 @@ export function componentList(value: string): number[] {
     if (range !== null) {
       const from = Number(range[1]);
       const to = Number(range[2]);
-      if (from < 1 || to < from || to - from > 1000) throw new InvalidArgumentError('A range must be FROM-TO with 1 ≤ FROM ≤ TO, e.g. 1-10.');
+      if (from < 1 || to < from || to - from > 1000)
+        throw new InvalidArgumentError('A range must be FROM-TO with 1 ≤ FROM ≤ TO, e.g. 1-10.');
       for (let k = from; k <= to; k++) out.push(k);
     } else if (/^\d+$/.test(part) && Number(part) >= 1) {
       out.push(Number(part));
@@ -59,7 +66,8 @@ export function componentList(value: string): number[] {
 export function covarianceList(value: string): CovarianceType[] {
   const items = value.split(',').map((p) => p.trim());
   for (const item of items) {
-    if (!(COVARIANCE_TYPES as readonly string[]).includes(item)) throw new InvalidArgumentError(`Each type must be one of ${COVARIANCE_TYPES.join(', ')}.`);
+    if (!(COVARIANCE_TYPES as readonly string[]).includes(item))
+      throw new InvalidArgumentError(`Each type must be one of ${COVARIANCE_TYPES.join(', ')}.`);
   }
   return [...new Set(items as CovarianceType[])];
 }
@@ -67,8 +75,14 @@ export function covarianceList(value: string): CovarianceType[] {
 export function selectOptions(): Option[] {
   return [
     new Option('-k, --components <list>', 'the K to try: a range or a list (default: 1-10)').argParser(componentList),
-    new Option('--covariance <list>', `the covariance types to try, comma-separated (default: ${COVARIANCE_TYPES.join(',')})`).argParser(covarianceList),
-    new Option('--criterion <name>', 'the criterion that picks the best model, smaller is better (default: bic)').choices(CRITERIA),
+    new Option(
+      '--covariance <list>',
+      `the covariance types to try, comma-separated (default: ${COVARIANCE_TYPES.join(',')})`,
+    ).argParser(covarianceList),
+    new Option(
+      '--criterion <name>',
+      'the criterion that picks the best model, smaller is better (default: bic)',
+    ).choices(CRITERIA),
   ];
 }
 
@@ -76,7 +90,18 @@ const fmt = (v: number): string => (Math.abs(v) >= 1e7 ? v.toExponential(6) : v.
 
 function renderTable(result: SelectionResult, header: string): string {
   const lines = [header, ''];
-  lines.push(['covariance', 'K'.padStart(3), 'BIC'.padStart(14), 'AIC'.padStart(14), 'ICL'.padStart(14), 'lower bound'.padStart(13), 'iterations'.padStart(11), 'seconds'.padStart(8)].join('  '));
+  lines.push(
+    [
+      'covariance',
+      'K'.padStart(3),
+      'BIC'.padStart(14),
+      'AIC'.padStart(14),
+      'ICL'.padStart(14),
+      'lower bound'.padStart(13),
+      'iterations'.padStart(11),
+      'seconds'.padStart(8),
+    ].join('  '),
+  );
   for (const row of result.table) {
     const mark = row === result.bestRow ? ' *' : '';
     lines.push(
@@ -93,8 +118,12 @@ function renderTable(result: SelectionResult, header: string): string {
     );
   }
   const b = result.bestRow;
-  lines.push('', `best by ${result.criterion.toUpperCase()} (*): ${b.covarianceType}, K = ${b.nComponents} (${result.criterion.toUpperCase()} ${fmt(b[result.criterion])})`);
-  if (result.table.some((r) => !r.converged)) lines.push('! did not converge within --max-iter (raise --max-iter or --tol)');
+  lines.push(
+    '',
+    `best by ${result.criterion.toUpperCase()} (*): ${b.covarianceType}, K = ${b.nComponents} (${result.criterion.toUpperCase()} ${fmt(b[result.criterion])})`,
+  );
+  if (result.table.some((r) => !r.converged))
+    lines.push('! did not converge within --max-iter (raise --max-iter or --tol)');
   return `${lines.join('\n')}\n`;
 }
 
@@ -103,14 +132,18 @@ const rowJson = (row: SelectionRow) => ({ ...row });
 export async function selectCommand(io: SelectIO, dataPath: string, opts: SelectOpts): Promise<void> {
   let initParams: InitMethod | undefined;
   if (opts.init !== undefined) {
-    if (!(INIT_METHODS as readonly string[]).includes(opts.init)) throw new CliError(`--init for select must be a method (${INIT_METHODS.join(', ')}); init files are for fit.`);
+    if (!(INIT_METHODS as readonly string[]).includes(opts.init))
+      throw new CliError(`--init for select must be a method (${INIT_METHODS.join(', ')}); init files are for fit.`);
     initParams = opts.init as InitMethod;
   }
   const table = await io.readTable(dataPath);
   const sampleWeight = opts.sampleWeight === undefined ? null : await io.readWeights(opts.sampleWeight, table);
   const components = opts.components ?? Array.from({ length: 10 }, (_, i) => i + 1);
   const tooMany = components.filter((k) => k > table.rows);
-  if (tooMany.length > 0) throw new CliError(`${table.label} has ${table.rows} rows but --components includes ${tooMany.join(', ')}; try at most ${table.rows} components.`);
+  if (tooMany.length > 0)
+    throw new CliError(
+      `${table.label} has ${table.rows} rows but --components includes ${tooMany.join(', ')}; try at most ${table.rows} components.`,
+    );
   const covarianceTypes = opts.covariance ?? [...COVARIANCE_TYPES];
   const criterion = opts.criterion ?? 'bic';
   const total = components.length * covarianceTypes.length;
@@ -130,13 +163,20 @@ export async function selectCommand(io: SelectIO, dataPath: string, opts: Select
       ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
       ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
       ...(initParams !== undefined ? { initParams } : {}),
-      onProgress: ({ done, row }) => io.progress(`select: ${done}/${total} fitted (${row.covarianceType}, K = ${row.nComponents}: BIC ${fmt(row.bic)})`),
+      onProgress: ({ done, row }) =>
+        io.progress(
+          `select: ${done}/${total} fitted (${row.covarianceType}, K = ${row.nComponents}: BIC ${fmt(row.bic)})`,
+        ),
     },
   );
   backendName = result.best.backend;
   const header = `emgpu select: ${table.rows} × ${table.cols} from ${table.label}; K ${components.join(', ')} × ${covarianceTypes.join(', ')}; ${backendName}`;
   if (opts.output !== undefined) {
-    const json = { criterion, table: result.table.map(rowJson), best: { ...rowJson(result.bestRow), model: result.best.toJSON() } };
+    const json = {
+      criterion,
+      table: result.table.map(rowJson),
+      best: { ...rowJson(result.bestRow), model: result.best.toJSON() },
+    };
     await io.writeJson(`${JSON.stringify(json, null, 2)}\n`);
   }
   await io.print((out) => out.text(renderTable(result, header)));

@@ -54,20 +54,28 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function finiteNumber(value: string): number {
   const n = Number(value);
-  if (!NUMBER.test(value.trim()) || !Number.isFinite(n)) throw new InvalidArgumentError('It must be a finite number, e.g. -4.25 (write --previous-lower-bound=-4.25).');
+  if (!NUMBER.test(value.trim()) || !Number.isFinite(n))
+    throw new InvalidArgumentError('It must be a finite number, e.g. -4.25 (write --previous-lower-bound=-4.25).');
   return n;
 }
 
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
-  if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('It must be a finite number ≥ 0.');
+  if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('It must be a finite number ≥ 0.');
   return n;
 }
 
 export function mstepOptions(): Option[] {
   return [
-    new Option('--previous-lower-bound <X>', "the lower bound to compare with for convergence (default: the model's own lowerBound, as a warm-started fit does)").argParser(finiteNumber),
-    new Option('--tol <T>', "convergence threshold on the change of the lower bound (default: the model's tol)").argParser(nonNegativeNumber),
+    new Option(
+      '--previous-lower-bound <X>',
+      "the lower bound to compare with for convergence (default: the model's own lowerBound, as a warm-started fit does)",
+    ).argParser(finiteNumber),
+    new Option(
+      '--tol <T>',
+      "convergence threshold on the change of the lower bound (default: the model's tol)",
+    ).argParser(nonNegativeNumber),
   ];
 }
 
@@ -75,7 +83,9 @@ function parseJson(source: TextSource, what: string, hint: string): unknown {
   try {
     return JSON.parse(source.text);
   } catch (error) {
-    throw new CliError(`${what} ${source.label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${hint}`);
+    throw new CliError(
+      `${what} ${source.label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${hint}`,
+    );
   }
 }
 
@@ -84,24 +94,34 @@ const STATS_HINT = "pass statistics written by 'emgpu stats' or 'emgpu merge'.";
 /** `emgpu stats --model m.json DATA`: the statistics of DATA's rows under the model, as one JSON line. */
 export async function statsCommand(io: StatsIO, dataPath: string, opts: StatsOpts): Promise<void> {
   if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
-  if (dataPath === '-' && opts.sampleWeight === '-') throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
-  if (opts.model === '-' && opts.sampleWeight === '-') throw new CliError('--model and --sample-weight cannot both be read from stdin; put the weights in a file.');
+  if (dataPath === '-' && opts.sampleWeight === '-')
+    throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
+  if (opts.model === '-' && opts.sampleWeight === '-')
+    throw new CliError('--model and --sample-weight cannot both be read from stdin; put the weights in a file.');
   await io.checkOutput(opts.output);
   const gm = await io.loadModel(opts.model, opts.backend);
   const table = await io.readTable(dataPath);
   if (table.cols !== gm.nFeatures) {
-    throw new CliError(`${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`);
+    throw new CliError(
+      `${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`,
+    );
   }
   const sampleWeight = opts.sampleWeight === undefined ? null : await io.readWeights(opts.sampleWeight, table);
-  const stats = await abortable(gm.statistics({ data: table.data, rows: table.rows, cols: table.cols }, { sampleWeight }), io.signal);
-  io.say(`statistics of ${table.rows} rows of ${table.label} on ${stats.backend}: mean log-likelihood ${stats.sumLogLik / stats.totalWeight}`);
+  const stats = await abortable(
+    gm.statistics({ data: table.data, rows: table.rows, cols: table.cols }, { sampleWeight }),
+    io.signal,
+  );
+  io.say(
+    `statistics of ${table.rows} rows of ${table.label} on ${stats.backend}: mean log-likelihood ${stats.sumLogLik / stats.totalWeight}`,
+  );
   // One line: a part is one record for whatever collects them (a file, RDD.pipe's output).
   await io.write(`${JSON.stringify(stats)}\n`);
 }
 
 /** `emgpu merge PART…`: the sum of statistics files, read one at a time. */
 export async function mergeCommand(io: StatsIO, paths: string[], opts: MergeOpts): Promise<void> {
-  if (paths.filter((p) => p === '-').length > 1) throw new CliError('only one statistics file can be read from stdin (-).');
+  if (paths.filter((p) => p === '-').length > 1)
+    throw new CliError('only one statistics file can be read from stdin (-).');
   await io.checkOutput(opts.output);
   const sum = new StatisticsSum();
   for (const path of paths) {
@@ -117,7 +137,9 @@ export async function mergeCommand(io: StatsIO, paths: string[], opts: MergeOpts
     }
   }
   const merged = sum.result();
-  io.say(`merged ${paths.length} part${paths.length === 1 ? '' : 's'}: ${merged.nRows} rows, total weight ${merged.totalWeight}`);
+  io.say(
+    `merged ${paths.length} part${paths.length === 1 ? '' : 's'}: ${merged.nRows} rows, total weight ${merged.totalWeight}`,
+  );
   await io.write(`${JSON.stringify(merged)}\n`);
 }
 
@@ -132,12 +154,17 @@ export async function mstepCommand(io: StatsIO, statsPath: string, opts: MStepOp
   let result;
   try {
     readStatistics(json, name); // format and shape errors name the file
-    result = gm.mStep(json, opts.previousLowerBound === undefined ? {} : { previousLowerBound: opts.previousLowerBound });
+    result = gm.mStep(
+      json,
+      opts.previousLowerBound === undefined ? {} : { previousLowerBound: opts.previousLowerBound },
+    );
   } catch (error) {
     if (!(error instanceof EmgpuInputError)) throw error;
     if (error.message.startsWith(name)) throw new CliError(error.message);
     // "The statistics have nComponents 2 but this model has 3; …"
-    throw new CliError(`${name} does not fit model file ${printable(opts.model === '-' ? 'stdin' : opts.model)}: ${error.message.replace(/^The statistics /, 'the statistics ')}`);
+    throw new CliError(
+      `${name} does not fit model file ${printable(opts.model === '-' ? 'stdin' : opts.model)}: ${error.message.replace(/^The statistics /, 'the statistics ')}`,
+    );
   }
   const change = Number.isFinite(result.change) ? `change ${result.change.toPrecision(6)}` : 'no previous lower bound';
   const tol = gm.options.tol;

@@ -27,14 +27,20 @@ export interface StreamOpts {
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!/^[+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('It must be an integer ≥ 1.');
+  if (!/^[+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('It must be an integer ≥ 1.');
   return n;
 }
 
 export function streamOptions(): Option[] {
   return [
-    new Option('--stream', 'exact EM with DATA (a CSV, TSV or Parquet file) read in chunks on every iteration: memory bounded by a chunk, not the table (a GaussianMixture)'),
-    new Option('--chunk-rows <N>', `with --stream: rows per chunk (default: ${DEFAULT_CHUNK_ROWS})`).argParser(positiveInteger),
+    new Option(
+      '--stream',
+      'exact EM with DATA (a CSV, TSV or Parquet file) read in chunks on every iteration: memory bounded by a chunk, not the table (a GaussianMixture)',
+    ),
+    new Option('--chunk-rows <N>', `with --stream: rows per chunk (default: ${DEFAULT_CHUNK_ROWS})`).argParser(
+      positiveInteger,
+    ),
   ];
 }
 
@@ -49,17 +55,33 @@ export interface FitFlagsForStream extends StreamOpts {
 
 export function checkStreamFlags(opts: FitFlagsForStream, dataPath: string | undefined): void {
   if (opts.stream !== true) {
-    if (opts.chunkRows !== undefined) throw new CliError('--chunk-rows is an option of streamed EM; add --stream, or drop --chunk-rows.');
+    if (opts.chunkRows !== undefined)
+      throw new CliError('--chunk-rows is an option of streamed EM; add --stream, or drop --chunk-rows.');
     return;
   }
   if (opts.online === true) {
-    throw new CliError('--stream and --online are two different fits: --stream runs exact EM, reading the file once per iteration; --online runs online EM over batches. Choose one.');
+    throw new CliError(
+      '--stream and --online are two different fits: --stream runs exact EM, reading the file once per iteration; --online runs online EM over batches. Choose one.',
+    );
   }
-  if (opts.demo === true) throw new CliError('fit --demo does not take --stream; run `emgpu fit data/iris.csv -k 3 --stream` for that.');
-  if (opts.bayesian === true) throw new CliError('--stream fits a GaussianMixture (the Bayesian mixture takes its priors from the whole table in memory); drop --bayesian or --stream.');
-  if (opts.sampleWeight !== undefined) throw new CliError('--stream does not take --sample-weight (the weights file would be read whole); drop --sample-weight, or fit without --stream.');
-  if (dataPath === '-') throw new CliError('--stream reads DATA once per iteration, so DATA must be a file, not stdin; save the data to a file first.');
-  if (opts.missing === 'marginalize') throw new CliError('--missing marginalize does not work with --stream yet; fit the table in memory, or remove or impute the missing values.');
+  if (opts.demo === true)
+    throw new CliError('fit --demo does not take --stream; run `emgpu fit data/iris.csv -k 3 --stream` for that.');
+  if (opts.bayesian === true)
+    throw new CliError(
+      '--stream fits a GaussianMixture (the Bayesian mixture takes its priors from the whole table in memory); drop --bayesian or --stream.',
+    );
+  if (opts.sampleWeight !== undefined)
+    throw new CliError(
+      '--stream does not take --sample-weight (the weights file would be read whole); drop --sample-weight, or fit without --stream.',
+    );
+  if (dataPath === '-')
+    throw new CliError(
+      '--stream reads DATA once per iteration, so DATA must be a file, not stdin; save the data to a file first.',
+    );
+  if (opts.missing === 'marginalize')
+    throw new CliError(
+      '--missing marginalize does not work with --stream yet; fit the table in memory, or remove or impute the missing values.',
+    );
 }
 
 /** DATA opened for streaming: its chunks (a new pass on every call), and what it is. */
@@ -74,15 +96,25 @@ export interface StreamedFile {
 }
 
 /** Opens DATA for --stream: a regular CSV, TSV or Parquet file. */
-export async function openStreamedFile(path: string, opts: DataOptions & StreamOpts, signal: AbortSignal, note: (line: string) => void): Promise<StreamedFile> {
+export async function openStreamedFile(
+  path: string,
+  opts: DataOptions & StreamOpts,
+  signal: AbortSignal,
+  note: (line: string) => void,
+): Promise<StreamedFile> {
   const label = printable(path);
   const format: TableFormat = opts.format ?? formatFromName(path) ?? 'csv';
   if (format !== 'csv' && format !== 'tsv' && format !== 'parquet') {
-    throw new CliError(`--stream reads CSV, TSV and Parquet files, and ${label} is ${format === 'json' ? 'JSON' : 'Arrow IPC'}; convert it to Parquet or CSV, or fit without --stream.`);
+    throw new CliError(
+      `--stream reads CSV, TSV and Parquet files, and ${label} is ${format === 'json' ? 'JSON' : 'Arrow IPC'}; convert it to Parquet or CSV, or fit without --stream.`,
+    );
   }
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new CliError(`--stream reads DATA once per iteration, so it must be a regular file, and ${label} is not (a FIFO or device cannot be read again); save the data to a file first.`);
+    if (!info.isFile())
+      throw new CliError(
+        `--stream reads DATA once per iteration, so it must be a regular file, and ${label} is not (a FIFO or device cannot be read again); save the data to a file first.`,
+      );
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`cannot read data file '${label}': ${describeFsError(error)}.`);
@@ -95,7 +127,12 @@ export async function openStreamedFile(path: string, opts: DataOptions & StreamO
     try {
       const { size } = await handle.stat();
       const { openParquetChunks } = await import('../io/parquet.ts');
-      const file = await openParquetChunks(handleBuffer(handle, size), { label, optionName: '--columns', ...(columns !== undefined ? { columns } : {}), pause: pauseHere });
+      const file = await openParquetChunks(handleBuffer(handle, size), {
+        label,
+        optionName: '--columns',
+        ...(columns !== undefined ? { columns } : {}),
+        pause: pauseHere,
+      });
       return {
         label,
         cols: file.cols,
@@ -109,8 +146,13 @@ export async function openStreamedFile(path: string, opts: DataOptions & StreamO
       throw error;
     }
   }
-  const textOptions = { ...(columns !== undefined ? { columns } : {}), ...(format === 'tsv' ? { delimiter: '\t' } : {}), pause: pauseHere };
-  const texts = (): AsyncIterable<string> => createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>;
+  const textOptions = {
+    ...(columns !== undefined ? { columns } : {}),
+    ...(format === 'tsv' ? { delimiter: '\t' } : {}),
+    pause: pauseHere,
+  };
+  const texts = (): AsyncIterable<string> =>
+    createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>;
   // The first chunk, for the number of columns and the header (and its notes, said once).
   let cols = 0;
   let header: string[] | null = null;
@@ -120,7 +162,8 @@ export async function openStreamedFile(path: string, opts: DataOptions & StreamO
     break; // closes the file
   }
   const pass = async function* (): AsyncGenerator<StreamChunk> {
-    for await (const chunk of csvChunks(texts(), label, chunkRows, textOptions)) yield { data: chunk.data, rows: chunk.rows, cols: chunk.cols };
+    for await (const chunk of csvChunks(texts(), label, chunkRows, textOptions))
+      yield { data: chunk.data, rows: chunk.rows, cols: chunk.cols };
   };
   return { label, cols, rows: null, header, source: pass, close: async () => undefined };
 }
@@ -208,7 +251,9 @@ export class StreamProgressBars {
     const total = progress.rows ?? this.knownRows;
     if (this.mode === 'lines') {
       if (progress.phase === 'scan' && this.knownRows !== null && progress.rowsDone === this.knownRows) {
-        this.stderr.write(`emgpu: scanned ${progress.rowsDone} rows in ${progress.chunks} chunks, ${((performance.now() - this.passStarted) / 1000).toFixed(2)} s\n`);
+        this.stderr.write(
+          `emgpu: scanned ${progress.rowsDone} rows in ${progress.chunks} chunks, ${((performance.now() - this.passStarted) / 1000).toFixed(2)} s\n`,
+        );
       }
       return;
     }
@@ -219,7 +264,10 @@ export class StreamProgressBars {
       this.passStarted = performance.now();
       this.barPass = progress.pass;
     }
-    const label = progress.phase === 'scan' ? 'scan   ' : `EM ${String(progress.iteration).padStart(String(this.maxIter).length)}/${this.maxIter}`;
+    const label =
+      progress.phase === 'scan'
+        ? 'scan   '
+        : `EM ${String(progress.iteration).padStart(String(this.maxIter).length)}/${this.maxIter}`;
     const seconds = (performance.now() - this.passStarted) / 1000;
     const payload = {
       label,
@@ -230,7 +278,10 @@ export class StreamProgressBars {
       this.bar = new cliProgress.SingleBar(
         {
           stream: this.stderr,
-          format: total === null ? '{label} {value} rows | {rate}' : '{label} [{bar}] {percentage}% | {value}/{total} rows | {rate} | lower bound {lowerBound}',
+          format:
+            total === null
+              ? '{label} {value} rows | {rate}'
+              : '{label} [{bar}] {percentage}% | {value}/{total} rows | {rate} | lower bound {lowerBound}',
           barsize: 20,
           hideCursor: true,
           clearOnComplete: false,

@@ -18,14 +18,21 @@ let keptScratch: { readonly k: number; readonly d: number; readonly scratch: Scr
  * collections. Use it synchronously (no await while it is in use).
  */
 export function blockScratch(k: number, d: number): Scratch {
-  if (keptScratch === null || keptScratch.k !== k || keptScratch.d !== d) keptScratch = { k, d, scratch: new Scratch(BLOCK_ROWS, k, d) };
+  if (keptScratch === null || keptScratch.k !== k || keptScratch.d !== d)
+    keptScratch = { k, d, scratch: new Scratch(BLOCK_ROWS, k, d) };
   return keptScratch.scratch;
 }
 
 export type BlockTask =
   | { readonly kind: 'estep'; readonly params: KernelParams; readonly moments: 'full' | 'diag' }
   | { readonly kind: 'assign'; readonly centers: Float64Array; readonly k: number; readonly moments: Moments }
-  | { readonly kind: 'random'; readonly seed: number; readonly k: number; readonly shifts: Float64Array; readonly moments: 'full' | 'diag' };
+  | {
+      readonly kind: 'random';
+      readonly seed: number;
+      readonly k: number;
+      readonly shifts: Float64Array;
+      readonly moments: 'full' | 'diag';
+    };
 
 /** Components of a task. */
 export function taskComponents(task: BlockTask): number {
@@ -38,7 +45,14 @@ export function taskLayout(task: BlockTask, d: number): StatsLayout {
 }
 
 /** Runs one block task on rows [start, end) of the source, adding into out. */
-export function runBlockTask(task: BlockTask, source: RowSource, start: number, end: number, scratch: Scratch, out: Float64Array): void {
+export function runBlockTask(
+  task: BlockTask,
+  source: RowSource,
+  start: number,
+  end: number,
+  scratch: Scratch,
+  out: Float64Array,
+): void {
   switch (task.kind) {
     case 'estep':
       eStepBlock(source, start, end, task.params, task.moments, scratch, out);

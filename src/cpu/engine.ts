@@ -3,7 +3,16 @@
 // of responsibilities at a time). Blocks can run on worker threads (src/cpu/pool.ts); the
 // merge order does not change, so results are bit-identical for any thread count.
 
-import type { AssignResult, Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData, MixtureParams, PassTimings } from '../backend.ts';
+import type {
+  AssignResult,
+  Backend,
+  EvaluateRequest,
+  EvaluateResult,
+  JobShape,
+  LoadedData,
+  MixtureParams,
+  PassTimings,
+} from '../backend.ts';
 import { rowsOf, type Dataset } from '../matrix.ts';
 import { toKernelParams } from '../model/params.ts';
 import { Random } from '../random.ts';
@@ -34,7 +43,11 @@ class CpuData implements LoadedData {
     this.rows = dataset.rows;
     this.cols = dataset.cols;
     this.totalWeight = dataset.totalWeight;
-    this.source = { data: shared?.data ?? dataset.data, cols: dataset.cols, weights: shared?.weights ?? dataset.weights };
+    this.source = {
+      data: shared?.data ?? dataset.data,
+      cols: dataset.cols,
+      weights: shared?.weights ?? dataset.weights,
+    };
     this.blocks = Math.ceil(this.rows / BLOCK_ROWS);
   }
 
@@ -45,7 +58,10 @@ class CpuData implements LoadedData {
     const size = taskLayout(task, this.cols).size;
     const total = new Float64Array(size);
     const window = Math.max(1, Math.floor(PARTIALS_BUDGET / (8 * size)));
-    const scratch = this.pool === null || this.shared === null || this.blocks === 1 ? blockScratch(taskComponents(task), this.cols) : null;
+    const scratch =
+      this.pool === null || this.shared === null || this.blocks === 1
+        ? blockScratch(taskComponents(task), this.cols)
+        : null;
     for (let first = 0; first < this.blocks; first += window) {
       const end = Math.min(this.blocks, first + window);
       let partials: Float64Array;
@@ -56,7 +72,14 @@ class CpuData implements LoadedData {
         partials = new Float64Array((end - first) * size);
         for (let b = first; b < end; b++) {
           const start = b * BLOCK_ROWS;
-          runBlockTask(task, this.source, start, Math.min(this.rows, start + BLOCK_ROWS), scratch, partials.subarray((b - first) * size, (b - first + 1) * size));
+          runBlockTask(
+            task,
+            this.source,
+            start,
+            Math.min(this.rows, start + BLOCK_ROWS),
+            scratch,
+            partials.subarray((b - first) * size, (b - first + 1) * size),
+          );
         }
       }
       for (let b = 0; b < end - first; b++) {
@@ -80,7 +103,12 @@ class CpuData implements LoadedData {
     return { stats: { ...unpackStats(flat, layout, centers), sumLogLik: 0 }, inertia: flat[layout.value] as number };
   }
 
-  async randomResponsibilities(seed: number, nComponents: number, shifts: Float64Array, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  async randomResponsibilities(
+    seed: number,
+    nComponents: number,
+    shifts: Float64Array,
+    moments: 'full' | 'diag',
+  ): Promise<SufficientStats> {
     const task: BlockTask = { kind: 'random', seed, k: nComponents, shifts, moments };
     return unpackStats(await this.reduce(task), taskLayout(task, this.cols), shifts);
   }
@@ -99,7 +127,16 @@ class CpuData implements LoadedData {
     const proba = request.proba ? new Float64Array(this.rows * k) : null;
     const scratch = blockScratch(k, this.cols);
     for (let start = 0; start < this.rows; start += BLOCK_ROWS) {
-      evaluateBlock(this.source, start, Math.min(this.rows, start + BLOCK_ROWS), kernel, scratch, labels, logLik, proba);
+      evaluateBlock(
+        this.source,
+        start,
+        Math.min(this.rows, start + BLOCK_ROWS),
+        kernel,
+        scratch,
+        labels,
+        logLik,
+        proba,
+      );
     }
     return {
       ...(labels ? { labels } : {}),
@@ -168,7 +205,10 @@ export class CpuBackend implements Backend {
       throw error;
     }
     // Small data is not worth the copy into shared memory.
-    const shared = this.pool !== null && dataset.rows > 2 * BLOCK_ROWS ? this.pool.share(dataset.data, dataset.weights, dataset.cols) : null;
+    const shared =
+      this.pool !== null && dataset.rows > 2 * BLOCK_ROWS
+        ? this.pool.share(dataset.data, dataset.weights, dataset.cols)
+        : null;
     const loaded = new CpuData(dataset, this.pool, shared, (d) => this.live.delete(d));
     this.live.add(loaded);
     return loaded;

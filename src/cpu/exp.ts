@@ -14,7 +14,7 @@
 // The power of two is applied last, so results that underflow to subnormals round once.
 
 /** fdlibm's ln2_hi (32 significant bits) and ln2_lo, each divided by 64 (exactly). */
-const LN2_64_HI = 6.93147180369123816490e-1 / 64;
+const LN2_64_HI = 6.9314718036912381649e-1 / 64;
 const LN2_64_LO = 1.90821492927058770002e-10 / 64;
 const INV_LN2_64 = 64 / Math.LN2;
 /** 1.5·2^52: adding it rounds a double of magnitude < 2^51 to an integer (ties to even). Math.round is several times slower in V8. */

@@ -9,7 +9,13 @@ import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
 import { packedMomentSize, type Moments } from '../stats.ts';
 import { expNonPositive } from './exp.ts';
-import { unrolledAccumulate, unrolledDiagAccumulate, unrolledDiagLogProb, unrolledLogProb, unrolledSphericalLogProb } from './unrolled.ts';
+import {
+  unrolledAccumulate,
+  unrolledDiagAccumulate,
+  unrolledDiagLogProb,
+  unrolledLogProb,
+  unrolledSphericalLogProb,
+} from './unrolled.ts';
 
 export interface RowSource {
   readonly data: Float64Array | Float32Array;
@@ -54,7 +60,8 @@ export function accumulate(
   const p = packedMomentSize(d, moments);
   const unrolled = moments === 'full' ? unrolledAccumulate(d) : moments === 'diag' ? unrolledDiagAccumulate(d) : null;
   if (unrolled !== null) {
-    for (let c = 0; c < k; c++) unrolled(data, start, end, resp, k, c, shifts, c * d, weights, out, k + c * d, k + k * d + c * p);
+    for (let c = 0; c < k; c++)
+      unrolled(data, start, end, resp, k, c, shifts, c * d, weights, out, k + c * d, k + k * d + c * p);
     return;
   }
   // Without generated code: rows with r ≠ 0 first, then groups of four rows, so each partial is
@@ -104,7 +111,12 @@ export function accumulate(
             const w2 = weighted[a * 4 + 2] as number;
             const w3 = weighted[a * 4 + 3] as number;
             for (let b = a; b < d; b++) {
-              out[q] = (out[q] as number) + w0 * (diff[b * 4] as number) + w1 * (diff[b * 4 + 1] as number) + w2 * (diff[b * 4 + 2] as number) + w3 * (diff[b * 4 + 3] as number);
+              out[q] =
+                (out[q] as number) +
+                w0 * (diff[b * 4] as number) +
+                w1 * (diff[b * 4 + 1] as number) +
+                w2 * (diff[b * 4 + 2] as number) +
+                w3 * (diff[b * 4 + 3] as number);
               q++;
             }
           }
@@ -143,7 +155,21 @@ function addTotalWeight(source: RowSource, start: number, end: number, out: Floa
  * at u[ub..]: y_j = Σ_{a ≤ j} (x_a − μ_a)·U_aj. Four rows at a time share each load of U (diff
  * holds their differences interleaved); each row's arithmetic is the one-row loop's, in order.
  */
-function solveRows(data: Float64Array | Float32Array, d: number, start: number, end: number, means: Float64Array, mb: number, u: Float64Array, ub: number, constant: number, dest: Float64Array, k: number, c: number, diff: Float64Array): void {
+function solveRows(
+  data: Float64Array | Float32Array,
+  d: number,
+  start: number,
+  end: number,
+  means: Float64Array,
+  mb: number,
+  u: Float64Array,
+  ub: number,
+  constant: number,
+  dest: Float64Array,
+  k: number,
+  c: number,
+  diff: Float64Array,
+): void {
   let i = start;
   for (; i + 4 <= end; i += 4) {
     const row = i * d;
@@ -198,7 +224,14 @@ function solveRows(data: Float64Array | Float32Array, d: number, start: number, 
  * Weighted log-probabilities log w_k + log N(x_i | μ_k, Σ_k) for rows [start, end) into
  * dest[(i − start)·K + k].
  */
-export function weightedLogProb(source: RowSource, start: number, end: number, params: KernelParams, dest: Float64Array, diff: Float64Array): void {
+export function weightedLogProb(
+  source: RowSource,
+  start: number,
+  end: number,
+  params: KernelParams,
+  dest: Float64Array,
+  diff: Float64Array,
+): void {
   const { data, cols: d } = source;
   const { covarianceType, nComponents: k, means, factors, logConstants } = params;
   // Generated code for this D and type (null where there is none), looked up once per block.
@@ -262,7 +295,15 @@ export function weightedLogProb(source: RowSource, start: number, end: number, p
  * per-row log-sum-exp through logLik (when given), and adds Σ w·lse and Σ w·Σ_k r·log r into
  * totals[0] and totals[1].
  */
-function normalise(source: RowSource, start: number, end: number, k: number, values: Float64Array, logLik: Float64Array | null, totals: Float64Array): void {
+function normalise(
+  source: RowSource,
+  start: number,
+  end: number,
+  k: number,
+  values: Float64Array,
+  logLik: Float64Array | null,
+  totals: Float64Array,
+): void {
   let sum = 0;
   let entropy = 0;
   const weights = source.weights;
@@ -298,7 +339,15 @@ function normalise(source: RowSource, start: number, end: number, k: number, val
   totals[1] = (totals[1] as number) + entropy;
 }
 
-export function eStepBlock(source: RowSource, start: number, end: number, params: KernelParams, moments: 'full' | 'diag', scratch: Scratch, out: Float64Array): void {
+export function eStepBlock(
+  source: RowSource,
+  start: number,
+  end: number,
+  params: KernelParams,
+  moments: 'full' | 'diag',
+  scratch: Scratch,
+  out: Float64Array,
+): void {
   weightedLogProb(source, start, end, params, scratch.resp, scratch.diff);
   const totals = scratch.totals.fill(0);
   normalise(source, start, end, params.nComponents, scratch.resp, null, totals);
@@ -309,7 +358,16 @@ export function eStepBlock(source: RowSource, start: number, end: number, params
   addTotalWeight(source, start, end, out);
 }
 
-export function assignBlock(source: RowSource, start: number, end: number, centers: Float64Array, k: number, moments: Moments, scratch: Scratch, out: Float64Array): void {
+export function assignBlock(
+  source: RowSource,
+  start: number,
+  end: number,
+  centers: Float64Array,
+  k: number,
+  moments: Moments,
+  scratch: Scratch,
+  out: Float64Array,
+): void {
   const { data, cols: d, weights } = source;
   const resp = scratch.resp;
   resp.fill(0, 0, (end - start) * k);
@@ -337,7 +395,17 @@ export function assignBlock(source: RowSource, start: number, end: number, cente
   addTotalWeight(source, start, end, out);
 }
 
-export function randomBlock(source: RowSource, start: number, end: number, seed: number, k: number, shifts: Float64Array, moments: 'full' | 'diag', scratch: Scratch, out: Float64Array): void {
+export function randomBlock(
+  source: RowSource,
+  start: number,
+  end: number,
+  seed: number,
+  k: number,
+  shifts: Float64Array,
+  moments: 'full' | 'diag',
+  scratch: Scratch,
+  out: Float64Array,
+): void {
   const resp = scratch.resp;
   for (let i = start; i < end; i++) {
     const base = (i - start) * k;
@@ -394,7 +462,13 @@ export function evaluateBlock(
 }
 
 /** Squared distances from every row in [start, end) to one point, into dest[i]. */
-export function distancesToPoint(source: RowSource, start: number, end: number, point: Float64Array, dest: Float64Array): void {
+export function distancesToPoint(
+  source: RowSource,
+  start: number,
+  end: number,
+  point: Float64Array,
+  dest: Float64Array,
+): void {
   const { data, cols: d } = source;
   for (let i = start; i < end; i++) {
     let dist = 0;

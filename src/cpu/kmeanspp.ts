@@ -86,7 +86,14 @@ export function kmeansPlusPlusSequential(source: RowSource, rows: number, k: num
 }
 
 /** Σ_i w_i·min(‖x_i − candidate_t‖², closest_i) for each candidate t, in row order. */
-function potentialsLoop(source: RowSource, rows: number, trials: number, closest: Float64Array, candidates: Float64Array, potentials: Float64Array): void {
+function potentialsLoop(
+  source: RowSource,
+  rows: number,
+  trials: number,
+  closest: Float64Array,
+  candidates: Float64Array,
+  potentials: Float64Array,
+): void {
   const { data, cols: d, weights } = source;
   potentials.fill(0);
   for (let i = 0; i < rows; i++) {

@@ -59,7 +59,11 @@ function canShareMemory(): boolean {
 }
 
 function isNodeRuntime(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined';
+  return (
+    typeof process !== 'undefined' &&
+    typeof process.versions?.node === 'string' &&
+    typeof (globalThis as { document?: unknown }).document === 'undefined'
+  );
 }
 
 function abortError(message: string): Error {
@@ -85,7 +89,9 @@ const WORKER_YOUNG_GENERATION_MB = 2;
 
 async function nodeSpawner(workerScript: URL | null): Promise<Spawner> {
   // Imported by a computed name so browser bundles keep no Node specifier.
-  const { Worker } = (await import(/* @vite-ignore */ ['node', 'worker_threads'].join(':'))) as typeof import('node:worker_threads');
+  const { Worker } = (await import(
+    /* @vite-ignore */ ['node', 'worker_threads'].join(':')
+  )) as typeof import('node:worker_threads');
   // node-worker.js next to this code: from the sources (src/cpu/pool.ts) the bootstrap that
   // runs worker.ts through tsx; from a build (dist/emgpu.js, or the CLI's dist/*.js) the built
   // worker dist/node-worker.js (`vite build --mode node`). The name is built at run time so
@@ -96,8 +102,12 @@ async function nodeSpawner(workerScript: URL | null): Promise<Spawner> {
     for (let t = 0; t < threads; t++) {
       const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       worker.on('message', (reply: WorkerReply) => events.reply(reply));
-      worker.on('error', (error: Error) => events.failed(worker, new Error(`a CPU worker thread failed: ${error.message}`)));
-      worker.on('exit', (code: number) => events.failed(worker, new Error(`a CPU worker thread exited unexpectedly (exit code ${code})`)));
+      worker.on('error', (error: Error) =>
+        events.failed(worker, new Error(`a CPU worker thread failed: ${error.message}`)),
+      );
+      worker.on('exit', (code: number) =>
+        events.failed(worker, new Error(`a CPU worker thread exited unexpectedly (exit code ${code})`)),
+      );
       worker.unref();
       workers.push(worker);
     }
@@ -111,8 +121,10 @@ function browserSpawner(): Spawner {
     for (let t = 0; t < threads; t++) {
       const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
       worker.onmessage = (event: MessageEvent<WorkerReply>) => events.reply(event.data);
-      worker.onerror = (event) => events.failed(worker, new Error(`a CPU Web Worker failed: ${event.message || 'it could not start'}`));
-      worker.onmessageerror = () => events.failed(worker, new Error('a CPU Web Worker received a message it could not read'));
+      worker.onerror = (event) =>
+        events.failed(worker, new Error(`a CPU Web Worker failed: ${event.message || 'it could not start'}`));
+      worker.onmessageerror = () =>
+        events.failed(worker, new Error('a CPU Web Worker received a message it could not read'));
       workers.push(worker);
     }
     return workers;
@@ -200,7 +212,14 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
       const id = nextId++;
       const sharedData = sharedCopy(data);
       const sharedWeights = weights === null ? null : sharedCopy(weights);
-      const message: LoadMessage = { type: 'load', id, data: sharedData, weights: sharedWeights, cols, rows: data.length / cols };
+      const message: LoadMessage = {
+        type: 'load',
+        id,
+        data: sharedData,
+        weights: sharedWeights,
+        cols,
+        rows: data.length / cols,
+      };
       loaded.set(id, message);
       if (workers !== null) for (const worker of workers) worker.postMessage(message);
       return {

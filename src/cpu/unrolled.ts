@@ -12,13 +12,38 @@ type Data = Float64Array | Float32Array;
  * log w_k + log N(x | μ_k, Σ_k) of rows [start, end) for one component into
  * dest[(i − start)·k + c], given U (upper triangular) at u[ub..] and the mean at means[mb..].
  */
-export type UnrolledLogProb = (data: Data, start: number, end: number, means: Float64Array, mb: number, u: Float64Array, ub: number, constant: number, dest: Float64Array, k: number, c: number) => void;
+export type UnrolledLogProb = (
+  data: Data,
+  start: number,
+  end: number,
+  means: Float64Array,
+  mb: number,
+  u: Float64Array,
+  ub: number,
+  constant: number,
+  dest: Float64Array,
+  k: number,
+  c: number,
+) => void;
 
 /**
  * Σ w·r, Σ w·r·(x − s) and the packed upper triangle of Σ w·r·(x − s)(x − s)ᵀ for component c
  * over rows [start, end), added into out at c, diffBase and outerBase.
  */
-export type UnrolledAccumulate = (data: Data, start: number, end: number, resp: Float64Array, k: number, c: number, shifts: Float64Array, sb: number, weights: Float64Array | null, out: Float64Array, diffBase: number, outerBase: number) => void;
+export type UnrolledAccumulate = (
+  data: Data,
+  start: number,
+  end: number,
+  resp: Float64Array,
+  k: number,
+  c: number,
+  shifts: Float64Array,
+  sb: number,
+  weights: Float64Array | null,
+  out: Float64Array,
+  diffBase: number,
+  outerBase: number,
+) => void;
 
 // Limits, measured at 100k rows, K = 16. Past them, generated functions that keep many sums in
 // locals stop being optimised well by some V8 versions, and the four-row loops in kernels.ts are
@@ -39,7 +64,19 @@ export const UNROLLED_DIAG_MAX_D = 32;
  * dest[(i − start)·k + c], given the mean at means[mb..] and the precision factors at
  * factors[fb..] (D of them for diag, one for spherical).
  */
-export type UnrolledDiagLogProb = (data: Data, start: number, end: number, means: Float64Array, mb: number, factors: Float64Array, fb: number, constant: number, dest: Float64Array, k: number, c: number) => void;
+export type UnrolledDiagLogProb = (
+  data: Data,
+  start: number,
+  end: number,
+  means: Float64Array,
+  mb: number,
+  factors: Float64Array,
+  fb: number,
+  constant: number,
+  dest: Float64Array,
+  k: number,
+  c: number,
+) => void;
 
 function build<T>(args: string[], body: string): T | null {
   try {
@@ -100,8 +137,16 @@ function diagAccumulateSource(d: number): string {
   for (let a = 0; a < d; a++) lines.push(`const s${a} = shifts[sb + ${a}];`);
   lines.push('let total = 0;');
   for (let a = 0; a < d; a++) lines.push(`let l${a} = 0;`, `let q${a} = 0;`);
-  lines.push('for (let i = start; i < end; i++) {', '  let r = resp[(i - start) * k + c];', '  if (r === 0) continue;', '  if (weights !== null) r *= weights[i];', '  total += r;', `  const row = i * ${d};`);
-  for (let a = 0; a < d; a++) lines.push(`  const e${a} = data[row + ${a}] - s${a};`, `  l${a} += r * e${a};`, `  q${a} += r * e${a} * e${a};`);
+  lines.push(
+    'for (let i = start; i < end; i++) {',
+    '  let r = resp[(i - start) * k + c];',
+    '  if (r === 0) continue;',
+    '  if (weights !== null) r *= weights[i];',
+    '  total += r;',
+    `  const row = i * ${d};`,
+  );
+  for (let a = 0; a < d; a++)
+    lines.push(`  const e${a} = data[row + ${a}] - s${a};`, `  l${a} += r * e${a};`, `  q${a} += r * e${a} * e${a};`);
   lines.push('}');
   for (let a = 0; a < d; a++) lines.push(`out[diffBase + ${a}] += l${a};`);
   for (let a = 0; a < d; a++) lines.push(`out[outerBase + ${a}] += q${a};`);
@@ -111,14 +156,21 @@ function diagAccumulateSource(d: number): string {
 
 function potentialsSource(d: number, trials: number): string {
   const lines: string[] = [];
-  for (let t = 0; t < trials; t++) for (let a = 0; a < d; a++) lines.push(`const c${t}_${a} = candidates[${t * d + a}];`);
+  for (let t = 0; t < trials; t++)
+    for (let a = 0; a < d; a++) lines.push(`const c${t}_${a} = candidates[${t * d + a}];`);
   for (let t = 0; t < trials; t++) lines.push(`let p${t} = 0;`);
-  lines.push('for (let i = 0; i < rows; i++) {', '  const w = weights === null ? 1 : weights[i];', '  const current = closest[i];', `  const row = i * ${d};`);
+  lines.push(
+    'for (let i = 0; i < rows; i++) {',
+    '  const w = weights === null ? 1 : weights[i];',
+    '  const current = closest[i];',
+    `  const row = i * ${d};`,
+  );
   for (let a = 0; a < d; a++) lines.push(`  const x${a} = data[row + ${a}];`);
   lines.push('  let v, dist;');
   for (let t = 0; t < trials; t++) {
     // Generic loop: dist = 0; dist += v·v per coordinate. (0 + p) is p exactly.
-    for (let a = 0; a < d; a++) lines.push(`  v = x${a} - c${t}_${a};`, a === 0 ? '  dist = v * v;' : '  dist += v * v;');
+    for (let a = 0; a < d; a++)
+      lines.push(`  v = x${a} - c${t}_${a};`, a === 0 ? '  dist = v * v;' : '  dist += v * v;');
     lines.push(`  p${t} += w * Math.min(dist, current);`);
   }
   lines.push('}');
@@ -132,7 +184,14 @@ function accumulateSource(d: number): string {
   lines.push('let total = 0;');
   for (let a = 0; a < d; a++) lines.push(`let l${a} = 0;`);
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) lines.push(`let q${a}_${b} = 0;`);
-  lines.push('for (let i = start; i < end; i++) {', '  let r = resp[(i - start) * k + c];', '  if (r === 0) continue;', '  if (weights !== null) r *= weights[i];', '  total += r;', `  const row = i * ${d};`);
+  lines.push(
+    'for (let i = start; i < end; i++) {',
+    '  let r = resp[(i - start) * k + c];',
+    '  if (r === 0) continue;',
+    '  if (weights !== null) r *= weights[i];',
+    '  total += r;',
+    `  const row = i * ${d};`,
+  );
   for (let a = 0; a < d; a++) lines.push(`  const e${a} = data[row + ${a}] - s${a};`, `  l${a} += r * e${a};`);
   for (let a = 0; a < d; a++) {
     lines.push(`  const re${a} = r * e${a};`);
@@ -160,9 +219,28 @@ const diagLogProbCache = new Map<number, UnrolledDiagLogProb | null>();
 const sphericalLogProbCache = new Map<number, UnrolledDiagLogProb | null>();
 const diagAccumulateCache = new Map<number, UnrolledAccumulate | null>();
 const DIAG_ARGS = ['data', 'start', 'end', 'means', 'mb', 'factors', 'fb', 'constant', 'dest', 'k', 'c'];
-const ACCUMULATE_ARGS = ['data', 'start', 'end', 'resp', 'k', 'c', 'shifts', 'sb', 'weights', 'out', 'diffBase', 'outerBase'];
+const ACCUMULATE_ARGS = [
+  'data',
+  'start',
+  'end',
+  'resp',
+  'k',
+  'c',
+  'shifts',
+  'sb',
+  'weights',
+  'out',
+  'diffBase',
+  'outerBase',
+];
 
-function cached<T>(cache: Map<number, T | null>, d: number, maxD: number, args: string[], source: (d: number) => string): T | null {
+function cached<T>(
+  cache: Map<number, T | null>,
+  d: number,
+  maxD: number,
+  args: string[],
+  source: (d: number) => string,
+): T | null {
   if (!enabled || d > maxD) return null;
   if (!cache.has(d)) cache.set(d, build<T>(args, source(d)));
   return cache.get(d) ?? null;
@@ -185,7 +263,14 @@ export function unrolledDiagAccumulate(d: number): UnrolledAccumulate | null {
  * k-means++: for each of `trials` candidate centres (row-major in candidates), the potential
  * Σ_i w_i·min(‖x_i − candidate‖², closest_i) over rows [0, rows), into potentials.
  */
-export type UnrolledPotentials = (data: Data, rows: number, weights: Float64Array | null, closest: Float64Array, candidates: Float64Array, potentials: Float64Array) => void;
+export type UnrolledPotentials = (
+  data: Data,
+  rows: number,
+  weights: Float64Array | null,
+  closest: Float64Array,
+  candidates: Float64Array,
+  potentials: Float64Array,
+) => void;
 
 const potentialsCache = new Map<number, UnrolledPotentials | null>();
 
@@ -197,7 +282,13 @@ export function unrolledPotentials(d: number, trials: number): UnrolledPotential
 }
 
 export function unrolledLogProb(d: number): UnrolledLogProb | null {
-  return cached(logProbCache, d, UNROLLED_SOLVE_MAX_D, ['data', 'start', 'end', 'means', 'mb', 'u', 'ub', 'constant', 'dest', 'k', 'c'], logProbSource);
+  return cached(
+    logProbCache,
+    d,
+    UNROLLED_SOLVE_MAX_D,
+    ['data', 'start', 'end', 'means', 'mb', 'u', 'ub', 'constant', 'dest', 'k', 'c'],
+    logProbSource,
+  );
 }
 
 export function unrolledAccumulate(d: number): UnrolledAccumulate | null {

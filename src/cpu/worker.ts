@@ -14,7 +14,10 @@ const sources = new Map<number, { source: RowSource; rows: number }>();
 function handle(message: WorkerRequest, port: Port): void {
   switch (message.type) {
     case 'load':
-      sources.set(message.id, { source: { data: message.data, cols: message.cols, weights: message.weights }, rows: message.rows });
+      sources.set(message.id, {
+        source: { data: message.data, cols: message.cols, weights: message.weights },
+        rows: message.rows,
+      });
       return;
     case 'unload':
       sources.delete(message.id);
@@ -40,17 +43,26 @@ function handle(message: WorkerRequest, port: Port): void {
   }
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined' && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';
+const isNode =
+  typeof process !== 'undefined' &&
+  typeof process.versions?.node === 'string' &&
+  typeof (globalThis as { document?: unknown }).document === 'undefined' &&
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';
 
 if (isNode) {
   // No top-level await: a bundler that rebuilds this worker as a classic script (Vite's default
   // worker format, 'iife', in a project importing emgpu) refuses one. Messages wait in the port
   // until the listener is attached.
-  void import(/* @vite-ignore */ ['node', 'worker_threads'].join(':')).then(({ parentPort }: typeof import('node:worker_threads')) => {
-    const port = parentPort as NonNullable<typeof parentPort>;
-    port.on('message', (message: WorkerRequest) => handle(message, port));
-  });
+  void import(/* @vite-ignore */ ['node', 'worker_threads'].join(':')).then(
+    ({ parentPort }: typeof import('node:worker_threads')) => {
+      const port = parentPort as NonNullable<typeof parentPort>;
+      port.on('message', (message: WorkerRequest) => handle(message, port));
+    },
+  );
 } else {
-  const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null; postMessage(message: WorkerReply): void };
+  const scope = globalThis as unknown as {
+    onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+    postMessage(message: WorkerReply): void;
+  };
   scope.onmessage = (event) => handle(event.data, scope);
 }

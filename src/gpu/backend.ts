@@ -47,9 +47,11 @@ export class WebGpuBackend implements Backend {
     const { rows, cols: d, nComponents: k, covarianceType } = job;
     const { maxBinding } = this.ctx.limits;
     if (d > MAX_FEATURES) return `the WebGPU engine takes at most ${MAX_FEATURES} features, and X has ${d}`;
-    if (k > MAX_COMPONENTS) return `the WebGPU engine takes at most ${MAX_COMPONENTS} components, and nComponents is ${k}`;
+    if (k > MAX_COMPONENTS)
+      return `the WebGPU engine takes at most ${MAX_COMPONENTS} components, and nComponents is ${k}`;
     if (rows >= 2 ** 32) return `the WebGPU engine takes at most 2^32 − 1 rows, and X has ${rows}`;
-    if (!tiledFits(this.ctx, d)) return `one row of ${d} features does not fit this adapter's workgroup memory (${this.ctx.limits.wgMem} bytes)`;
+    if (!tiledFits(this.ctx, d))
+      return `one row of ${d} features does not fit this adapter's workgroup memory (${this.ctx.limits.wgMem} bytes)`;
     const stats = statsLayout(k, d, momentsFor(covarianceType)).size * 4;
     const params = (k * d + factorCount(covarianceType, k, d) + k) * 4;
     if (Math.max(stats, params) > maxBinding) {

@@ -97,12 +97,17 @@ export class GpuContext {
 
   checkLost(): void {
     if (this.released) {
-      const error = new Error('The WebGPU engine was released (releaseBackends()) while this call was running; run it again.');
+      const error = new Error(
+        'The WebGPU engine was released (releaseBackends()) while this call was running; run it again.',
+      );
       error.name = 'AbortError';
       throw error;
     }
     if (this.lost !== null) {
-      throw new DeviceLostError(`the WebGPU device was lost (${this.lost.reason}): ${this.lost.message || 'no message'}`, this.lost.reason);
+      throw new DeviceLostError(
+        `the WebGPU device was lost (${this.lost.reason}): ${this.lost.message || 'no message'}`,
+        this.lost.reason,
+      );
     }
   }
 
@@ -111,7 +116,12 @@ export class GpuContext {
    * cache keeps the PIPELINE_CACHE most recently used (a pipeline compiled by a software adapter
    * holds a megabyte or so of machine code; a process fitting many shapes must not keep them all).
    */
-  pipeline(label: string, code: string, constants: Record<string, number>, entryPoint = 'main'): Promise<GPUComputePipeline> {
+  pipeline(
+    label: string,
+    code: string,
+    constants: Record<string, number>,
+    entryPoint = 'main',
+  ): Promise<GPUComputePipeline> {
     const key = `${entryPoint}\n${JSON.stringify(constants)}\n${code}`;
     let p = this.pipelines.get(key);
     if (p !== undefined) {
@@ -120,17 +130,25 @@ export class GpuContext {
       this.pipelines.set(key, p);
     } else {
       const module = this.device.createShaderModule({ code, label });
-      p = this.device.createComputePipelineAsync({ label: `${label} (${entryPoint})`, layout: 'auto', compute: { module, entryPoint, constants } }).catch(async (error: unknown) => {
-        this.pipelines.delete(key);
-        let detail = '';
-        try {
-          const info = await module.getCompilationInfo();
-          detail = info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
-        } catch {
-          /* no compilation info */
-        }
-        throw new Error(`WebGPU pipeline creation failed for ${label}: ${(error as Error).message}${detail ? ` (${detail})` : ''}`);
-      });
+      p = this.device
+        .createComputePipelineAsync({
+          label: `${label} (${entryPoint})`,
+          layout: 'auto',
+          compute: { module, entryPoint, constants },
+        })
+        .catch(async (error: unknown) => {
+          this.pipelines.delete(key);
+          let detail = '';
+          try {
+            const info = await module.getCompilationInfo();
+            detail = info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
+          } catch {
+            /* no compilation info */
+          }
+          throw new Error(
+            `WebGPU pipeline creation failed for ${label}: ${(error as Error).message}${detail ? ` (${detail})` : ''}`,
+          );
+        });
       this.pipelines.set(key, p);
       if (this.pipelines.size > PIPELINE_CACHE) this.pipelines.delete(this.pipelines.keys().next().value as string);
     }
@@ -181,7 +199,11 @@ export class GpuContext {
    * Encodes and submits; waits until every staging buffer [buffer, bytes] is mapped, surfacing
    * validation errors, out-of-memory and device loss as exceptions.
    */
-  async submit(what: string, encode: (encoder: GPUCommandEncoder) => void, stagings: ReadonlyArray<readonly [GPUBuffer, number]>): Promise<void> {
+  async submit(
+    what: string,
+    encode: (encoder: GPUCommandEncoder) => void,
+    stagings: ReadonlyArray<readonly [GPUBuffer, number]>,
+  ): Promise<void> {
     const device = this.device;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -202,15 +224,28 @@ export class GpuContext {
     };
     const [v, o, ...m] = settled;
     if (o?.status === 'fulfilled' && o.value) fail(`WebGPU out of memory in ${what}: ${(o.value as GPUError).message}`);
-    if (v?.status === 'fulfilled' && v.value) fail(`WebGPU validation error in ${what}: ${(v.value as GPUError).message}`);
-    for (const r of m) if (r.status === 'rejected') fail(`WebGPU readback failed in ${what}: ${(r.reason as Error)?.message ?? String(r.reason)}`);
+    if (v?.status === 'fulfilled' && v.value)
+      fail(`WebGPU validation error in ${what}: ${(v.value as GPUError).message}`);
+    for (const r of m)
+      if (r.status === 'rejected')
+        fail(`WebGPU readback failed in ${what}: ${(r.reason as Error)?.message ?? String(r.reason)}`);
   }
 
   /** Records dispatches in one compute pass (or one pass each, with timestamp writes per pass). */
-  encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], timer: { querySet: GPUQuerySet; split: boolean } | null): void {
+  encodeDispatches(
+    encoder: GPUCommandEncoder,
+    dispatches: readonly Dispatch[],
+    timer: { querySet: GPUQuerySet; split: boolean } | null,
+  ): void {
     if (timer !== null && timer.split) {
       dispatches.forEach((p, i) => {
-        const pass = encoder.beginComputePass({ timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        const pass = encoder.beginComputePass({
+          timestampWrites: {
+            querySet: timer.querySet,
+            beginningOfPassWriteIndex: 2 * i,
+            endOfPassWriteIndex: 2 * i + 1,
+          },
+        });
         pass.setPipeline(p.pipeline);
         pass.setBindGroup(0, p.bindGroup);
         pass.dispatchWorkgroups(p.x, p.y);
@@ -218,7 +253,11 @@ export class GpuContext {
       });
       return;
     }
-    const pass = encoder.beginComputePass(timer !== null ? { timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+    const pass = encoder.beginComputePass(
+      timer !== null
+        ? { timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } }
+        : {},
+    );
     for (const p of dispatches) {
       pass.setPipeline(p.pipeline);
       pass.setBindGroup(0, p.bindGroup);

@@ -2,14 +2,29 @@
 // (one per job, K, covariance type and moments, reused every iteration). Operations run one
 // at a time (they share plan buffers); every buffer is destroyed on dispose().
 
-import type { AssignResult, EvaluateRequest, EvaluateResult, LoadedData, MixtureParams, PassTimings } from '../backend.ts';
+import type {
+  AssignResult,
+  EvaluateRequest,
+  EvaluateResult,
+  LoadedData,
+  MixtureParams,
+  PassTimings,
+} from '../backend.ts';
 import { rowsOf, type Dataset } from '../matrix.ts';
 import type { CovarianceType } from '../options.ts';
 import type { Moments, SufficientStats } from '../stats.ts';
 import { BufferSet, type GpuContext } from './context.ts';
 import { evalPlan, runEvaluate, type EvalPlan } from './evaluate.ts';
 import { gpuKmeansPlusPlus } from './kmeanspp.ts';
-import { centresOnly, deviceParams, hostStats, writeGenericParams, writeVectorParams, type Conditioning, type DeviceParams } from './layout.ts';
+import {
+  centresOnly,
+  deviceParams,
+  hostStats,
+  writeGenericParams,
+  writeVectorParams,
+  type Conditioning,
+  type DeviceParams,
+} from './layout.ts';
 import type { Chunk, StatsPlan } from './plans/plan.ts';
 import { PassTimer, runStatsPlan } from './plans/run.ts';
 import { tiledPlan } from './plans/tiled.ts';
@@ -57,8 +72,14 @@ export class GpuData implements LoadedData {
    */
   rebind(dataset: Dataset, conditioning: Conditioning): Promise<void> {
     return this.serial(async () => {
-      if (dataset.rows !== this.rows || dataset.cols !== this.cols || (dataset.weights !== null) !== (this.dataset.weights !== null)) {
-        throw new Error(`webgpu engine: rebinding ${this.rows} × ${this.cols} data to ${dataset.rows} × ${dataset.cols}`);
+      if (
+        dataset.rows !== this.rows ||
+        dataset.cols !== this.cols ||
+        (dataset.weights !== null) !== (this.dataset.weights !== null)
+      ) {
+        throw new Error(
+          `webgpu engine: rebinding ${this.rows} × ${this.cols} data to ${dataset.rows} × ${dataset.cols}`,
+        );
       }
       this.dataset = dataset;
       this.conditioning = conditioning;
@@ -97,10 +118,21 @@ export class GpuData implements LoadedData {
     const key = `${job}|${k}|${cov}|${String(moments)}`;
     let plan = this.plans.get(key);
     if (plan === undefined) {
-      const spec: ModuleSpec = { k, d: this.cols, cov, mom: momentCode(moments), weighted: this.dataset.weights !== null, whiten };
+      const spec: ModuleSpec = {
+        k,
+        d: this.cols,
+        cov,
+        mom: momentCode(moments),
+        weighted: this.dataset.weights !== null,
+        whiten,
+      };
       const forced = this.ctx.options.kernelShape ?? 'auto';
       const vector = forced !== 'tiled' && vectorFits(this.ctx, job, spec, this.chunks);
-      plan = this.ctx.guarded(`preparing the ${job} pass`, () => (vector ? vectorPlan(this.ctx, this.buffers, this.chunks, job, spec) : tiledPlan(this.ctx, this.buffers, this.chunks, job, spec)));
+      plan = this.ctx.guarded(`preparing the ${job} pass`, () =>
+        vector
+          ? vectorPlan(this.ctx, this.buffers, this.chunks, job, spec)
+          : tiledPlan(this.ctx, this.buffers, this.chunks, job, spec),
+      );
       this.plans.set(key, plan);
       plan.catch(() => this.plans.delete(key));
     }
@@ -108,7 +140,11 @@ export class GpuData implements LoadedData {
   }
 
   /** Writes the parameters, runs the plan, returns float64 statistics in the data's own space. */
-  private async stats(plan: StatsPlan, params: DeviceParams, what: string): Promise<{ stats: SufficientStats; value: number }> {
+  private async stats(
+    plan: StatsPlan,
+    params: DeviceParams,
+    what: string,
+  ): Promise<{ stats: SufficientStats; value: number }> {
     if (plan.paramLayout === 'vector') writeVectorParams(plan.paramsHost, params);
     else writeGenericParams(plan.paramsHost, params);
     const { flat, timings } = await runStatsPlan(this.ctx, plan, this.timer, what);
@@ -117,12 +153,16 @@ export class GpuData implements LoadedData {
     flat[plan.layout.weight] = this.totalWeight;
     const stats = hostStats(flat, plan.layout, params.centres, this.conditioning, plan.whiten ? params : null);
     // The device summed w·(log p − offset).
-    return { stats: { ...stats, sumLogLik: stats.sumLogLik + params.offset * this.totalWeight }, value: flat[plan.layout.value] as number };
+    return {
+      stats: { ...stats, sumLogLik: stats.sumLogLik + params.offset * this.totalWeight },
+      value: flat[plan.layout.value] as number,
+    };
   }
 
   eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
     return this.serial(async () => {
-      if (params.nFeatures !== this.cols) throw new Error(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
+      if (params.nFeatures !== this.cols)
+        throw new Error(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
       const plan = await this.plan('estep', params.nComponents, params.covarianceType, moments);
       return (await this.stats(plan, deviceParams(params, this.conditioning), 'eStep')).stats;
     });
@@ -131,25 +171,39 @@ export class GpuData implements LoadedData {
   assign(centers: Float64Array, nComponents: number, moments: Moments): Promise<AssignResult> {
     return this.serial(async () => {
       const plan = await this.plan('assign', nComponents, 'spherical', moments);
-      const { stats, value } = await this.stats(plan, centresOnly(centers, nComponents, this.cols, this.conditioning), 'assign');
+      const { stats, value } = await this.stats(
+        plan,
+        centresOnly(centers, nComponents, this.cols, this.conditioning),
+        'assign',
+      );
       const scale = this.conditioning.scale;
       return { stats: { ...stats, sumLogLik: 0 }, inertia: value / (scale * scale) };
     });
   }
 
-  randomResponsibilities(seed: number, nComponents: number, shifts: Float64Array, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  randomResponsibilities(
+    seed: number,
+    nComponents: number,
+    shifts: Float64Array,
+    moments: 'full' | 'diag',
+  ): Promise<SufficientStats> {
     return this.serial(async () => {
       const plan = await this.plan('random', nComponents, 'spherical', moments);
       plan.runs.setSeed(seed);
       plan.runs.upload(this.ctx.device.queue);
-      const { stats } = await this.stats(plan, centresOnly(shifts, nComponents, this.cols, this.conditioning), 'randomResponsibilities');
+      const { stats } = await this.stats(
+        plan,
+        centresOnly(shifts, nComponents, this.cols, this.conditioning),
+        'randomResponsibilities',
+      );
       return { ...stats, sumLogLik: 0 };
     });
   }
 
   evaluate(params: MixtureParams, request: EvaluateRequest): Promise<EvaluateResult> {
     return this.serial(async () => {
-      if (params.nFeatures !== this.cols) throw new Error(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
+      if (params.nFeatures !== this.cols)
+        throw new Error(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
       const device = deviceParams(params, this.conditioning);
       const key = `${params.nComponents}|${params.covarianceType}`;
       let plan = this.evalPlans.get(key);
@@ -163,7 +217,9 @@ export class GpuData implements LoadedData {
   }
 
   kmeansPlusPlus(nComponents: number, seed: number): Promise<Int32Array> {
-    return this.serial(() => gpuKmeansPlusPlus(this.ctx, this.chunks, this.rows, this.cols, this.dataset.weights !== null, nComponents, seed));
+    return this.serial(() =>
+      gpuKmeansPlusPlus(this.ctx, this.chunks, this.rows, this.cols, this.dataset.weights !== null, nComponents, seed),
+    );
   }
 
   /** Exact float64 rows from the host copy the data was uploaded from. */

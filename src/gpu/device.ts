@@ -28,7 +28,9 @@ async function loadNodeModule(): Promise<NodeGpuModule | null> {
     // no bare specifier, and the optional package is only looked for in Node.
     // (Written inline: a minifier that inlines a variable drops the @vite-ignore comment, and a
     // project's Vite dev server then warns about this import.)
-    const mod = (await import(/* @vite-ignore */ ['web', 'gpu'].join(''))) as Partial<NodeGpuModule> & { default?: Partial<NodeGpuModule> };
+    const mod = (await import(/* @vite-ignore */ ['web', 'gpu'].join(''))) as Partial<NodeGpuModule> & {
+      default?: Partial<NodeGpuModule>;
+    };
     const create = mod.create ?? mod.default?.create;
     nodeModule = typeof create === 'function' ? { create } : null;
   } catch {
@@ -86,7 +88,10 @@ async function deviceFor(adapter: GPUAdapter): Promise<GPUDevice> {
 async function fromAdapter(adapter: GPUAdapter, backend: string, runtime: string): Promise<Acquired> {
   try {
     const device = await deviceFor(adapter);
-    return { ok: true, value: { device, adapter, description: describe(adapter, backend, runtime), software: isSoftware(adapter) } };
+    return {
+      ok: true,
+      value: { device, adapter, description: describe(adapter, backend, runtime), software: isSoftware(adapter) },
+    };
   } catch (error) {
     return { ok: false, reason: `the WebGPU adapter refused a device: ${(error as Error).message}` };
   }
@@ -97,7 +102,13 @@ async function hasVulkanLoader(): Promise<boolean> {
   const fs = (await import(/* @vite-ignore */ ['node', 'fs'].join(':'))) as typeof import('node:fs');
   const folders = [
     ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/usr/local/lib',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/lib64',
+    '/usr/local/lib',
   ];
   return folders.some((folder) => fs.existsSync(`${folder}/libvulkan.so.1`));
 }
@@ -116,7 +127,10 @@ async function hasGpuDeviceNode(): Promise<boolean> {
       return [];
     }
   };
-  return list('/dev/dri').some((name) => name.startsWith('renderD')) || list('/dev').some((name) => /^nvidia\d+$/.test(name) || name === 'dxg');
+  return (
+    list('/dev/dri').some((name) => name.startsWith('renderD')) ||
+    list('/dev').some((name) => /^nvidia\d+$/.test(name) || name === 'dxg')
+  );
 }
 
 export interface AcquireOptions {
@@ -133,27 +147,39 @@ export interface AcquireOptions {
 
 export async function acquireDevice(options: AcquireOptions = {}): Promise<Acquired> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && !('document' in globalThis);
+  const isNode =
+    typeof process !== 'undefined' && typeof process.versions?.node === 'string' && !('document' in globalThis);
   if (!isNode) {
     if (nav?.gpu === undefined) return { ok: false, reason: 'no WebGPU adapter: navigator.gpu is missing' };
-    const adapter = await nav.gpu.requestAdapter(options.preferSoftware ? { forceFallbackAdapter: true } : { powerPreference: 'high-performance' });
-    if (adapter === null) return { ok: false, reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null' };
+    const adapter = await nav.gpu.requestAdapter(
+      options.preferSoftware ? { forceFallbackAdapter: true } : { powerPreference: 'high-performance' },
+    );
+    if (adapter === null)
+      return { ok: false, reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null' };
     return fromAdapter(adapter, 'browser', 'navigator.gpu');
   }
   if (options.hardwareOnly && process.platform === 'linux' && !(await hasGpuDeviceNode())) {
     return { ok: false, reason: 'no GPU device here (no /dev/dri/renderD*, /dev/nvidia* or /dev/dxg)' };
   }
   const module = await loadNodeModule();
-  if (module === null) return { ok: false, reason: "the optional package 'webgpu' is not installed (npm install webgpu)" };
+  if (module === null)
+    return { ok: false, reason: "the optional package 'webgpu' is not installed (npm install webgpu)" };
   const attempts: Array<{ flags: string[]; request: GPURequestAdapterOptions; label: string }> = [
     { flags: [], request: { powerPreference: 'high-performance' }, label: 'default backend' },
-    { flags: ['backend=opengl'], request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions, label: 'opengl compat' },
+    {
+      flags: ['backend=opengl'],
+      request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
+      label: 'opengl compat',
+    },
   ];
   if (options.preferSoftware) attempts.reverse();
   const failures: string[] = [];
   if (process.platform === 'linux' && !(await hasVulkanLoader())) {
     // Dawn would print a native "Couldn't load Vulkan" warning on stderr; skip the attempt.
-    attempts.splice(attempts.findIndex((a) => a.flags.length === 0), 1);
+    attempts.splice(
+      attempts.findIndex((a) => a.flags.length === 0),
+      1,
+    );
     failures.push('default backend: no Vulkan loader (libvulkan.so.1) installed');
   }
   for (const attempt of attempts) {
@@ -164,7 +190,10 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
         continue;
       }
       const native = process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
-      const backend = adapter.info.description?.toLowerCase().includes('opengl') || attempt.flags.length > 0 ? 'opengl compat' : native;
+      const backend =
+        adapter.info.description?.toLowerCase().includes('opengl') || attempt.flags.length > 0
+          ? 'opengl compat'
+          : native;
       const got = await fromAdapter(adapter, backend, 'Dawn/Node');
       if (got.ok) return got;
       failures.push(`${attempt.label}: ${got.reason}`);

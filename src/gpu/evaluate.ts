@@ -25,11 +25,19 @@ export interface EvalPlan {
   readonly finishGroup: GPUBindGroup;
 }
 
-export async function evalPlan(ctx: GpuContext, buffers: BufferSet, chunks: readonly Chunk[], p: DeviceParams): Promise<EvalPlan> {
+export async function evalPlan(
+  ctx: GpuContext,
+  buffers: BufferSet,
+  chunks: readonly Chunk[],
+  p: DeviceParams,
+): Promise<EvalPlan> {
   const { k, d, covarianceType: cov } = p;
   const paramFloats = k * d + factorCount(cov, k, d) + k;
   const maxChunk = Math.max(...chunks.map((c) => c.rows));
-  const rows = Math.max(1, Math.min(maxChunk, 1 << 18, Math.floor(Math.min(32 * 2 ** 20, ctx.limits.maxBinding) / (4 * k))));
+  const rows = Math.max(
+    1,
+    Math.min(maxChunk, 1 << 18, Math.floor(Math.min(32 * 2 ** 20, ctx.limits.maxBinding) / (4 * k))),
+  );
   return ctx.guarded('preparing evaluate', async () => {
     const code = evaluateModule(k, d, cov);
     const wg = ctx.tuning.workgroupSize;
@@ -42,9 +50,24 @@ export async function evalPlan(ctx: GpuContext, buffers: BufferSet, chunks: read
     const rowInfo = buffers.create(rows * 2 * 4, STORAGE | COPY_SRC | COPY_DST, 'evaluate labels and log p(x)');
     const stagingProba = buffers.create(rows * k * 4, MAP_READ | COPY_DST, 'evaluate responsibilities staging');
     const stagingInfo = buffers.create(rows * 2 * 4, MAP_READ | COPY_DST, 'evaluate row staging');
-    const valueGroups = chunks.map((c, i) => ctx.bindGroup(value, [[0, c.data], [2, params], [3, proba], runs.binding(0)], `${label} values chunk ${i}`));
+    const valueGroups = chunks.map((c, i) =>
+      ctx.bindGroup(value, [[0, c.data], [2, params], [3, proba], runs.binding(0)], `${label} values chunk ${i}`),
+    );
     const finishGroup = ctx.bindGroup(finish, [[3, proba], [5, rowInfo], runs.binding(0)], `${label} finish`);
-    return { rows, params, paramsHost: new Float32Array(paramFloats), runs, proba, rowInfo, stagingProba, stagingInfo, value, finish, valueGroups, finishGroup };
+    return {
+      rows,
+      params,
+      paramsHost: new Float32Array(paramFloats),
+      runs,
+      proba,
+      rowInfo,
+      stagingProba,
+      stagingInfo,
+      value,
+      finish,
+      valueGroups,
+      finishGroup,
+    };
   });
 }
 
@@ -52,7 +75,14 @@ function poison(ctx: GpuContext, buffer: GPUBuffer, floats: number): void {
   ctx.device.queue.writeBuffer(buffer, 0, new Float32Array(floats).fill(NaN));
 }
 
-export async function runEvaluate(ctx: GpuContext, plan: EvalPlan, chunks: readonly Chunk[], totalRows: number, p: DeviceParams, request: EvaluateRequest): Promise<EvaluateResult> {
+export async function runEvaluate(
+  ctx: GpuContext,
+  plan: EvalPlan,
+  chunks: readonly Chunk[],
+  totalRows: number,
+  p: DeviceParams,
+  request: EvaluateRequest,
+): Promise<EvaluateResult> {
   const k = p.k;
   writeGenericParams(plan.paramsHost, p);
   ctx.device.queue.writeBuffer(plan.params, 0, plan.paramsHost);

@@ -14,7 +14,9 @@ export { MAX_COMPONENTS, MAX_FEATURES, defaultTuning, type KernelShape, type Tun
  * Finds a WebGPU adapter (navigator.gpu, or Dawn through the optional `webgpu` package in Node)
  * and returns a backend on it, or a one-line reason why none is available.
  */
-export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<{ ok: true; backend: WebGpuBackend } | { ok: false; reason: string }> {
+export async function createWebGpuBackend(
+  options: WebGpuBackendOptions = {},
+): Promise<{ ok: true; backend: WebGpuBackend } | { ok: false; reason: string }> {
   let acquired;
   try {
     acquired = await acquireDevice({

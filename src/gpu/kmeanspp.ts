@@ -14,8 +14,17 @@ import { RunTable } from './uniforms.ts';
 /** Rows per k-means++ block. */
 const KPP_BLOCK = 256;
 
-export async function gpuKmeansPlusPlus(ctx: GpuContext, chunks: readonly Chunk[], rows: number, cols: number, weighted: boolean, k: number, seed: number): Promise<Int32Array> {
-  if (!Number.isInteger(k) || k < 1 || k > rows) throw new Error(`webgpu engine: k-means++ needs 1 <= nComponents <= rows (${rows}), got ${k}`);
+export async function gpuKmeansPlusPlus(
+  ctx: GpuContext,
+  chunks: readonly Chunk[],
+  rows: number,
+  cols: number,
+  weighted: boolean,
+  k: number,
+  seed: number,
+): Promise<Int32Array> {
+  if (!Number.isInteger(k) || k < 1 || k > rows)
+    throw new Error(`webgpu engine: k-means++ needs 1 <= nComponents <= rows (${rows}), got ${k}`);
   const device = ctx.device;
   const d = cols;
   const wg = ctx.tuning.workgroupSize;
@@ -29,21 +38,40 @@ export async function gpuKmeansPlusPlus(ctx: GpuContext, chunks: readonly Chunk[
   }
   const buffers = new BufferSet(device);
   try {
-    const { pipeline, closest, cand, sums, sumsStaging, valStaging, runs, groups } = await ctx.guarded('preparing k-means++', async () => {
-      const pipeline = await ctx.pipeline(`k-means++ D=${d}`, kmeansppModule(d, weighted), { WG: wg, BS: KPP_BLOCK });
-      const closest = chunks.map((c) => buffers.create(c.rows * 4, STORAGE | COPY_SRC, 'k-means++ closest distances'));
-      const cand = buffers.create(trials * d * 4, STORAGE | COPY_DST, 'k-means++ candidates');
-      const sums = buffers.create(trials * totalBlocks * 4, STORAGE | COPY_SRC, 'k-means++ block sums');
-      const sumsStaging = buffers.create(trials * totalBlocks * 4, MAP_READ | COPY_DST, 'k-means++ block sums staging');
-      const valStaging = buffers.create(trials * KPP_BLOCK * 2 * 4, MAP_READ | COPY_DST, 'k-means++ block values staging');
-      const runs = new RunTable(buffers, chunks.length, 'k-means++ runs');
-      const groups = chunks.map((c, i) => {
-        const entries: Array<readonly [number, GPUBuffer, number?, number?]> = [[0, c.data], [2, cand], [3, closest[i] as GPUBuffer], [5, sums], runs.binding(i)];
-        if (c.weights) entries.push([1, c.weights]);
-        return ctx.bindGroup(pipeline, entries, `k-means++ chunk ${i}`);
-      });
-      return { pipeline, closest, cand, sums, sumsStaging, valStaging, runs, groups };
-    });
+    const { pipeline, closest, cand, sums, sumsStaging, valStaging, runs, groups } = await ctx.guarded(
+      'preparing k-means++',
+      async () => {
+        const pipeline = await ctx.pipeline(`k-means++ D=${d}`, kmeansppModule(d, weighted), { WG: wg, BS: KPP_BLOCK });
+        const closest = chunks.map((c) =>
+          buffers.create(c.rows * 4, STORAGE | COPY_SRC, 'k-means++ closest distances'),
+        );
+        const cand = buffers.create(trials * d * 4, STORAGE | COPY_DST, 'k-means++ candidates');
+        const sums = buffers.create(trials * totalBlocks * 4, STORAGE | COPY_SRC, 'k-means++ block sums');
+        const sumsStaging = buffers.create(
+          trials * totalBlocks * 4,
+          MAP_READ | COPY_DST,
+          'k-means++ block sums staging',
+        );
+        const valStaging = buffers.create(
+          trials * KPP_BLOCK * 2 * 4,
+          MAP_READ | COPY_DST,
+          'k-means++ block values staging',
+        );
+        const runs = new RunTable(buffers, chunks.length, 'k-means++ runs');
+        const groups = chunks.map((c, i) => {
+          const entries: Array<readonly [number, GPUBuffer, number?, number?]> = [
+            [0, c.data],
+            [2, cand],
+            [3, closest[i] as GPUBuffer],
+            [5, sums],
+            runs.binding(i),
+          ];
+          if (c.weights) entries.push([1, c.weights]);
+          return ctx.bindGroup(pipeline, entries, `k-means++ chunk ${i}`);
+        });
+        return { pipeline, closest, cand, sums, sumsStaging, valStaging, runs, groups };
+      },
+    );
     const blockSums = new Float64Array(trials * totalBlocks);
 
     const copyRow = (encoder: GPUCommandEncoder, row: number, dest: GPUBuffer, destOffset: number): void => {
@@ -54,8 +82,22 @@ export async function gpuKmeansPlusPlus(ctx: GpuContext, chunks: readonly Chunk[
     };
 
     /** Runs one mode over all chunks (candidates already in cand) and reads `count`·blocks sums. */
-    const runMode = async (mode: number, count: number, before?: (encoder: GPUCommandEncoder) => void): Promise<void> => {
-      chunks.forEach((c, i) => runs.set(i, { rows: c.rows, nthreads: Math.ceil(c.rows / KPP_BLOCK), slot: blockOffset[i] as number, slots: totalBlocks, rowBase: c.start, seed: count, flag: mode }));
+    const runMode = async (
+      mode: number,
+      count: number,
+      before?: (encoder: GPUCommandEncoder) => void,
+    ): Promise<void> => {
+      chunks.forEach((c, i) =>
+        runs.set(i, {
+          rows: c.rows,
+          nthreads: Math.ceil(c.rows / KPP_BLOCK),
+          slot: blockOffset[i] as number,
+          slots: totalBlocks,
+          rowBase: c.start,
+          seed: count,
+          flag: mode,
+        }),
+      );
       runs.upload(device.queue);
       const n = count * totalBlocks;
       await ctx.submit(

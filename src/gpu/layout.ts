@@ -63,7 +63,8 @@ export function conditioningOf(data: Float64Array | Float32Array, rows: number, 
     shift[a] = (origin[a] as number) + mean;
     largest = Math.max(largest, Math.sqrt(Math.max(0, (squares[a] as number) / rows - mean * mean)));
   }
-  const exponent = largest > 0 && Number.isFinite(largest) ? Math.max(-500, Math.min(500, -Math.round(Math.log2(largest)))) : 0;
+  const exponent =
+    largest > 0 && Number.isFinite(largest) ? Math.max(-500, Math.min(500, -Math.round(Math.log2(largest)))) : 0;
   return { shift, scale: 2 ** exponent };
 }
 
@@ -92,14 +93,23 @@ export interface DeviceParams {
 
 /** Centres only (k-means, the random initialisation's shifts), as the device sees them. */
 export function centresOnly(centres: Float64Array, k: number, d: number, cond: Conditioning): DeviceParams {
-  return { covarianceType: 'spherical', k, d, centres: deviceCentres(centres, k, d, cond), factors: new Float64Array(0), logConstants: new Float64Array(0), offset: 0 };
+  return {
+    covarianceType: 'spherical',
+    k,
+    d,
+    centres: deviceCentres(centres, k, d, cond),
+    factors: new Float64Array(0),
+    logConstants: new Float64Array(0),
+    offset: 0,
+  };
 }
 
 /** Conditioned, float32-rounded centres. */
 export function deviceCentres(centres: Float64Array, k: number, d: number, cond: Conditioning): Float64Array {
   const out = new Float64Array(k * d);
   for (let c = 0; c < k; c++) {
-    for (let a = 0; a < d; a++) out[c * d + a] = Math.fround(((centres[c * d + a] as number) - (cond.shift[a] as number)) * cond.scale);
+    for (let a = 0; a < d; a++)
+      out[c * d + a] = Math.fround(((centres[c * d + a] as number) - (cond.shift[a] as number)) * cond.scale);
   }
   return out;
 }
@@ -162,7 +172,9 @@ export function writeVectorParams(host: Float32Array, p: DeviceParams): void {
   let o = k * dv;
   if (cov === 'full' || cov === 'tied') {
     const count = cov === 'full' ? k : 1;
-    for (let c = 0; c < count; c++) for (let j = 0; j < d; j++) for (let a = 0; a < d; a++) host[o + c * dv * dv + j * dv + a] = f[c * d * d + a * d + j] as number;
+    for (let c = 0; c < count; c++)
+      for (let j = 0; j < d; j++)
+        for (let a = 0; a < d; a++) host[o + c * dv * dv + j * dv + a] = f[c * d * d + a * d + j] as number;
     o += count * dv * dv;
   } else if (cov === 'diag') {
     for (let c = 0; c < k; c++) for (let a = 0; a < d; a++) host[o + c * dv + a] = f[c * d + a] as number;
@@ -211,7 +223,13 @@ function unwhiten(stats: SufficientStats, factors: Float64Array, tied: boolean):
  * Float64 statistics in the data's own space from the device's flat sums (already widened to
  * float64), taken about the device centres, whitened with `whitened`'s factors when given.
  */
-export function hostStats(flat: Float64Array, layout: StatsLayout, centres: Float64Array, cond: Conditioning, whitened: DeviceParams | null): SufficientStats {
+export function hostStats(
+  flat: Float64Array,
+  layout: StatsLayout,
+  centres: Float64Array,
+  cond: Conditioning,
+  whitened: DeviceParams | null,
+): SufficientStats {
   const stats = unpackStats(flat, layout, centres);
   if (whitened !== null) unwhiten(stats, whitened.factors, whitened.covarianceType === 'tied');
   const { nComponents: k, nFeatures: d } = stats;

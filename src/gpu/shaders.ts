@@ -118,12 +118,24 @@ export function tiledModule(spec: ModuleSpec, blocksPerRow: number, blocks: numb
 export function triSolveSource(d: number, whiten: boolean): string {
   const d4 = Math.ceil(d / 4);
   const comp = ['x', 'y', 'z', 'w'];
-  const out: string[] = [`const D4: u32 = ${d4}u;`, '', 'fn load_x(xi: u32) -> array<vec4<f32>, D4> {', '  var x: array<vec4<f32>, D4>;'];
+  const out: string[] = [
+    `const D4: u32 = ${d4}u;`,
+    '',
+    'fn load_x(xi: u32) -> array<vec4<f32>, D4> {',
+    '  var x: array<vec4<f32>, D4>;',
+  ];
   for (let b = 0; b < d4; b++) {
     const e = [0, 1, 2, 3].map((q) => (b * 4 + q < d ? `data[xi + ${b * 4 + q}u]` : '0.0'));
     out.push(`  x[${b}] = vec4<f32>(${e.join(', ')});`);
   }
-  out.push('  return x;', '}', '', 'fn tri_quad(x: array<vec4<f32>, D4>, kk: u32, k: u32, i: u32) -> f32 {', '  let mb = kk * D4;', '  let ub = kk * (D * D4);');
+  out.push(
+    '  return x;',
+    '}',
+    '',
+    'fn tri_quad(x: array<vec4<f32>, D4>, kk: u32, k: u32, i: u32) -> f32 {',
+    '  let mb = kk * D4;',
+    '  let ub = kk * (D * D4);',
+  );
   for (let b = 0; b < d4; b++) out.push(`  let d${b} = x[${b}] - wm[mb + ${b}u];`);
   for (let a = 0; a < d; a++) {
     const da = `d${Math.floor(a / 4)}.${comp[a % 4]}`;

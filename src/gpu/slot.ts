@@ -63,8 +63,14 @@ export class GpuChunkSlot implements ChunkSlot {
       const made: Region[] = [];
       for (let start = 0; start < this.maxRows; start += per) {
         const n = Math.min(per, this.maxRows - start);
-        const data = this.buffers.create(n * this.cols * 4, STORAGE | COPY_DST | COPY_SRC, `stream rows ${start}..${start + n - 1}`);
-        const weights = this.weighted ? this.buffers.create(n * 4, STORAGE | COPY_DST | COPY_SRC, `stream weights ${start}..${start + n - 1}`) : null;
+        const data = this.buffers.create(
+          n * this.cols * 4,
+          STORAGE | COPY_DST | COPY_SRC,
+          `stream rows ${start}..${start + n - 1}`,
+        );
+        const weights = this.weighted
+          ? this.buffers.create(n * 4, STORAGE | COPY_DST | COPY_SRC, `stream weights ${start}..${start + n - 1}`)
+          : null;
         made.push({ start, capacity: n, data, weights });
       }
       return made;
@@ -78,7 +84,9 @@ export class GpuChunkSlot implements ChunkSlot {
     if (this.disposed) throw new Error('This chunk slot was released; open another.');
     const { data, rows, cols, weights } = dataset;
     if (cols !== this.cols || rows > this.maxRows || rows < 1 || (weights !== null) !== this.weighted) {
-      throw new Error(`webgpu engine: a chunk of ${rows} × ${cols}${weights !== null ? ' weighted' : ''} does not fit a slot of ${this.maxRows} × ${this.cols}${this.weighted ? ' weighted' : ''}`);
+      throw new Error(
+        `webgpu engine: a chunk of ${rows} × ${cols}${weights !== null ? ' weighted' : ''} does not fit a slot of ${this.maxRows} × ${this.cols}${this.weighted ? ' weighted' : ''}`,
+      );
     }
     // The previous chunk's operations read these buffers and its conditioning: let them end.
     if (this.last !== null) await this.last.settled();

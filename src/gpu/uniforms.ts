@@ -34,7 +34,11 @@ export class RunTable {
   readonly host: Uint32Array<ArrayBuffer>;
   readonly buffer: GPUBuffer;
 
-  constructor(buffers: BufferSet, readonly entries: number, label: string) {
+  constructor(
+    buffers: BufferSet,
+    readonly entries: number,
+    label: string,
+  ) {
     this.host = new Uint32Array(Math.max(1, entries) * WORDS);
     this.buffer = buffers.create(this.host.byteLength, UNIFORM | COPY_DST, label);
   }

@@ -11,7 +11,8 @@ import type { Chunk } from './plans/plan.ts';
 export function chunkRows(ctx: GpuContext, cols: number): number {
   const { maxBinding, maxBuffer } = ctx.limits;
   let rows = Math.floor(Math.min(maxBinding, maxBuffer) / (cols * 4));
-  if (ctx.options.maxRowsPerChunk !== undefined) rows = Math.min(rows, Math.max(1, Math.floor(ctx.options.maxRowsPerChunk)));
+  if (ctx.options.maxRowsPerChunk !== undefined)
+    rows = Math.min(rows, Math.max(1, Math.floor(ctx.options.maxRowsPerChunk)));
   return rows;
 }
 
@@ -22,7 +23,14 @@ const LARGEST_CONDITIONED = 1e15;
  * Writes rows start..start+n−1 of `data`, conditioned ((x − shift)·scale) and rounded to
  * float32, into `view` from its first element; returns the largest |x'| written.
  */
-export function writeConditioned(view: Float32Array, data: ArrayLike<number>, start: number, n: number, cols: number, conditioning: Conditioning): number {
+export function writeConditioned(
+  view: Float32Array,
+  data: ArrayLike<number>,
+  start: number,
+  n: number,
+  cols: number,
+  conditioning: Conditioning,
+): number {
   const { shift, scale } = conditioning;
   let largest = 0;
   for (let i = 0; i < n; i++) {
@@ -41,11 +49,16 @@ export function writeConditioned(view: Float32Array, data: ArrayLike<number>, st
 /** Refuses data whose conditioned values float32 sums cannot hold (a RangeError, which 'auto' answers with the CPU engine). */
 export function checkConditioned(largest: number): void {
   if (!(largest <= LARGEST_CONDITIONED)) {
-    throw new RangeError(`the data spans too many orders of magnitude for float32 (a value lies ${largest.toExponential(1)} standard deviations from its column mean); use backend 'cpu'`);
+    throw new RangeError(
+      `the data spans too many orders of magnitude for float32 (a value lies ${largest.toExponential(1)} standard deviations from its column mean); use backend 'cpu'`,
+    );
   }
 }
 
-export async function uploadDataset(ctx: GpuContext, dataset: Dataset): Promise<{ chunks: Chunk[]; conditioning: Conditioning }> {
+export async function uploadDataset(
+  ctx: GpuContext,
+  dataset: Dataset,
+): Promise<{ chunks: Chunk[]; conditioning: Conditioning }> {
   const { data, rows, cols, weights } = dataset;
   const device = ctx.device;
   const perChunk = chunkRows(ctx, cols);
@@ -58,14 +71,24 @@ export async function uploadDataset(ctx: GpuContext, dataset: Dataset): Promise<
   try {
     for (let start = 0; start < rows; start += perChunk) {
       const n = Math.min(perChunk, rows - start);
-      const buffer = device.createBuffer({ size: n * cols * 4, usage: STORAGE | COPY_SRC, mappedAtCreation: true, label: `data rows ${start}..${start + n - 1}` });
+      const buffer = device.createBuffer({
+        size: n * cols * 4,
+        usage: STORAGE | COPY_SRC,
+        mappedAtCreation: true,
+        label: `data rows ${start}..${start + n - 1}`,
+      });
       created.push(buffer);
       const largest = writeConditioned(new Float32Array(buffer.getMappedRange()), data, start, n, cols, conditioning);
       buffer.unmap();
       checkConditioned(largest);
       let weightBuffer: GPUBuffer | null = null;
       if (weights !== null) {
-        weightBuffer = device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE | COPY_SRC, mappedAtCreation: true, label: `weights rows ${start}..${start + n - 1}` });
+        weightBuffer = device.createBuffer({
+          size: Math.max(16, n * 4),
+          usage: STORAGE | COPY_SRC,
+          mappedAtCreation: true,
+          label: `weights rows ${start}..${start + n - 1}`,
+        });
         created.push(weightBuffer);
         new Float32Array(weightBuffer.getMappedRange()).set(weights.subarray(start, start + n));
         weightBuffer.unmap();

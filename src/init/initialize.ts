@@ -34,7 +34,13 @@ export interface InitialParams extends MixtureParams {
 }
 
 /** Statistics of one-hot responsibilities on the given rows (sklearn's resp[indices, arange(K)] = 1). */
-function oneHotRowStats(rows: Float64Array, k: number, d: number, totalWeight: number, moments: 'full' | 'diag'): SufficientStats {
+function oneHotRowStats(
+  rows: Float64Array,
+  k: number,
+  d: number,
+  totalWeight: number,
+  moments: 'full' | 'diag',
+): SufficientStats {
   return {
     nComponents: k,
     nFeatures: d,
@@ -63,7 +69,10 @@ function distinctRows(n: number, k: number, random: Random): Int32Array {
 }
 
 /** The statistics of the initial responsibilities of `context.method` (sklearn's _initialize_parameters). */
-export async function initialStatistics(data: LoadedData, context: Omit<InitContext, 'user' | 'regCovar'>): Promise<SufficientStats> {
+export async function initialStatistics(
+  data: LoadedData,
+  context: Omit<InitContext, 'user' | 'regCovar'>,
+): Promise<SufficientStats> {
   const { nComponents: k, method, seed } = context;
   const d = data.cols;
   const moments = momentsFor(context.covarianceType);
@@ -98,15 +107,28 @@ export async function initialStatistics(data: LoadedData, context: Omit<InitCont
  * init method's, or `responsibilities` given as statistics), weights nk / N, then the user's
  * weightsInit / meansInit / precisionsInit in place of what they name.
  */
-export async function initializeParameters(data: LoadedData, context: InitContext, responsibilities: SufficientStats | null = null): Promise<InitialParams> {
+export async function initializeParameters(
+  data: LoadedData,
+  context: InitContext,
+  responsibilities: SufficientStats | null = null,
+): Promise<InitialParams> {
   const { covarianceType, nComponents: k, regCovar, user } = context;
   const d = data.cols;
   const model = COVARIANCE_MODELS[covarianceType];
   // With every parameter given, the init method's result would be thrown away: skip it.
   const everythingGiven = user.weights !== null && user.means !== null && user.precisions !== null;
-  const estimate = everythingGiven ? null : estimateGaussianParameters(responsibilities ?? (await initialStatistics(data, context)), covarianceType, regCovar);
+  const estimate = everythingGiven
+    ? null
+    : estimateGaussianParameters(
+        responsibilities ?? (await initialStatistics(data, context)),
+        covarianceType,
+        regCovar,
+      );
   context.throwIfAborted();
-  const weights = user.weights !== null ? Float64Array.from(user.weights) : (estimate as NonNullable<typeof estimate>).nk.map((n) => n / data.totalWeight);
+  const weights =
+    user.weights !== null
+      ? Float64Array.from(user.weights)
+      : (estimate as NonNullable<typeof estimate>).nk.map((n) => n / data.totalWeight);
   const means = user.means !== null ? Float64Array.from(user.means) : (estimate as NonNullable<typeof estimate>).means;
   let covariances: Float64Array;
   let precisionsCholesky: Float64Array;

@@ -22,18 +22,35 @@ import {
 } from './columnar.ts';
 
 const EPOCH = 'ms since epoch';
-const UNIT_NAMES: Record<number, string> = { [TimeUnit.SECOND]: 's', [TimeUnit.MILLISECOND]: 'ms', [TimeUnit.MICROSECOND]: 'us', [TimeUnit.NANOSECOND]: 'ns' };
+const UNIT_NAMES: Record<number, string> = {
+  [TimeUnit.SECOND]: 's',
+  [TimeUnit.MILLISECOND]: 'ms',
+  [TimeUnit.MICROSECOND]: 'us',
+  [TimeUnit.NANOSECOND]: 'ns',
+};
 
 /** How an Arrow column is read, or why it cannot be. */
 function classify(type: DataType): Classified {
   if (DataType.isInt(type)) return { ok: true, type: `${type.isSigned ? 'int' : 'uint'}${type.bitWidth}` };
-  if (DataType.isFloat(type)) return { ok: true, type: type.precision === Precision.HALF ? 'float16' : type.precision === Precision.SINGLE ? 'float32' : 'float64' };
+  if (DataType.isFloat(type))
+    return {
+      ok: true,
+      type: type.precision === Precision.HALF ? 'float16' : type.precision === Precision.SINGLE ? 'float32' : 'float64',
+    };
   if (DataType.isBool(type)) return { ok: true, type: 'boolean (0/1)' };
-  if (DataType.isDate(type)) return { ok: true, type: `date${type.unit === DateUnit.DAY ? '[day]' : '[ms]'} (${EPOCH})` };
+  if (DataType.isDate(type))
+    return { ok: true, type: `date${type.unit === DateUnit.DAY ? '[day]' : '[ms]'} (${EPOCH})` };
   if (DataType.isTimestamp(type)) return { ok: true, type: `timestamp[${UNIT_NAMES[type.unit] ?? '?'}] (${EPOCH})` };
   if (DataType.isDictionary(type)) return { ok: false, reason: 'dictionary-encoded: categories' };
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isUtf8View(type)) return { ok: false, reason: 'string' };
-  if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isBinaryView(type) || DataType.isFixedSizeBinary(type)) return { ok: false, reason: 'binary' };
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isUtf8View(type))
+    return { ok: false, reason: 'string' };
+  if (
+    DataType.isBinary(type) ||
+    DataType.isLargeBinary(type) ||
+    DataType.isBinaryView(type) ||
+    DataType.isFixedSizeBinary(type)
+  )
+    return { ok: false, reason: 'binary' };
   if (DataType.isDecimal(type)) return { ok: false, reason: 'decimal: cast it to float64' };
   if (DataType.isTime(type)) return { ok: false, reason: 'time of day' };
   if (DataType.isDuration(type) || DataType.isInterval(type)) return { ok: false, reason: 'duration or interval' };
@@ -74,7 +91,8 @@ function copyChunk(target: ColumnTarget, rowStart: number, data: Data): void {
   copyValues(target, rowStart, data);
   // Missing values kept: the slots under nulls (whatever they hold) become NaN.
   if (data.nullCount > 0) {
-    for (let i = 0; i < length; i++) if (!data.getValid(i)) target.out[(rowStart + i) * target.stride + target.offset] = NaN;
+    for (let i = 0; i < length; i++)
+      if (!data.getValid(i)) target.out[(rowStart + i) * target.stride + target.offset] = NaN;
   }
 }
 
@@ -102,13 +120,19 @@ function copyValues(target: ColumnTarget, rowStart: number, data: Data): void {
   }
 }
 
-const HINT = 'check that it is a complete Arrow IPC file or stream (Feather v2); Feather v1 and compressed IPC buffers are not read.';
+const HINT =
+  'check that it is a complete Arrow IPC file or stream (Feather v2); Feather v1 and compressed IPC buffers are not read.';
 
 /** Reads the chosen columns of Arrow IPC bytes (file or stream format) into a row-major Float64Array. */
 export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Promise<ColumnarTable> {
   const { label, optionName, pause } = options;
-  if (bytes.length >= 4 && String.fromCharCode(bytes[0] as number, bytes[1] as number, bytes[2] as number, bytes[3] as number) === 'FEA1') {
-    throw new EmgpuInputError(`${label} is a Feather v1 file, which is not read; write it again as Feather v2 (Arrow IPC), e.g. pyarrow.feather.write_feather(df, path, version=2).`);
+  if (
+    bytes.length >= 4 &&
+    String.fromCharCode(bytes[0] as number, bytes[1] as number, bytes[2] as number, bytes[3] as number) === 'FEA1'
+  ) {
+    throw new EmgpuInputError(
+      `${label} is a Feather v1 file, which is not read; write it again as Feather v2 (Arrow IPC), e.g. pyarrow.feather.write_feather(df, path, version=2).`,
+    );
   }
   let table: Table;
   try {
@@ -120,12 +144,25 @@ export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Pr
   if (fields.length === 0) throw new EmgpuInputError(`${label} has no columns; ${HINT}`);
   const names = fields.map((field) => field.name);
   const classified = fields.map((field) => classify(field.type as DataType));
-  const { chosen, skipped } = chooseNumeric(options, names, classified, resolveColumns(options.columns, names, names.length, { label, optionName }));
+  const { chosen, skipped } = chooseNumeric(
+    options,
+    names,
+    classified,
+    resolveColumns(options.columns, names, names.length, { label, optionName }),
+  );
   const rows = table.numRows;
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
   const cols = chosen.length;
   const out = allocate(rows, cols, label, optionName);
-  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, missing: options.missing === true }));
+  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({
+    out,
+    stride: cols,
+    offset,
+    label,
+    fileColumn,
+    name: names[fileColumn] as string,
+    missing: options.missing === true,
+  }));
   let rowStart = 0;
   for (const batch of table.batches) {
     for (const target of targets) copyChunk(target, rowStart, batch.data.children[target.fileColumn] as Data);
@@ -133,5 +170,12 @@ export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Pr
     options.onProgress?.(rowStart, rows);
     if (pause !== undefined) await pause();
   }
-  return { data: out, rows, cols, columns: chosen.map((j) => names[j] as string), columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), skipped };
+  return {
+    data: out,
+    rows,
+    cols,
+    columns: chosen.map((j) => names[j] as string),
+    columnTypes: chosen.map((j) => (classified[j] as { type: string }).type),
+    skipped,
+  };
 }

@@ -85,12 +85,19 @@ export function where(target: ColumnTarget, row: number): string {
 }
 
 export function nullError(target: ColumnTarget, row: number): EmgpuInputError {
-  return new EmgpuInputError(`${where(target, row)}: the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).`);
+  return new EmgpuInputError(
+    `${where(target, row)}: the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).`,
+  );
 }
 
 function nonFiniteError(target: ColumnTarget, row: number, value: number): EmgpuInputError {
-  if (Number.isNaN(value)) return new EmgpuInputError(`${where(target, row)}: the value is NaN (not a number); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).`);
-  return new EmgpuInputError(`${where(target, row)}: the value is ${value > 0 ? 'Infinity' : '-Infinity'} (infinite); every value must be a finite number (remove that row or clip the value).`);
+  if (Number.isNaN(value))
+    return new EmgpuInputError(
+      `${where(target, row)}: the value is NaN (not a number); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).`,
+    );
+  return new EmgpuInputError(
+    `${where(target, row)}: the value is ${value > 0 ? 'Infinity' : '-Infinity'} (infinite); every value must be a finite number (remove that row or clip the value).`,
+  );
 }
 
 function tooLargeError(target: ColumnTarget, row: number, value: bigint): EmgpuInputError {
@@ -100,7 +107,8 @@ function tooLargeError(target: ColumnTarget, row: number, value: bigint): EmgpuI
 }
 
 /** Typed arrays whose elements are numbers. */
-export type NumberArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+export type NumberArray =
+  Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
 /**
  * Copies the values of rows rowStart… of one column into the matrix: numbers (times `scale`),
@@ -121,7 +129,8 @@ export function copyColumn(
   if (values instanceof Float64Array || values instanceof Float32Array) {
     for (let i = 0; i < n; i++, at += stride) {
       const v = values[i] as number;
-      if (!Number.isFinite(v) && !(target.missing === true && Number.isNaN(v))) throw nonFiniteError(target, rowStart + i, v);
+      if (!Number.isFinite(v) && !(target.missing === true && Number.isNaN(v)))
+        throw nonFiniteError(target, rowStart + i, v);
       out[at] = v * scale;
     }
   } else if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array)) {
@@ -139,7 +148,8 @@ export function copyColumn(
     for (let i = 0; i < n; i++, at += stride) {
       const v = items[i];
       if (typeof v === 'number') {
-        if (!Number.isFinite(v) && !(target.missing === true && Number.isNaN(v))) throw nonFiniteError(target, rowStart + i, v);
+        if (!Number.isFinite(v) && !(target.missing === true && Number.isNaN(v)))
+          throw nonFiniteError(target, rowStart + i, v);
         out[at] = v * scale;
       } else if (typeof v === 'bigint') {
         const number = fromBigInt(v);
@@ -151,7 +161,9 @@ export function copyColumn(
         if (target.missing !== true) throw nullError(target, rowStart + i);
         out[at] = NaN;
       } else {
-        throw new EmgpuInputError(`${where(target, rowStart + i)}: the value is not a number (${typeof v}); choose numeric columns.`);
+        throw new EmgpuInputError(
+          `${where(target, rowStart + i)}: the value is not a number (${typeof v}); choose numeric columns.`,
+        );
       }
     }
   }
@@ -163,7 +175,9 @@ export function allocate(rows: number, cols: number, label: string, optionName: 
     return new Float64Array(rows * cols);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new EmgpuInputError(`${label} has ${rows} rows × ${cols} columns, more numbers than one array holds here; choose fewer columns with ${optionName} or split the file.`);
+    throw new EmgpuInputError(
+      `${label} has ${rows} rows × ${cols} columns, more numbers than one array holds here; choose fewer columns with ${optionName} or split the file.`,
+    );
   }
 }
 
@@ -171,19 +185,32 @@ export function allocate(rows: number, cols: number, label: string, optionName: 
  * Refuses chosen columns that are not numbers in one message naming each (and why), and
  * suggests the columns that are.
  */
-export function refuseColumns(label: string, names: readonly string[], classified: readonly Classified[], chosen: readonly number[], optionName: string): void {
+export function refuseColumns(
+  label: string,
+  names: readonly string[],
+  classified: readonly Classified[],
+  chosen: readonly number[],
+  optionName: string,
+): void {
   const bad = chosen.filter((j) => !(classified[j] as Classified).ok);
   if (bad.length === 0) return;
   const described = bad.map((j) => `${quoted(names[j] as string)} (${(classified[j] as { reason: string }).reason})`);
-  const list = described.length === 1 ? (described[0] as string) : `${described.slice(0, -1).join(', ')} and ${described.at(-1) as string}`;
+  const list =
+    described.length === 1
+      ? (described[0] as string)
+      : `${described.slice(0, -1).join(', ')} and ${described.at(-1) as string}`;
   const numeric = names.flatMap((name, j) => ((classified[j] as Classified).ok ? [{ name, j }] : []));
   // An example that works as typed: a plain name as it is, another by its 0-based index.
-  const example = numeric.slice(0, 6).map(({ name, j }) => (/^[\w.-]+$/.test(name) && !/^\d+$/.test(name) ? name : String(j)));
+  const example = numeric
+    .slice(0, 6)
+    .map(({ name, j }) => (/^[\w.-]+$/.test(name) && !/^\d+$/.test(name) ? name : String(j)));
   const suggestion =
     numeric.length === 0
       ? `${label} has no numeric column to read`
       : `choose numeric columns with ${optionName}, e.g. ${columnsExample(optionName, example.join(','))}${numeric.length > example.length ? ` (${numeric.length} numeric columns in all)` : ''}`;
-  throw new EmgpuInputError(`${label}: column${bad.length === 1 ? '' : 's'} ${list} ${bad.length === 1 ? 'is' : 'are'} not numeric; ${suggestion}.`);
+  throw new EmgpuInputError(
+    `${label}: column${bad.length === 1 ? '' : 's'} ${list} ${bad.length === 1 ? 'is' : 'are'} not numeric; ${suggestion}.`,
+  );
 }
 
 /**

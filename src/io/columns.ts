@@ -18,7 +18,10 @@ const MAX_LISTED = 12;
 
 /** "a", "b", "c" … (the first few names, quoted), for messages. */
 export function listNames(names: readonly string[]): string {
-  const shown = names.slice(0, MAX_LISTED).map((name) => quoted(name)).join(', ');
+  const shown = names
+    .slice(0, MAX_LISTED)
+    .map((name) => quoted(name))
+    .join(', ');
   return names.length > MAX_LISTED ? `${shown} and ${names.length - MAX_LISTED} more` : shown;
 }
 
@@ -31,7 +34,9 @@ export function columnsExample(optionName: string, list: string): string {
 export function parseColumnList(text: string, optionName: string): string[] {
   const items = text.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) {
-    throw new EmgpuInputError(`${optionName} ${quoted(text)} has an empty item; list column names or 0-based indices separated by commas, e.g. ${columnsExample(optionName, 'delay,distance')} or ${columnsExample(optionName, '1,2')}.`);
+    throw new EmgpuInputError(
+      `${optionName} ${quoted(text)} has an empty item; list column names or 0-based indices separated by commas, e.g. ${columnsExample(optionName, 'delay,distance')} or ${columnsExample(optionName, '1,2')}.`,
+    );
   }
   return items;
 }
@@ -42,17 +47,25 @@ export function parseColumnList(text: string, optionName: string): string[] {
  * A string that is a column's name is that column (a name wins over an index); otherwise a
  * string of digits is an index. Without a selection, every column in order.
  */
-export function resolveColumns(selection: readonly ColumnSpec[] | undefined, names: readonly string[] | null, count: number, context: ColumnContext): number[] {
+export function resolveColumns(
+  selection: readonly ColumnSpec[] | undefined,
+  names: readonly string[] | null,
+  count: number,
+  context: ColumnContext,
+): number[] {
   if (selection === undefined) return Array.from({ length: count }, (_, j) => j);
   const { label, optionName } = context;
-  if (selection.length === 0) throw new EmgpuInputError(`${optionName} is empty; choose at least one column of ${label}.`);
+  if (selection.length === 0)
+    throw new EmgpuInputError(`${optionName} is empty; choose at least one column of ${label}.`);
   const indexRange = count === 1 ? 'index 0' : `indices 0 to ${count - 1}`;
   const picked: number[] = [];
   for (const item of selection) {
     let index: number;
     if (typeof item === 'number') {
       if (!Number.isInteger(item) || item < 0 || item >= count) {
-        throw new EmgpuInputError(`${label} has ${count} column${count === 1 ? '' : 's'}, so column index ${item} does not exist; use 0-based ${indexRange}.`);
+        throw new EmgpuInputError(
+          `${label} has ${count} column${count === 1 ? '' : 's'}, so column index ${item} does not exist; use 0-based ${indexRange}.`,
+        );
       }
       index = item;
     } else {
@@ -60,7 +73,9 @@ export function resolveColumns(selection: readonly ColumnSpec[] | undefined, nam
       if (first !== -1) {
         const again = (names as readonly string[]).indexOf(item, first + 1);
         if (again !== -1) {
-          throw new EmgpuInputError(`${label} has two columns named ${quoted(item)} (0-based ${first} and ${again}); choose one by index in ${optionName}.`);
+          throw new EmgpuInputError(
+            `${label} has two columns named ${quoted(item)} (0-based ${first} and ${again}); choose one by index in ${optionName}.`,
+          );
         }
         index = first;
       } else if (/^\d+$/.test(item)) {
@@ -71,14 +86,20 @@ export function resolveColumns(selection: readonly ColumnSpec[] | undefined, nam
           );
         }
       } else if (names === null) {
-        throw new EmgpuInputError(`${label} has no column names (no header row), so ${quoted(item)} names no column; choose columns by 0-based index (${indexRange}).`);
+        throw new EmgpuInputError(
+          `${label} has no column names (no header row), so ${quoted(item)} names no column; choose columns by 0-based index (${indexRange}).`,
+        );
       } else {
-        throw new EmgpuInputError(`${label} has no column named ${quoted(item)}; its columns are ${listNames(names)} (${optionName} takes names or 0-based indices).`);
+        throw new EmgpuInputError(
+          `${label} has no column named ${quoted(item)}; its columns are ${listNames(names)} (${optionName} takes names or 0-based indices).`,
+        );
       }
     }
     if (picked.includes(index)) {
       const name = names?.[index];
-      throw new EmgpuInputError(`${optionName} chooses column ${index}${name !== undefined ? ` (${quoted(name)})` : ''} twice; list each column once.`);
+      throw new EmgpuInputError(
+        `${optionName} chooses column ${index}${name !== undefined ? ` (${quoted(name)})` : ''} twice; list each column once.`,
+      );
     }
     picked.push(index);
   }

@@ -76,12 +76,19 @@ export interface TableData {
 const OPTION = 'the columns option';
 
 /** The items of `columns`, a list or a comma-separated string. */
-function columnList(columns: readonly ColumnSpec[] | string | undefined, optionName: string): readonly ColumnSpec[] | undefined {
+function columnList(
+  columns: readonly ColumnSpec[] | string | undefined,
+  optionName: string,
+): readonly ColumnSpec[] | undefined {
   return typeof columns === 'string' ? parseColumnList(columns, optionName) : columns;
 }
 
 function asBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return source instanceof Uint8Array ? source : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : new Uint8Array(source);
+  return source instanceof Uint8Array
+    ? source
+    : ArrayBuffer.isView(source)
+      ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+      : new Uint8Array(source);
 }
 
 /** Lets the event loop run, then stops if the signal aborted. */
@@ -94,22 +101,46 @@ function pauser(signal: AbortSignal | undefined): (() => Promise<void>) | undefi
 }
 
 /** Reads text formats (CSV, TSV, JSON rows) from their bytes. */
-async function readText(bytes: Uint8Array, format: 'csv' | 'tsv' | 'json', label: string, columns: readonly ColumnSpec[] | undefined, pause: (() => Promise<void>) | undefined, missing: boolean): Promise<TextTable> {
+async function readText(
+  bytes: Uint8Array,
+  format: 'csv' | 'tsv' | 'json',
+  label: string,
+  columns: readonly ColumnSpec[] | undefined,
+  pause: (() => Promise<void>) | undefined,
+  missing: boolean,
+): Promise<TextTable> {
   const text = new TextDecoder('utf-8').decode(bytes); // drops a byte order mark
   const options = { optionName: OPTION, missing, ...(columns !== undefined ? { columns } : {}) };
   if (format === 'json') return parseJsonRows({ label, text }, options);
-  return parseCsv({ label, text }, { ...options, ...(format === 'tsv' ? { delimiter: '\t' } : {}), ...(pause !== undefined ? { pause } : {}) });
+  return parseCsv(
+    { label, text },
+    { ...options, ...(format === 'tsv' ? { delimiter: '\t' } : {}), ...(pause !== undefined ? { pause } : {}) },
+  );
 }
 
 function fromText(table: TextTable, columns: readonly ColumnSpec[] | undefined): TableData {
   const names =
     table.header ??
     (columns === undefined ? Array.from({ length: table.cols }, (_, j) => String(j)) : columns.map((c) => String(c)));
-  return { data: table.data, rows: table.rows, cols: table.cols, columns: names, columnTypes: names.map(() => 'number'), skipped: [] };
+  return {
+    data: table.data,
+    rows: table.rows,
+    cols: table.cols,
+    columns: names,
+    columnTypes: names.map(() => 'number'),
+    skipped: [],
+  };
 }
 
 function fromColumnar(table: ColumnarTable): TableData {
-  return { data: table.data, rows: table.rows, cols: table.cols, columns: table.columns, columnTypes: table.columnTypes, skipped: table.skipped };
+  return {
+    data: table.data,
+    rows: table.rows,
+    cols: table.cols,
+    columns: table.columns,
+    columnTypes: table.columnTypes,
+    skipped: table.skipped,
+  };
 }
 
 /** A Blob read in slices (only the byte ranges Parquet needs: the footer and the chosen columns). */
@@ -133,7 +164,9 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
   options.signal?.throwIfAborted();
   const named = options.format ?? (fileName === null ? null : formatFromName(fileName));
   if (named !== null && !(TABLE_FORMATS as readonly string[]).includes(named)) {
-    throw new EmgpuInputError(`The format ${JSON.stringify(named)} is not one emgpu reads; use one of ${TABLE_FORMATS.join(', ')}.`);
+    throw new EmgpuInputError(
+      `The format ${JSON.stringify(named)} is not one emgpu reads; use one of ${TABLE_FORMATS.join(', ')}.`,
+    );
   }
   const columnar = {
     label,
@@ -158,7 +191,9 @@ export async function readTable(source: TableSource, options: ReadTableOptions =
     return textDone(fromText(await readText(bytes, format, label, columns, pause, options.missing === true), columns));
   }
   if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
-    throw new EmgpuInputError('readTable needs the table as an ArrayBuffer, a Uint8Array (or another view) or a Blob / File; read a path with fs.readFile first.');
+    throw new EmgpuInputError(
+      'readTable needs the table as an ArrayBuffer, a Uint8Array (or another view) or a Blob / File; read a path with fs.readFile first.',
+    );
   }
   const bytes = asBytes(source);
   const format = named ?? sniffFormat(bytes);

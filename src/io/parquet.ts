@@ -2,7 +2,15 @@
 // only the chosen columns are fetched and decoded, one row group at a time, straight into the
 // row-major Float64Array.
 
-import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData, type ParquetParsers, type SchemaTree } from 'hyparquet';
+import {
+  parquetMetadataAsync,
+  parquetScan,
+  parquetSchema,
+  type AsyncBuffer,
+  type FileMetaData,
+  type ParquetParsers,
+  type SchemaTree,
+} from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { EmgpuInputError } from '../options.ts';
 import { resolveColumns } from './columns.ts';
@@ -43,19 +51,27 @@ function classify(node: SchemaTree): Classified {
   const logical = element.logical_type;
   const converted = element.converted_type;
   if (converted === 'DECIMAL' || logical?.type === 'DECIMAL') return { ok: true, type: 'decimal' };
-  if (logical?.type === 'TIME' || converted === 'TIME_MILLIS' || converted === 'TIME_MICROS') return { ok: false, reason: 'time of day' };
+  if (logical?.type === 'TIME' || converted === 'TIME_MILLIS' || converted === 'TIME_MICROS')
+    return { ok: false, reason: 'time of day' };
   if (logical?.type === 'INTERVAL' || converted === 'INTERVAL') return { ok: false, reason: 'interval' };
   switch (element.type) {
     case 'BOOLEAN':
       return { ok: true, type: 'boolean (0/1)' };
     case 'INT32':
       if (converted === 'DATE' || logical?.type === 'DATE') return { ok: true, type: `date (${EPOCH})` };
-      return { ok: true, type: converted === 'UINT_32' || (logical?.type === 'INTEGER' && !logical.isSigned) ? 'uint32' : 'int32' };
+      return {
+        ok: true,
+        type: converted === 'UINT_32' || (logical?.type === 'INTEGER' && !logical.isSigned) ? 'uint32' : 'int32',
+      };
     case 'INT64':
-      if (logical?.type === 'TIMESTAMP') return { ok: true, type: `timestamp[${logical.unit.toLowerCase()}] (${EPOCH})` };
+      if (logical?.type === 'TIMESTAMP')
+        return { ok: true, type: `timestamp[${logical.unit.toLowerCase()}] (${EPOCH})` };
       if (converted === 'TIMESTAMP_MILLIS') return { ok: true, type: `timestamp[millis] (${EPOCH})` };
       if (converted === 'TIMESTAMP_MICROS') return { ok: true, type: `timestamp[micros] (${EPOCH})` };
-      return { ok: true, type: converted === 'UINT_64' || (logical?.type === 'INTEGER' && !logical.isSigned) ? 'uint64' : 'int64' };
+      return {
+        ok: true,
+        type: converted === 'UINT_64' || (logical?.type === 'INTEGER' && !logical.isSigned) ? 'uint64' : 'int64',
+      };
     case 'INT96':
       return { ok: true, type: `timestamp[int96] (${EPOCH})` };
     case 'FLOAT':
@@ -67,9 +83,13 @@ function classify(node: SchemaTree): Classified {
       return { ok: false, reason: logical?.type === 'UUID' ? 'uuid' : 'binary' };
     case 'BYTE_ARRAY':
       if (converted === 'ENUM' || logical?.type === 'ENUM') return { ok: false, reason: 'enum' };
-      if (converted === 'JSON' || logical?.type === 'JSON' || converted === 'BSON' || logical?.type === 'BSON') return { ok: false, reason: 'JSON' };
+      if (converted === 'JSON' || logical?.type === 'JSON' || converted === 'BSON' || logical?.type === 'BSON')
+        return { ok: false, reason: 'JSON' };
       if (converted === 'UTF8' || logical?.type === 'STRING') return { ok: false, reason: 'string' };
-      return { ok: false, reason: logical?.type === 'GEOMETRY' || logical?.type === 'GEOGRAPHY' ? 'geometry' : 'binary or string' };
+      return {
+        ok: false,
+        reason: logical?.type === 'GEOMETRY' || logical?.type === 'GEOGRAPHY' ? 'geometry' : 'binary or string',
+      };
     default:
       return { ok: false, reason: `Parquet type ${String(element.type)}` };
   }
@@ -118,11 +138,19 @@ async function prepareParquet(file: AsyncBuffer, options: ColumnarOptions): Prom
   const top = parquetSchema(metadata).children;
   const names = top.map((node) => node.element.name);
   const classified = top.map(classify);
-  const { chosen, skipped } = chooseNumeric(options, names, classified, resolveColumns(options.columns, names, names.length, { label, optionName }));
+  const { chosen, skipped } = chooseNumeric(
+    options,
+    names,
+    classified,
+    resolveColumns(options.columns, names, names.length, { label, optionName }),
+  );
   const chosenNames = chosen.map((j) => names[j] as string);
   // hyparquet reads columns by name: a name held twice cannot be told apart.
   for (const name of chosenNames) {
-    if (names.indexOf(name) !== names.lastIndexOf(name)) throw new EmgpuInputError(`${label} has two columns named ${quoted(name)}; Parquet columns are read by name, so rename one.`);
+    if (names.indexOf(name) !== names.lastIndexOf(name))
+      throw new EmgpuInputError(
+        `${label} has two columns named ${quoted(name)}; Parquet columns are read by name, so rename one.`,
+      );
   }
   const rows = Number(metadata.num_rows);
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
@@ -135,7 +163,15 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
   const { metadata, rows, chosen, names, chosenNames, classified, skipped } = await prepareParquet(file, options);
   const cols = chosen.length;
   const out = allocate(rows, cols, label, options.optionName);
-  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({ out, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, missing: options.missing === true }));
+  const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({
+    out,
+    stride: cols,
+    offset,
+    label,
+    fileColumn,
+    name: names[fileColumn] as string,
+    missing: options.missing === true,
+  }));
   try {
     const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
     let covered = 0;
@@ -143,7 +179,8 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
       covered += rowEnd - rowStart;
       for (const target of targets) {
         const values = await scan.readColumn({ column: target.name, rowStart, rowEnd });
-        if (values.length !== rowEnd - rowStart) throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
+        if (values.length !== rowEnd - rowStart)
+          throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
         copyColumn(target, rowStart, values);
       }
       options.onProgress?.(covered, rows);
@@ -153,7 +190,14 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
   } catch (error) {
     throw readFailure(error, label, 'Parquet', HINT);
   }
-  return { data: out, rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), skipped };
+  return {
+    data: out,
+    rows,
+    cols,
+    columns: chosenNames,
+    columnTypes: chosen.map((j) => (classified[j] as { type: string }).type),
+    skipped,
+  };
 }
 
 /** A block of rows of a table read in chunks. */
@@ -184,7 +228,8 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
   const { label, pause } = options;
   const { metadata, rows, chosen, names, chosenNames, classified } = await prepareParquet(file, options);
   const cols = chosen.length;
-  const scanOf = (): ReturnType<typeof parquetScan> => parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
+  const scanOf = (): ReturnType<typeof parquetScan> =>
+    parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
   /**
    * Rows rowStart..rowEnd−1 (one row group) of the chosen columns as one row-major block at the
    * start of `room`, decoded one column at a time, each by a scan of its own: hyparquet decodes a column of a
@@ -196,9 +241,18 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
     const block = room.subarray(0, (rowEnd - rowStart) * cols);
     try {
       for (const [offset, fileColumn] of chosen.entries()) {
-        const target: ColumnTarget = { out: block, stride: cols, offset, label, fileColumn, name: names[fileColumn] as string, firstRow: rowStart };
+        const target: ColumnTarget = {
+          out: block,
+          stride: cols,
+          offset,
+          label,
+          fileColumn,
+          name: names[fileColumn] as string,
+          firstRow: rowStart,
+        };
         const values = await (await scanOf()).readColumn({ column: target.name, rowStart, rowEnd });
-        if (values.length !== rowEnd - rowStart) throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
+        if (values.length !== rowEnd - rowStart)
+          throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
         copyColumn(target, rowStart, values);
       }
     } catch (error) {
@@ -226,11 +280,28 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
       for (let start = rowStart; start < rowEnd; start += step) {
         const end = Math.min(rowEnd, start + step);
         covered += end - start;
-        yield { data: block.subarray((start - rowStart) * cols, (end - rowStart) * cols), rows: end - start, cols, firstRow: start };
+        yield {
+          data: block.subarray((start - rowStart) * cols, (end - rowStart) * cols),
+          rows: end - start,
+          cols,
+          firstRow: start,
+        };
         if (pause !== undefined) await pause();
       }
     }
-    if (covered !== rows) throw readFailure(new Error(`its row groups hold ${covered} rows but its footer says ${rows}`), label, 'Parquet', HINT);
+    if (covered !== rows)
+      throw readFailure(
+        new Error(`its row groups hold ${covered} rows but its footer says ${rows}`),
+        label,
+        'Parquet',
+        HINT,
+      );
   }
-  return { rows, cols, columns: chosenNames, columnTypes: chosen.map((j) => (classified[j] as { type: string }).type), chunks };
+  return {
+    rows,
+    cols,
+    columns: chosenNames,
+    columnTypes: chosen.map((j) => (classified[j] as { type: string }).type),
+    chunks,
+  };
 }

@@ -89,13 +89,29 @@ function parseCell(cell: string, place: () => string, missing = false): number {
   if (NUMBER.test(t)) {
     const value = Number(t);
     if (Number.isFinite(value)) return value;
-    throw new EmgpuInputError(`${place()}: ${t} overflows to Infinity; every value must be a finite number (rescale the data).`);
+    throw new EmgpuInputError(
+      `${place()}: ${t} overflows to Infinity; every value must be a finite number (rescale the data).`,
+    );
   }
-  if (NAN.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (not a number); every value must be a finite number ${HINT}.`);
-  if (INFINITE.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (infinite); every value must be a finite number (remove that row or clip the value).`);
-  if (t === '') throw new EmgpuInputError(`${place()}: the cell is empty (a missing value); every value must be a finite number ${HINT}.`);
-  if (MISSING.test(t)) throw new EmgpuInputError(`${place()}: the value is ${quoted(t)} (a missing value); every value must be a finite number ${HINT}.`);
-  throw new EmgpuInputError(`${place()}: ${quoted(t)} is not a number; every value must be a finite number (fix or remove that row).`);
+  if (NAN.test(t))
+    throw new EmgpuInputError(
+      `${place()}: the value is ${quoted(t)} (not a number); every value must be a finite number ${HINT}.`,
+    );
+  if (INFINITE.test(t))
+    throw new EmgpuInputError(
+      `${place()}: the value is ${quoted(t)} (infinite); every value must be a finite number (remove that row or clip the value).`,
+    );
+  if (t === '')
+    throw new EmgpuInputError(
+      `${place()}: the cell is empty (a missing value); every value must be a finite number ${HINT}.`,
+    );
+  if (MISSING.test(t))
+    throw new EmgpuInputError(
+      `${place()}: the value is ${quoted(t)} (a missing value); every value must be a finite number ${HINT}.`,
+    );
+  throw new EmgpuInputError(
+    `${place()}: ${quoted(t)} is not a number; every value must be a finite number (fix or remove that row).`,
+  );
 }
 
 class Growable {
@@ -137,7 +153,8 @@ function segmentEnd(text: string, start: number): number {
   for (let at = text.indexOf('"', start); at !== -1 && at < from; at = text.indexOf('"', at + 1)) quotes++;
   for (let at = from; at < text.length; at++) {
     const c = text.charCodeAt(at);
-    if (c === 34) quotes++; // "
+    if (c === 34)
+      quotes++; // "
     else if (c === 10 && quotes % 2 === 0) return at + 1; // \n
   }
   return text.length;
@@ -159,7 +176,10 @@ class CsvReader {
   ) {}
 
   private choose(names: string[] | null): number[] {
-    return resolveColumns(this.options.columns, names, this.cols, { label: this.label, optionName: this.options.optionName ?? '--columns' });
+    return resolveColumns(this.options.columns, names, this.cols, {
+      label: this.label,
+      optionName: this.options.optionName ?? '--columns',
+    });
   }
 
   /** Parses whole rows (the segment starts and ends at row boundaries) into `out`; the segment's first line is `segmentLine`. */
@@ -175,13 +195,16 @@ class CsvReader {
       step: (result, parser) => {
         if (this.failure !== null) return;
         try {
-          for (let at = segment.indexOf('\n', counted); at !== -1 && at < rowStart; at = segment.indexOf('\n', at + 1)) this.line++;
+          for (let at = segment.indexOf('\n', counted); at !== -1 && at < rowStart; at = segment.indexOf('\n', at + 1))
+            this.line++;
           counted = Math.max(counted, rowStart);
           rowStart = result.meta.cursor;
           const line = this.line;
           const problem = result.errors.find((e) => e.type !== 'Delimiter');
           if (problem !== undefined) {
-            throw new EmgpuInputError(`${label}, row ${line}: malformed CSV (${problem.message}); check the quotes on that row.`);
+            throw new EmgpuInputError(
+              `${label}, row ${line}: malformed CSV (${problem.message}); check the quotes on that row.`,
+            );
           }
           const row = result.data;
           // A blank line is skipped; a line of delimiters only (",,") is a row whose every value is missing.
@@ -199,7 +222,9 @@ class CsvReader {
               const numberish = row.findIndex((cell) => looksNumeric(cell));
               if (numberish !== -1) {
                 const which = (row[name] as string).trim();
-                options.note?.(`${label}: row ${line} is read as a header, not as data (${quoted(which)} in column ${name + 1} is not a number as emgpu reads them); if it is data, write its values as plain decimals.`);
+                options.note?.(
+                  `${label}: row ${line} is read as a header, not as data (${quoted(which)} in column ${name + 1} is not a number as emgpu reads them); if it is data, write its values as plain decimals.`,
+                );
               }
               return;
             }
@@ -214,7 +239,9 @@ class CsvReader {
           const header = this.header;
           for (let p = 0; p < this.pick.length; p++) {
             const j = this.pick[p] as number;
-            out.push(parseCell(row[j] as string, () => where(label, line, j + 1, header), this.options.missing === true));
+            out.push(
+              parseCell(row[j] as string, () => where(label, line, j + 1, header), this.options.missing === true),
+            );
           }
           out.endRow(line);
         } catch (error) {
@@ -232,7 +259,9 @@ class CsvReader {
   }
 
   noRows(): EmgpuInputError {
-    return new EmgpuInputError(`${this.label} has no data rows${this.header !== null ? ' (only a header row)' : ''}; pass at least one row of numbers.`);
+    return new EmgpuInputError(
+      `${this.label} has no data rows${this.header !== null ? ' (only a header row)' : ''}; pass at least one row of numbers.`,
+    );
   }
 }
 
@@ -253,7 +282,7 @@ export async function parseCsv(source: TextSource, options: TextReadOptions = {}
   const reader = new CsvReader(label, options.delimiter ?? detectDelimiter(text), options);
   const out = new Growable();
   let segmentLine = 1;
-  for (let start = 0; start < text.length && reader.failure === null; ) {
+  for (let start = 0; start < text.length && reader.failure === null;) {
     const end = segmentEnd(text, start);
     const segment = text.slice(start, end);
     reader.parseSegment(segment, segmentLine, out);
@@ -263,7 +292,14 @@ export async function parseCsv(source: TextSource, options: TextReadOptions = {}
   }
   if (reader.failure !== null) throw reader.failure;
   if (out.rows === 0) throw reader.noRows();
-  return { data: out.data.slice(0, out.length), rows: out.rows, cols: reader.pick.length, header: reader.names(), label, lines: out.lines.slice(0, out.rows) };
+  return {
+    data: out.data.slice(0, out.length),
+    rows: out.rows,
+    cols: reader.pick.length,
+    header: reader.names(),
+    label,
+    lines: out.lines.slice(0, out.rows),
+  };
 }
 
 /** A block of rows of CSV text read in chunks. */
@@ -282,7 +318,12 @@ export interface TextChunk {
  * rows each, with the same header detection, column choice and messages as parseCsv; only a
  * chunk's rows (and one piece of text) are held at once.
  */
-export async function* csvChunks(pieces: AsyncIterable<string> | Iterable<string>, label: string, chunkRows: number, options: TextReadOptions = {}): AsyncGenerator<TextChunk> {
+export async function* csvChunks(
+  pieces: AsyncIterable<string> | Iterable<string>,
+  label: string,
+  chunkRows: number,
+  options: TextReadOptions = {},
+): AsyncGenerator<TextChunk> {
   let reader: CsvReader | null = null;
   let pending = '';
   let segmentLine = 1;
@@ -292,7 +333,13 @@ export async function* csvChunks(pieces: AsyncIterable<string> | Iterable<string
   let out = new Growable();
   const flush = (): TextChunk | null => {
     if (out.rows === 0) return null;
-    const chunk = { data: out.data.slice(0, out.length), rows: out.rows, cols: (reader as CsvReader).pick.length, header: (reader as CsvReader).names(), lines: out.lines.slice(0, out.rows) };
+    const chunk = {
+      data: out.data.slice(0, out.length),
+      rows: out.rows,
+      cols: (reader as CsvReader).pick.length,
+      header: (reader as CsvReader).names(),
+      lines: out.lines.slice(0, out.rows),
+    };
     out = new Growable();
     return chunk;
   };
@@ -345,17 +392,26 @@ export async function* csvChunks(pieces: AsyncIterable<string> | Iterable<string
  * Parses a JSON array of rows, e.g. [[1.5, 2], [3, 4.5]], keeping the columns chosen by 0-based
  * index (JSON rows have no names). Rows and columns in messages are 1-based.
  */
-export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions, 'columns' | 'optionName' | 'missing'> = {}): TextTable {
+export function parseJsonRows(
+  source: TextSource,
+  options: Pick<TextReadOptions, 'columns' | 'optionName' | 'missing'> = {},
+): TextTable {
   const { text, label } = source;
   const example = 'a JSON data file must hold an array of rows, e.g. [[1.5, 2], [3, 4.5]]';
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new EmgpuInputError(`${label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${example}.`);
+    throw new EmgpuInputError(
+      `${label} is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${example}.`,
+    );
   }
-  if (!Array.isArray(value)) throw new EmgpuInputError(`${label} holds a JSON ${value === null ? 'null' : typeof value}, not an array; ${example}.`);
-  if (value.length === 0) throw new EmgpuInputError(`${label} has no data rows (an empty array); pass at least one row of numbers.`);
+  if (!Array.isArray(value))
+    throw new EmgpuInputError(
+      `${label} holds a JSON ${value === null ? 'null' : typeof value}, not an array; ${example}.`,
+    );
+  if (value.length === 0)
+    throw new EmgpuInputError(`${label} has no data rows (an empty array); pass at least one row of numbers.`);
   const first: unknown = value[0];
   if (!Array.isArray(first)) throw new EmgpuInputError(`${label}, row 1 is not an array; ${example}.`);
   const cols = first.length;
@@ -367,15 +423,24 @@ export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions,
   value.forEach((row: unknown, i) => {
     if (!Array.isArray(row)) throw new EmgpuInputError(`${label}, row ${i + 1} is not an array; ${example}.`);
     if (row.length !== cols) {
-      throw new EmgpuInputError(`${label}, row ${i + 1} has ${row.length} columns but row 1 has ${cols}; every row needs the same number of columns.`);
+      throw new EmgpuInputError(
+        `${label}, row ${i + 1} has ${row.length} columns but row 1 has ${cols}; every row needs the same number of columns.`,
+      );
     }
     pick.forEach((j, p) => {
       const cell: unknown = row[j];
       if (typeof cell === 'number') {
         data[i * width + p] = cell; // JSON numbers are finite, except overflow such as 1e999
-        if (!Number.isFinite(cell)) throw new EmgpuInputError(`${label}, row ${i + 1}, column ${j + 1}: the value overflows to Infinity; every value must be a finite number.`);
+        if (!Number.isFinite(cell))
+          throw new EmgpuInputError(
+            `${label}, row ${i + 1}, column ${j + 1}: the value overflows to Infinity; every value must be a finite number.`,
+          );
       } else if (typeof cell === 'string') {
-        data[i * width + p] = parseCell(cell, () => `${label}, row ${i + 1}, column ${j + 1}`, options.missing === true);
+        data[i * width + p] = parseCell(
+          cell,
+          () => `${label}, row ${i + 1}, column ${j + 1}`,
+          options.missing === true,
+        );
       } else if (cell === null && options.missing === true) {
         data[i * width + p] = NaN;
       } else {
@@ -388,4 +453,3 @@ export function parseJsonRows(source: TextSource, options: Pick<TextReadOptions,
   });
   return { data, rows: value.length, cols: width, header: null, label, lines };
 }
-

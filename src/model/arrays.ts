@@ -32,7 +32,9 @@ export function flattenParameter(name: string, value: Nested | NumericArray, exp
     flat = out;
   }
   if (flat.length !== expected) {
-    throw new EmgpuInputError(`Option ${name} has ${flat.length} values but must have shape ${shapeText} (${expected} values).`);
+    throw new EmgpuInputError(
+      `Option ${name} has ${flat.length} values but must have shape ${shapeText} (${expected} values).`,
+    );
   }
   flat.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -48,6 +50,7 @@ export function nest(flat: ArrayLike<number>, shape: readonly number[]): Nested 
   const [first, ...rest] = shape as [number, ...number[]];
   const step = rest.reduce((a, b) => a * b, 1);
   const out: Nested[] = [];
-  for (let i = 0; i < first; i++) out.push(nest(Array.prototype.slice.call(flat, i * step, (i + 1) * step) as number[], rest));
+  for (let i = 0; i < first; i++)
+    out.push(nest(Array.prototype.slice.call(flat, i * step, (i + 1) * step) as number[], rest));
   return out;
 }

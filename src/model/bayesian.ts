@@ -59,7 +59,13 @@ export interface PriorOptions {
 }
 
 /** sklearn's _check_parameters: defaults from the data where a prior is not given. */
-export function resolvePriors(options: PriorOptions, data: DataMoments, covarianceType: CovarianceType, k: number, d: number): BayesianPriors {
+export function resolvePriors(
+  options: PriorOptions,
+  data: DataMoments,
+  covarianceType: CovarianceType,
+  k: number,
+  d: number,
+): BayesianPriors {
   let covariancePrior = options.covariancePrior;
   if (covariancePrior === null) {
     const c = data.covariance;
@@ -80,7 +86,11 @@ export function resolvePriors(options: PriorOptions, data: DataMoments, covarian
 }
 
 /** The mixture weights the concentration implies (sklearn's weights_). */
-export function expectedWeights(weightConcentration: Float64Array, type: WeightConcentrationPriorType, k: number): Float64Array {
+export function expectedWeights(
+  weightConcentration: Float64Array,
+  type: WeightConcentrationPriorType,
+  k: number,
+): Float64Array {
   const weights = new Float64Array(k);
   if (type === 'dirichlet_process') {
     let stick = 1;
@@ -103,7 +113,12 @@ export function expectedWeights(weightConcentration: Float64Array, type: WeightC
  * the E-step's statistics: nk, x̄_k and S_k as the Gaussian mixture computes them (nk + 10·eps,
  * reg_covar on S_k's diagonal), then the posterior's parameters.
  */
-export function bayesianMStep(stats: SufficientStats, covarianceType: CovarianceType, regCovar: number, priors: BayesianPriors): BayesianParams {
+export function bayesianMStep(
+  stats: SufficientStats,
+  covarianceType: CovarianceType,
+  regCovar: number,
+  priors: BayesianPriors,
+): BayesianParams {
   const { nComponents: k, nFeatures: d } = stats;
   const { nk, means: xk, covariances: sk } = estimateGaussianParameters(stats, covarianceType, regCovar);
   // Weights.
@@ -125,7 +140,10 @@ export function bayesianMStep(stats: SufficientStats, covarianceType: Covariance
   const meanPrecision = nk.map((n) => beta0 + n);
   const means = new Float64Array(k * d);
   for (let c = 0; c < k; c++) {
-    for (let a = 0; a < d; a++) means[c * d + a] = (beta0 * (priors.meanPrior[a] as number) + (nk[c] as number) * (xk[c * d + a] as number)) / (meanPrecision[c] as number);
+    for (let a = 0; a < d; a++)
+      means[c * d + a] =
+        (beta0 * (priors.meanPrior[a] as number) + (nk[c] as number) * (xk[c * d + a] as number)) /
+        (meanPrecision[c] as number);
   }
   // Precisions: the Wishart scale, normalised by ν (sklearn's covariances_).
   const nu0 = priors.degreesOfFreedomPrior;
@@ -144,7 +162,8 @@ export function bayesianMStep(stats: SufficientStats, covarianceType: Covariance
         for (let a = 0; a < d; a++) {
           for (let b = 0; b < d; b++) {
             const o = c * d * d + a * d + b;
-            covariances[o] = ((w0[a * d + b] as number) + n * (sk[o] as number) + shrink * diff(c, a) * diff(c, b)) / nu;
+            covariances[o] =
+              ((w0[a * d + b] as number) + n * (sk[o] as number) + shrink * diff(c, a) * diff(c, b)) / nu;
           }
         }
       }
@@ -159,8 +178,10 @@ export function bayesianMStep(stats: SufficientStats, covarianceType: Covariance
       for (let a = 0; a < d; a++) {
         for (let b = 0; b < d; b++) {
           let spread = 0;
-          for (let c = 0; c < k; c++) spread += ((nk[c] as number) / (meanPrecision[c] as number)) * diff(c, a) * diff(c, b);
-          covariances[a * d + b] = ((w0[a * d + b] as number) + ((sk[a * d + b] as number) * total) / k + (beta0 / k) * spread) / nu;
+          for (let c = 0; c < k; c++)
+            spread += ((nk[c] as number) / (meanPrecision[c] as number)) * diff(c, a) * diff(c, b);
+          covariances[a * d + b] =
+            ((w0[a * d + b] as number) + ((sk[a * d + b] as number) * total) / k + (beta0 / k) * spread) / nu;
         }
       }
       break;
@@ -171,7 +192,10 @@ export function bayesianMStep(stats: SufficientStats, covarianceType: Covariance
       for (let c = 0; c < k; c++) {
         const n = nk[c] as number;
         const shrink = beta0 / (meanPrecision[c] as number);
-        for (let a = 0; a < d; a++) covariances[c * d + a] = ((w0[a] as number) + n * ((sk[c * d + a] as number) + shrink * diff(c, a) ** 2)) / (degreesOfFreedom[c] as number);
+        for (let a = 0; a < d; a++)
+          covariances[c * d + a] =
+            ((w0[a] as number) + n * ((sk[c * d + a] as number) + shrink * diff(c, a) ** 2)) /
+            (degreesOfFreedom[c] as number);
       }
       break;
     }
@@ -182,19 +206,36 @@ export function bayesianMStep(stats: SufficientStats, covarianceType: Covariance
         let square = 0;
         for (let a = 0; a < d; a++) square += diff(c, a) ** 2;
         const n = nk[c] as number;
-        covariances[c] = ((w0[0] as number) + n * ((sk[c] as number) + (beta0 / (meanPrecision[c] as number)) * (square / d))) / (degreesOfFreedom[c] as number);
+        covariances[c] =
+          ((w0[0] as number) + n * ((sk[c] as number) + (beta0 / (meanPrecision[c] as number)) * (square / d))) /
+          (degreesOfFreedom[c] as number);
       }
       break;
     }
   }
   const precisionsCholesky = COVARIANCE_MODELS[covarianceType].precisionCholesky(covariances, k, d);
   const weights = expectedWeights(weightConcentration, priors.weightConcentrationPriorType, k);
-  const params: BayesianParams = { covarianceType, nComponents: k, nFeatures: d, weights, means, covariances, precisionsCholesky, weightConcentration, meanPrecision, degreesOfFreedom };
+  const params: BayesianParams = {
+    covarianceType,
+    nComponents: k,
+    nFeatures: d,
+    weights,
+    means,
+    covariances,
+    precisionsCholesky,
+    weightConcentration,
+    meanPrecision,
+    degreesOfFreedom,
+  };
   return { ...params, logWeights: eStepLogWeights(params, priors.weightConcentrationPriorType) };
 }
 
 /** E[log π_k] (sklearn's _estimate_log_weights). */
-function expectedLogWeights(weightConcentration: Float64Array, type: WeightConcentrationPriorType, k: number): Float64Array {
+function expectedLogWeights(
+  weightConcentration: Float64Array,
+  type: WeightConcentrationPriorType,
+  k: number,
+): Float64Array {
   const out = new Float64Array(k);
   if (type === 'dirichlet_process') {
     let previous = 0;
@@ -219,7 +260,10 @@ function expectedLogWeights(weightConcentration: Float64Array, type: WeightConce
  * precisionsCholesky) in place of log w_k (sklearn's _estimate_log_prob + _estimate_log_weights):
  * E[log π_k] − D/2·log ν_k + ½·(D·log 2 + Σ_{i<D} ψ((ν_k − i)/2) − D/β_k).
  */
-export function eStepLogWeights(params: Omit<BayesianParams, 'logWeights'>, type: WeightConcentrationPriorType): Float64Array {
+export function eStepLogWeights(
+  params: Omit<BayesianParams, 'logWeights'>,
+  type: WeightConcentrationPriorType,
+): Float64Array {
   const { nComponents: k, nFeatures: d, degreesOfFreedom, meanPrecision } = params;
   const logWeights = expectedLogWeights(params.weightConcentration, type, k);
   const out = new Float64Array(k);
@@ -243,7 +287,11 @@ function logWishartNorm(nu: number, logDetPrecisionsChol: number, d: number): nu
  * The variational lower bound (sklearn's _compute_lower_bound) at the parameters after an
  * M-step, given Σ w·Σ_k r·log r of the E-step before it.
  */
-export function bayesianLowerBound(params: BayesianParams, type: WeightConcentrationPriorType, sumRespLogResp: number): number {
+export function bayesianLowerBound(
+  params: BayesianParams,
+  type: WeightConcentrationPriorType,
+  sumRespLogResp: number,
+): number {
   const { covarianceType, nComponents: k, nFeatures: d, degreesOfFreedom } = params;
   const logDet = COVARIANCE_MODELS[covarianceType].logDetCholesky(params.precisionsCholesky, k, d);
   let logWishart = 0;

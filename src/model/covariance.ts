@@ -50,7 +50,8 @@ function fullFactors(covariances: Float64Array, count: number, d: number, shared
 function fullFromPrecisions(precisions: Float64Array, count: number, d: number, sharedError: boolean): Float64Array {
   const out = new Float64Array(count * d * d);
   for (let c = 0; c < count; c++) {
-    if (!choleskyLower(precisions, c * d * d, d, out, c * d * d)) throw new IllDefinedCovarianceError(sharedError ? null : c);
+    if (!choleskyLower(precisions, c * d * d, d, out, c * d * d))
+      throw new IllDefinedCovarianceError(sharedError ? null : c);
   }
   return out;
 }
@@ -65,7 +66,8 @@ function fullCovariances(factors: Float64Array, count: number, d: number, shared
   const precisions = fullPrecisions(factors, count, d);
   const out = new Float64Array(count * d * d);
   for (let c = 0; c < count; c++) {
-    if (!invertSpd(precisions, c * d * d, d, out, c * d * d)) throw new IllDefinedCovarianceError(sharedError ? null : c);
+    if (!invertSpd(precisions, c * d * d, d, out, c * d * d))
+      throw new IllDefinedCovarianceError(sharedError ? null : c);
   }
   return out;
 }

@@ -5,7 +5,13 @@
  * triangle only. Writes L into out[outOffset..] (upper part zeroed). Returns false when A is not
  * numerically positive definite.
  */
-export function choleskyLower(a: Float64Array, offset: number, d: number, out: Float64Array, outOffset: number): boolean {
+export function choleskyLower(
+  a: Float64Array,
+  offset: number,
+  d: number,
+  out: Float64Array,
+  outOffset: number,
+): boolean {
   for (let i = 0; i < d; i++) {
     for (let j = 0; j <= i; j++) {
       let sum = a[offset + i * d + j] as number;
@@ -40,7 +46,13 @@ export function invertLower(l: Float64Array, offset: number, d: number, out: Flo
 }
 
 /** out = M·Mᵀ for the D x D block at m[offset..]. */
-export function multiplyByTranspose(m: Float64Array, offset: number, d: number, out: Float64Array, outOffset: number): void {
+export function multiplyByTranspose(
+  m: Float64Array,
+  offset: number,
+  d: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
   for (let i = 0; i < d; i++) {
     for (let j = 0; j <= i; j++) {
       let sum = 0;

@@ -21,7 +21,11 @@ export interface GaussianEstimate {
  *   Σ w·r·(x − mean)(x − mean)ᵀ = s2 − (2/nk − s0/nk²)·s1·s1ᵀ      (exact; nk = s0 + 10·eps)
  * which is sklearn's centred sum without a second pass over the data.
  */
-export function estimateGaussianParameters(stats: SufficientStats, covarianceType: CovarianceType, regCovar: number): GaussianEstimate {
+export function estimateGaussianParameters(
+  stats: SufficientStats,
+  covarianceType: CovarianceType,
+  regCovar: number,
+): GaussianEstimate {
   const { nComponents: k, nFeatures: d, shifts, sumResp, sumDiff, sumOuter } = stats;
   const nk = new Float64Array(k);
   const means = new Float64Array(k * d);
@@ -35,7 +39,9 @@ export function estimateGaussianParameters(stats: SufficientStats, covarianceTyp
   }
   const full = stats.moments === 'full';
   if (stats.moments === null || ((covarianceType === 'full' || covarianceType === 'tied') && !full)) {
-    throw new Error(`internal: ${covarianceType} covariances need ${full ? 'full' : 'diagonal'} second moments, got ${String(stats.moments)}`);
+    throw new Error(
+      `internal: ${covarianceType} covariances need ${full ? 'full' : 'diagonal'} second moments, got ${String(stats.moments)}`,
+    );
   }
   // Centred scatter per component, divided later.
   const centredEntry = (c: number, i: number, j: number): number => {

@@ -47,7 +47,8 @@ export function toKernelParams(params: MixtureParams): KernelParams {
   const logDet = model.logDetCholesky(precisionsCholesky, k, d);
   const logConstants = new Float64Array(k);
   for (let c = 0; c < k; c++) {
-    const logWeight = params.logWeights !== undefined ? (params.logWeights[c] as number) : Math.log(weights[c] as number);
+    const logWeight =
+      params.logWeights !== undefined ? (params.logWeights[c] as number) : Math.log(weights[c] as number);
     logConstants[c] = logWeight + (logDet[c] as number) - 0.5 * d * LOG_2PI;
   }
   return { covarianceType, nComponents: k, nFeatures: d, means, factors, logConstants };

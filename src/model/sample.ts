@@ -32,7 +32,12 @@ const DRAWS_PER_PAUSE = 1 << 20;
  * which it yields null every ~1M draws; then the blocks. A block's arrays are reused: read them
  * before asking for the next one.
  */
-export function* sampleBlocks(p: SampleParams, n: number, random: Random, blockRows: number): Generator<SampleBlock | null, void, undefined> {
+export function* sampleBlocks(
+  p: SampleParams,
+  n: number,
+  random: Random,
+  blockRows: number,
+): Generator<SampleBlock | null, void, undefined> {
   const { nComponents: k, nFeatures: d, covarianceType, weights, means, covariances } = p;
   const counts = new Float64Array(k);
   const cumulative = new Float64Array(k);

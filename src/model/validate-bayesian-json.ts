@@ -2,7 +2,11 @@
 // it: the fields every mixture has (src/model/validate-json.ts), then the posterior's
 // (weightConcentration, meanPrecision, degreesOfFreedom) and the resolved priors.
 
-import { WEIGHT_CONCENTRATION_PRIOR_TYPES, type BayesianPriors, type WeightConcentrationPriorType } from './bayesian.ts';
+import {
+  WEIGHT_CONCENTRATION_PRIOR_TYPES,
+  type BayesianPriors,
+  type WeightConcentrationPriorType,
+} from './bayesian.ts';
 import { choleskyLower } from './linalg.ts';
 import { fail, numbers, own, show, validateModelJson, type ValidModelJson } from './validate-json.ts';
 
@@ -24,7 +28,8 @@ function positive(name: string, values: Float64Array, above = 0): void {
 }
 
 function positiveNumber(name: string, value: unknown, above = 0): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > above)) fail(`The model JSON's ${name} is ${show(value)}; it must be a finite number > ${above}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > above))
+    fail(`The model JSON's ${name} is ${show(value)}; it must be a finite number > ${above}.`);
   return value as number;
 }
 
@@ -35,24 +40,41 @@ export function validateBayesianJson(json: unknown): ValidBayesianJson {
   const sizes = `nComponents = ${k}, nFeatures = ${d}`;
   const priorType = own(record, 'weightConcentrationPriorType');
   if (typeof priorType !== 'string' || !(WEIGHT_CONCENTRATION_PRIOR_TYPES as readonly string[]).includes(priorType)) {
-    fail(`The model JSON has weightConcentrationPriorType ${show(priorType)}; expected 'dirichlet_process' or 'dirichlet_distribution'.`);
+    fail(
+      `The model JSON has weightConcentrationPriorType ${show(priorType)}; expected 'dirichlet_process' or 'dirichlet_distribution'.`,
+    );
   }
   const wcType = priorType as WeightConcentrationPriorType;
-  const weightConcentration = numbers('weightConcentration', own(record, 'weightConcentration'), wcType === 'dirichlet_process' ? [2, k] : [k], sizes);
+  const weightConcentration = numbers(
+    'weightConcentration',
+    own(record, 'weightConcentration'),
+    wcType === 'dirichlet_process' ? [2, k] : [k],
+    sizes,
+  );
   positive('weightConcentration', weightConcentration);
   const meanPrecision = numbers('meanPrecision', own(record, 'meanPrecision'), [k], sizes);
   positive('meanPrecision', meanPrecision);
   const rawDof = own(record, 'degreesOfFreedom');
-  const degreesOfFreedom = type === 'tied' ? Float64Array.of(positiveNumber('degreesOfFreedom', rawDof, d - 1)) : numbers('degreesOfFreedom', rawDof, [k], sizes);
+  const degreesOfFreedom =
+    type === 'tied'
+      ? Float64Array.of(positiveNumber('degreesOfFreedom', rawDof, d - 1))
+      : numbers('degreesOfFreedom', rawDof, [k], sizes);
   positive('degreesOfFreedom', degreesOfFreedom, d - 1);
   const rawPriors = own(record, 'priors');
-  if (rawPriors === null || typeof rawPriors !== 'object' || Array.isArray(rawPriors)) fail(`The model JSON's 'priors' is ${show(rawPriors)}; it must be the object toJSON() writes.`);
+  if (rawPriors === null || typeof rawPriors !== 'object' || Array.isArray(rawPriors))
+    fail(`The model JSON's 'priors' is ${show(rawPriors)}; it must be the object toJSON() writes.`);
   const p = rawPriors as Record<string, unknown>;
   const covarianceShape = type === 'full' || type === 'tied' ? [d, d] : type === 'diag' ? [d] : [1];
   const rawCovariancePrior = own(p, 'covariancePrior');
-  const covariancePrior = numbers('priors.covariancePrior', typeof rawCovariancePrior === 'number' ? [rawCovariancePrior] : rawCovariancePrior, covarianceShape, sizes);
+  const covariancePrior = numbers(
+    'priors.covariancePrior',
+    typeof rawCovariancePrior === 'number' ? [rawCovariancePrior] : rawCovariancePrior,
+    covarianceShape,
+    sizes,
+  );
   if (type === 'full' || type === 'tied') {
-    if (!choleskyLower(covariancePrior, 0, d, new Float64Array(d * d), 0)) fail("The model JSON's priors.covariancePrior is not symmetric positive definite.");
+    if (!choleskyLower(covariancePrior, 0, d, new Float64Array(d * d), 0))
+      fail("The model JSON's priors.covariancePrior is not symmetric positive definite.");
   } else {
     positive('priors.covariancePrior', covariancePrior);
   }
@@ -64,5 +86,12 @@ export function validateBayesianJson(json: unknown): ValidBayesianJson {
     degreesOfFreedomPrior: positiveNumber('priors.degreesOfFreedomPrior', own(p, 'degreesOfFreedomPrior'), d - 1),
     covariancePrior,
   };
-  return { ...base, weightConcentrationPriorType: wcType, weightConcentration, meanPrecision, degreesOfFreedom, priors };
+  return {
+    ...base,
+    weightConcentrationPriorType: wcType,
+    weightConcentration,
+    meanPrecision,
+    degreesOfFreedom,
+    priors,
+  };
 }

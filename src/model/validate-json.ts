@@ -71,7 +71,8 @@ export function numbers(name: string, value: unknown, shape: readonly number[], 
   const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
   let at = 0;
   // A flat row-major array of the right length is accepted too, as the options accept it.
-  const flat = shape.length > 1 && Array.isArray(value) && value.length === out.length && !value.some((v) => Array.isArray(v));
+  const flat =
+    shape.length > 1 && Array.isArray(value) && value.length === out.length && !value.some((v) => Array.isArray(v));
   const dims = flat ? [out.length] : shape;
   const walk = (node: unknown, depth: number, path: string): void => {
     const expected = dims[depth];
@@ -83,11 +84,15 @@ export function numbers(name: string, value: unknown, shape: readonly number[], 
       return;
     }
     if (!Array.isArray(node)) {
-      fail(`The model JSON's ${name}${path} is ${show(node)} where an array of ${expected} was expected; '${name}' must have shape ${shape.join(' × ')} (${shapeHint}).`);
+      fail(
+        `The model JSON's ${name}${path} is ${show(node)} where an array of ${expected} was expected; '${name}' must have shape ${shape.join(' × ')} (${shapeHint}).`,
+      );
     }
     const array = node as unknown[];
     if (array.length !== expected) {
-      fail(`The model JSON's ${name}${path} has ${array.length} entries but must have ${expected}; '${name}' must have shape ${shape.join(' × ')} (${shapeHint}).`);
+      fail(
+        `The model JSON's ${name}${path} has ${array.length} entries but must have ${expected}; '${name}' must have shape ${shape.join(' × ')} (${shapeHint}).`,
+      );
     }
     for (let i = 0; i < expected; i++) walk(array[i], depth + 1, `${path}[${i}]`);
   };
@@ -116,7 +121,10 @@ function checkFactors(type: CovarianceType, u: Float64Array, k: number, d: numbe
     const m = matrixIndex(type, c);
     for (let i = 0; i < d; i++) {
       const diagonal = u[o + i * d + i] as number;
-      if (!(diagonal > 0)) fail(`The model JSON's ${name}${m}[${i}][${i}] is ${diagonal}; the diagonal of a precision Cholesky factor must be > 0.`);
+      if (!(diagonal > 0))
+        fail(
+          `The model JSON's ${name}${m}[${i}][${i}] is ${diagonal}; the diagonal of a precision Cholesky factor must be > 0.`,
+        );
     }
     let upper: [number, number] | null = null; // a non-zero entry above the diagonal
     let lower: [number, number] | null = null; // and below it
@@ -147,7 +155,8 @@ function checkAgreement(type: CovarianceType, cov: Float64Array, u: Float64Array
       const where = type === 'diag' ? `[${Math.floor(i / d)}][${i % d}]` : `[${i}]`;
       const factor = u[i] as number;
       if (!(sigma > 0)) fail(`The model JSON's covariances${where} is ${sigma}; ${type} covariances must all be > 0.`);
-      if (!(Math.abs(sigma * factor * factor - 1) <= tol)) disagree(where, `${sigma} but 1 / ${factor}² = ${1 / (factor * factor)}`);
+      if (!(Math.abs(sigma * factor * factor - 1) <= tol))
+        disagree(where, `${sigma} but 1 / ${factor}² = ${1 / (factor * factor)}`);
     });
     return;
   }
@@ -190,12 +199,20 @@ function checkAgreement(type: CovarianceType, cov: Float64Array, u: Float64Array
       }
     }
     if (!(worst <= tol)) {
-      disagree(matrixIndex(type, c), `Σ·U·Uᵀ is not the identity: entry [${worstAt[0]}][${worstAt[1]}] of Uᵀ·Σ·U is off by ${Number.isFinite(worst) ? worst.toPrecision(3) : worst} relative`);
+      disagree(
+        matrixIndex(type, c),
+        `Σ·U·Uᵀ is not the identity: entry [${worstAt[0]}][${worstAt[1]}] of Uᵀ·Σ·U is off by ${Number.isFinite(worst) ? worst.toPrecision(3) : worst} relative`,
+      );
     }
   }
 }
 
-function optional<T>(record: Record<string, unknown>, key: string, check: (value: unknown) => value is T, expected: string): T | undefined {
+function optional<T>(
+  record: Record<string, unknown>,
+  key: string,
+  check: (value: unknown) => value is T,
+  expected: string,
+): T | undefined {
   const value = own(record, key);
   if (value === undefined) return undefined;
   if (!check(value)) fail(`The model JSON's '${key}' is ${show(value)}; it must be ${expected}.`);
@@ -208,7 +225,8 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isI
 const isBound = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
 const isList = (v: unknown): v is unknown[] => Array.isArray(v);
 /** A plain object (not null, not an array). */
-export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function savedOptions(record: Record<string, unknown>): Pick<GaussianMixtureOptions, SavedOptionName> {
   const saved = optional(record, 'options', isRecord, 'an object of fit options');
@@ -234,16 +252,22 @@ function savedOptions(record: Record<string, unknown>): Pick<GaussianMixtureOpti
  */
 export function validateModelJson(json: unknown, expectedFormat: string = MODEL_FORMAT): ValidModelJson {
   if (!isRecord(json)) {
-    fail(`The model JSON is ${json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`}, not an object; pass the output of toJSON() (or emgpu fit).`);
+    fail(
+      `The model JSON is ${json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`}, not an object; pass the output of toJSON() (or emgpu fit).`,
+    );
   }
   const record = json as Record<string, unknown>;
   const format = own(record, 'format');
   if (format !== undefined && format !== expectedFormat) {
-    fail(`The model JSON has format ${show(format)}; expected '${expectedFormat}' (the output of toJSON() or emgpu fit).`);
+    fail(
+      `The model JSON has format ${show(format)}; expected '${expectedFormat}' (the output of toJSON() or emgpu fit).`,
+    );
   }
   const version = own(record, 'version');
   if (version !== undefined && version !== MODEL_VERSION) {
-    fail(`The model JSON has version ${show(version)}; this emgpu reads version ${MODEL_VERSION} (refit the model with this version).`);
+    fail(
+      `The model JSON has version ${show(version)}; this emgpu reads version ${MODEL_VERSION} (refit the model with this version).`,
+    );
   }
   const covarianceType = own(record, 'covarianceType');
   if (typeof covarianceType !== 'string' || !(COVARIANCE_TYPES as readonly string[]).includes(covarianceType)) {
@@ -272,7 +296,12 @@ export function validateModelJson(json: unknown, expectedFormat: string = MODEL_
     fail(`The model JSON's 'weights' sum to ${sum.toPrecision(8)}; they must sum to 1 (normalise them).`);
   }
   const means = numbers('means', own(record, 'means'), [k, d], sizes);
-  const precisionsCholesky = numbers('precisionsCholesky', own(record, 'precisionsCholesky'), shape, `${sizes}, covarianceType '${type}'`);
+  const precisionsCholesky = numbers(
+    'precisionsCholesky',
+    own(record, 'precisionsCholesky'),
+    shape,
+    `${sizes}, covarianceType '${type}'`,
+  );
   checkFactors(type, precisionsCholesky, k, d);
   const rawCovariances = own(record, 'covariances');
   let covariances: Float64Array | null = null;
@@ -284,7 +313,10 @@ export function validateModelJson(json: unknown, expectedFormat: string = MODEL_
   const lowerBound = optional(record, 'lowerBound', isBound, 'a finite number (or null for −Infinity)');
   const lowerBounds = optional(record, 'lowerBounds', isList, 'an array of finite numbers') ?? [];
   lowerBounds.forEach((bound, i) => {
-    if (!isBound(bound)) fail(`The model JSON's lowerBounds[${i}] is ${show(bound)}; every value must be a finite number (or null for −Infinity).`);
+    if (!isBound(bound))
+      fail(
+        `The model JSON's lowerBounds[${i}] is ${show(bound)}; every value must be a finite number (or null for −Infinity).`,
+      );
   });
   return {
     covarianceType: type,

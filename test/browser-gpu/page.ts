@@ -35,7 +35,9 @@ function statsError(g: SufficientStats, c: SufficientStats): number {
 }
 
 function allFinite(s: SufficientStats): boolean {
-  return [s.sumResp, s.sumDiff, s.sumOuter].every((a) => a.every((v) => Number.isFinite(v))) && Number.isFinite(s.sumLogLik);
+  return (
+    [s.sumResp, s.sumDiff, s.sumOuter].every((a) => a.every((v) => Number.isFinite(v))) && Number.isFinite(s.sumLogLik)
+  );
 }
 
 async function runParity(): Promise<{ description: string; results: CaseResult[] } | { error: string }> {
@@ -57,11 +59,21 @@ async function runParity(): Promise<{ description: string; results: CaseResult[]
         const mom = momentsFor(cov);
         const gs = await g.eStep(p, mom);
         const cs = await c.eStep(p, mom);
-        results.push({ name: `eStep ${cov} N=${n} D=${d} K=${k}`, statsError: statsError(gs, cs), scalarError: Math.abs(gs.sumLogLik - cs.sumLogLik) / Math.abs(cs.sumLogLik), finite: allFinite(gs) });
+        results.push({
+          name: `eStep ${cov} N=${n} D=${d} K=${k}`,
+          statsError: statsError(gs, cs),
+          scalarError: Math.abs(gs.sumLogLik - cs.sumLogLik) / Math.abs(cs.sumLogLik),
+          finite: allFinite(gs),
+        });
       }
       const ga = await g.assign(centres, k, 'full');
       const ca = await c.assign(centres, k, 'full');
-      results.push({ name: `assign N=${n} D=${d} K=${k}`, statsError: statsError(ga.stats, ca.stats), scalarError: Math.abs(ga.inertia - ca.inertia) / ca.inertia, finite: allFinite(ga.stats) });
+      results.push({
+        name: `assign N=${n} D=${d} K=${k}`,
+        statsError: statsError(ga.stats, ca.stats),
+        scalarError: Math.abs(ga.inertia - ca.inertia) / ca.inertia,
+        finite: allFinite(ga.stats),
+      });
       g.dispose();
       c.dispose();
     }

@@ -40,7 +40,11 @@ beforeAll(async () => {
     // dependency the page reaches is named here to be pre-bundled into an ES module.
     optimizeDeps: {
       noDiscovery: true,
-      include: ['@stdlib/math-base-special-betaln', '@stdlib/math-base-special-digamma', '@stdlib/math-base-special-gammaln'],
+      include: [
+        '@stdlib/math-base-special-betaln',
+        '@stdlib/math-base-special-digamma',
+        '@stdlib/math-base-special-gammaln',
+      ],
     },
   });
   await server.listen();
@@ -51,7 +55,9 @@ beforeAll(async () => {
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   await page.goto(url);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', { timeout: 120_000 });
-  const hasGpu = await page.evaluate(async () => (await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter()) != null);
+  const hasGpu = await page.evaluate(
+    async () => (await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter()) != null,
+  );
   if (!hasGpu) {
     unavailable = 'Chromium found no WebGPU adapter';
     if (inCI()) throw new Error(`CI requires a WebGPU adapter in Chromium: ${unavailable}`);
@@ -74,7 +80,11 @@ describe('webgpu in headless Chromium (SwiftShader): backend', () => {
   it('eStep (4 covariance types) and assign match the CPU engine in-page', async (ctx) => {
     const p = needPage(ctx);
     const outcome = await p.evaluate(() => (window as unknown as { runParity: () => Promise<unknown> }).runParity());
-    const result = outcome as { description?: string; results?: Array<{ name: string; statsError: number; scalarError: number; finite: boolean }>; error?: string };
+    const result = outcome as {
+      description?: string;
+      results?: Array<{ name: string; statsError: number; scalarError: number; finite: boolean }>;
+      error?: string;
+    };
     expect(result.error, result.error).toBeUndefined();
     expect(result.description).toMatch(/^webgpu \(/);
     expect(result.results!.length).toBe(10);
@@ -92,7 +102,12 @@ defineEstimatorSuite({
   include: (_f, c) => float32CanRun(c),
   run: async (f, c) => {
     if (page === null) throw new Error(`no page: ${unavailable ?? 'it did not load'}`);
-    const result = await page.evaluate((dataset, name) => (window as unknown as { runCase: (d: string, n: string) => Promise<unknown> }).runCase(dataset, name), f.dataset, c.name);
+    const result = await page.evaluate(
+      (dataset, name) =>
+        (window as unknown as { runCase: (d: string, n: string) => Promise<unknown> }).runCase(dataset, name),
+      f.dataset,
+      c.name,
+    );
     const error = (result as { error?: string }).error;
     if (error !== undefined) throw new Error(`in the page: ${error}`);
     return result as Outcome;

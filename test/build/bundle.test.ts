@@ -39,7 +39,12 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'emgpu-dist-'));
-  await build({ configFile: join(root, 'vite.config.ts'), mode: 'lib', logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  await build({
+    configFile: join(root, 'vite.config.ts'),
+    mode: 'lib',
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true },
+  });
   server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
     const file = path === '/' ? null : join(outDir, path);
@@ -71,7 +76,12 @@ afterAll(async () => {
 
 describe('library bundle', () => {
   it('has no bare import specifiers', () => {
-    const files = [join(outDir, 'emgpu.js'), ...readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => join(outDir, 'assets', f))];
+    const files = [
+      join(outDir, 'emgpu.js'),
+      ...readdirSync(join(outDir, 'assets'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(outDir, 'assets', f)),
+    ];
     for (const file of files) {
       const code = readFileSync(file, 'utf8');
       const bare = bareSpecifiers(code);
@@ -85,7 +95,10 @@ describe('library bundle', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction('window.ready === true', { timeout: 60_000 });
-    const results = (await page.evaluate('window.runFits()')) as Record<string, { backend?: string; lowerBound?: number; means?: number[]; error?: string }>;
+    const results = (await page.evaluate('window.runFits()')) as Record<
+      string,
+      { backend?: string; lowerBound?: number; means?: number[]; error?: string }
+    >;
     expect(errors).toEqual([]);
     type Fit = { backend?: string; lowerBound?: number; means?: number[]; error?: string };
     const { cpu1, cpu2, webgpu } = results as { cpu1: Fit; cpu2: Fit; webgpu: Fit };
@@ -95,6 +108,8 @@ describe('library bundle', () => {
     expect(cpu2.means).toEqual(cpu1.means);
     expect(webgpu.error, webgpu.error).toBeUndefined();
     expect(webgpu.backend).toMatch(/^webgpu/);
-    expect(Math.abs((webgpu.lowerBound as number) - (cpu1.lowerBound as number)) / Math.abs(cpu1.lowerBound as number)).toBeLessThan(1e-4);
+    expect(
+      Math.abs((webgpu.lowerBound as number) - (cpu1.lowerBound as number)) / Math.abs(cpu1.lowerBound as number),
+    ).toBeLessThan(1e-4);
   });
 });

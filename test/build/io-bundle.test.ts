@@ -17,7 +17,12 @@ let outDir = '';
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'emgpu-io-dist-'));
   for (const mode of ['lib', 'io']) {
-    await build({ configFile: join(root, 'vite.config.ts'), mode, logLevel: 'error', build: { outDir, emptyOutDir: false } });
+    await build({
+      configFile: join(root, 'vite.config.ts'),
+      mode,
+      logLevel: 'error',
+      build: { outDir, emptyOutDir: false },
+    });
   }
 });
 
@@ -30,13 +35,20 @@ describe('emgpu/io bundle', () => {
     const io = readFileSync(join(outDir, 'io.js'), 'utf8');
     expect(bareSpecifiers(io)).toEqual([]);
     expect(io).toContain('PAR1');
-    const core = [join(outDir, 'emgpu.js'), ...readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => join(outDir, 'assets', f))];
+    const core = [
+      join(outDir, 'emgpu.js'),
+      ...readdirSync(join(outDir, 'assets'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(outDir, 'assets', f)),
+    ];
     for (const file of core) {
       const code = readFileSync(file, 'utf8');
       expect(code, file).not.toMatch(/parquet|RecordBatchReader|tableFromIPC/i);
     }
     // Sizes, for the record (the Arrow and Parquet readers with their decompressors).
-    console.log(`dist/io.js ${(statSync(join(outDir, 'io.js')).size / 1024).toFixed(0)} KiB, dist/emgpu.js ${(statSync(join(outDir, 'emgpu.js')).size / 1024).toFixed(0)} KiB`);
+    console.log(
+      `dist/io.js ${(statSync(join(outDir, 'io.js')).size / 1024).toFixed(0)} KiB, dist/emgpu.js ${(statSync(join(outDir, 'emgpu.js')).size / 1024).toFixed(0)} KiB`,
+    );
   });
 
   it('reads Parquet and Arrow tables', async () => {

@@ -17,11 +17,37 @@ const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 describe('emgpu fit --bayesian', () => {
   it('writes exactly BayesianGaussianMixture.toJSON() with every prior option passed through', async () => {
-    const args = ['fit', IRIS, '-k', '5', '--bayesian', '--weight-prior-type', 'dirichlet_distribution', '--weight-concentration-prior', '0.05', '--mean-precision-prior', '0.5', '--degrees-of-freedom-prior', '6', '--mean-prior', '5,3,4,1', '--covariance', 'diag', '--covariance-prior', '0.5,0.2,1,0.1', '--seed', '3', '--max-iter', '40'];
+    const args = [
+      'fit',
+      IRIS,
+      '-k',
+      '5',
+      '--bayesian',
+      '--weight-prior-type',
+      'dirichlet_distribution',
+      '--weight-concentration-prior',
+      '0.05',
+      '--mean-precision-prior',
+      '0.5',
+      '--degrees-of-freedom-prior',
+      '6',
+      '--mean-prior',
+      '5,3,4,1',
+      '--covariance',
+      'diag',
+      '--covariance-prior',
+      '0.5,0.2,1,0.1',
+      '--seed',
+      '3',
+      '--max-iter',
+      '40',
+    ];
     const { code, stdout, stderr } = await run([...args, ...CPU]);
     expect(code).toBe(0);
     const model = JSON.parse(stdout);
-    expect(stderr).toBe(model.converged ? '' : 'emgpu: warning: the fit did not converge in 40 iterations; raise --max-iter or --tol.\n');
+    expect(stderr).toBe(
+      model.converged ? '' : 'emgpu: warning: the fit did not converge in 40 iterations; raise --max-iter or --tol.\n',
+    );
     expect(model.format).toBe('emgpu-bayesian-gaussian-mixture');
     const bgm = new BayesianGaussianMixture({
       nComponents: 5,
@@ -65,14 +91,18 @@ describe('emgpu fit --bayesian', () => {
   it('prior options without --bayesian, and priors of the wrong shape, are usage errors with one line', async () => {
     const stray = await run(['fit', IRIS, '-k', '2', '--weight-concentration-prior', '0.1', ...CPU]);
     expect(stray.code).toBe(2);
-    expect(stray.stderr).toBe('emgpu: --weight-concentration-prior is an option of the Bayesian mixture; add --bayesian, or drop --weight-concentration-prior.\n');
+    expect(stray.stderr).toBe(
+      'emgpu: --weight-concentration-prior is an option of the Bayesian mixture; add --bayesian, or drop --weight-concentration-prior.\n',
+    );
     const shape = await run(['fit', IRIS, '-k', '2', '--bayesian', '--mean-prior', '1,2', ...CPU]);
     expect(shape.code).toBe(2);
     expect(shape.stderr.split('\n')).toHaveLength(2);
     expect(shape.stderr).toMatch(/meanPrior|--mean-prior/);
     const bad = await run(['fit', IRIS, '-k', '2', '--bayesian', '--mean-precision-prior', '-1', ...CPU]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^emgpu: option '--mean-precision-prior <X>' argument '-1' is invalid\. It must be a finite number > 0\./);
+    expect(bad.stderr).toMatch(
+      /^emgpu: option '--mean-precision-prior <X>' argument '-1' is invalid\. It must be a finite number > 0\./,
+    );
     const dof = await run(['fit', IRIS, '-k', '2', '--bayesian', '--degrees-of-freedom-prior', '2', ...CPU]);
     expect(dof.code).toBe(2);
     expect(dof.stderr).toMatch(/degreesOfFreedomPrior|degrees-of-freedom/);
@@ -88,7 +118,9 @@ describe('emgpu fit --init FILE.json with resp', () => {
 
     const plain = await run(['fit', IRIS, '--init', init, '--max-iter', '5', ...CPU]);
     expect(plain.code).toBe(0);
-    expect(plain.stderr).toMatch(/^(emgpu: warning: the fit did not converge in 5 iterations; raise --max-iter or --tol\.\n)?$/);
+    expect(plain.stderr).toMatch(
+      /^(emgpu: warning: the fit did not converge in 5 iterations; raise --max-iter or --tol\.\n)?$/,
+    );
     const gm = new GaussianMixture({ nComponents: 3, maxIter: 5, backend: 'cpu' });
     await gm.fit(irisRows, { resp: flat });
     expect(JSON.parse(plain.stdout)).toEqual(asJson(gm.toJSON()));
@@ -107,11 +139,29 @@ describe('emgpu fit --init FILE.json with resp', () => {
     expect(r1.code).toBe(2);
     expect(r1.stderr).toContain('short.json');
     expect(r1.stderr.split('\n')).toHaveLength(2);
-    const mixed = writeFile(dir, 'mixed.json', JSON.stringify({ resp: irisRows.map(() => [1, 0]), means: [[0, 0, 0, 0], [1, 1, 1, 1]] }));
+    const mixed = writeFile(
+      dir,
+      'mixed.json',
+      JSON.stringify({
+        resp: irisRows.map(() => [1, 0]),
+        means: [
+          [0, 0, 0, 0],
+          [1, 1, 1, 1],
+        ],
+      }),
+    );
     const r2 = await run(['fit', IRIS, '--init', mixed, ...CPU]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain("has 'resp' and initial parameters");
-    const wrongK = await run(['fit', IRIS, '-k', '4', '--init', writeFile(dir, 'k3.json', JSON.stringify({ resp: irisRows.map(() => [1, 0, 0]) })), ...CPU]);
+    const wrongK = await run([
+      'fit',
+      IRIS,
+      '-k',
+      '4',
+      '--init',
+      writeFile(dir, 'k3.json', JSON.stringify({ resp: irisRows.map(() => [1, 0, 0]) })),
+      ...CPU,
+    ]);
     expect(wrongK.code).toBe(2);
   });
 });
@@ -120,19 +170,38 @@ describe('emgpu select', () => {
   it('prints the table of the grid with the best marked; --output has the table and the best model, which predict reads', async () => {
     const dir = tempDir();
     const out = join(dir, 'select.json');
-    const { code, stdout, stderr } = await run(['select', IRIS, '-k', '1-4', '--covariance', 'full,diag', '--seed', '0', '-o', out, ...CPU]);
+    const { code, stdout, stderr } = await run([
+      'select',
+      IRIS,
+      '-k',
+      '1-4',
+      '--covariance',
+      'full,diag',
+      '--seed',
+      '0',
+      '-o',
+      out,
+      ...CPU,
+    ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(listDir(dir)).toEqual(['select.json']);
 
-    const lib = await selectModel(irisRows, { nComponents: [1, 2, 3, 4], covarianceTypes: ['full', 'diag'], randomState: 0, backend: 'cpu' });
+    const lib = await selectModel(irisRows, {
+      nComponents: [1, 2, 3, 4],
+      covarianceTypes: ['full', 'diag'],
+      randomState: 0,
+      backend: 'cpu',
+    });
     const lines = stdout.trim().split('\n');
     const rows = lines.filter((line) => /^(full|diag)\s/.test(line));
     expect(rows).toHaveLength(8);
     expect(rows.filter((line) => line.endsWith(' *'))).toHaveLength(1);
     const marked = rows.find((line) => line.endsWith(' *')) as string;
     expect(marked).toMatch(new RegExp(`^${lib.bestRow.covarianceType}\\s+${lib.bestRow.nComponents}\\s`));
-    expect(lines.at(-1)).toBe(`best by BIC (*): ${lib.bestRow.covarianceType}, K = ${lib.bestRow.nComponents} (BIC ${lib.bestRow.bic.toFixed(3)})`);
+    expect(lines.at(-1)).toBe(
+      `best by BIC (*): ${lib.bestRow.covarianceType}, K = ${lib.bestRow.nComponents} (BIC ${lib.bestRow.bic.toFixed(3)})`,
+    );
 
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.criterion).toBe('bic');
@@ -147,7 +216,20 @@ describe('emgpu select', () => {
   });
 
   it('--criterion picks by AIC or ICL; --verbose shows one line per fit', async () => {
-    const { code, stdout, stderr } = await run(['select', IRIS, '-k', '2,3', '--covariance', 'tied', '--criterion', 'aic', '--seed', '1', '--verbose', ...CPU]);
+    const { code, stdout, stderr } = await run([
+      'select',
+      IRIS,
+      '-k',
+      '2,3',
+      '--covariance',
+      'tied',
+      '--criterion',
+      'aic',
+      '--seed',
+      '1',
+      '--verbose',
+      ...CPU,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/best by AIC \(\*\): tied, K = [23] /);
     expect(stderr.split('\n').filter((line) => line.startsWith('emgpu: select: '))).toHaveLength(2);

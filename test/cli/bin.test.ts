@@ -26,8 +26,11 @@ describe('bin/emgpu.js', () => {
 
   it("fit --demo on 'auto' prints nothing on stderr where there is no GPU device (Dawn is not asked)", (ctx) => {
     // With a GPU device node, Dawn is asked for an adapter, and its native code may print.
-    const gpuDevice = (existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) || readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg');
-    if (process.platform !== 'linux' || gpuDevice) ctx.skip('a GPU device (or not Linux): auto asks Dawn for an adapter here');
+    const gpuDevice =
+      (existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) ||
+      readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg');
+    if (process.platform !== 'linux' || gpuDevice)
+      ctx.skip('a GPU device (or not Linux): auto asks Dawn for an adapter here');
     const { code, stdout, stderr } = emgpu(['fit', '--demo']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -48,7 +51,9 @@ describe('bin/emgpu.js', () => {
 
     const bad = emgpu(['fit', '-', '--backend', 'cpu', '--output', join(dir, 'bad.json')], 'a,b\n1,2\n3,oops\n');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('emgpu: stdin, row 3, column 2 ("b"): "oops" is not a number; every value must be a finite number (fix or remove that row).\n');
+    expect(bad.stderr).toBe(
+      'emgpu: stdin, row 3, column 2 ("b"): "oops" is not a number; every value must be a finite number (fix or remove that row).\n',
+    );
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
   });
 });

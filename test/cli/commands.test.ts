@@ -21,7 +21,11 @@ function blobs(n = 40): number[][] {
 }
 const toCsv = (rows: number[][]): string => rows.map((r) => r.join(',')).join('\n') + '\n';
 
-async function libraryFit(X: number[][], options: ConstructorParameters<typeof GaussianMixture>[0], sampleWeight?: number[]) {
+async function libraryFit(
+  X: number[][],
+  options: ConstructorParameters<typeof GaussianMixture>[0],
+  sampleWeight?: number[],
+) {
   const gm = new GaussianMixture({ backend: 'cpu', ...options });
   await gm.fit(X, sampleWeight ? { sampleWeight } : {});
   return gm;
@@ -33,7 +37,20 @@ describe('emgpu fit', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const model = JSON.parse(stdout);
-    for (const key of ['covarianceType', 'weights', 'means', 'covariances', 'precisionsCholesky', 'converged', 'nIter', 'lowerBound', 'lowerBounds', 'backend', 'nFeatures', 'nComponents']) {
+    for (const key of [
+      'covarianceType',
+      'weights',
+      'means',
+      'covariances',
+      'precisionsCholesky',
+      'converged',
+      'nIter',
+      'lowerBound',
+      'lowerBounds',
+      'backend',
+      'nFeatures',
+      'nComponents',
+    ]) {
       expect(model).toHaveProperty(key);
     }
     expect(model.nComponents).toBe(3);
@@ -45,9 +62,38 @@ describe('emgpu fit', () => {
   });
 
   it('passes every option through', async () => {
-    const { code, stdout } = await run(['fit', IRIS, '-k', '2', '--covariance', 'diag', '--init', 'random', '--max-iter', '7', '--tol', '0', '--reg-covar', '0.01', '--n-init', '2', '--seed', '5', ...CPU]);
+    const { code, stdout } = await run([
+      'fit',
+      IRIS,
+      '-k',
+      '2',
+      '--covariance',
+      'diag',
+      '--init',
+      'random',
+      '--max-iter',
+      '7',
+      '--tol',
+      '0',
+      '--reg-covar',
+      '0.01',
+      '--n-init',
+      '2',
+      '--seed',
+      '5',
+      ...CPU,
+    ]);
     expect(code).toBe(0);
-    const gm = await libraryFit(irisRows, { nComponents: 2, covarianceType: 'diag', initParams: 'random', maxIter: 7, tol: 0, regCovar: 0.01, nInit: 2, randomState: 5 });
+    const gm = await libraryFit(irisRows, {
+      nComponents: 2,
+      covarianceType: 'diag',
+      initParams: 'random',
+      maxIter: 7,
+      tol: 0,
+      regCovar: 0.01,
+      nInit: 2,
+      randomState: 5,
+    });
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(gm.toJSON())));
     expect(JSON.parse(stdout).nIter).toBe(7);
   });
@@ -116,9 +162,13 @@ describe('emgpu fit', () => {
     const { code, stdout, stderr } = await run(['fit', IRIS, '-k', '3', '--seed', '0', ...CPU, '--verbose']);
     expect(code).toBe(0);
     const model = JSON.parse(stdout);
-    const iterations = stderr.split('\n').filter((l) => /^emgpu: iter +\d+\/100  lower bound -?\d+\.\d+  change \S+  \d+\.\d ms\/iter  cpu/.test(l));
+    const iterations = stderr
+      .split('\n')
+      .filter((l) => /^emgpu: iter +\d+\/100  lower bound -?\d+\.\d+  change \S+  \d+\.\d ms\/iter  cpu/.test(l));
     expect(iterations).toHaveLength(model.nIter);
-    expect(stderr).toMatch(/emgpu: fitted 3 components \(full\) to 150 × 4 from .*iris\.csv: \d+ iterations, converged/);
+    expect(stderr).toMatch(
+      /emgpu: fitted 3 components \(full\) to 150 × 4 from .*iris\.csv: \d+ iterations, converged/,
+    );
   });
 
   it('shows a progress bar when stderr is a terminal', async () => {
@@ -131,12 +181,57 @@ describe('emgpu fit', () => {
 
 describe('emgpu fit --init FILE.json', () => {
   const X = blobs();
-  const means = [[0, 0], [6, 3]];
+  const means = [
+    [0, 0],
+    [6, 3],
+  ];
   const weights = [0.4, 0.6];
   const cases = [
-    { type: 'full', covariances: [[[1, 0.2], [0.2, 0.5]], [[2, 0], [0, 0.25]]], precisions: [[[0.5 / 0.46, -0.2 / 0.46], [-0.2 / 0.46, 1 / 0.46]], [[0.5, 0], [0, 4]]] },
-    { type: 'tied', covariances: [[1, 0.2], [0.2, 0.5]], precisions: [[0.5 / 0.46, -0.2 / 0.46], [-0.2 / 0.46, 1 / 0.46]] },
-    { type: 'diag', covariances: [[1, 0.5], [2, 0.25]], precisions: [[1, 2], [0.5, 4]] },
+    {
+      type: 'full',
+      covariances: [
+        [
+          [1, 0.2],
+          [0.2, 0.5],
+        ],
+        [
+          [2, 0],
+          [0, 0.25],
+        ],
+      ],
+      precisions: [
+        [
+          [0.5 / 0.46, -0.2 / 0.46],
+          [-0.2 / 0.46, 1 / 0.46],
+        ],
+        [
+          [0.5, 0],
+          [0, 4],
+        ],
+      ],
+    },
+    {
+      type: 'tied',
+      covariances: [
+        [1, 0.2],
+        [0.2, 0.5],
+      ],
+      precisions: [
+        [0.5 / 0.46, -0.2 / 0.46],
+        [-0.2 / 0.46, 1 / 0.46],
+      ],
+    },
+    {
+      type: 'diag',
+      covariances: [
+        [1, 0.5],
+        [2, 0.25],
+      ],
+      precisions: [
+        [1, 2],
+        [0.5, 4],
+      ],
+    },
     { type: 'spherical', covariances: [0.5, 4], precisions: [2, 0.25] },
   ] as const;
   for (const c of cases) {
@@ -144,19 +239,48 @@ describe('emgpu fit --init FILE.json', () => {
       const dir = tempDir();
       const data = writeFile(dir, 'x.csv', toCsv(X));
       const init = writeFile(dir, 'init.json', JSON.stringify({ weights, means, covariances: c.covariances }));
-      const fromCovariances = await run(['fit', data, '--covariance', c.type, '--init', init, '--max-iter', '3', ...CPU]);
+      const fromCovariances = await run([
+        'fit',
+        data,
+        '--covariance',
+        c.type,
+        '--init',
+        init,
+        '--max-iter',
+        '3',
+        ...CPU,
+      ]);
       expect(fromCovariances.stderr).not.toMatch(/error/);
       expect(fromCovariances.code).toBe(0);
       const model = JSON.parse(fromCovariances.stdout);
       expect(model.nComponents).toBe(2); // inferred from the file
-      const gm = await libraryFit(X, { nComponents: 2, covarianceType: c.type, maxIter: 3, weightsInit: weights, meansInit: means, precisionsInit: c.precisions as never });
+      const gm = await libraryFit(X, {
+        nComponents: 2,
+        covarianceType: c.type,
+        maxIter: 3,
+        weightsInit: weights,
+        meansInit: means,
+        precisionsInit: c.precisions as never,
+      });
       const expected = JSON.parse(JSON.stringify(gm.toJSON()));
       expect(model.nIter).toBe(expected.nIter);
       model.lowerBounds.forEach((lb: number, i: number) => expect(lb).toBeCloseTo(expected.lowerBounds[i], 10));
       model.means.flat().forEach((m: number, i: number) => expect(m).toBeCloseTo(expected.means.flat()[i], 10));
       // 'precisions' given directly map to precisionsInit unchanged.
       const direct = writeFile(dir, 'p.json', JSON.stringify({ weights, means, precisions: c.precisions }));
-      const fromPrecisions = await run(['fit', data, '-k', '2', '--covariance', c.type, '--init', direct, '--max-iter', '3', ...CPU]);
+      const fromPrecisions = await run([
+        'fit',
+        data,
+        '-k',
+        '2',
+        '--covariance',
+        c.type,
+        '--init',
+        direct,
+        '--max-iter',
+        '3',
+        ...CPU,
+      ]);
       expect(JSON.parse(fromPrecisions.stdout)).toEqual(expected);
     });
   }
@@ -165,7 +289,9 @@ describe('emgpu fit --init FILE.json', () => {
     const dir = tempDir();
     const data = writeFile(dir, 'x.csv', toCsv(X));
     const model = join(dir, 'm.json');
-    expect((await run(['fit', data, '-k', '2', '--covariance', 'diag', '--seed', '0', ...CPU, '-o', model])).code).toBe(0);
+    expect((await run(['fit', data, '-k', '2', '--covariance', 'diag', '--seed', '0', ...CPU, '-o', model])).code).toBe(
+      0,
+    );
     const again = await run(['fit', data, '--init', model, ...CPU]);
     expect(again.code).toBe(0);
     const refit = JSON.parse(again.stdout);
@@ -230,7 +356,9 @@ describe('emgpu predict / score / sample', () => {
     const rows = parseRows(plain.stdout);
     expect(rows).toHaveLength(7);
     for (const row of rows) expect(row).toHaveLength(4);
-    const labelled = parseRows((await run(['sample', '--model', model, '--n-samples', '7', '--seed', '3', '--labels'])).stdout);
+    const labelled = parseRows(
+      (await run(['sample', '--model', model, '--n-samples', '7', '--seed', '3', '--labels'])).stdout,
+    );
     expect(labelled.map((r) => r.slice(0, 4))).toEqual(rows);
     const gm = GaussianMixture.fromJSON(JSON.parse(readFileSync(model, 'utf8')));
     const expected = gm.sample(7, 3);
@@ -247,7 +375,21 @@ describe('help, version, demo', () => {
     for (const command of ['fit', 'predict', 'score', 'sample']) expect(top.stdout).toContain(command);
     const fit = await run(['fit', '--help']);
     expect(fit.code).toBe(0);
-    for (const option of ['--components', '--covariance', '--init', '--max-iter', '--tol', '--reg-covar', '--n-init', '--seed', '--backend', '--sample-weight', '--output', '--verbose', '--demo']) {
+    for (const option of [
+      '--components',
+      '--covariance',
+      '--init',
+      '--max-iter',
+      '--tol',
+      '--reg-covar',
+      '--n-init',
+      '--seed',
+      '--backend',
+      '--sample-weight',
+      '--output',
+      '--verbose',
+      '--demo',
+    ]) {
       expect(fit.stdout).toContain(option);
     }
     const sample = await run(['sample', '--help']);
@@ -258,7 +400,9 @@ describe('help, version, demo', () => {
   it('--version prints the package version', async () => {
     const { code, stdout } = await run(['--version']);
     expect(code).toBe(0);
-    expect(stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    expect(stdout.trim()).toBe(
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+    );
   });
 
   it('fit --demo prints a readable summary of the iris fit', async () => {
@@ -266,7 +410,21 @@ describe('help, version, demo', () => {
     const out = join(dir, 'demo-model.json');
     const { code, stdout } = await run(['fit', '--demo', ...CPU, '--output', out]);
     expect(code).toBe(0);
-    for (const text of ['iris', '150 rows, 4 features, 3 components', 'backend      cpu', 'iterations', 'converged', 'lower bound', 'time', 'weight', 'petal_length', 'setosa', 'versicolor', 'virginica', 'adjusted Rand index']) {
+    for (const text of [
+      'iris',
+      '150 rows, 4 features, 3 components',
+      'backend      cpu',
+      'iterations',
+      'converged',
+      'lower bound',
+      'time',
+      'weight',
+      'petal_length',
+      'setosa',
+      'versicolor',
+      'virginica',
+      'adjusted Rand index',
+    ]) {
       expect(stdout).toContain(text);
     }
     const ari = Number(/adjusted Rand index[^:]*: (\d\.\d+)/.exec(stdout)?.[1]);

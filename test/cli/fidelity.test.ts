@@ -19,7 +19,9 @@ beforeAll(async () => {
 });
 afterAll(() => releaseBackends());
 
-const cases = FIXTURES.flatMap((f) => f.cases.filter((c) => c.group === 'fidelity' && c.options.covariance_type === 'full').map((c) => [f, c] as const));
+const cases = FIXTURES.flatMap((f) =>
+  f.cases.filter((c) => c.group === 'fidelity' && c.options.covariance_type === 'full').map((c) => [f, c] as const),
+);
 
 interface ModelJson {
   lowerBound: number;
@@ -32,17 +34,49 @@ interface ModelJson {
 
 describe('emgpu fit --backend webgpu against --backend cpu on real data (20 iterations, same start)', () => {
   it('covers the four fidelity data sets', () => {
-    expect(cases.map(([f]) => f.dataset).sort()).toEqual(['cancer', 'digits10', 'line', 'shift1e04', 'shift1e06', 'shift1e08']);
+    expect(cases.map(([f]) => f.dataset).sort()).toEqual([
+      'cancer',
+      'digits10',
+      'line',
+      'shift1e04',
+      'shift1e06',
+      'shift1e08',
+    ]);
   });
 
   it.for(cases.map(([f, c]) => [f.dataset, f, c] as const))('%s', async ([, f, c], ctx) => {
     if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
     const dir = tempDir();
     const data = writeFile(dir, 'data.csv', `${f.X.map((row) => row.join(',')).join('\n')}\n`);
-    const init = writeFile(dir, 'init.json', JSON.stringify({ weights: c.options.weights_init, means: c.options.means_init, precisions: c.options.precisions_init }));
+    const init = writeFile(
+      dir,
+      'init.json',
+      JSON.stringify({
+        weights: c.options.weights_init,
+        means: c.options.means_init,
+        precisions: c.options.precisions_init,
+      }),
+    );
     const fit = async (backend: 'cpu' | 'webgpu'): Promise<ModelJson> => {
       const output = join(dir, `${backend}.json`);
-      const args = ['fit', data, '--components', String(c.options.n_components), '--covariance', 'full', '--init', init, '--max-iter', '20', '--tol', '0', '--backend', backend, '--output', output];
+      const args = [
+        'fit',
+        data,
+        '--components',
+        String(c.options.n_components),
+        '--covariance',
+        'full',
+        '--init',
+        init,
+        '--max-iter',
+        '20',
+        '--tol',
+        '0',
+        '--backend',
+        backend,
+        '--output',
+        output,
+      ];
       const result = await run(args);
       expect(result.code, result.stderr).toBe(0);
       return JSON.parse(readFileSync(output, 'utf8')) as ModelJson;

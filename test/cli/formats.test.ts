@@ -43,7 +43,11 @@ const ids = Array.from({ length: N }, (_, i) => BigInt(1000 + i));
 const names = Array.from({ length: N }, (_, i) => `p${i}`);
 
 const dir = tempDir();
-const csvPath = writeFile(dir, 'points.csv', `name,x,id,y\n${xs.map((x, i) => `${names[i]},${x},${ids[i]},${ys[i]}`).join('\n')}\n`);
+const csvPath = writeFile(
+  dir,
+  'points.csv',
+  `name,x,id,y\n${xs.map((x, i) => `${names[i]},${x},${ids[i]},${ys[i]}`).join('\n')}\n`,
+);
 const plainCsv = writeFile(dir, 'xy.csv', `${xs.map((x, i) => `${x},${ys[i]}`).join('\n')}\n`);
 const tsvPath = writeFile(dir, 'points.tsv', `x\ty\n${xs.map((x, i) => `${x}\t${ys[i]}`).join('\n')}\n`);
 const jsonPath = writeFile(dir, 'points.json', JSON.stringify(xs.map((x, i) => [i, x, ys[i]])));
@@ -101,7 +105,11 @@ describe('the same columns in any format: the same model', () => {
   });
 
   it('Parquet and Arrow on stdin with --format', async () => {
-    for (const [format, bytes] of [['parquet', parquetBytes], ['arrow', arrowStream], ['arrow', arrowFile]] as const) {
+    for (const [format, bytes] of [
+      ['parquet', parquetBytes],
+      ['arrow', arrowStream],
+      ['arrow', arrowFile],
+    ] as const) {
       const result = await runBytes(['fit', '-', '--format', format, '--columns', 'x,y', ...FIT], bytes);
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe(reference);
@@ -116,7 +124,10 @@ describe('the same columns in any format: the same model', () => {
       const fromParquet = await run([...command, '--model', model, parquetPath, '--columns', 'x,y', ...CPU]);
       expect(fromParquet.stderr).toBe('');
       expect(fromParquet.stdout).toBe(fromCsv.stdout);
-      const fromArrow = await runBytes([...command, '--model', model, '-', '--format', 'arrow', '--columns', '1,3', ...CPU], arrowFile);
+      const fromArrow = await runBytes(
+        [...command, '--model', model, '-', '--format', 'arrow', '--columns', '1,3', ...CPU],
+        arrowFile,
+      );
       expect(fromArrow.stdout).toBe(fromCsv.stdout);
     }
     const grid = ['-k', '1-2', '--covariance', 'full,diag', '--seed', '0', ...CPU];
@@ -124,7 +135,11 @@ describe('the same columns in any format: the same model', () => {
     const selectParquet = await run(['select', parquetPath, '--columns', 'x,y', ...grid]);
     expect(selectParquet.code).toBe(0);
     // The header names the file and the timing column differs: compare the BIC values.
-    const bics = (text: string) => text.split('\n').filter((l) => /^(full|diag)/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '));
+    const bics = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^(full|diag)/.test(l))
+        .map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '));
     expect(bics(selectParquet.stdout)).toEqual(bics(selectCsv.stdout));
     expect(bics(selectParquet.stdout)).toHaveLength(4);
   });
@@ -133,9 +148,27 @@ describe('the same columns in any format: the same model', () => {
     const flights = await readTable(readFileSync(FLIGHTS), { columns: 'delay,distance' });
     const rows = 20_000;
     const head = flights.data.subarray(0, rows * 2);
-    const csv = writeFile(dir, 'flights.csv', `delay,distance\n${Array.from({ length: rows }, (_, i) => `${head[2 * i]},${head[2 * i + 1]}`).join('\n')}\n`);
+    const csv = writeFile(
+      dir,
+      'flights.csv',
+      `delay,distance\n${Array.from({ length: rows }, (_, i) => `${head[2 * i]},${head[2 * i + 1]}`).join('\n')}\n`,
+    );
     const arrow = join(dir, 'flights.arrow');
-    writeFileSync(arrow, tableToIPC(new Table({ distance: makeVector(BigInt64Array.from(Array.from({ length: rows }, (_, i) => BigInt(head[2 * i + 1] as number)))), delay: vectorFromArray(Array.from({ length: rows }, (_, i) => head[2 * i] as number), new Float64()) }), 'file'));
+    writeFileSync(
+      arrow,
+      tableToIPC(
+        new Table({
+          distance: makeVector(
+            BigInt64Array.from(Array.from({ length: rows }, (_, i) => BigInt(head[2 * i + 1] as number))),
+          ),
+          delay: vectorFromArray(
+            Array.from({ length: rows }, (_, i) => head[2 * i] as number),
+            new Float64(),
+          ),
+        }),
+        'file',
+      ),
+    );
     const args = ['-k', '4', '--seed', '0', '--max-iter', '5', '--tol', '0', ...CPU];
     const a = await run(['fit', csv, ...args]);
     const b = await run(['fit', arrow, '--columns', 'delay,distance', ...args]);
@@ -150,16 +183,36 @@ describe('--columns and conversions on the command line', () => {
     writeFileSync(
       times,
       writeParquet([
-        { name: 'when', type: 'INT64', converted: 'TIMESTAMP_MICROS', values: [0n, 86_400_000_000n, 172_800_000_000n, 1_000n] },
+        {
+          name: 'when',
+          type: 'INT64',
+          converted: 'TIMESTAMP_MICROS',
+          values: [0n, 86_400_000_000n, 172_800_000_000n, 1_000n],
+        },
         { name: 'flag', type: 'BOOLEAN', values: [true, false, true, false] },
         { name: 'count', type: 'INT64', values: [3n, 1n, 4n, 1n] },
       ]),
     );
-    const result = await run(['fit', times, '--columns', 'when,count,flag', '-k', '1', '--seed', '0', '--verbose', ...CPU]);
+    const result = await run([
+      'fit',
+      times,
+      '--columns',
+      'when,count,flag',
+      '-k',
+      '1',
+      '--seed',
+      '0',
+      '--verbose',
+      ...CPU,
+    ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('emgpu: read 4 × 3 from ');
-    expect(result.stderr).toContain('emgpu: columns: "when" timestamp[micros] (ms since epoch), "count" int64, "flag" boolean (0/1)\n');
-    expect(result.stderr).toContain('emgpu: note: "when" is a date or timestamp, read as milliseconds since the Unix epoch (1970-01-01 00:00 UTC)\n');
+    expect(result.stderr).toContain(
+      'emgpu: columns: "when" timestamp[micros] (ms since epoch), "count" int64, "flag" boolean (0/1)\n',
+    );
+    expect(result.stderr).toContain(
+      'emgpu: note: "when" is a date or timestamp, read as milliseconds since the Unix epoch (1970-01-01 00:00 UTC)\n',
+    );
     const model = JSON.parse(result.stdout);
     expect(model.means[0][0]).toBeCloseTo((0 + 86_400_000 + 172_800_000 + 1) / 4, 2);
     expect(model.means[0][1]).toBeCloseTo(9 / 4, 10);
@@ -185,45 +238,110 @@ describe('errors: one line, exit code 2', () => {
       await run(['fit', parquetPath, ...CPU]),
       /^emgpu: \S+points\.parquet: column "name" \(string\) is not numeric; choose numeric columns with --columns, e\.g\. --columns x,id,y\.\n$/,
     );
-    expectOneLineError(await run(['fit', join(dir, 'points.arrow'), ...CPU]), /column "name" \(dictionary-encoded: categories\) is not numeric; choose numeric columns with --columns, e\.g\. --columns x,id,y\.\n$/);
-    expectOneLineError(await run(['fit', FLIGHTS, '--columns', 'delay,origin', ...CPU]), /flights-3m\.parquet: column "origin" \(string\) is not numeric; choose numeric columns with --columns, e\.g\. --columns date,delay,distance\.\n$/);
+    expectOneLineError(
+      await run(['fit', join(dir, 'points.arrow'), ...CPU]),
+      /column "name" \(dictionary-encoded: categories\) is not numeric; choose numeric columns with --columns, e\.g\. --columns x,id,y\.\n$/,
+    );
+    expectOneLineError(
+      await run(['fit', FLIGHTS, '--columns', 'delay,origin', ...CPU]),
+      /flights-3m\.parquet: column "origin" \(string\) is not numeric; choose numeric columns with --columns, e\.g\. --columns date,delay,distance\.\n$/,
+    );
   });
 
   it('int64 beyond 2^53 and nulls name row and column', async () => {
     const big = join(dir, 'big.parquet');
-    writeFileSync(big, writeParquet([{ name: 'a', type: 'DOUBLE', values: [1, 2] }, { name: 'b', type: 'INT64', values: [2n ** 60n, 1n] }]));
-    expectOneLineError(await run(['fit', big, ...CPU]), /big\.parquet, row 1, column 2 \("b"\): the integer 1152921504606846976 is beyond ±2\^53 \(9007199254740992\)/);
+    writeFileSync(
+      big,
+      writeParquet([
+        { name: 'a', type: 'DOUBLE', values: [1, 2] },
+        { name: 'b', type: 'INT64', values: [2n ** 60n, 1n] },
+      ]),
+    );
+    expectOneLineError(
+      await run(['fit', big, ...CPU]),
+      /big\.parquet, row 1, column 2 \("b"\): the integer 1152921504606846976 is beyond ±2\^53 \(9007199254740992\)/,
+    );
     const arrowBig = join(dir, 'big.arrow');
     writeFileSync(arrowBig, tableToIPC(new Table({ b: makeVector(BigInt64Array.from([1n, -(2n ** 54n)])) }), 'file'));
-    expectOneLineError(await run(['fit', arrowBig, ...CPU]), /big\.arrow, row 2, column 1 \("b"\): the integer -18014398509481984 is beyond/);
+    expectOneLineError(
+      await run(['fit', arrowBig, ...CPU]),
+      /big\.arrow, row 2, column 1 \("b"\): the integer -18014398509481984 is beyond/,
+    );
     const holes = join(dir, 'holes.parquet');
-    writeFileSync(holes, writeParquet([{ name: 'a', type: 'DOUBLE', values: [1, 2, 3] }, { name: 'b', type: 'INT64', values: [1n, null, 3n] }]));
+    writeFileSync(
+      holes,
+      writeParquet([
+        { name: 'a', type: 'DOUBLE', values: [1, 2, 3] },
+        { name: 'b', type: 'INT64', values: [1n, null, 3n] },
+      ]),
+    );
     expectOneLineError(
       await run(['predict', '--model', model2, holes, ...CPU]),
       /holes\.parquet, row 2, column 2 \("b"\): the value is null \(a missing value\); every value must be a finite number \(remove or impute missing values, or marginalise over them: --missing marginalize\)\.\n$/,
     );
     const nan = join(dir, 'nan.arrow');
-    writeFileSync(nan, tableToIPC(new Table({ a: vectorFromArray([1, Number.NaN], new Float64()), b: makeVector(new BigInt64Array(2)) }), 'file'));
-    expectOneLineError(await run(['score', '--model', model2, nan, ...CPU]), /nan\.arrow, row 2, column 1 \("a"\): the value is NaN \(not a number\)/);
+    writeFileSync(
+      nan,
+      tableToIPC(
+        new Table({ a: vectorFromArray([1, Number.NaN], new Float64()), b: makeVector(new BigInt64Array(2)) }),
+        'file',
+      ),
+    );
+    expectOneLineError(
+      await run(['score', '--model', model2, nan, ...CPU]),
+      /nan\.arrow, row 2, column 1 \("a"\): the value is NaN \(not a number\)/,
+    );
   });
 
   it('--columns that names nothing, twice, or out of range', async () => {
-    expectOneLineError(await run(['fit', parquetPath, '--columns', 'x,z', ...CPU]), /points\.parquet has no column named "z"; its columns are "name", "x", "id", "y" \(--columns takes names or 0-based indices\)\.\n$/);
-    expectOneLineError(await run(['select', csvPath, '--columns', 'x,1', ...CPU]), /--columns chooses column 1 \("x"\) twice; list each column once\.\n$/);
-    expectOneLineError(await run(['stats', '--model', model2, plainCsv, '--columns', '0,2', ...CPU]), /xy\.csv has 2 columns, so column index 2 does not exist; use 0-based indices 0 to 1\.\n$/);
-    expectOneLineError(await run(['fit', plainCsv, '--columns', 'x', ...CPU]), /xy\.csv has no column names \(no header row\), so "x" names no column; choose columns by 0-based index \(indices 0 to 1\)\.\n$/);
-    expectOneLineError(await run(['fit', plainCsv, '--columns', '0,,1', ...CPU]), /option '--columns <list>' argument '0,,1' is invalid/);
-    expectOneLineError(await run(['fit', plainCsv, '--format', 'xlsx', ...CPU]), /option '--format <name>' argument 'xlsx' is invalid. Allowed choices are csv, tsv, json, parquet, arrow/);
-    expectOneLineError(await run(['fit', '--demo', '--columns', '0']), /fit --demo does not take --sample-weight, --init, --format or --columns/);
+    expectOneLineError(
+      await run(['fit', parquetPath, '--columns', 'x,z', ...CPU]),
+      /points\.parquet has no column named "z"; its columns are "name", "x", "id", "y" \(--columns takes names or 0-based indices\)\.\n$/,
+    );
+    expectOneLineError(
+      await run(['select', csvPath, '--columns', 'x,1', ...CPU]),
+      /--columns chooses column 1 \("x"\) twice; list each column once\.\n$/,
+    );
+    expectOneLineError(
+      await run(['stats', '--model', model2, plainCsv, '--columns', '0,2', ...CPU]),
+      /xy\.csv has 2 columns, so column index 2 does not exist; use 0-based indices 0 to 1\.\n$/,
+    );
+    expectOneLineError(
+      await run(['fit', plainCsv, '--columns', 'x', ...CPU]),
+      /xy\.csv has no column names \(no header row\), so "x" names no column; choose columns by 0-based index \(indices 0 to 1\)\.\n$/,
+    );
+    expectOneLineError(
+      await run(['fit', plainCsv, '--columns', '0,,1', ...CPU]),
+      /option '--columns <list>' argument '0,,1' is invalid/,
+    );
+    expectOneLineError(
+      await run(['fit', plainCsv, '--format', 'xlsx', ...CPU]),
+      /option '--format <name>' argument 'xlsx' is invalid. Allowed choices are csv, tsv, json, parquet, arrow/,
+    );
+    expectOneLineError(
+      await run(['fit', '--demo', '--columns', '0']),
+      /fit --demo does not take --sample-weight, --init, --format or --columns/,
+    );
   });
 
   it('a binary table taken for CSV says what it is; a damaged one names the file', async () => {
-    expectOneLineError(await run(['fit', join(dir, 'points.bin'), ...CPU]), /points\.bin looks like a Parquet file, not CSV text; name it \.parquet or pass --format parquet\.\n$/);
-    expectOneLineError(await runBytes(['fit', '-', ...CPU], arrowStream), /stdin looks like an Arrow IPC file or stream, not CSV text; name it \.arrow or pass --format arrow\.\n$/);
+    expectOneLineError(
+      await run(['fit', join(dir, 'points.bin'), ...CPU]),
+      /points\.bin looks like a Parquet file, not CSV text; name it \.parquet or pass --format parquet\.\n$/,
+    );
+    expectOneLineError(
+      await runBytes(['fit', '-', ...CPU], arrowStream),
+      /stdin looks like an Arrow IPC file or stream, not CSV text; name it \.arrow or pass --format arrow\.\n$/,
+    );
     const cut = join(dir, 'cut.parquet');
     writeFileSync(cut, parquetBytes.subarray(0, 200));
-    expectOneLineError(await run(['fit', cut, ...CPU]), /cut\.parquet could not be read as Parquet \(.*\); check that it is a complete Parquet file\.\n$/);
-    expectOneLineError(await run(['fit', join(dir, 'missing.parquet'), ...CPU]), /cannot read data file '\S+missing\.parquet': no such file or directory; check the path\.\n$/);
+    expectOneLineError(
+      await run(['fit', cut, ...CPU]),
+      /cut\.parquet could not be read as Parquet \(.*\); check that it is a complete Parquet file\.\n$/,
+    );
+    expectOneLineError(
+      await run(['fit', join(dir, 'missing.parquet'), ...CPU]),
+      /cannot read data file '\S+missing\.parquet': no such file or directory; check the path\.\n$/,
+    );
   });
 });
-

@@ -22,7 +22,10 @@ export function capture(isTTY = false): Writable & { text: () => string; isTTY?:
   return stream;
 }
 
-export async function run(argv: string[], options: { stdin?: string; stderrTTY?: boolean; stdout?: Writable } = {}): Promise<RunResult> {
+export async function run(
+  argv: string[],
+  options: { stdin?: string; stderrTTY?: boolean; stdout?: Writable } = {},
+): Promise<RunResult> {
   const stdout = capture();
   const stderr = capture(options.stderrTTY === true);
   const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
@@ -56,5 +59,8 @@ export const IRIS = new URL('../../data/iris.csv', import.meta.url).pathname;
 
 /** Rows of numbers from CSV output. */
 export function parseRows(text: string): number[][] {
-  return text.trim().split('\n').map((line) => line.split(',').map(Number));
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => line.split(',').map(Number));
 }

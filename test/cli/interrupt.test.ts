@@ -34,10 +34,13 @@ function start(args: string[], readStdout = true): Child {
   running.add(child);
   child.on('exit', () => running.delete(child));
   const out = { stdout: '', stderr: '' };
-  if (readStdout) child.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout = (out.stdout + text).slice(-4096)));
+  if (readStdout)
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout = (out.stdout + text).slice(-4096)));
   child.stderr.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
   child.stdin.on('error', () => undefined);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { out, exited, kill: (signal) => void child.kill(signal), write: (text) => void child.stdin.write(text) };
 }
 
@@ -46,7 +49,8 @@ async function until(child: Child, ready: () => boolean, what: string): Promise<
   while (!ready()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr: ${child.out.stderr}`);
     const exited = await Promise.race([child.exited, new Promise((r) => setTimeout(() => r(null), 20))]);
-    if (exited !== null) throw new Error(`the command exited before ${what}: ${JSON.stringify(exited)}; stderr: ${child.out.stderr}`);
+    if (exited !== null)
+      throw new Error(`the command exited before ${what}: ${JSON.stringify(exited)}; stderr: ${child.out.stderr}`);
   }
 }
 
@@ -68,9 +72,17 @@ let model = '';
 let bigData = '';
 
 beforeAll(() => {
-  const rows = (n: number) => Array.from({ length: n }, (_, i) => `${((i % 8) * 4 + Math.sin(i)).toFixed(5)},${(Math.cos(i * 1.3) + (i % 3)).toFixed(5)}`).join('\n');
+  const rows = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `${((i % 8) * 4 + Math.sin(i)).toFixed(5)},${(Math.cos(i * 1.3) + (i % 3)).toFixed(5)}`,
+    ).join('\n');
   model = join(dir, 'model.json');
-  const fit = spawnSync(process.execPath, [BIN, 'fit', writeFile(dir, 'small.csv', rows(800)), '-k', '8', '--seed', '0', ...CPU, '-o', model], { cwd: ROOT, encoding: 'utf8' });
+  const fit = spawnSync(
+    process.execPath,
+    [BIN, 'fit', writeFile(dir, 'small.csv', rows(800)), '-k', '8', '--seed', '0', ...CPU, '-o', model],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   expect(fit.status).toBe(0);
   bigData = writeFile(dir, 'big.csv', rows(300_000));
 });
@@ -118,7 +130,9 @@ describe('Ctrl-C stops every long command with exit 130', () => {
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const child = start(['fit', fifo, ...CPU, '--verbose']);
     // Opening for writing waits for the reader; it happens on the thread pool.
-    const fd = await new Promise<number>((resolve, reject) => open(fifo, constants.O_WRONLY, (error, value) => (error ? reject(error) : resolve(value))));
+    const fd = await new Promise<number>((resolve, reject) =>
+      open(fifo, constants.O_WRONLY, (error, value) => (error ? reject(error) : resolve(value))),
+    );
     try {
       writeSync(fd, '1,2\n3,4\n5,6\n');
       await until(child, () => child.out.stderr.includes('emgpu: reading data file'), 'reading to start');
@@ -139,15 +153,42 @@ describe('Ctrl-C stops every long command with exit 130', () => {
 
   it('predict --proba while it computes and writes --output', async () => {
     const outDir = tempDir();
-    const child = start(['predict', '-m', model, bigData, '--proba', ...CPU, '--verbose', '-o', join(outDir, 'proba.csv')]);
-    await until(child, () => child.out.stderr.includes('emgpu: computing the probabilities of 300000 rows'), 'predicting to start');
+    const child = start([
+      'predict',
+      '-m',
+      model,
+      bigData,
+      '--proba',
+      ...CPU,
+      '--verbose',
+      '-o',
+      join(outDir, 'proba.csv'),
+    ]);
+    await until(
+      child,
+      () => child.out.stderr.includes('emgpu: computing the probabilities of 300000 rows'),
+      'predicting to start',
+    );
     await expectInterrupted(child, /^emgpu: interrupted; --output '.*proba\.csv' was not written\.$/);
     expect(listDir(outDir)).toEqual([]);
   });
 
   it('fit between iterations', async () => {
     const outDir = tempDir();
-    const child = start(['fit', bigData, '-k', '8', '--tol', '0', '--max-iter', '1000', ...CPU, '--verbose', '-o', join(outDir, 'model.json')]);
+    const child = start([
+      'fit',
+      bigData,
+      '-k',
+      '8',
+      '--tol',
+      '0',
+      '--max-iter',
+      '1000',
+      ...CPU,
+      '--verbose',
+      '-o',
+      join(outDir, 'model.json'),
+    ]);
     await until(child, () => /emgpu: iter +2\//.test(child.out.stderr), 'the second iteration');
     await expectInterrupted(child, /^emgpu: interrupted; --output '.*model\.json' was not written\.$/);
     expect(listDir(outDir)).toEqual([]);
@@ -155,7 +196,25 @@ describe('Ctrl-C stops every long command with exit 130', () => {
 
   it('fit --stream in the middle of a pass over the file', async () => {
     const outDir = tempDir();
-    const child = start(['fit', bigData, '-k', '8', '--stream', '--chunk-rows', '1000', '--tol', '0', '--max-iter', '1000', '--seed', '0', ...CPU, '--verbose', '-o', join(outDir, 'model.json')]);
+    const child = start([
+      'fit',
+      bigData,
+      '-k',
+      '8',
+      '--stream',
+      '--chunk-rows',
+      '1000',
+      '--tol',
+      '0',
+      '--max-iter',
+      '1000',
+      '--seed',
+      '0',
+      ...CPU,
+      '--verbose',
+      '-o',
+      join(outDir, 'model.json'),
+    ]);
     await until(child, () => /emgpu: iter +2\//.test(child.out.stderr), 'the second iteration');
     await expectInterrupted(child, /^emgpu: interrupted; --output '.*model\.json' was not written\.$/);
     expect(listDir(outDir)).toEqual([]);
@@ -163,7 +222,23 @@ describe('Ctrl-C stops every long command with exit 130', () => {
 
   it('fit --online between batches', async () => {
     const outDir = tempDir();
-    const child = start(['fit', bigData, '-k', '8', '--online', '--batch-size', '1000', '--passes', '1000', '--seed', '0', ...CPU, '--verbose', '-o', join(outDir, 'model.json')]);
+    const child = start([
+      'fit',
+      bigData,
+      '-k',
+      '8',
+      '--online',
+      '--batch-size',
+      '1000',
+      '--passes',
+      '1000',
+      '--seed',
+      '0',
+      ...CPU,
+      '--verbose',
+      '-o',
+      join(outDir, 'model.json'),
+    ]);
     await until(child, () => /emgpu: pass 1\/1000 {2}batch 3\//.test(child.out.stderr), 'the third batch');
     await expectInterrupted(child, /^emgpu: interrupted; --output '.*model\.json' was not written\.$/);
     expect(listDir(outDir)).toEqual([]);

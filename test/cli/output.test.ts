@@ -1,7 +1,19 @@
 // --output: checked before any work, written atomically, keeping an existing file's mode, and
 // through symbolic links to the file they point to.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,13 +64,21 @@ describe('--output is checked before any work', () => {
     const dir = unwritableDirectory();
     if (dir === null) return ctx.skip('no directory here refuses new files to this user');
     const output = join(dir, 'model.json');
-    await expectRefusedBeforeFit(output, new RegExp(`^emgpu: cannot write --output '${output}': its directory '${dir}' does not take new files \\(permission denied\\); choose another place or fix the permissions\\.\\n$`));
+    await expectRefusedBeforeFit(
+      output,
+      new RegExp(
+        `^emgpu: cannot write --output '${output}': its directory '${dir}' does not take new files \\(permission denied\\); choose another place or fix the permissions\\.\\n$`,
+      ),
+    );
     expect(existsSync(output)).toBe(false);
   });
 
   it('a directory that does not exist', async () => {
     const dir = tempDir();
-    await expectRefusedBeforeFit(join(dir, 'no', 'model.json'), /^emgpu: cannot write --output '.*model\.json': its directory '.*no' does not exist; create it first or choose another place\.\n$/);
+    await expectRefusedBeforeFit(
+      join(dir, 'no', 'model.json'),
+      /^emgpu: cannot write --output '.*model\.json': its directory '.*no' does not exist; create it first or choose another place\.\n$/,
+    );
     expect(listDir(dir)).toEqual([]);
   });
 
@@ -66,7 +86,10 @@ describe('--output is checked before any work', () => {
     const dir = tempDir();
     await expectRefusedBeforeFit(dir, /^emgpu: cannot write --output '.*': it is a directory; pass a file name\.\n$/);
     const file = writeFile(dir, 'plain.txt', 'x');
-    await expectRefusedBeforeFit(join(file, 'model.json'), /^emgpu: cannot write --output '.*plain\.txt\/model\.json': '.*plain\.txt' is not a directory\.\n$/);
+    await expectRefusedBeforeFit(
+      join(file, 'model.json'),
+      /^emgpu: cannot write --output '.*plain\.txt\/model\.json': '.*plain\.txt' is not a directory\.\n$/,
+    );
     expect(listDir(dir)).toEqual(['plain.txt']);
   });
 
@@ -74,17 +97,26 @@ describe('--output is checked before any work', () => {
   it('a FIFO (or a device): refused, with stdout as the way to write there', async () => {
     const fifo = join(tempDir(), 'pipe');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    await expectRefusedBeforeFit(fifo, /^emgpu: cannot write --output '.*pipe': it is a FIFO, and --output only replaces regular files \(atomically\); write to stdout instead, e\.g\. '> .*pipe'\.\n$/);
+    await expectRefusedBeforeFit(
+      fifo,
+      /^emgpu: cannot write --output '.*pipe': it is a FIFO, and --output only replaces regular files \(atomically\); write to stdout instead, e\.g\. '> .*pipe'\.\n$/,
+    );
     expect(statSync(fifo).isFIFO()).toBe(true);
   });
 
   it('predict, score and sample check it before reading the model', async () => {
     const dir = tempDir();
     const output = join(dir, 'missing', 'out.txt');
-    for (const argv of [['predict', '-m', 'nope.json', IRIS], ['score', '-m', 'nope.json', IRIS], ['sample', '-m', 'nope.json', '-n', '3']]) {
+    for (const argv of [
+      ['predict', '-m', 'nope.json', IRIS],
+      ['score', '-m', 'nope.json', IRIS],
+      ['sample', '-m', 'nope.json', '-n', '3'],
+    ]) {
       const result = await run([...argv, '-o', output]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^emgpu: cannot write --output '.*out\.txt': its directory '.*missing' does not exist/);
+      expect(result.stderr).toMatch(
+        /^emgpu: cannot write --output '.*out\.txt': its directory '.*missing' does not exist/,
+      );
     }
   });
 
@@ -92,7 +124,10 @@ describe('--output is checked before any work', () => {
     const dir = tempDir();
     symlinkSync(join(dir, 'b'), join(dir, 'a'));
     symlinkSync(join(dir, 'a'), join(dir, 'b'));
-    await expectRefusedBeforeFit(join(dir, 'a'), /it is a symbolic link that leads through more than 40 links \(a loop\?\)\.\n$/);
+    await expectRefusedBeforeFit(
+      join(dir, 'a'),
+      /it is a symbolic link that leads through more than 40 links \(a loop\?\)\.\n$/,
+    );
   });
 });
 
@@ -117,7 +152,7 @@ describe('--output writing', () => {
     chmodSync(target, 0o640);
     const link = join(dir, 'model.json');
     symlinkSync('models/current.json', link);
-    const result = await run(['predict', '-m', (await fitted(dir)), IRIS, ...CPU, '-o', link]);
+    const result = await run(['predict', '-m', await fitted(dir), IRIS, ...CPU, '-o', link]);
     expect(result.code).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe('models/current.json');
@@ -133,14 +168,24 @@ describe('--output writing', () => {
     symlinkSync(join(dir, 'out', 'new.csv'), link);
     const result = await run(['sample', '-m', await fitted(dir), '-n', '5', '--seed', '1', '-o', link]);
     expect(result.code).toBe(0);
-    expect(readFileSync(join(dir, 'out', 'new.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(
+      readFileSync(join(dir, 'out', 'new.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(5);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
   it('predict, score and sample write --output exactly what they print', async () => {
     const dir = tempDir();
     const model = await fitted(dir);
-    for (const argv of [['predict', '-m', model, IRIS, ...CPU], ['predict', '-m', model, IRIS, '--proba', ...CPU], ['score', '-m', model, IRIS, ...CPU], ['score', '-m', model, IRIS, '--mean', ...CPU], ['sample', '-m', model, '-n', '20', '--seed', '4', '--labels']]) {
+    for (const argv of [
+      ['predict', '-m', model, IRIS, ...CPU],
+      ['predict', '-m', model, IRIS, '--proba', ...CPU],
+      ['score', '-m', model, IRIS, ...CPU],
+      ['score', '-m', model, IRIS, '--mean', ...CPU],
+      ['sample', '-m', model, '-n', '20', '--seed', '4', '--labels'],
+    ]) {
       const printed = await run(argv);
       const output = join(dir, 'out.txt');
       const written = await run([...argv, '-o', output]);
@@ -164,7 +209,12 @@ describe('permissions, as an unprivileged user (the real command)', () => {
   /** Runs bin/emgpu.js as this user, or as 'nobody' when this is root (root ignores file modes). */
   function emgpuUnprivileged(args: string[]) {
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, ...asNobody });
+    const result = spawnSync(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      ...asNobody,
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   }
 
@@ -177,7 +227,9 @@ describe('permissions, as an unprivileged user (the real command)', () => {
     const readOnly = writeFile(dir, 'ro.json', 'keep me');
     chmodSync(readOnly, 0o444);
     const file = emgpuUnprivileged(['fit', data, ...CPU, '-o', readOnly]);
-    expect(file.stderr).toMatch(/^emgpu: cannot write --output '.*ro\.json': the file is read-only; make it writable \(chmod u\+w\) or choose another name\.\n$/);
+    expect(file.stderr).toMatch(
+      /^emgpu: cannot write --output '.*ro\.json': the file is read-only; make it writable \(chmod u\+w\) or choose another name\.\n$/,
+    );
     expect(file.code).toBe(2);
     expect(readFileSync(readOnly, 'utf8')).toBe('keep me');
 
@@ -185,7 +237,9 @@ describe('permissions, as an unprivileged user (the real command)', () => {
     mkdirSync(locked);
     chmodSync(locked, 0o555);
     const inDir = emgpuUnprivileged(['fit', data, ...CPU, '-o', join(locked, 'm.json')]);
-    expect(inDir.stderr).toMatch(/^emgpu: cannot write --output '.*locked\/m\.json': its directory '.*locked' does not take new files \(permission denied\)/);
+    expect(inDir.stderr).toMatch(
+      /^emgpu: cannot write --output '.*locked\/m\.json': its directory '.*locked' does not take new files \(permission denied\)/,
+    );
     expect(inDir.code).toBe(2);
     expect(listDir(locked)).toEqual([]);
   });

@@ -51,10 +51,28 @@ beforeAll(async () => {
     ],
     rowGroupSize: 1000,
   });
-  csv = writeFile(dir, 'points.csv', `x,label,y\n${x.map((v, i) => `${v},${z[i] as number},${y[i] as number}`).join('\n')}\n`);
+  csv = writeFile(
+    dir,
+    'points.csv',
+    `x,label,y\n${x.map((v, i) => `${v},${z[i] as number},${y[i] as number}`).join('\n')}\n`,
+  );
   // A start that is not the answer: one iteration from k-means, saved as a model file.
   init = join(dir, 'init.json');
-  const started = await run(['fit', csv, '--columns', 'x,y', '-k', '3', '--max-iter', '1', '--seed', '3', ...CPU, '-o', init]);
+  const started = await run([
+    'fit',
+    csv,
+    '--columns',
+    'x,y',
+    '-k',
+    '3',
+    '--max-iter',
+    '1',
+    '--seed',
+    '3',
+    ...CPU,
+    '-o',
+    init,
+  ]);
   expect(started.code).toBe(0);
 });
 
@@ -92,11 +110,24 @@ describe('emgpu fit --stream', () => {
 
   it('the CSV and Parquet streams of the same table give the same model, and --verbose says what was streamed', async () => {
     const fromCsv = await run(['fit', csv, '--columns', 'x,y', '--init', init, '--stream', ...CPU, '--verbose']);
-    const fromParquet = await run(['fit', parquet, '--columns', 'x,y', '--init', init, '--stream', '--chunk-rows', '1000', ...CPU]);
+    const fromParquet = await run([
+      'fit',
+      parquet,
+      '--columns',
+      'x,y',
+      '--init',
+      init,
+      '--stream',
+      '--chunk-rows',
+      '1000',
+      ...CPU,
+    ]);
     expect(fromCsv.code).toBe(0);
     expectSameModel(JSON.parse(fromCsv.stdout) as ModelJson, JSON.parse(fromParquet.stdout) as ModelJson);
     expect(fromCsv.stderr).toMatch(/emgpu: iter +1\/100 {2}lower bound/);
-    expect(fromCsv.stderr).toMatch(/emgpu: fitted 3 components \(full\) streamed from .*points\.csv \(2 columns, chunks of ≤ 1000000 rows\): \d+ iterations, converged/);
+    expect(fromCsv.stderr).toMatch(
+      /emgpu: fitted 3 components \(full\) streamed from .*points\.csv \(2 columns, chunks of ≤ 1000000 rows\): \d+ iterations, converged/,
+    );
   });
 
   it('an init method runs on the sample (the whole file here, so the in-memory fit with the same seed)', async () => {
@@ -104,11 +135,32 @@ describe('emgpu fit --stream', () => {
     const inMemory = await run(args);
     const streamed = await run([...args, '--stream', '--chunk-rows', '999', '-o', join(dir, 'streamed.json')]);
     expect(streamed.code).toBe(0);
-    expectSameModel(JSON.parse(readFileSync(join(dir, 'streamed.json'), 'utf8')) as ModelJson, JSON.parse(inMemory.stdout) as ModelJson);
+    expectSameModel(
+      JSON.parse(readFileSync(join(dir, 'streamed.json'), 'utf8')) as ModelJson,
+      JSON.parse(inMemory.stdout) as ModelJson,
+    );
   });
 
   it('shows a progress bar per pass over the file on a terminal', async () => {
-    const { code, stderr } = await run(['fit', parquet, '--columns', 'x,y', '--init', init, '--stream', '--chunk-rows', '1000', '--max-iter', '3', '--tol', '0', ...CPU], { stderrTTY: true });
+    const { code, stderr } = await run(
+      [
+        'fit',
+        parquet,
+        '--columns',
+        'x,y',
+        '--init',
+        init,
+        '--stream',
+        '--chunk-rows',
+        '1000',
+        '--max-iter',
+        '3',
+        '--tol',
+        '0',
+        ...CPU,
+      ],
+      { stderrTTY: true },
+    );
     expect(code).toBe(0);
     expect(stderr).toMatch(/scan {4}\[=+\] 100% \| 3000\/3000 rows/);
     for (const pass of ['EM 1/3', 'EM 2/3', 'EM 3/3']) expect(stderr).toContain(pass);
@@ -127,11 +179,17 @@ describe('emgpu fit --stream refuses in one line, exit 2, writing nothing', () =
   };
 
   it('--online, --bayesian, --sample-weight, stdin, a JSON file; --chunk-rows without --stream', async () => {
-    await refuses(['fit', csv, '--stream', '--online'], /^emgpu: --stream and --online are two different fits: .*Choose one\.$/m);
+    await refuses(
+      ['fit', csv, '--stream', '--online'],
+      /^emgpu: --stream and --online are two different fits: .*Choose one\.$/m,
+    );
     await refuses(['fit', csv, '--stream', '--bayesian'], /--stream fits a GaussianMixture/);
     await refuses(['fit', csv, '--stream', '--sample-weight', csv], /--stream does not take --sample-weight/);
     await refuses(['fit', '-', '--stream'], /DATA must be a file, not stdin/);
-    await refuses(['fit', writeFile(dir, 'rows.json', '[[1,2],[3,4]]'), '--stream'], /--stream reads CSV, TSV and Parquet files, and .*rows\.json is JSON/);
+    await refuses(
+      ['fit', writeFile(dir, 'rows.json', '[[1,2],[3,4]]'), '--stream'],
+      /--stream reads CSV, TSV and Parquet files, and .*rows\.json is JSON/,
+    );
     await refuses(['fit', csv, '--chunk-rows', '10'], /--chunk-rows is an option of streamed EM; add --stream/);
     await refuses(['fit', csv, '--stream', '--chunk-rows', '0'], /--chunk-rows/);
   });
@@ -140,11 +198,17 @@ describe('emgpu fit --stream refuses in one line, exit 2, writing nothing', () =
     const lines = ['a,b', ...Array.from({ length: 2000 }, (_, i) => `${i % 10},${(i * 7) % 13}`)];
     lines[1501] = '3,nan';
     const bad = writeFile(dir, 'bad.csv', `${lines.join('\n')}\n`);
-    await refuses(['fit', bad, '-k', '2', '--stream', '--chunk-rows', '100', ...CPU], /^emgpu: .*bad\.csv, row 1502, column 2 \("b"\): the value is "nan" \(not a number\)/);
+    await refuses(
+      ['fit', bad, '-k', '2', '--stream', '--chunk-rows', '100', ...CPU],
+      /^emgpu: .*bad\.csv, row 1502, column 2 \("b"\): the value is "nan" \(not a number\)/,
+    );
   });
 
   it("an --init file with responsibilities ('resp')", async () => {
     const resp = writeFile(dir, 'resp.json', JSON.stringify({ resp: [[1, 0]] }));
-    await refuses(['fit', csv, '--columns', 'x,y', '-k', '2', '--stream', '--init', resp, ...CPU], /--stream starts from an init method or from weights, means and covariances/);
+    await refuses(
+      ['fit', csv, '--columns', 'x,y', '-k', '2', '--stream', '--init', resp, ...CPU],
+      /--stream starts from an init method or from weights, means and covariances/,
+    );
   });
 });

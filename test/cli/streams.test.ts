@@ -54,7 +54,25 @@ const N = 30_000;
 
 beforeAll(async () => {
   model = join(dir, 'model16.json');
-  const fit = await run(['fit', writeFile(dir, 'train.csv', blobRows(2000).map((r) => r.join(',')).join('\n')), '-k', '16', '--seed', '0', '--max-iter', '20', ...CPU, '-o', model]);
+  const fit = await run([
+    'fit',
+    writeFile(
+      dir,
+      'train.csv',
+      blobRows(2000)
+        .map((r) => r.join(','))
+        .join('\n'),
+    ),
+    '-k',
+    '16',
+    '--seed',
+    '0',
+    '--max-iter',
+    '20',
+    ...CPU,
+    '-o',
+    model,
+  ]);
   expect(fit.code).toBe(0);
   rows = blobRows(N);
   data = writeFile(dir, 'data.csv', rows.map((r) => r.join(',')).join('\n'));
@@ -105,7 +123,10 @@ describe('large outputs stream in chunks', () => {
     const lines = stdout.text().trimEnd().split('\n');
     expect(lines).toHaveLength(n);
     for (const i of [0, 1, 25_000, n - 1]) {
-      expect(lines[i]!.split(',').map(Number)).toEqual([...Array.from(expected.X.data.subarray(i * 2, i * 2 + 2)), expected.labels[i]]);
+      expect(lines[i]!.split(',').map(Number)).toEqual([
+        ...Array.from(expected.X.data.subarray(i * 2, i * 2 + 2)),
+        expected.labels[i],
+      ]);
     }
   });
 
@@ -155,8 +176,15 @@ describe('ChunkedOutput', () => {
   it('stops at the next chunk when aborted', async () => {
     const controller = new AbortController();
     let writes = 0;
-    const sink = { started: true, write: async () => (++writes === 3 && controller.abort(), true), commit: async () => undefined, discard: async () => undefined };
-    await expect(new ChunkedOutput(sink, controller.signal).lines(10_000_000, 2, () => '7')).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+    const sink = {
+      started: true,
+      write: async () => (++writes === 3 && controller.abort(), true),
+      commit: async () => undefined,
+      discard: async () => undefined,
+    };
+    await expect(new ChunkedOutput(sink, controller.signal).lines(10_000_000, 2, () => '7')).rejects.toThrow(
+      expect.objectContaining({ name: 'AbortError' }),
+    );
     expect(writes).toBe(3);
   });
 });
@@ -190,6 +218,8 @@ describe('CSV read in segments', () => {
     expect(breaks).toBe(3);
     // An error far into the file names the row as numbered in the file.
     const bad = `${text}1,2\n3,x\n`;
-    await expect(parseCsv({ label: 'big.csv', text: bad })).rejects.toThrow(`big.csv, row ${expectedLine + 1}, column 2 ("b"): "x" is not a number`);
+    await expect(parseCsv({ label: 'big.csv', text: bad })).rejects.toThrow(
+      `big.csv, row ${expectedLine + 1}, column 2 ("b"): "x" is not a number`,
+    );
   });
 });

@@ -9,7 +9,11 @@ import { Random } from '../../src/random.ts';
 /** Three correlated 2-D clusters, deterministic. */
 function clusters(n: number, seed: number): number[][] {
   const random = new Random(seed);
-  const centres = [[0, 0], [5, 1], [1, 6]];
+  const centres = [
+    [0, 0],
+    [5, 1],
+    [1, 6],
+  ];
   return Array.from({ length: n }, (_, i) => {
     const c = centres[i % 3]!;
     const a = random.nextGaussian();
@@ -41,7 +45,13 @@ describe('BayesianGaussianMixture', () => {
   it.for(COVARIANCE_TYPES.flatMap((type) => WEIGHT_CONCENTRATION_PRIOR_TYPES.map((prior) => [type, prior] as const)))(
     'toJSON / fromJSON round-trips exactly (%s, %s)',
     async ([type, prior]) => {
-      const bgm = new BayesianGaussianMixture({ nComponents: 4, covarianceType: type, weightConcentrationPriorType: prior, randomState: 0, backend: 'cpu' });
+      const bgm = new BayesianGaussianMixture({
+        nComponents: 4,
+        covarianceType: type,
+        weightConcentrationPriorType: prior,
+        randomState: 0,
+        backend: 'cpu',
+      });
       await bgm.fit(X);
       const copy = BayesianGaussianMixture.fromJSON(JSON.parse(JSON.stringify(bgm.toJSON())), { backend: 'cpu' });
       expect(copy.toJSON()).toEqual(bgm.toJSON());
@@ -96,15 +106,31 @@ describe('BayesianGaussianMixture', () => {
 
   it('the lower bound never decreases over the iterations (variational EM)', async () => {
     for (const type of COVARIANCE_TYPES) {
-      const bgm = new BayesianGaussianMixture({ nComponents: 5, covarianceType: type, maxIter: 60, tol: 0, randomState: 3, backend: 'cpu' });
+      const bgm = new BayesianGaussianMixture({
+        nComponents: 5,
+        covarianceType: type,
+        maxIter: 60,
+        tol: 0,
+        randomState: 3,
+        backend: 'cpu',
+      });
       await bgm.fit(X);
       const bounds = bgm.lowerBounds;
-      for (let i = 1; i < bounds.length; i++) expect(bounds[i]!, `${type} iteration ${i}`).toBeGreaterThanOrEqual(bounds[i - 1]! - 1e-9 * Math.abs(bounds[i - 1]!));
+      for (let i = 1; i < bounds.length; i++)
+        expect(bounds[i]!, `${type} iteration ${i}`).toBeGreaterThanOrEqual(
+          bounds[i - 1]! - 1e-9 * Math.abs(bounds[i - 1]!),
+        );
     }
   });
 
   it('a small Dirichlet-process concentration switches surplus components off', async () => {
-    const bgm = new BayesianGaussianMixture({ nComponents: 8, weightConcentrationPrior: 1e-3, maxIter: 500, randomState: 0, backend: 'cpu' });
+    const bgm = new BayesianGaussianMixture({
+      nComponents: 8,
+      weightConcentrationPrior: 1e-3,
+      maxIter: 500,
+      randomState: 0,
+      backend: 'cpu',
+    });
     await bgm.fit(clusters(600, 4));
     const used = Array.from(bgm.weights).filter((w) => w > 0.02);
     expect(used).toHaveLength(3);
@@ -118,14 +144,20 @@ describe('BayesianGaussianMixture', () => {
     const resp = flatten(softResp(X.length, 3, 1));
     const respBefore = Float64Array.from(resp);
     const meanPrior = [1, 2];
-    const covariancePrior = [[2, 0.5], [0.5, 1]];
+    const covariancePrior = [
+      [2, 0.5],
+      [0.5, 1],
+    ];
     const bgm = new BayesianGaussianMixture({ nComponents: 3, meanPrior, covariancePrior, backend: 'cpu' });
     await bgm.fit({ data, rows: X.length, cols: 2 }, { sampleWeight: weights, resp });
     expect(data).toEqual(dataBefore);
     expect(weights).toEqual(weightsBefore);
     expect(resp).toEqual(respBefore);
     expect(meanPrior).toEqual([1, 2]);
-    expect(covariancePrior).toEqual([[2, 0.5], [0.5, 1]]);
+    expect(covariancePrior).toEqual([
+      [2, 0.5],
+      [0.5, 1],
+    ]);
   });
 
   it('bad priors and bad responsibilities are EmgpuInputErrors that say what to do', async () => {
@@ -133,12 +165,42 @@ describe('BayesianGaussianMixture', () => {
       [{ weightConcentrationPrior: -1 }, {}, /Option weightConcentrationPrior must be a finite number > 0/],
       [{ meanPrecisionPrior: 0 }, {}, /Option meanPrecisionPrior must be a finite number > 0/],
       [{ degreesOfFreedomPrior: 0.5 }, {}, /Option degreesOfFreedomPrior must be greater than D − 1 = 1, got 0.5\./],
-      [{ covariancePrior: [[1, 2], [0, 1]] }, {}, /Option covariancePrior is not symmetric/],
-      [{ covariancePrior: [[1, 2], [2, 1]] }, {}, /Option covariancePrior is not positive definite/],
-      [{ covarianceType: 'diag', covariancePrior: 2 }, {}, /Option covariancePrior must be 2 values for covarianceType 'diag', got a number\./],
+      [
+        {
+          covariancePrior: [
+            [1, 2],
+            [0, 1],
+          ],
+        },
+        {},
+        /Option covariancePrior is not symmetric/,
+      ],
+      [
+        {
+          covariancePrior: [
+            [1, 2],
+            [2, 1],
+          ],
+        },
+        {},
+        /Option covariancePrior is not positive definite/,
+      ],
+      [
+        { covarianceType: 'diag', covariancePrior: 2 },
+        {},
+        /Option covariancePrior must be 2 values for covarianceType 'diag', got a number\./,
+      ],
       [{}, { resp: new Float64Array(5) }, /resp has 5 values but X has 90 rows and nComponents is 3/],
-      [{}, { resp: flatten(X.map(() => [0.5, 0.5, 0.5])) }, /resp row 0 sums to 1\.5000000; each row of responsibilities must sum to 1\./],
-      [{}, { resp: flatten(X.map(() => [1.5, -0.5, 0])) }, /resp row 0, component 1 is -0\.5; responsibilities must be finite and ≥ 0\./],
+      [
+        {},
+        { resp: flatten(X.map(() => [0.5, 0.5, 0.5])) },
+        /resp row 0 sums to 1\.5000000; each row of responsibilities must sum to 1\./,
+      ],
+      [
+        {},
+        { resp: flatten(X.map(() => [1.5, -0.5, 0])) },
+        /resp row 0, component 1 is -0\.5; responsibilities must be finite and ≥ 0\./,
+      ],
     ];
     for (const [options, fitOptions, message] of cases) {
       const run = async () => {

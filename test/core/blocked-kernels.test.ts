@@ -11,7 +11,17 @@ import { Random } from '../../src/random.ts';
 beforeAll(() => setUnrolledEnabled(false));
 afterAll(() => setUnrolledEnabled(true));
 
-function plainAccumulate(data: Float64Array, d: number, n: number, k: number, resp: Float64Array, weights: Float64Array | null, shifts: Float64Array, moments: 'full' | 'diag' | null, out: Float64Array): void {
+function plainAccumulate(
+  data: Float64Array,
+  d: number,
+  n: number,
+  k: number,
+  resp: Float64Array,
+  weights: Float64Array | null,
+  shifts: Float64Array,
+  moments: 'full' | 'diag' | null,
+  out: Float64Array,
+): void {
   const p = moments === 'full' ? (d * (d + 1)) / 2 : moments === 'diag' ? d : 0;
   const diff = new Float64Array(d);
   for (let c = 0; c < k; c++) {
@@ -42,12 +52,23 @@ function plainAccumulate(data: Float64Array, d: number, n: number, k: number, re
   }
 }
 
-function plainSolve(data: Float64Array, d: number, n: number, k: number, c: number, means: Float64Array, u: Float64Array, constant: number, dest: Float64Array): void {
+function plainSolve(
+  data: Float64Array,
+  d: number,
+  n: number,
+  k: number,
+  c: number,
+  means: Float64Array,
+  u: Float64Array,
+  constant: number,
+  dest: Float64Array,
+): void {
   for (let i = 0; i < n; i++) {
     let quad = 0;
     for (let j = 0; j < d; j++) {
       let y = 0;
-      for (let a = 0; a <= j; a++) y += ((data[i * d + a] as number) - (means[c * d + a] as number)) * (u[c * d * d + a * d + j] as number);
+      for (let a = 0; a <= j; a++)
+        y += ((data[i * d + a] as number) - (means[c * d + a] as number)) * (u[c * d * d + a * d + j] as number);
       quad += y * y;
     }
     dest[i * k + c] = constant - 0.5 * quad;
@@ -75,8 +96,17 @@ describe('four-row loops equal the per-row loops bit for bit', () => {
       }
     }
     // The triangular solve of full covariance.
-    const u = Float64Array.from({ length: k * d * d }, (_, i) => (Math.floor(i / d) % d <= i % d ? random.nextGaussian() : 0));
-    const params: KernelParams = { covarianceType: 'full', nComponents: k, nFeatures: d, means: shifts, factors: u, logConstants: Float64Array.from([0.5, -1, 2]) };
+    const u = Float64Array.from({ length: k * d * d }, (_, i) =>
+      Math.floor(i / d) % d <= i % d ? random.nextGaussian() : 0,
+    );
+    const params: KernelParams = {
+      covarianceType: 'full',
+      nComponents: k,
+      nFeatures: d,
+      means: shifts,
+      factors: u,
+      logConstants: Float64Array.from([0.5, -1, 2]),
+    };
     const fast = new Float64Array(n * k);
     const plain = new Float64Array(n * k);
     weightedLogProb({ data, cols: d, weights: null }, 0, n, params, fast, scratch.diff);

@@ -39,16 +39,20 @@ async function slowCriteria(gm: GaussianMixture, w: number[] | null) {
 }
 
 describe('GaussianMixture.criteria', () => {
-  it.for(COVARIANCE_TYPES)('%s: BIC, AIC, ICL and score equal the ones computed from scoreSamples and predictProba', async (type) => {
-    const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, randomState: 0, backend: 'cpu' });
-    await gm.fit(X);
-    const fast = await gm.criteria(X);
-    const slow = await slowCriteria(gm, null);
-    for (const key of ['bic', 'aic', 'icl', 'score'] as const) expect(Math.abs(fast[key] - slow[key]) / Math.abs(slow[key]), key).toBeLessThan(1e-12);
-    expect(fast.icl).toBeGreaterThan(fast.bic); // overlapping clusters: a positive entropy penalty
-    expect(fast.bic).toBeCloseTo(await gm.bic(X), 8);
-    expect(fast.aic).toBeCloseTo(await gm.aic(X), 8);
-  });
+  it.for(COVARIANCE_TYPES)(
+    '%s: BIC, AIC, ICL and score equal the ones computed from scoreSamples and predictProba',
+    async (type) => {
+      const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, randomState: 0, backend: 'cpu' });
+      await gm.fit(X);
+      const fast = await gm.criteria(X);
+      const slow = await slowCriteria(gm, null);
+      for (const key of ['bic', 'aic', 'icl', 'score'] as const)
+        expect(Math.abs(fast[key] - slow[key]) / Math.abs(slow[key]), key).toBeLessThan(1e-12);
+      expect(fast.icl).toBeGreaterThan(fast.bic); // overlapping clusters: a positive entropy penalty
+      expect(fast.bic).toBeCloseTo(await gm.bic(X), 8);
+      expect(fast.aic).toBeCloseTo(await gm.aic(X), 8);
+    },
+  );
 
   it('weighted and unweighted after a weighted fit on the same array: each uses its own weights', async () => {
     const gm = new GaussianMixture({ nComponents: 3, randomState: 0, backend: 'cpu' });

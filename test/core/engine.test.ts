@@ -23,7 +23,9 @@ function randomStart(type: CovarianceType, X: number[][], k: number, seed: numbe
   const raw = Array.from({ length: k }, () => 0.2 + random.nextFloat());
   const total = raw.reduce((a, b) => a + b, 0);
   const weights = raw.map((w) => w / total);
-  const means = Array.from({ length: k }, () => X[random.nextInt(X.length)]!.map((v) => v + random.nextGaussian() * 0.1));
+  const means = Array.from({ length: k }, () =>
+    X[random.nextInt(X.length)]!.map((v) => v + random.nextGaussian() * 0.1),
+  );
   const covariances = randomCovariances(type, k, d, random);
   return { weights, means, covariances, precisions: precisionsOf(type, covariances, k, d) };
 }
@@ -33,12 +35,26 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
   const k = 3;
   const d = 3;
   const start = randomStart(type, X, k, 5);
-  const refParams = { covarianceType: type, k, d, weights: start.weights, means: start.means, covariances: expandCovariances(type, start.covariances, k, d) };
+  const refParams = {
+    covarianceType: type,
+    k,
+    d,
+    weights: start.weights,
+    means: start.means,
+    covariances: expandCovariances(type, start.covariances, k, d),
+  };
 
   it('one EM iteration gives the reference E-step, lower bound and M-step', async () => {
     const gm = new GaussianMixture({
-      nComponents: k, covarianceType: type, maxIter: 1, tol: 0, backend: 'cpu', cpuThreads: 1,
-      weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions,
+      nComponents: k,
+      covarianceType: type,
+      maxIter: 1,
+      tol: 0,
+      backend: 'cpu',
+      cpuThreads: 1,
+      weightsInit: start.weights,
+      meansInit: start.means,
+      precisionsInit: start.precisions,
     });
     await gm.fit(X);
     const { resp, logLik } = refEStep(X, refParams);
@@ -55,7 +71,10 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
     const backend = await CpuBackend.create();
     const data = await backend.load(toDataset({ data: Float64Array.from(X.flat()), rows: X.length, cols: d }, null));
     const params = {
-      covarianceType: type, nComponents: k, nFeatures: d, weights: Float64Array.from(start.weights),
+      covarianceType: type,
+      nComponents: k,
+      nFeatures: d,
+      weights: Float64Array.from(start.weights),
       means: Float64Array.from(start.means.flat()),
       precisionsCholesky: COVARIANCE_MODELS[type].precisionCholesky(start.covariances, k, d),
     };
@@ -70,7 +89,10 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
         expect(Math.abs(stats.sumDiff[c * d + a]! - s1)).toBeLessThan(1e-9 * (1 + Math.abs(s1)));
         for (let b = 0; b < d; b++) {
           if (moments === 'diag' && a !== b) continue;
-          const s2 = X.reduce((s, x, i) => s + resp[i]![c]! * (x[a]! - start.means[c]![a]!) * (x[b]! - start.means[c]![b]!), 0);
+          const s2 = X.reduce(
+            (s, x, i) => s + resp[i]![c]! * (x[a]! - start.means[c]![a]!) * (x[b]! - start.means[c]![b]!),
+            0,
+          );
           const got = moments === 'full' ? stats.sumOuter[c * d * d + a * d + b]! : stats.sumOuter[c * d + a]!;
           expect(Math.abs(got - s2)).toBeLessThan(1e-9 * (1 + Math.abs(s2)));
         }
@@ -83,8 +105,13 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
 
   it('scoreSamples, predict and predictProba match the reference densities', async () => {
     const gm = new GaussianMixture({
-      nComponents: k, covarianceType: type, maxIter: 0, backend: 'cpu',
-      weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions,
+      nComponents: k,
+      covarianceType: type,
+      maxIter: 0,
+      backend: 'cpu',
+      weightsInit: start.weights,
+      meansInit: start.means,
+      precisionsInit: start.precisions,
     });
     await gm.fit(X);
     const { resp, logLik } = refEStep(X, refParams);
@@ -97,8 +124,13 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
 
   it('samples follow the fitted weights, means and covariances', async () => {
     const gm = new GaussianMixture({
-      nComponents: k, covarianceType: type, maxIter: 0, backend: 'cpu',
-      weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions,
+      nComponents: k,
+      covarianceType: type,
+      maxIter: 0,
+      backend: 'cpu',
+      weightsInit: start.weights,
+      meansInit: start.means,
+      precisionsInit: start.precisions,
     });
     await gm.fit(X);
     const n = 60000;
@@ -112,7 +144,7 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
       const mean = Array.from({ length: d }, (_, a) => rows.reduce((s, r) => s + r[a]!, 0) / rows.length);
       for (let a = 0; a < d; a++) {
         const sd = Math.sqrt(expanded[c]![a]![a]!);
-        expect(Math.abs(mean[a]! - start.means[c]![a]!)).toBeLessThan(5 * sd / Math.sqrt(rows.length));
+        expect(Math.abs(mean[a]! - start.means[c]![a]!)).toBeLessThan((5 * sd) / Math.sqrt(rows.length));
         for (let b = 0; b < d; b++) {
           const cov = rows.reduce((s, r) => s + (r[a]! - mean[a]!) * (r[b]! - mean[b]!), 0) / (rows.length - 1);
           const scale = Math.sqrt(expanded[c]![a]![a]! * expanded[c]![b]![b]!);
@@ -128,21 +160,37 @@ describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance'
 describe('EM loop', () => {
   const { X } = blobs(900, 2, 3, 3);
 
-  it.each(COVARIANCE_TYPES.flatMap((t) => (['kmeans', 'k-means++', 'random', 'random_from_data'] as const).map((i) => [t, i] as const)))(
-    'the lower bound never decreases (%s, %s)',
-    async (type, init) => {
-      const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, initParams: init, tol: 1e-10, maxIter: 60, randomState: 4, backend: 'cpu' });
-      await gm.fit(X);
-      const lb = gm.lowerBounds;
-      expect(lb.length).toBe(gm.nIter);
-      for (let i = 1; i < lb.length; i++) expect(lb[i]! - lb[i - 1]!).toBeGreaterThan(-1e-10);
-      expect(gm.lowerBound).toBe(lb[lb.length - 1]);
-    },
-  );
+  it.each(
+    COVARIANCE_TYPES.flatMap((t) =>
+      (['kmeans', 'k-means++', 'random', 'random_from_data'] as const).map((i) => [t, i] as const),
+    ),
+  )('the lower bound never decreases (%s, %s)', async (type, init) => {
+    const gm = new GaussianMixture({
+      nComponents: 3,
+      covarianceType: type,
+      initParams: init,
+      tol: 1e-10,
+      maxIter: 60,
+      randomState: 4,
+      backend: 'cpu',
+    });
+    await gm.fit(X);
+    const lb = gm.lowerBounds;
+    expect(lb.length).toBe(gm.nIter);
+    for (let i = 1; i < lb.length; i++) expect(lb[i]! - lb[i - 1]!).toBeGreaterThan(-1e-10);
+    expect(gm.lowerBound).toBe(lb[lb.length - 1]);
+  });
 
   it('the same seed gives a bit-identical fit; another seed may not', async () => {
     const fit = async (seed: number) => {
-      const gm = new GaussianMixture({ nComponents: 3, initParams: 'random_from_data', randomState: seed, backend: 'cpu', maxIter: 5, tol: 0 });
+      const gm = new GaussianMixture({
+        nComponents: 3,
+        initParams: 'random_from_data',
+        randomState: seed,
+        backend: 'cpu',
+        maxIter: 5,
+        tol: 0,
+      });
       await gm.fit(X);
       return gm;
     };
@@ -169,13 +217,33 @@ describe('EM loop', () => {
   it('keeps the best of nInit runs by lower bound', async () => {
     const single: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const gm = new GaussianMixture({ nComponents: 3, initParams: 'random_from_data', randomState: 100 + i, backend: 'cpu' });
+      const gm = new GaussianMixture({
+        nComponents: 3,
+        initParams: 'random_from_data',
+        randomState: 100 + i,
+        backend: 'cpu',
+      });
       await gm.fit(X);
       single.push(gm.lowerBound);
     }
-    const gm = new GaussianMixture({ nComponents: 3, initParams: 'random_from_data', nInit: 5, randomState: 2, backend: 'cpu' });
+    const gm = new GaussianMixture({
+      nComponents: 3,
+      initParams: 'random_from_data',
+      nInit: 5,
+      randomState: 2,
+      backend: 'cpu',
+    });
     const seen: number[] = [];
-    const tracker = new GaussianMixture({ nComponents: 3, initParams: 'random_from_data', nInit: 5, randomState: 2, backend: 'cpu', onIteration: (info) => { seen[info.init] = info.lowerBound; } });
+    const tracker = new GaussianMixture({
+      nComponents: 3,
+      initParams: 'random_from_data',
+      nInit: 5,
+      randomState: 2,
+      backend: 'cpu',
+      onIteration: (info) => {
+        seen[info.init] = info.lowerBound;
+      },
+    });
     await gm.fit(X);
     await tracker.fit(X);
     expect(gm.lowerBound).toBe(Math.max(...seen));
@@ -186,9 +254,20 @@ describe('EM loop', () => {
     const counts = X.map(() => random.nextInt(4));
     counts[0] = 1;
     const repeated: number[][] = [];
-    X.forEach((x, i) => { for (let r = 0; r < counts[i]!; r++) repeated.push(x); });
+    X.forEach((x, i) => {
+      for (let r = 0; r < counts[i]!; r++) repeated.push(x);
+    });
     const start = randomStart('full', X, 3, 2);
-    const options = { nComponents: 3, covarianceType: 'full' as const, tol: 0, maxIter: 15, backend: 'cpu' as const, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions };
+    const options = {
+      nComponents: 3,
+      covarianceType: 'full' as const,
+      tol: 0,
+      maxIter: 15,
+      backend: 'cpu' as const,
+      weightsInit: start.weights,
+      meansInit: start.means,
+      precisionsInit: start.precisions,
+    };
     const weighted = new GaussianMixture(options);
     await weighted.fit(X, { sampleWeight: counts });
     const copies = new GaussianMixture(options);
@@ -197,13 +276,26 @@ describe('EM loop', () => {
     expect(maxRelativeError(weighted.covariances, copies.covariances)).toBeLessThan(1e-9);
     expect(maxRelativeError(weighted.weights, copies.weights)).toBeLessThan(1e-9);
     expect(Math.abs(weighted.lowerBound - copies.lowerBound)).toBeLessThan(1e-10);
-    expect(Math.abs((await weighted.score(X, { sampleWeight: counts })) - (await copies.score(repeated)))).toBeLessThan(1e-10);
-    expect(Math.abs((await weighted.bic(X, { sampleWeight: counts })) - (await copies.bic(repeated)))).toBeLessThan(1e-7);
-    expect(Math.abs((await weighted.aic(X, { sampleWeight: counts })) - (await copies.aic(repeated)))).toBeLessThan(1e-7);
+    expect(Math.abs((await weighted.score(X, { sampleWeight: counts })) - (await copies.score(repeated)))).toBeLessThan(
+      1e-10,
+    );
+    expect(Math.abs((await weighted.bic(X, { sampleWeight: counts })) - (await copies.bic(repeated)))).toBeLessThan(
+      1e-7,
+    );
+    expect(Math.abs((await weighted.aic(X, { sampleWeight: counts })) - (await copies.aic(repeated)))).toBeLessThan(
+      1e-7,
+    );
   });
 
   it('warmStart continues from the fitted parameters', async () => {
-    const gm = new GaussianMixture({ nComponents: 3, maxIter: 2, tol: 0, randomState: 0, backend: 'cpu', warmStart: true });
+    const gm = new GaussianMixture({
+      nComponents: 3,
+      maxIter: 2,
+      tol: 0,
+      randomState: 0,
+      backend: 'cpu',
+      warmStart: true,
+    });
     await gm.fit(X);
     const first = gm.lowerBounds;
     await gm.fit(X);
@@ -217,8 +309,16 @@ describe('EM loop', () => {
     const controller = new AbortController();
     let iterations = 0;
     const gm = new GaussianMixture({
-      nComponents: 3, tol: 0, maxIter: 1000, randomState: 0, backend: 'cpu', signal: controller.signal,
-      onIteration: (info) => { iterations = info.iteration; if (info.iteration === 3) controller.abort(); },
+      nComponents: 3,
+      tol: 0,
+      maxIter: 1000,
+      randomState: 0,
+      backend: 'cpu',
+      signal: controller.signal,
+      onIteration: (info) => {
+        iterations = info.iteration;
+        if (info.iteration === 3) controller.abort();
+      },
     });
     await expect(gm.fit(X)).rejects.toMatchObject({ name: 'AbortError' });
     expect(iterations).toBe(3);
@@ -239,18 +339,26 @@ describe('EM loop', () => {
     }
   });
 
-  it('never mutates the caller\'s arrays', async () => {
+  it("never mutates the caller's arrays", async () => {
     const data = Float64Array.from(X.flat());
     const before = Float64Array.from(data);
     const weights = X.map((_, i) => (i % 3) + 0.5);
     const weightsBefore = [...weights];
-    const means = [[0, 0], [1, 1], [2, 2]];
+    const means = [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ];
     const gm = new GaussianMixture({ nComponents: 3, meansInit: means, randomState: 0, backend: 'cpu' });
     await gm.fit({ data, rows: X.length, cols: 2 }, { sampleWeight: weights });
     await gm.predict({ data, rows: X.length, cols: 2 });
     expect(data).toEqual(before);
     expect(weights).toEqual(weightsBefore);
-    expect(means).toEqual([[0, 0], [1, 1], [2, 2]]);
+    expect(means).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]);
   });
 
   it('reports a collapsed component with sklearn-like advice', async () => {

@@ -30,6 +30,7 @@ describe('expNonPositive', () => {
     expect(expNonPositive(-1e-300)).toBe(1);
     expect(expNonPositive(Number.NaN)).toBeNaN();
     // Subnormal results stay within a few of the smallest subnormals of Math.exp's.
-    for (const x of [-709, -720, -740, -744.4]) expect(Math.abs(expNonPositive(x) - Math.exp(x))).toBeLessThan(Math.exp(x) * 1e-12 + 2e-323);
+    for (const x of [-709, -720, -740, -744.4])
+      expect(Math.abs(expNonPositive(x) - Math.exp(x))).toBeLessThan(Math.exp(x) * 1e-12 + 2e-323);
   });
 });

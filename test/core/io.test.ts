@@ -39,7 +39,12 @@ function mixedParquet(): Uint8Array<ArrayBuffer> {
     { name: 'ok', type: 'BOOLEAN', values: [true, false, true, true, false] },
     { name: 'day', type: 'INT32', converted: 'DATE', values: [0, 1, -1, 19000, 2] },
     { name: 'ms', type: 'INT64', converted: 'TIMESTAMP_MILLIS', values: [0n, 1_700_000_000_123n, -5n, 1n, 2n] },
-    { name: 'us', type: 'INT64', converted: 'TIMESTAMP_MICROS', values: [1_500n, 1_700_000_000_123_456n, -1_000n, 0n, 999n] },
+    {
+      name: 'us',
+      type: 'INT64',
+      converted: 'TIMESTAMP_MICROS',
+      values: [1_500n, 1_700_000_000_123_456n, -1_000n, 0n, 999n],
+    },
   ];
   return writeParquet(columns, 2);
 }
@@ -55,7 +60,8 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
   return message;
 }
 
-const ipc = (columns: Record<string, Vector>, format: 'file' | 'stream' = 'file'): Uint8Array => tableToIPC(new Table(columns), format);
+const ipc = (columns: Record<string, Vector>, format: 'file' | 'stream' = 'file'): Uint8Array =>
+  tableToIPC(new Table(columns), format);
 
 describe('readTable: Parquet', () => {
   const bytes = mixedParquet();
@@ -66,14 +72,36 @@ describe('readTable: Parquet', () => {
     expect(t.cols).toBe(3);
     expect(t.columns).toEqual(['n', 'x', 'i']);
     expect(t.columnTypes).toEqual(['int64', 'float64', 'int32']);
-    expect(Array.from(t.data)).toEqual([1, 1.5, 10, -2, -2.25, 20, 2 ** 53, 3, -30, -(2 ** 53), 1e-300, 40, 7, 4.75, 50]);
+    expect(Array.from(t.data)).toEqual([
+      1,
+      1.5,
+      10,
+      -2,
+      -2.25,
+      20,
+      2 ** 53,
+      3,
+      -30,
+      -(2 ** 53),
+      1e-300,
+      40,
+      7,
+      4.75,
+      50,
+    ]);
     const same = await readTable(bytes, { columns: '2, 1,i' });
     expect(same.data).toEqual(t.data);
   });
 
   it('converts floats, booleans (0/1), dates and timestamps (ms since the Unix epoch)', async () => {
     const t = await readTable(bytes, { columns: 'f,ok,day,ms,us' });
-    expect(t.columnTypes).toEqual(['float32', 'boolean (0/1)', 'date (ms since epoch)', 'timestamp[millis] (ms since epoch)', 'timestamp[micros] (ms since epoch)']);
+    expect(t.columnTypes).toEqual([
+      'float32',
+      'boolean (0/1)',
+      'date (ms since epoch)',
+      'timestamp[millis] (ms since epoch)',
+      'timestamp[micros] (ms since epoch)',
+    ]);
     const rows = Array.from({ length: t.rows }, (_, i) => Array.from(t.data.subarray(i * t.cols, (i + 1) * t.cols)));
     expect(rows).toEqual([
       [0.5, 1, 0, 0, 1.5],
@@ -86,8 +114,12 @@ describe('readTable: Parquet', () => {
 
   it('refuses string columns in one message naming them and suggesting numeric ones', async () => {
     const message = await rejection(readTable(bytes, { name: 'mixed.parquet' }));
-    expect(message).toBe(`mixed.parquet: column "label" (string) is not numeric; choose numeric columns with the columns option, e.g. columns: 'x,n,i,f,ok,day' (8 numeric columns in all).`);
-    expect(await rejection(readTable(bytes, { columns: ['x', 'label'] }))).toContain('column "label" (string) is not numeric');
+    expect(message).toBe(
+      `mixed.parquet: column "label" (string) is not numeric; choose numeric columns with the columns option, e.g. columns: 'x,n,i,f,ok,day' (8 numeric columns in all).`,
+    );
+    expect(await rejection(readTable(bytes, { columns: ['x', 'label'] }))).toContain(
+      'column "label" (string) is not numeric',
+    );
   });
 
   it('refuses int64 values beyond ±2^53, naming the row and column', async () => {
@@ -117,7 +149,9 @@ describe('readTable: Parquet', () => {
     expect(await rejection(readTable(file, { name: 'n.parquet', columns: 'c' }))).toBe(
       'n.parquet, row 4, column 3 ("c"): the value is NaN (not a number); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).',
     );
-    expect(await rejection(readTable(file, { name: 'n.parquet', columns: 'd' }))).toMatch(/^n\.parquet, row 2, column 4 \("d"\): the value is -Infinity \(infinite\)/);
+    expect(await rejection(readTable(file, { name: 'n.parquet', columns: 'd' }))).toMatch(
+      /^n\.parquet, row 2, column 4 \("d"\): the value is -Infinity \(infinite\)/,
+    );
     expect(Array.from((await readTable(file, { columns: 'a' })).data)).toEqual([1, 2, 3, 4]);
   });
 
@@ -125,15 +159,21 @@ describe('readTable: Parquet', () => {
     expect(await rejection(readTable(bytes, { name: 'm.parquet', columns: ['x', 'nope'] }))).toBe(
       'm.parquet has no column named "nope"; its columns are "label", "x", "n", "i", "f", "ok", "day", "ms", "us" (the columns option takes names or 0-based indices).',
     );
-    expect(await rejection(readTable(bytes, { name: 'm.parquet', columns: [9] }))).toBe('m.parquet has 9 columns, so column index 9 does not exist; use 0-based indices 0 to 8.');
-    expect(await rejection(readTable(bytes, { columns: ['x', 1] }))).toBe('the columns option chooses column 1 ("x") twice; list each column once.');
+    expect(await rejection(readTable(bytes, { name: 'm.parquet', columns: [9] }))).toBe(
+      'm.parquet has 9 columns, so column index 9 does not exist; use 0-based indices 0 to 8.',
+    );
+    expect(await rejection(readTable(bytes, { columns: ['x', 1] }))).toBe(
+      'the columns option chooses column 1 ("x") twice; list each column once.',
+    );
     expect(await rejection(readTable(bytes, { columns: 'x,,n' }))).toMatch(/has an empty item/);
     expect(await rejection(readTable(bytes, { columns: [] }))).toMatch(/is empty; choose at least one column/);
   });
 
   it('a damaged file is one line naming it', async () => {
     const cut = bytes.subarray(0, bytes.length - 10);
-    expect(await rejection(readTable(cut, { name: 'cut.parquet', format: 'parquet' }))).toMatch(/^cut\.parquet could not be read as Parquet \(.*\); check that it is a complete Parquet file\.$/);
+    expect(await rejection(readTable(cut, { name: 'cut.parquet', format: 'parquet' }))).toMatch(
+      /^cut\.parquet could not be read as Parquet \(.*\); check that it is a complete Parquet file\.$/,
+    );
   });
 
   it('a Blob or File: read by name or by its first bytes, Parquet in slices', async () => {
@@ -172,9 +212,13 @@ describe('openParquetChunks (streamed EM): a row group decoded a column at a tim
   const bytes = mixedParquet();
   const columns = ['n', 'x', 'i', 'day'];
 
-  it('gives readTable\'s rows in order, in chunks that never cross a row group, on every pass', async () => {
+  it("gives readTable's rows in order, in chunks that never cross a row group, on every pass", async () => {
     const whole = await readTable(bytes, { columns });
-    const file = await openParquetChunks(asyncBufferFromBytes(bytes), { label: 'mixed.parquet', optionName: 'columns', columns });
+    const file = await openParquetChunks(asyncBufferFromBytes(bytes), {
+      label: 'mixed.parquet',
+      optionName: 'columns',
+      columns,
+    });
     expect([file.rows, file.cols, file.columns]).toEqual([5, 4, columns]);
     for (const chunkRows of [1, 2, 3, 1000]) {
       for (let pass = 0; pass < 2; pass++) {
@@ -187,7 +231,20 @@ describe('openParquetChunks (streamed EM): a row group decoded a column at a tim
         }
         expect(got, `chunks of ${chunkRows}`).toEqual(Array.from(whole.data));
         // Row groups of 2 rows: [0, 2), [2, 4), [4, 5).
-        const expected = chunkRows === 1 ? [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]] : [[0, 2], [2, 2], [4, 1]];
+        const expected =
+          chunkRows === 1
+            ? [
+                [0, 1],
+                [1, 1],
+                [2, 1],
+                [3, 1],
+                [4, 1],
+              ]
+            : [
+                [0, 2],
+                [2, 2],
+                [4, 1],
+              ];
         expect(shape, `chunks of ${chunkRows}`).toEqual(expected);
       }
     }
@@ -215,7 +272,9 @@ describe('readTable: Arrow IPC', () => {
     day: makeVector(makeData({ type: new DateDay(), data: Int32Array.from([0, 1, -2]) })),
     us: makeVector(makeData({ type: new TimestampMicrosecond(), data: BigInt64Array.from([1_500n, 0n, -2_000n]) })),
     s: makeVector(makeData({ type: new TimestampSecond(), data: BigInt64Array.from([1n, 2n, 3n]) })),
-    ns: makeVector(makeData({ type: new TimestampNanosecond(), data: BigInt64Array.from([1_700_000_000_123_500_000n, 0n, -1n]) })),
+    ns: makeVector(
+      makeData({ type: new TimestampNanosecond(), data: BigInt64Array.from([1_700_000_000_123_500_000n, 0n, -1n]) }),
+    ),
     u: makeVector(makeData({ type: new Uint64(), data: BigUint64Array.from([0n, 5n, 2n ** 53n]) })),
   };
 
@@ -224,11 +283,41 @@ describe('readTable: Arrow IPC', () => {
       const bytes = ipc(columns, format);
       expect(sniffFormat(bytes)).toBe('arrow');
       const t = await readTable(bytes, { columns: 'x,n,ok,day,us,s,ns,u' });
-      expect(t.columnTypes).toEqual(['float64', 'int64', 'boolean (0/1)', 'date[day] (ms since epoch)', 'timestamp[us] (ms since epoch)', 'timestamp[s] (ms since epoch)', 'timestamp[ns] (ms since epoch)', 'uint64']);
+      expect(t.columnTypes).toEqual([
+        'float64',
+        'int64',
+        'boolean (0/1)',
+        'date[day] (ms since epoch)',
+        'timestamp[us] (ms since epoch)',
+        'timestamp[s] (ms since epoch)',
+        'timestamp[ns] (ms since epoch)',
+        'uint64',
+      ]);
       expect(Array.from(t.data)).toEqual([
-        1.5, 1, 1, 0, 1.5, 1000, 1_700_000_000_123.5, 0,
-        2.5, -(2 ** 53), 0, DAY, 0, 2000, 0, 5,
-        -3.5, 2 ** 53, 1, -2 * DAY, -2, 3000, -0.000001, 2 ** 53,
+        1.5,
+        1,
+        1,
+        0,
+        1.5,
+        1000,
+        1_700_000_000_123.5,
+        0,
+        2.5,
+        -(2 ** 53),
+        0,
+        DAY,
+        0,
+        2000,
+        0,
+        5,
+        -3.5,
+        2 ** 53,
+        1,
+        -2 * DAY,
+        -2,
+        3000,
+        -0.000001,
+        2 ** 53,
       ]);
     }
   });
@@ -253,12 +342,26 @@ describe('readTable: Arrow IPC', () => {
       'n.arrow, row 2, column 1 ("x"): the value is null (a missing value); every value must be a finite number (remove or impute missing values, or marginalise over them: --missing marginalize).',
     );
     const big = ipc({ x: makeVector(BigInt64Array.from([0n, -(2n ** 53n) - 1n])) });
-    expect(await rejection(readTable(big, { name: 'b.arrow' }))).toMatch(/^b\.arrow, row 2, column 1 \("x"\): the integer -9007199254740993 is beyond ±2\^53/);
-    expect(await rejection(readTable(new Uint8Array([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31, 0, 0, 1, 2, 3]), { name: 'bad.arrow' }))).toMatch(/^bad\.arrow could not be read as Arrow IPC/);
-    expect(await rejection(readTable(new TextEncoder().encode('FEA1xxxx'), { name: 'old.feather' }))).toMatch(/Feather v1/);
+    expect(await rejection(readTable(big, { name: 'b.arrow' }))).toMatch(
+      /^b\.arrow, row 2, column 1 \("x"\): the integer -9007199254740993 is beyond ±2\^53/,
+    );
     expect(
       await rejection(
-        readTable(ipc({ x: vectorFromArray([1], new Float64()), y: makeVector(makeData({ type: new Int64(), data: BigInt64Array.from([1n]) })) }), { columns: 'x,q', name: 'q.arrow' }),
+        readTable(new Uint8Array([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31, 0, 0, 1, 2, 3]), { name: 'bad.arrow' }),
+      ),
+    ).toMatch(/^bad\.arrow could not be read as Arrow IPC/);
+    expect(await rejection(readTable(new TextEncoder().encode('FEA1xxxx'), { name: 'old.feather' }))).toMatch(
+      /Feather v1/,
+    );
+    expect(
+      await rejection(
+        readTable(
+          ipc({
+            x: vectorFromArray([1], new Float64()),
+            y: makeVector(makeData({ type: new Int64(), data: BigInt64Array.from([1n]) })),
+          }),
+          { columns: 'x,q', name: 'q.arrow' },
+        ),
       ),
     ).toMatch(/^q\.arrow has no column named "q"; its columns are "x", "y"/);
   });
@@ -267,32 +370,49 @@ describe('readTable: Arrow IPC', () => {
 describe('readTable: skipNonNumeric and onProgress (what the demo uses)', () => {
   it('Parquet: every numeric column, the others listed; progress after each row group', async () => {
     const progress: [number, number][] = [];
-    const t = await readTable(mixedParquet(), { skipNonNumeric: true, onProgress: (done, rows) => progress.push([done, rows]) });
+    const t = await readTable(mixedParquet(), {
+      skipNonNumeric: true,
+      onProgress: (done, rows) => progress.push([done, rows]),
+    });
     expect(t.columns).toEqual(['x', 'n', 'i', 'f', 'ok', 'day', 'ms', 'us']);
     expect(t.skipped).toEqual([{ name: 'label', reason: 'string' }]);
     // The same numbers as choosing those columns by name.
     const chosen = await readTable(mixedParquet(), { columns: t.columns });
     expect(Array.from(t.data)).toEqual(Array.from(chosen.data));
     expect(chosen.skipped).toEqual([]);
-    expect(progress).toEqual([[2, 5], [4, 5], [5, 5]]);
+    expect(progress).toEqual([
+      [2, 5],
+      [4, 5],
+      [5, 5],
+    ]);
     // A choice is still a choice: a chosen string column is refused with the option on.
-    expect(await rejection(readTable(mixedParquet(), { columns: 'x,label', skipNonNumeric: true }))).toContain('column "label" (string) is not numeric');
+    expect(await rejection(readTable(mixedParquet(), { columns: 'x,label', skipNonNumeric: true }))).toContain(
+      'column "label" (string) is not numeric',
+    );
     // No numeric column at all: refused as without the option.
     const words = writeParquet([{ name: 'w', type: 'BYTE_ARRAY', converted: 'UTF8', values: ['a'] }]);
-    expect(await rejection(readTable(words, { skipNonNumeric: true, name: 'w.parquet' }))).toMatch(/^w\.parquet: column "w" \(string\) is not numeric; w\.parquet has no numeric column to read\.$/);
+    expect(await rejection(readTable(words, { skipNonNumeric: true, name: 'w.parquet' }))).toMatch(
+      /^w\.parquet: column "w" \(string\) is not numeric; w\.parquet has no numeric column to read\.$/,
+    );
   });
 
   it('Arrow: the same, progress after each record batch; text reports once at the end', async () => {
     const a = new Table({ city: vectorFromArray(['a', 'b']), x: vectorFromArray([1, 2], new Float64()) });
     const b = new Table({ city: vectorFromArray(['c']), x: vectorFromArray([3], new Float64()) });
     const progress: number[] = [];
-    const t = await readTable(tableToIPC(a.concat(b), 'stream'), { skipNonNumeric: true, onProgress: (done) => progress.push(done) });
+    const t = await readTable(tableToIPC(a.concat(b), 'stream'), {
+      skipNonNumeric: true,
+      onProgress: (done) => progress.push(done),
+    });
     expect(t.columns).toEqual(['x']);
     expect(Array.from(t.data)).toEqual([1, 2, 3]);
     expect(t.skipped).toEqual([{ name: 'city', reason: 'dictionary-encoded: categories' }]);
     expect(progress).toEqual([2, 3]);
     const text: [number, number][] = [];
-    const csv = await readTable(new TextEncoder().encode('x,y\n1,2\n3,4\n'), { skipNonNumeric: true, onProgress: (done, rows) => text.push([done, rows]) });
+    const csv = await readTable(new TextEncoder().encode('x,y\n1,2\n3,4\n'), {
+      skipNonNumeric: true,
+      onProgress: (done, rows) => text.push([done, rows]),
+    });
     expect(csv.skipped).toEqual([]);
     expect(text).toEqual([[2, 2]]);
   });
@@ -324,8 +444,17 @@ describe('readTable: text', () => {
 
   it('CSV with a header: by name or index; string columns left out are never parsed', async () => {
     const t = await readTable(csv, { columns: ['y', '1'] });
-    expect(t).toEqual({ data: Float64Array.from([2, 1, 4.5, 3]), rows: 2, cols: 2, columns: ['y', 'x'], columnTypes: ['number', 'number'], skipped: [] });
-    expect(await rejection(readTable(csv, { name: 'p.csv' }))).toBe('p.csv, row 2, column 1 ("name"): "A" is not a number; every value must be a finite number (fix or remove that row).');
+    expect(t).toEqual({
+      data: Float64Array.from([2, 1, 4.5, 3]),
+      rows: 2,
+      cols: 2,
+      columns: ['y', 'x'],
+      columnTypes: ['number', 'number'],
+      skipped: [],
+    });
+    expect(await rejection(readTable(csv, { name: 'p.csv' }))).toBe(
+      'p.csv, row 2, column 1 ("name"): "A" is not a number; every value must be a finite number (fix or remove that row).',
+    );
   });
 
   it('TSV (by format or by a File name), JSON rows and headerless CSV choose by index', async () => {
@@ -338,7 +467,9 @@ describe('readTable: text', () => {
     expect(Array.from(fromJson.data)).toEqual([3, 1, 6, 4]);
     const plain = await readTable(new TextEncoder().encode('1,2\n3,4\n'));
     expect(plain.columns).toEqual(['0', '1']);
-    expect(await rejection(readTable(json, { name: 'r.json', columns: 'x' }))).toBe('r.json has no column names (no header row), so "x" names no column; choose columns by 0-based index (indices 0 to 2).');
+    expect(await rejection(readTable(json, { name: 'r.json', columns: 'x' }))).toBe(
+      'r.json has no column names (no header row), so "x" names no column; choose columns by 0-based index (indices 0 to 2).',
+    );
   });
 
   it('an AbortSignal stops reading', async () => {

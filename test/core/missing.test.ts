@@ -31,14 +31,17 @@ interface Fixture {
   readonly cases: Record<string, Case>;
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/missing/holes3d.json', import.meta.url), 'utf8')) as Fixture;
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/missing/holes3d.json', import.meta.url), 'utf8'),
+) as Fixture;
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 
 /** Largest |a − b| / max(|b|, floor) over the entries. */
 function relativeError(a: ArrayLike<number>, b: readonly number[], floor = 1e-3): number {
   expect(a.length).toBe(b.length);
   let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)) / Math.max(Math.abs(b[i] as number), floor));
+  for (let i = 0; i < b.length; i++)
+    worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)) / Math.max(Math.abs(b[i] as number), floor));
   return worst;
 }
 
@@ -60,33 +63,40 @@ function model(c: Case, maxIter: number, backend: BackendChoice): GaussianMixtur
 const worst = { params: 0, lowerBound: 0 };
 
 describe.each(Object.entries(fixture.cases))('missing values, %s', (_name, c) => {
-  it.each(c.iterations.map((s) => [s.nIter, s] as const))('CPU engine after %i iterations equals the numpy reference', async (nIter, snapshot) => {
-    const gm = await model(c, nIter, 'cpu').fit(fixture.X, c.weighted ? { sampleWeight: fixture.sampleWeight } : {});
-    const params = Math.max(
-      relativeError(gm.weights, snapshot.weights),
-      relativeError(gm.means, flat(snapshot.means)),
-      relativeError(gm.covariances, flat(snapshot.covariances)),
-    );
-    const lb = Math.abs(gm.lowerBound - snapshot.lowerBound) / Math.abs(snapshot.lowerBound);
-    worst.params = Math.max(worst.params, params);
-    worst.lowerBound = Math.max(worst.lowerBound, lb);
-    expect(params).toBeLessThan(1e-6);
-    expect(lb).toBeLessThan(1e-8);
-    expect(gm.nIter).toBe(nIter);
-    expect(gm.warnings).toEqual(['1 row of X had every value missing and was left out of the fit.']);
-    if (nIter === 20) {
-      // predict on the same rows: the reference's labels for the kept rows, −1 for the empty one.
-      const labels = await gm.predict(fixture.X);
-      const kept = Array.from(labels).filter((_, i) => fixture.X[i]?.some((v) => v !== null));
-      expect(kept).toEqual(c.final.labels);
-      expect(labels[5]).toBe(-1);
-    }
-  });
+  it.each(c.iterations.map((s) => [s.nIter, s] as const))(
+    'CPU engine after %i iterations equals the numpy reference',
+    async (nIter, snapshot) => {
+      const gm = await model(c, nIter, 'cpu').fit(fixture.X, c.weighted ? { sampleWeight: fixture.sampleWeight } : {});
+      const params = Math.max(
+        relativeError(gm.weights, snapshot.weights),
+        relativeError(gm.means, flat(snapshot.means)),
+        relativeError(gm.covariances, flat(snapshot.covariances)),
+      );
+      const lb = Math.abs(gm.lowerBound - snapshot.lowerBound) / Math.abs(snapshot.lowerBound);
+      worst.params = Math.max(worst.params, params);
+      worst.lowerBound = Math.max(worst.lowerBound, lb);
+      expect(params).toBeLessThan(1e-6);
+      expect(lb).toBeLessThan(1e-8);
+      expect(gm.nIter).toBe(nIter);
+      expect(gm.warnings).toEqual(['1 row of X had every value missing and was left out of the fit.']);
+      if (nIter === 20) {
+        // predict on the same rows: the reference's labels for the kept rows, −1 for the empty one.
+        const labels = await gm.predict(fixture.X);
+        const kept = Array.from(labels).filter((_, i) => fixture.X[i]?.some((v) => v !== null));
+        expect(kept).toEqual(c.final.labels);
+        expect(labels[5]).toBe(-1);
+      }
+    },
+  );
 });
 
 describe('missing values: behaviour', () => {
   const c = fixture.cases.full as Case;
-  const typed = { data: Float64Array.from(fixture.X.flat(), (v) => (v === null ? NaN : v)), rows: fixture.X.length, cols: 3 };
+  const typed = {
+    data: Float64Array.from(fixture.X.flat(), (v) => (v === null ? NaN : v)),
+    rows: fixture.X.length,
+    cols: 3,
+  };
 
   it('a Float64Array with NaNs gives the nested null rows’ fit; the caller’s array is not changed', async () => {
     const before = Float64Array.from(typed.data);
@@ -136,7 +146,12 @@ describe('missing values: behaviour', () => {
 
   it('rows that all have holes fit (no complete row); k-means initialisation on the imputed rows', async () => {
     const holey = fixture.X.map((row, i) => row.map((v, j) => (j === i % 3 ? null : v)));
-    const gm = await new GaussianMixture({ nComponents: 3, randomState: 0, missing: 'marginalize', backend: 'cpu' }).fit(holey);
+    const gm = await new GaussianMixture({
+      nComponents: 3,
+      randomState: 0,
+      missing: 'marginalize',
+      backend: 'cpu',
+    }).fit(holey);
     expect(gm.converged).toBe(true);
     for (const v of gm.covariances) expect(Number.isFinite(v)).toBe(true);
     // The three clusters are found: each has about a third of the weight.
@@ -144,20 +159,53 @@ describe('missing values: behaviour', () => {
   });
 
   it('errors: a NaN by default names the option; Infinity is refused; too few rows counts the empty ones', async () => {
-    await expect(new GaussianMixture({ nComponents: 2, backend: 'cpu' }).fit([[1, 2], [NaN, 3], [4, 5]])).rejects.toThrow(
+    await expect(
+      new GaussianMixture({ nComponents: 2, backend: 'cpu' }).fit([
+        [1, 2],
+        [NaN, 3],
+        [4, 5],
+      ]),
+    ).rejects.toThrow(
       "X row 1, column 0 is NaN; every value must be a finite number (remove or impute missing values, or let GaussianMixture marginalise over them with the option missing: 'marginalize').",
     );
-    await expect(new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([[1, 2], [Infinity, 3], [4, 5]])).rejects.toThrow(
-      'X row 1, column 0 is Infinity; every value must be a finite number or NaN for a missing value.',
+    await expect(
+      new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([
+        [1, 2],
+        [Infinity, 3],
+        [4, 5],
+      ]),
+    ).rejects.toThrow('X row 1, column 0 is Infinity; every value must be a finite number or NaN for a missing value.');
+    await expect(
+      new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([
+        [1, 2],
+        [NaN, NaN],
+        [NaN, NaN],
+      ]),
+    ).rejects.toThrow('X has 1 rows (2 more have every value missing) but nComponents is 2');
+    await expect(new GaussianMixture({ missing: 'marginalize', backend: 'cpu' }).fit(() => [[[1, 2]]])).rejects.toThrow(
+      "missing: 'marginalize' does not work with a chunk source yet",
     );
-    await expect(new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([[1, 2], [NaN, NaN], [NaN, NaN]])).rejects.toThrow(
-      'X has 1 rows (2 more have every value missing) but nComponents is 2',
+    expect(() => new GaussianMixture({ missing: 'impute' as 'error' })).toThrow(
+      "Option missing must be one of 'error', 'marginalize', got \"impute\".",
     );
-    await expect(new GaussianMixture({ missing: 'marginalize', backend: 'cpu' }).fit(() => [[[1, 2]]])).rejects.toThrow("missing: 'marginalize' does not work with a chunk source yet");
-    expect(() => new GaussianMixture({ missing: 'impute' as 'error' })).toThrow("Option missing must be one of 'error', 'marginalize', got \"impute\".");
-    await expect(new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit([[1, 2], [NaN, 3], [4, 5], [6, 1]], { resp: [[1, 0], [0, 1], [1, 0], [0, 1]] })).rejects.toThrow(
-      'Initial responsibilities (resp) cannot start a fit with missing values',
-    );
+    await expect(
+      new GaussianMixture({ nComponents: 2, missing: 'marginalize', backend: 'cpu' }).fit(
+        [
+          [1, 2],
+          [NaN, 3],
+          [4, 5],
+          [6, 1],
+        ],
+        {
+          resp: [
+            [1, 0],
+            [0, 1],
+            [1, 0],
+            [0, 1],
+          ],
+        },
+      ),
+    ).rejects.toThrow('Initial responsibilities (resp) cannot start a fit with missing values');
   });
 
   it('WebGPU in Node: complete rows on the GPU, rows with holes on the host, within the float32 contract', async (ctx) => {
@@ -166,7 +214,10 @@ describe('missing values: behaviour', () => {
     for (const name of ['full', 'tied-weighted', 'diag', 'spherical-weighted']) {
       const k = fixture.cases[name] as Case;
       const snapshot = k.iterations.at(-1) as Snapshot;
-      const gm = await model(k, snapshot.nIter, 'webgpu').fit(fixture.X, k.weighted ? { sampleWeight: fixture.sampleWeight } : {});
+      const gm = await model(k, snapshot.nIter, 'webgpu').fit(
+        fixture.X,
+        k.weighted ? { sampleWeight: fixture.sampleWeight } : {},
+      );
       expect(gm.backend).toMatch(/^webgpu/);
       expect(Math.abs(gm.lowerBound - snapshot.lowerBound) / Math.abs(snapshot.lowerBound), name).toBeLessThan(1e-4);
       expect(relativeError(gm.means, flat(snapshot.means)), name).toBeLessThan(2e-3);
@@ -175,7 +226,9 @@ describe('missing values: behaviour', () => {
   });
 
   it('reports the worst CPU errors measured above', () => {
-    console.log(`missing values, CPU engine vs numpy reference: parameters ${worst.params.toExponential(1)}, lower bound ${worst.lowerBound.toExponential(1)}`);
+    console.log(
+      `missing values, CPU engine vs numpy reference: parameters ${worst.params.toExponential(1)}, lower bound ${worst.lowerBound.toExponential(1)}`,
+    );
     expect(worst.params).toBeGreaterThanOrEqual(0);
   });
 });

@@ -5,7 +5,15 @@
 // first iteration up to rounding); one pass over blobs against batch EM's converged score;
 // weights as repeated rows; determinism; restarts after fit; bad options; abort.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BayesianGaussianMixture, COVARIANCE_TYPES, EmgpuInputError, GaussianMixture, releaseBackends, type CovarianceType, type Matrix } from '../../src/index.ts';
+import {
+  BayesianGaussianMixture,
+  COVARIANCE_TYPES,
+  EmgpuInputError,
+  GaussianMixture,
+  releaseBackends,
+  type CovarianceType,
+  type Matrix,
+} from '../../src/index.ts';
 import { Random } from '../../src/random.ts';
 import { webgpuUnavailable } from '../helpers/gpu.ts';
 import { expandCovariances, refEStep } from '../reference.ts';
@@ -18,7 +26,10 @@ const CPU = { backend: 'cpu' as const };
 /** K well-separated, correlated 2-D blobs (D = 2), rows cycling through the blobs. */
 function blobs(n: number, k: number, seed: number, spread = 12): Float64Array {
   const random = new Random(seed);
-  const centres = Array.from({ length: k }, (_, c) => [spread * Math.cos((2 * Math.PI * c) / k) + 3, spread * Math.sin((2 * Math.PI * c) / k) - 2]);
+  const centres = Array.from({ length: k }, (_, c) => [
+    spread * Math.cos((2 * Math.PI * c) / k) + 3,
+    spread * Math.sin((2 * Math.PI * c) / k) - 2,
+  ]);
   const data = new Float64Array(n * 2);
   for (let i = 0; i < n; i++) {
     const c = i % k;
@@ -31,8 +42,13 @@ function blobs(n: number, k: number, seed: number, spread = 12): Float64Array {
   return data;
 }
 
-const rowsOf = (m: Matrix): number[][] => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-const slice = (data: Float64Array, start: number, end: number, d = 2): Matrix => ({ data: data.subarray(start * d, end * d), rows: end - start, cols: d });
+const rowsOf = (m: Matrix): number[][] =>
+  Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+const slice = (data: Float64Array, start: number, end: number, d = 2): Matrix => ({
+  data: data.subarray(start * d, end * d),
+  rows: end - start,
+  cols: d,
+});
 
 /** Normalised raw moments: s0_k = Σw·r/W, s1_k = Σw·r·x/W, s2_k = Σw·r·x·xᵀ/W, and Σw·log p/W. */
 interface Moments {
@@ -85,17 +101,24 @@ const combine = (a: Moments, fa: number, b: Moments, fb: number): Moments => ({
 });
 
 /** θ from normalised raw moments (sklearn's M-step written on s): flat arrays in sklearn's shapes. */
-function refMStep(s: Moments, type: CovarianceType, reg: number): { weights: number[]; means: number[]; covariances: number[] } {
+function refMStep(
+  s: Moments,
+  type: CovarianceType,
+  reg: number,
+): { weights: number[]; means: number[]; covariances: number[] } {
   const k = s.s0.length;
   const d = s.s1[0]!.length;
   const total = s.s0.reduce((a, b) => a + b, 0);
   const means = s.s1.map((row, c) => row.map((v) => v / s.s0[c]!));
   const cov = s.s2.map((m, c) => m.map((row, i) => row.map((v, j) => v / s.s0[c]! - means[c]![i]! * means[c]![j]!)));
   let covariances: number[];
-  if (type === 'full') covariances = cov.flatMap((m) => m.flatMap((row, i) => row.map((v, j) => v + (i === j ? reg : 0))));
+  if (type === 'full')
+    covariances = cov.flatMap((m) => m.flatMap((row, i) => row.map((v, j) => v + (i === j ? reg : 0))));
   else if (type === 'tied') {
     covariances = [];
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) covariances.push(cov.reduce((acc, m, c) => acc + s.s0[c]! * m[i]![j]!, 0) / total + (i === j ? reg : 0));
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++)
+        covariances.push(cov.reduce((acc, m, c) => acc + s.s0[c]! * m[i]![j]!, 0) / total + (i === j ? reg : 0));
   } else if (type === 'diag') covariances = cov.flatMap((m) => m.map((row, i) => row[i]! + reg));
   else covariances = cov.map((m) => m.reduce((acc, row, i) => acc + row[i]!, 0) / d + reg);
   return { weights: s.s0.map((v) => v / total), means: means.flat(), covariances };
@@ -117,15 +140,33 @@ describe('the update is s ← s + γ_t·(s̄ − s), γ_t = (t + 2)^(−a), afte
   const weightsAll = Array.from({ length: 400 }, () => 0.2 + 2 * random.nextFloat());
   const weighted = [false, true, false, false, true, false, false];
 
-  it.for(COVARIANCE_TYPES.flatMap((type) => [[type, 0.6, 1], [type, 0.85, 3]] as const))('%s, a = %s, burnIn %s', async ([type, a, burnIn]) => {
-    const start = await new GaussianMixture({ ...CPU, nComponents: 3, covarianceType: type, randomState: 2, maxIter: 0 }).fit(slice(data, 0, 400));
+  it.for(
+    COVARIANCE_TYPES.flatMap(
+      (type) =>
+        [
+          [type, 0.6, 1],
+          [type, 0.85, 3],
+        ] as const,
+    ),
+  )('%s, a = %s, burnIn %s', async ([type, a, burnIn]) => {
+    const start = await new GaussianMixture({
+      ...CPU,
+      nComponents: 3,
+      covarianceType: type,
+      randomState: 2,
+      maxIter: 0,
+    }).fit(slice(data, 0, 400));
     const gm = GaussianMixture.fromJSON(JSON.parse(JSON.stringify(start.toJSON())), { ...CPU, stepDecay: a, burnIn });
     const reg = gm.options.regCovar;
     let burnSums: Moments | null = null;
     let burnWeight = 0;
     let s: Moments | null = null;
     let rows = 0;
-    let expected = { weights: Array.from(gm.weights), means: Array.from(gm.means), covariances: Array.from(gm.covariances) };
+    let expected = {
+      weights: Array.from(gm.weights),
+      means: Array.from(gm.means),
+      covariances: Array.from(gm.covariances),
+    };
     for (let t = 0; t + 1 < cuts.length; t++) {
       const batch = slice(data, cuts[t]!, cuts[t + 1]!);
       const w = weighted[t] ? weightsAll.slice(cuts[t]!, cuts[t + 1]!) : null;
@@ -164,7 +205,15 @@ describe('exact identities with fit', () => {
   const random = new Random(9);
   const bigWeights = Float64Array.from({ length: 3000 }, () => 3e6 * (0.1 + random.nextFloat()));
 
-  it.for(COVARIANCE_TYPES.flatMap((type) => [[type, false], [type, true]] as const))(
+  it.for(
+    COVARIANCE_TYPES.flatMap(
+      (type) =>
+        [
+          [type, false],
+          [type, true],
+        ] as const,
+    ),
+  )(
     'from scratch, one batch of all the rows (burn-in 1) is fit with maxIter 1, bit for bit: %s, weighted %s',
     async ([type, weightedRun]) => {
       const options = { ...CPU, nComponents: 4, covarianceType: type, randomState: 17 };
@@ -179,30 +228,33 @@ describe('exact identities with fit', () => {
     },
   );
 
-  it.for(COVARIANCE_TYPES)('burn-in batches that cover the rows give fit’s first iteration (to rounding): %s', async (type) => {
-    const options = { ...CPU, nComponents: 4, covarianceType: type, randomState: 4 };
-    const start = await new GaussianMixture({ ...options, maxIter: 0 }).fit(X);
-    const gm = GaussianMixture.fromJSON(start.toJSON(), { ...CPU, burnIn: 3 });
-    const cuts = [0, 700, 1900, 3000];
-    for (let t = 0; t < 3; t++) {
-      await gm.partialFit(slice(data, cuts[t]!, cuts[t + 1]!));
-      if (t < 2) {
-        // No M-step during the burn-in: the starting parameters stay.
-        expect(gm.means).toEqual(start.means);
-        expect(gm.nIter).toBe(0);
+  it.for(COVARIANCE_TYPES)(
+    'burn-in batches that cover the rows give fit’s first iteration (to rounding): %s',
+    async (type) => {
+      const options = { ...CPU, nComponents: 4, covarianceType: type, randomState: 4 };
+      const start = await new GaussianMixture({ ...options, maxIter: 0 }).fit(X);
+      const gm = GaussianMixture.fromJSON(start.toJSON(), { ...CPU, burnIn: 3 });
+      const cuts = [0, 700, 1900, 3000];
+      for (let t = 0; t < 3; t++) {
+        await gm.partialFit(slice(data, cuts[t]!, cuts[t + 1]!));
+        if (t < 2) {
+          // No M-step during the burn-in: the starting parameters stay.
+          expect(gm.means).toEqual(start.means);
+          expect(gm.nIter).toBe(0);
+        }
       }
-    }
-    const fitted = await new GaussianMixture({ ...options, maxIter: 1 }).fit(X);
-    expect(gm.nIter).toBe(1);
-    expect(worst(gm.weights, fitted.weights)).toBeLessThan(1e-12);
-    expect(worst(gm.means, fitted.means)).toBeLessThan(1e-12);
-    expect(worst(gm.covariances, fitted.covariances)).toBeLessThan(1e-12);
-    expect(worst(gm.precisionsCholesky, fitted.precisionsCholesky)).toBeLessThan(1e-12);
-    // The batches' mean log-likelihoods, weighted by their rows, are fit's lower bound.
-    const bounds = gm.lowerBounds;
-    const pooled = bounds.reduce((acc, v, t) => acc + v * (cuts[t + 1]! - cuts[t]!), 0) / 3000;
-    expect(Math.abs(pooled - fitted.lowerBound)).toBeLessThan(1e-12);
-  });
+      const fitted = await new GaussianMixture({ ...options, maxIter: 1 }).fit(X);
+      expect(gm.nIter).toBe(1);
+      expect(worst(gm.weights, fitted.weights)).toBeLessThan(1e-12);
+      expect(worst(gm.means, fitted.means)).toBeLessThan(1e-12);
+      expect(worst(gm.covariances, fitted.covariances)).toBeLessThan(1e-12);
+      expect(worst(gm.precisionsCholesky, fitted.precisionsCholesky)).toBeLessThan(1e-12);
+      // The batches' mean log-likelihoods, weighted by their rows, are fit's lower bound.
+      const bounds = gm.lowerBounds;
+      const pooled = bounds.reduce((acc, v, t) => acc + v * (cuts[t + 1]! - cuts[t]!), 0) / 3000;
+      expect(Math.abs(pooled - fitted.lowerBound)).toBeLessThan(1e-12);
+    },
+  );
 
   it('starting from scratch is starting from the first batch’s initialisation (fit with maxIter 0 on it), bit for bit', async () => {
     const options = { ...CPU, nComponents: 4, randomState: 8, stepDecay: 0.7 };
@@ -227,9 +279,22 @@ describe('one pass over well-separated blobs', () => {
     const data = blobs(n, k, 13);
     const X = slice(data, 0, n);
     // A poor start in the right basin: means off by (1.5, −1.5), covariances 4·I, equal weights.
-    const meansInit = Array.from({ length: k }, (_, c) => [12 * Math.cos((2 * Math.PI * c) / k) + 4.5, 12 * Math.sin((2 * Math.PI * c) / k) - 3.5]);
-    const precisionsInit = Array.from({ length: k }, () => [[0.25, 0], [0, 0.25]]);
-    const init = await new GaussianMixture({ ...CPU, nComponents: k, maxIter: 0, meansInit, precisionsInit, weightsInit: new Array<number>(k).fill(1 / k) }).fit(slice(data, 0, 2000));
+    const meansInit = Array.from({ length: k }, (_, c) => [
+      12 * Math.cos((2 * Math.PI * c) / k) + 4.5,
+      12 * Math.sin((2 * Math.PI * c) / k) - 3.5,
+    ]);
+    const precisionsInit = Array.from({ length: k }, () => [
+      [0.25, 0],
+      [0, 0.25],
+    ]);
+    const init = await new GaussianMixture({
+      ...CPU,
+      nComponents: k,
+      maxIter: 0,
+      meansInit,
+      precisionsInit,
+      weightsInit: new Array<number>(k).fill(1 / k),
+    }).fit(slice(data, 0, 2000));
     const start = JSON.parse(JSON.stringify(init.toJSON())) as ReturnType<GaussianMixture['toJSON']>;
     const batch = await GaussianMixture.fromJSON(start, { ...CPU, warmStart: true, maxIter: 500, tol: 1e-6 }).fit(X);
     expect(batch.converged).toBe(true);
@@ -248,7 +313,9 @@ describe('one pass over well-separated blobs', () => {
 describe('batches, weights and state', () => {
   const data = blobs(1200, 3, 31);
   const startModel = async (): Promise<GaussianMixture> => {
-    const init = await new GaussianMixture({ ...CPU, nComponents: 3, randomState: 6, maxIter: 0 }).fit(slice(data, 0, 1200));
+    const init = await new GaussianMixture({ ...CPU, nComponents: 3, randomState: 6, maxIter: 0 }).fit(
+      slice(data, 0, 1200),
+    );
     return GaussianMixture.fromJSON(init.toJSON(), { ...CPU, stepDecay: 0.75 });
   };
 
@@ -318,7 +385,10 @@ describe('batches, weights and state', () => {
 
 describe('bad options and input', () => {
   it.each([
-    [{ stepDecay: 0.5 }, 'Option stepDecay must be a number in (0.5, 1] (step sizes (t + 2)^-stepDecay; 0.6 is the default), got 0.5.'],
+    [
+      { stepDecay: 0.5 },
+      'Option stepDecay must be a number in (0.5, 1] (step sizes (t + 2)^-stepDecay; 0.6 is the default), got 0.5.',
+    ],
     [{ stepDecay: 1.2 }, /Option stepDecay must be a number in \(0.5, 1\].*got 1.2\./],
     [{ stepDecay: Number.NaN }, /Option stepDecay .* got NaN\./],
     [{ stepDecay: '0.6' }, /Option stepDecay .* got "0.6"\./],
@@ -334,14 +404,22 @@ describe('bad options and input', () => {
     await expect(gm.partialFit(slice(data, 0, 2))).rejects.toThrow(
       'The first batch has 2 rows but nComponents is 3; online EM initialises on the first batch, so give it at least 3 rows (or start from a fitted model).',
     );
-    await expect(gm.partialFit(slice(data, 0, 10), { sampleWeight: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] })).rejects.toThrow(/fewer than 3 rows with a positive weight/);
-    await expect(gm.partialFit(slice(data, 0, 10), { sampleWeight: [1, 2] })).rejects.toThrow('sampleWeight has 2 values but X has 10 rows; give one weight per row.');
+    await expect(gm.partialFit(slice(data, 0, 10), { sampleWeight: [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] })).rejects.toThrow(
+      /fewer than 3 rows with a positive weight/,
+    );
+    await expect(gm.partialFit(slice(data, 0, 10), { sampleWeight: [1, 2] })).rejects.toThrow(
+      'sampleWeight has 2 values but X has 10 rows; give one weight per row.',
+    );
     await expect(gm.partialFit(slice(data, 0, 10), 5 as never)).rejects.toThrow(EmgpuInputError);
     await gm.partialFit(slice(data, 0, 50));
     // Later batches may be small, but not of another width.
     await gm.partialFit(slice(data, 50, 51));
-    await expect(gm.partialFit([[1, 2, 3]])).rejects.toThrow('The batch has 3 columns but the model has 2 features; pass batches with 2 columns.');
-    await expect(gm.partialFit(slice(data, 51, 60), { sampleWeight: new Array<number>(9).fill(0) })).rejects.toThrow(/sampleWeight is all zero/);
+    await expect(gm.partialFit([[1, 2, 3]])).rejects.toThrow(
+      'The batch has 3 columns but the model has 2 features; pass batches with 2 columns.',
+    );
+    await expect(gm.partialFit(slice(data, 51, 60), { sampleWeight: new Array<number>(9).fill(0) })).rejects.toThrow(
+      /sampleWeight is all zero/,
+    );
     expect(gm.nBatches).toBe(2);
   });
 
@@ -349,7 +427,9 @@ describe('bad options and input', () => {
     const data = blobs(400, 2, 4);
     const gm = new GaussianMixture({ ...CPU, nComponents: 2, randomState: 0 });
     const first = gm.partialFit(slice(data, 0, 200));
-    await expect(gm.partialFit(slice(data, 200, 400))).rejects.toThrow(/partialFit is already running on this model; await each call/);
+    await expect(gm.partialFit(slice(data, 200, 400))).rejects.toThrow(
+      /partialFit is already running on this model; await each call/,
+    );
     await first;
     await gm.partialFit(slice(data, 200, 400));
     expect(gm.nBatches).toBe(2);
@@ -357,8 +437,20 @@ describe('bad options and input', () => {
 
   it('BayesianGaussianMixture refuses: online EM is for GaussianMixture', async () => {
     const bgm = new BayesianGaussianMixture({ ...CPU, nComponents: 2 });
-    await expect(bgm.partialFit([[1, 2], [3, 4], [5, 6]])).rejects.toThrow(EmgpuInputError);
-    await expect(bgm.partialFit([[1, 2], [3, 4], [5, 6]])).rejects.toThrow(/^Online EM \(partialFit\) is for GaussianMixture/);
+    await expect(
+      bgm.partialFit([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+    ).rejects.toThrow(EmgpuInputError);
+    await expect(
+      bgm.partialFit([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+    ).rejects.toThrow(/^Online EM \(partialFit\) is for GaussianMixture/);
   });
 
   it('stops at the abort signal, leaving the model as after the last whole batch', async () => {
@@ -384,7 +476,9 @@ describe('online EM on WebGPU (Node)', () => {
     if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
     const tol = TOLERANCES.float32;
     const data = blobs(6000, 3, 17);
-    const init = await new GaussianMixture({ ...CPU, nComponents: 3, randomState: 0, maxIter: 0 }).fit(slice(data, 0, 1000));
+    const init = await new GaussianMixture({ ...CPU, nComponents: 3, randomState: 0, maxIter: 0 }).fit(
+      slice(data, 0, 1000),
+    );
     const onCpu = GaussianMixture.fromJSON(init.toJSON(), CPU);
     const onGpu = GaussianMixture.fromJSON(init.toJSON(), { backend: 'webgpu' });
     for (let s = 0; s < 6000; s += 1000) {

@@ -17,7 +17,8 @@ afterAll(() => releaseBackends());
 function blobs(n: number, d: number, seed: number): Matrix {
   const random = new Random(seed);
   const data = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) data[i * d + a] = (i % 4) * 4 + random.nextGaussian() * (1 + 0.2 * a);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++) data[i * d + a] = (i % 4) * 4 + random.nextGaussian() * (1 + 0.2 * a);
   return { data, rows: n, cols: d };
 }
 
@@ -37,7 +38,13 @@ describe('concurrent calls', () => {
     const b = new GaussianMixture({ ...options, covarianceType: 'diag' });
     const c = new GaussianMixture(options);
     await Promise.all([a.fit(X), b.fit(Y), c.fit(X)]);
-    const [la, sb, pa, la2, sc] = await Promise.all([a.predict(Y), b.score(X), a.predictProba(X), a.predict(Y), c.score(X)]);
+    const [la, sb, pa, la2, sc] = await Promise.all([
+      a.predict(Y),
+      b.score(X),
+      a.predictProba(X),
+      a.predict(Y),
+      c.score(X),
+    ]);
     expect(Array.from(a.means)).toEqual(Array.from(expected.a.means));
     expect(Array.from(c.means)).toEqual(Array.from(expected.a.means));
     expect(Array.from(b.covariances)).toEqual(Array.from(expected.b.covariances));
@@ -54,7 +61,12 @@ describe('concurrent calls in a process with nothing else to keep it alive', () 
     const script = new URL('../helpers/concurrent-fits.ts', import.meta.url).pathname;
     const runner = new URL('../../bin/run-ts.js', import.meta.url).pathname;
     const out = execFileSync(process.execPath, [runner, script], { encoding: 'utf8', timeout: 120_000 });
-    const result = JSON.parse(out.trim().split('\n').pop() as string) as { a: number[]; b: number[]; labels: number[]; score: number };
+    const result = JSON.parse(out.trim().split('\n').pop() as string) as {
+      a: number[];
+      b: number[];
+      labels: number[];
+      score: number;
+    };
     const a = await new GaussianMixture(options).fit(X);
     const b = await new GaussianMixture({ ...options, covarianceType: 'diag' }).fit(Y);
     expect(result.a).toEqual(Array.from(a.means));
@@ -69,7 +81,10 @@ describe('worker threads that go away', () => {
     const marker = join(mkdtempSync(join(os.tmpdir(), 'emgpu-crash-')), 'crash');
     writeFileSync(marker, '');
     process.env.EMGPU_CRASH_MARKER = marker;
-    const backend = await CpuBackend.create({ threads: 2, workerScript: new URL('../helpers/crashing-worker.js', import.meta.url) });
+    const backend = await CpuBackend.create({
+      threads: 2,
+      workerScript: new URL('../helpers/crashing-worker.js', import.meta.url),
+    });
     try {
       const data = await backend.load(toDataset(X, null));
       const params = (await new GaussianMixture({ ...options, maxIter: 1 }).fit(X)).params;
@@ -77,7 +92,9 @@ describe('worker threads that go away', () => {
       await expect(data.eStep(params, 'full')).rejects.toThrow(/CPU worker thread exited unexpectedly \(exit code 3\)/);
       // Fresh workers take over, with the data still loaded.
       const again = await data.eStep(params, 'full');
-      const reference = await (await (await CpuBackend.create({ threads: 1 })).load(toDataset(X, null))).eStep(params, 'full');
+      const reference = await (
+        await (await CpuBackend.create({ threads: 1 })).load(toDataset(X, null))
+      ).eStep(params, 'full');
       expect(Array.from(again.sumOuter)).toEqual(Array.from(reference.sumOuter));
       data.dispose();
     } finally {
@@ -95,7 +112,10 @@ describe('worker threads that go away', () => {
         if (info.iteration === 2) released = releaseBackends();
       },
     });
-    await expect(gm.fit(X)).rejects.toMatchObject({ name: 'AbortError', message: expect.stringMatching(/released \(releaseBackends\(\)\)/) });
+    await expect(gm.fit(X)).rejects.toMatchObject({
+      name: 'AbortError',
+      message: expect.stringMatching(/released \(releaseBackends\(\)\)/),
+    });
     await released;
     expect(gm.isFitted).toBe(false);
     const later = await new GaussianMixture(options).fit(X);
@@ -106,10 +126,19 @@ describe('worker threads that go away', () => {
 describe('weights', () => {
   it.each([1e-14, 1e-320, 1e300])('uniform weights of %s fit as unweighted rows do', async (w) => {
     const plain = await new GaussianMixture({ ...options, cpuThreads: 1 }).fit(Y);
-    const weighted = await new GaussianMixture({ ...options, cpuThreads: 1 }).fit(Y, { sampleWeight: new Float64Array(Y.rows).fill(w) });
+    const weighted = await new GaussianMixture({ ...options, cpuThreads: 1 }).fit(Y, {
+      sampleWeight: new Float64Array(Y.rows).fill(w),
+    });
     expect(weighted.converged).toBe(plain.converged);
-    for (const [a, b] of [[weighted.means, plain.means], [weighted.covariances, plain.covariances], [weighted.weights, plain.weights]] as const) {
-      for (let i = 0; i < a.length; i++) expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThan(1e-12 * Math.max(1, Math.abs(b[i] as number)));
+    for (const [a, b] of [
+      [weighted.means, plain.means],
+      [weighted.covariances, plain.covariances],
+      [weighted.weights, plain.weights],
+    ] as const) {
+      for (let i = 0; i < a.length; i++)
+        expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThan(
+          1e-12 * Math.max(1, Math.abs(b[i] as number)),
+        );
     }
     expect(Math.abs(weighted.lowerBound - plain.lowerBound)).toBeLessThan(1e-12);
     // BIC counts the weights as given (Σw samples).
@@ -122,7 +151,9 @@ describe('threads', () => {
   it('cpuThreads above the core count is capped there, and says so', async () => {
     const cores = os.availableParallelism();
     const gm = await new GaussianMixture({ ...options, cpuThreads: cores + 62 }).fit(Y);
-    expect(gm.backend).toBe(`cpu (${cores} thread${cores === 1 ? '' : 's'}): cpuThreads ${cores + 62} capped to the ${cores} cores here`);
+    expect(gm.backend).toBe(
+      `cpu (${cores} thread${cores === 1 ? '' : 's'}): cpuThreads ${cores + 62} capped to the ${cores} cores here`,
+    );
   });
 });
 
@@ -130,9 +161,18 @@ describe('duplicate rows', () => {
   it('components left without weight are reported as a warning, as sklearn warns', async () => {
     const rows = Array.from({ length: 50 }, () => [1, 2]);
     const warnings: string[] = [];
-    const gm = await new GaussianMixture({ nComponents: 3, backend: 'cpu', randomState: 0, onWarning: (m) => warnings.push(m) }).fit(rows);
+    const gm = await new GaussianMixture({
+      nComponents: 3,
+      backend: 'cpu',
+      randomState: 0,
+      onWarning: (m) => warnings.push(m),
+    }).fit(rows);
     expect(gm.warnings).toEqual(warnings);
-    expect(warnings).toEqual([expect.stringMatching(/^components 1, 2 of 3 ended with no weight: X has fewer distinct rows \(1\) than nComponents; lower nComponents/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^components 1, 2 of 3 ended with no weight: X has fewer distinct rows \(1\) than nComponents; lower nComponents/,
+      ),
+    ]);
     const fine = await new GaussianMixture({ nComponents: 3, backend: 'cpu', randomState: 0 }).fit(Y);
     expect(fine.warnings).toEqual([]);
   });

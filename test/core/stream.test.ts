@@ -4,7 +4,17 @@
 // reservoir sample the initialisation runs on is uniform; bad chunks and single-use sources are
 // refused in one sentence naming the chunk and row; an abort stops a pass.
 import { afterAll, describe, expect, it } from 'vitest';
-import { BayesianGaussianMixture, COVARIANCE_TYPES, EmgpuInputError, GaussianMixture, releaseBackends, type ChunkInput, type CovarianceType, type Matrix, type StreamChunk } from '../../src/index.ts';
+import {
+  BayesianGaussianMixture,
+  COVARIANCE_TYPES,
+  EmgpuInputError,
+  GaussianMixture,
+  releaseBackends,
+  type ChunkInput,
+  type CovarianceType,
+  type Matrix,
+  type StreamChunk,
+} from '../../src/index.ts';
 import { Random } from '../../src/random.ts';
 import { scanStream } from '../../src/stream.ts';
 import { webgpuUnavailable } from '../helpers/gpu.ts';
@@ -24,7 +34,8 @@ function clusters(seed: number, n = N): Float64Array {
   for (let i = 0; i < n; i++) {
     const c = i % 3;
     const z = random.nextGaussian();
-    for (let a = 0; a < D; a++) data[i * D + a] = 50 + 3 * c + (a === c ? 1.5 : 0) + 0.6 * z + (0.5 + 0.3 * a) * random.nextGaussian();
+    for (let a = 0; a < D; a++)
+      data[i * D + a] = 50 + 3 * c + (a === c ? 1.5 : 0) + 0.6 * z + (0.5 + 0.3 * a) * random.nextGaussian();
   }
   return data;
 }
@@ -39,14 +50,29 @@ function chunked(size: number, w: Float64Array | null = null): () => AsyncGenera
   return async function* () {
     for (let start = 0; start < N; start += size) {
       const end = Math.min(N, start + size);
-      yield { data: data.subarray(start * D, end * D), rows: end - start, cols: D, ...(w !== null ? { sampleWeight: w.subarray(start, end) } : {}) };
+      yield {
+        data: data.subarray(start * D, end * D),
+        rows: end - start,
+        cols: D,
+        ...(w !== null ? { sampleWeight: w.subarray(start, end) } : {}),
+      };
     }
   };
 }
 
 /** An explicit start (weights, means, precisions) for K = 3 from a one-iteration fit that is not the answer. */
-async function explicitStart(covarianceType: CovarianceType): Promise<Pick<GaussianMixture, 'weights' | 'means' | 'precisions'>> {
-  const gm = new GaussianMixture({ nComponents: 3, covarianceType, maxIter: 1, randomState: 1, backend: 'cpu', cpuThreads: 1, initParams: 'random_from_data' });
+async function explicitStart(
+  covarianceType: CovarianceType,
+): Promise<Pick<GaussianMixture, 'weights' | 'means' | 'precisions'>> {
+  const gm = new GaussianMixture({
+    nComponents: 3,
+    covarianceType,
+    maxIter: 1,
+    randomState: 1,
+    backend: 'cpu',
+    cpuThreads: 1,
+    initParams: 'random_from_data',
+  });
   await gm.fit(X);
   return gm;
 }
@@ -62,7 +88,11 @@ function modelErrors(a: GaussianMixture, b: GaussianMixture): Record<string, num
   };
 }
 
-async function streamedVsInMemory(covarianceType: CovarianceType, backend: 'cpu' | 'webgpu', w: Float64Array | null): Promise<{ streamed: GaussianMixture; inMemory: GaussianMixture }> {
+async function streamedVsInMemory(
+  covarianceType: CovarianceType,
+  backend: 'cpu' | 'webgpu',
+  w: Float64Array | null,
+): Promise<{ streamed: GaussianMixture; inMemory: GaussianMixture }> {
   const start = await explicitStart(covarianceType);
   const options = {
     nComponents: 3,
@@ -87,22 +117,27 @@ describe('streamed EM equals the in-memory fit from the same start (CPU engine)'
       expect(inMemory.nIter).toBeGreaterThan(3);
       expect(streamed.nIter).toBe(inMemory.nIter);
       expect(streamed.converged).toBe(inMemory.converged);
-      for (const [name, error] of Object.entries(modelErrors(streamed, inMemory))) expect(error, name).toBeLessThan(EXACT);
-      streamed.lowerBounds.forEach((bound, i) => expect(Math.abs(bound - (inMemory.lowerBounds[i] as number)) / Math.abs(bound)).toBeLessThan(EXACT));
+      for (const [name, error] of Object.entries(modelErrors(streamed, inMemory)))
+        expect(error, name).toBeLessThan(EXACT);
+      streamed.lowerBounds.forEach((bound, i) =>
+        expect(Math.abs(bound - (inMemory.lowerBounds[i] as number)) / Math.abs(bound)).toBeLessThan(EXACT),
+      );
     });
   }
 
   it('with sample weights carried by the chunks (full)', async () => {
     const { streamed, inMemory } = await streamedVsInMemory('full', 'cpu', weights);
     expect(streamed.nIter).toBe(inMemory.nIter);
-    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory))) expect(error, name).toBeLessThan(EXACT);
+    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory)))
+      expect(error, name).toBeLessThan(EXACT);
   });
 
   it('with weights whose mean is far beyond 2^20: scaled by the same power of two as fit scales them', async () => {
     const huge = weights.map((w) => w * 2 ** 40);
     const { streamed, inMemory } = await streamedVsInMemory('diag', 'cpu', huge);
     expect(streamed.nIter).toBe(inMemory.nIter);
-    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory))) expect(error, name).toBeLessThan(EXACT);
+    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory)))
+      expect(error, name).toBeLessThan(EXACT);
   });
 
   it('kmeans init on a sample that holds the whole stream is the in-memory fit’s init (same seed)', async () => {
@@ -110,7 +145,8 @@ describe('streamed EM equals the in-memory fit from the same start (CPU engine)'
     const inMemory = await new GaussianMixture(options).fit(X);
     const streamed = await new GaussianMixture(options).fit(chunked(1000), { sampleSize: N });
     expect(streamed.nIter).toBe(inMemory.nIter);
-    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory))) expect(error, name).toBeLessThan(EXACT);
+    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory)))
+      expect(error, name).toBeLessThan(EXACT);
   });
 
   it('number[][] chunks from an object re-iterable by [Symbol.asyncIterator], and a warm start continuing as fit does', async () => {
@@ -120,7 +156,15 @@ describe('streamed EM equals the in-memory fit from the same start (CPU engine)'
         for (let start = 0; start < N; start += 1500) yield rows.slice(start, start + 1500);
       },
     };
-    const options = { nComponents: 2, covarianceType: 'diag', randomState: 9, backend: 'cpu', cpuThreads: 1, maxIter: 3, warmStart: true } as const;
+    const options = {
+      nComponents: 2,
+      covarianceType: 'diag',
+      randomState: 9,
+      backend: 'cpu',
+      cpuThreads: 1,
+      maxIter: 3,
+      warmStart: true,
+    } as const;
     const inMemory = new GaussianMixture(options);
     const streamed = new GaussianMixture(options);
     await inMemory.fit(X);
@@ -129,12 +173,13 @@ describe('streamed EM equals the in-memory fit from the same start (CPU engine)'
     await streamed.fit(source);
     expect(streamed.nIter).toBe(inMemory.nIter);
     expect(streamed.converged).toBe(inMemory.converged);
-    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory))) expect(error, name).toBeLessThan(EXACT);
+    for (const [name, error] of Object.entries(modelErrors(streamed, inMemory)))
+      expect(error, name).toBeLessThan(EXACT);
   });
 });
 
 describe('streamed EM on WebGPU in Node', () => {
-  it("matches the in-memory WebGPU fit within the float32 contract (each chunk is conditioned and summed on its own)", async (ctx) => {
+  it('matches the in-memory WebGPU fit within the float32 contract (each chunk is conditioned and summed on its own)', async (ctx) => {
     const reason = await webgpuUnavailable();
     if (reason !== null) ctx.skip(`no WebGPU adapter: ${reason}`);
     const { streamed, inMemory } = await streamedVsInMemory('full', 'webgpu', null);
@@ -169,7 +214,8 @@ describe('the reservoir sample is uniform', () => {
       expect(scan.sample.rows).toBe(m);
       const kept = Array.from(scan.sample.data);
       expect(new Set(kept).size).toBe(m); // without replacement
-      for (const row of kept) counts[Math.floor((row * bins) / n)] = (counts[Math.floor((row * bins) / n)] as number) + 1;
+      for (const row of kept)
+        counts[Math.floor((row * bins) / n)] = (counts[Math.floor((row * bins) / n)] as number) + 1;
     }
     const expected = (seeds * m) / bins;
     let chiSquare = 0;
@@ -188,11 +234,15 @@ describe('the reservoir sample is uniform', () => {
 });
 
 describe('bad sources and chunks', () => {
-  const gm = (): GaussianMixture => new GaussianMixture({ nComponents: 2, backend: 'cpu', cpuThreads: 1, randomState: 0 });
+  const gm = (): GaussianMixture =>
+    new GaussianMixture({ nComponents: 2, backend: 'cpu', cpuThreads: 1, randomState: 0 });
   const rejects = async (source: Parameters<GaussianMixture['fit']>[0], pattern: RegExp): Promise<void> => {
     const error: unknown = await gm()
       .fit(source as never)
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(EmgpuInputError);
     expect((error as Error).message).toMatch(pattern);
     expect((error as Error).message.split(/(?<=[.;])\s+(?=[A-Z])/).length).toBe(1);
@@ -207,8 +257,15 @@ describe('bad sources and chunks', () => {
 
   it('NaN names the chunk, the row and the column', async () => {
     await rejects(async function* () {
-      yield [[1, 2], [3, 4], [5, 6]];
-      yield [[1, 2], [3, Number.NaN]];
+      yield [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ];
+      yield [
+        [1, 2],
+        [3, Number.NaN],
+      ];
     }, /^chunk 1 \(0-based; its row 0 is row 3 of the stream\) row 1, column 1 is NaN/);
   });
 
@@ -241,14 +298,24 @@ describe('bad sources and chunks', () => {
       .fit(chunked(1000), { sampleWeight: [1] } as never)
       .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/each chunk carries its sampleWeight/);
-    const bayes = await new BayesianGaussianMixture({ nComponents: 2, backend: 'cpu' }).fit(chunked(1000)).catch((e: unknown) => e);
+    const bayes = await new BayesianGaussianMixture({ nComponents: 2, backend: 'cpu' })
+      .fit(chunked(1000))
+      .catch((e: unknown) => e);
     expect(bayes).toBeInstanceOf(EmgpuInputError);
     expect((bayes as Error).message).toMatch(/BayesianGaussianMixture cannot fit a chunk source/);
   });
 
   it('an abort in the middle of a pass stops the fit with an AbortError, and the model stays unfitted', async () => {
     const controller = new AbortController();
-    const model = new GaussianMixture({ nComponents: 3, backend: 'cpu', cpuThreads: 1, randomState: 0, tol: 0, maxIter: 50, signal: controller.signal });
+    const model = new GaussianMixture({
+      nComponents: 3,
+      backend: 'cpu',
+      cpuThreads: 1,
+      randomState: 0,
+      tol: 0,
+      maxIter: 50,
+      signal: controller.signal,
+    });
     let chunksSeen = 0;
     const error = await model
       .fit(chunked(500), {

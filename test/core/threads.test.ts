@@ -8,7 +8,8 @@ import { BLOCK_ROWS, blockScratch } from '../../src/cpu/blocks.ts';
 function data(n: number, d: number, seed: number): { data: Float64Array; rows: number; cols: number } {
   const random = new Random(seed);
   const out = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) out[i * d + a] = (i % 4) * 3 + random.nextGaussian() * (1 + a * 0.2);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++) out[i * d + a] = (i % 4) * 3 + random.nextGaussian() * (1 + a * 0.2);
   return { data: out, rows: n, cols: d };
 }
 
@@ -19,7 +20,15 @@ describe('worker threads', () => {
   const weights = Float64Array.from({ length: X.rows }, (_, i) => (i % 5) * 0.5);
   it.each(COVARIANCE_TYPES)('%s: 1 thread and 2 threads agree bit for bit', async (type) => {
     const fit = async (threads: number) => {
-      const gm = new GaussianMixture({ nComponents: 4, covarianceType: type, cpuThreads: threads, backend: 'cpu', randomState: 3, maxIter: 8, tol: 0 });
+      const gm = new GaussianMixture({
+        nComponents: 4,
+        covarianceType: type,
+        cpuThreads: threads,
+        backend: 'cpu',
+        randomState: 3,
+        maxIter: 8,
+        tol: 0,
+      });
       await gm.fit(X, { sampleWeight: weights });
       return gm;
     };
@@ -43,9 +52,14 @@ describe('the block scratch a thread keeps (blockScratch)', () => {
     // A fit on the main thread (cpuThreads 1) after another shape's fit left its scratch, and
     // with the scratch of an identical fit still there: the same model, bit for bit.
     const X = data(20_000, 3, 41);
-    const fit = async (): Promise<GaussianMixture> => new GaussianMixture({ nComponents: 4, maxIter: 20, tol: 0, randomState: 3, backend: 'cpu', cpuThreads: 1 }).fit(X);
+    const fit = async (): Promise<GaussianMixture> =>
+      new GaussianMixture({ nComponents: 4, maxIter: 20, tol: 0, randomState: 3, backend: 'cpu', cpuThreads: 1 }).fit(
+        X,
+      );
     const first = await fit();
-    await new GaussianMixture({ nComponents: 9, maxIter: 3, randomState: 1, backend: 'cpu', cpuThreads: 1 }).fit(data(5000, 5, 42));
+    await new GaussianMixture({ nComponents: 9, maxIter: 3, randomState: 1, backend: 'cpu', cpuThreads: 1 }).fit(
+      data(5000, 5, 42),
+    );
     const second = await fit();
     const third = await fit();
     for (const other of [second, third]) {

@@ -50,7 +50,8 @@ describe('generated kernels', () => {
   });
 
   /** Whether a generated kernel handles this type and D (else both runs below take the loops). */
-  const generated = (type: CovarianceType, d: number): boolean => (type === 'full' || type === 'tied' ? d <= UNROLLED_SOLVE_MAX_D : d <= UNROLLED_DIAG_MAX_D);
+  const generated = (type: CovarianceType, d: number): boolean =>
+    type === 'full' || type === 'tied' ? d <= UNROLLED_SOLVE_MAX_D : d <= UNROLLED_DIAG_MAX_D;
 
   it.each(cases)(
     '%s, D = %i: eStep statistics match the float64 reference, and the generic loops bit for bit where a kernel is generated',
@@ -62,7 +63,9 @@ describe('generated kernels', () => {
       const weights = Float64Array.from({ length: n }, (_, i) => (i % 4) * 0.75);
       const covariances = randomCovariances(type, k, d, random);
       const params = {
-        covarianceType: type, nComponents: k, nFeatures: d,
+        covarianceType: type,
+        nComponents: k,
+        nFeatures: d,
         weights: Float64Array.from([0.2, 0.3, 0.5]),
         means: Float64Array.from({ length: k * d }, () => random.nextGaussian() * 2),
         precisionsCholesky: COVARIANCE_MODELS[type].precisionCholesky(covariances, k, d),
@@ -82,7 +85,10 @@ describe('generated kernels', () => {
       // The reference: responsibilities from the covariances themselves, sums in plain loops.
       const X = Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * d, (i + 1) * d)));
       const ref = refEStep(X, {
-        covarianceType: type, k, d, weights: [0.2, 0.3, 0.5],
+        covarianceType: type,
+        k,
+        d,
+        weights: [0.2, 0.3, 0.5],
         means: Array.from({ length: k }, (_, c) => Array.from(params.means.subarray(c * d, (c + 1) * d))),
         covariances: expandCovariances(type, covariances, k, d),
       });
@@ -105,7 +111,11 @@ describe('generated kernels', () => {
             const da = (data[i * d + a] as number) - (params.means[c * d + a] as number);
             s1[c * d + a] = (s1[c * d + a] as number) + r * da;
             if (moments === 'diag') s2[c * d + a] = (s2[c * d + a] as number) + r * da * da;
-            else for (let b = 0; b < d; b++) s2[c * d * d + a * d + b] = (s2[c * d * d + a * d + b] as number) + r * da * ((data[i * d + b] as number) - (params.means[c * d + b] as number));
+            else
+              for (let b = 0; b < d; b++)
+                s2[c * d * d + a * d + b] =
+                  (s2[c * d * d + a * d + b] as number) +
+                  r * da * ((data[i * d + b] as number) - (params.means[c * d + b] as number));
           }
         }
       }
@@ -113,7 +123,9 @@ describe('generated kernels', () => {
       expect(maxRelativeError(fast.stats.sumDiff, s1)).toBeLessThan(1e-10);
       expect(maxRelativeError(fast.stats.sumOuter, s2)).toBeLessThan(1e-10);
       expect(Math.abs(fast.stats.sumLogLik - sumLogLik) / Math.abs(sumLogLik)).toBeLessThan(1e-12);
-      expect(Math.abs(fast.stats.sumRespLogResp - sumRespLogResp)).toBeLessThan(1e-10 * Math.max(1, Math.abs(sumRespLogResp)));
+      expect(Math.abs(fast.stats.sumRespLogResp - sumRespLogResp)).toBeLessThan(
+        1e-10 * Math.max(1, Math.abs(sumRespLogResp)),
+      );
       expect(maxRelativeError(fast.labels ?? [], ref.logLik)).toBeLessThan(1e-12);
 
       if (generated(type, d)) {

@@ -8,7 +8,16 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, type TestContext } from 'vitest';
 import { missingChromium } from '../helpers/chromium.ts';
 import { writeParquet } from '../helpers/parquet-writer.ts';
-import { demoState, openDemo, outputDir, root, startDemo, waitForScatter, waitIdle, type DemoHarness } from './harness.ts';
+import {
+  demoState,
+  openDemo,
+  outputDir,
+  root,
+  startDemo,
+  waitForScatter,
+  waitIdle,
+  type DemoHarness,
+} from './harness.ts';
 
 const unavailable = missingChromium();
 let harness: DemoHarness | undefined;
@@ -66,7 +75,13 @@ describe('emgpu demo page', () => {
   });
 
   test('Stop cancels a running fit within an iteration or so', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 1_000_000, maxIter: 1000, tol: 0, backend: 'cpu', init: 'k-means++' });
+    const { page, errors } = await openDemo(demo(ctx), {
+      n: 1_000_000,
+      maxIter: 1000,
+      tol: 0,
+      backend: 'cpu',
+      init: 'k-means++',
+    });
     await page.click('#run');
     await page.waitForFunction(() => window.__emgpuDemo.iteration >= 1, { timeout: 60_000, polling: 50 });
     const clicked = Date.now();
@@ -114,7 +129,15 @@ describe('emgpu demo page', () => {
   });
 
   test('Choose the model fits K 1-3 × two covariance types on WebGPU, shows the best, and stops', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 5000, clusters: 3, maxIter: 50, seed: 0, backend: 'webgpu', maxK: 3, types: 'full,spherical' });
+    const { page, errors } = await openDemo(demo(ctx), {
+      n: 5000,
+      clusters: 3,
+      maxIter: 50,
+      seed: 0,
+      backend: 'webgpu',
+      maxK: 3,
+      types: 'full,spherical',
+    });
     await page.click('#select-model');
     await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
     const s = await waitIdle(page);
@@ -123,14 +146,27 @@ describe('emgpu demo page', () => {
     const sel = s.selection;
     if (sel === null) throw new Error('no selection in the page state');
     // The whole grid, in the library's order, one chart line per chosen type.
-    expect(sel.table.map((r) => `${r.covarianceType} ${r.nComponents}`)).toEqual(['full 1', 'full 2', 'full 3', 'spherical 1', 'spherical 2', 'spherical 3']);
+    expect(sel.table.map((r) => `${r.covarianceType} ${r.nComponents}`)).toEqual([
+      'full 1',
+      'full 2',
+      'full 3',
+      'spherical 1',
+      'spherical 2',
+      'spherical 3',
+    ]);
     expect(sel.series).toEqual(['full', 'spherical']);
     // The table as shown: finite criteria, exactly one best row, and it has the smallest BIC.
     const shown = await page.$$eval('#select-table tbody tr', (trs) =>
       trs.map((tr) => {
         const cells = [...tr.querySelectorAll('td')];
         const bic = tr.querySelector<HTMLElement>('td[data-column="bic"]');
-        return { best: tr.classList.contains('best'), type: cells[0]?.textContent ?? '', k: Number(cells[1]?.textContent), bic: Number(bic?.dataset.value), bicText: bic?.textContent ?? '' };
+        return {
+          best: tr.classList.contains('best'),
+          type: cells[0]?.textContent ?? '',
+          k: Number(cells[1]?.textContent),
+          bic: Number(bic?.dataset.value),
+          bicText: bic?.textContent ?? '',
+        };
       }),
     );
     expect(shown).toHaveLength(6);
@@ -157,7 +193,10 @@ describe('emgpu demo page', () => {
     await page.$eval('#max-k', (e) => ((e as HTMLInputElement).value = '10'));
     await page.$$eval('#select-types input', (boxes) => boxes.forEach((b) => ((b as HTMLInputElement).checked = true)));
     await page.click('#select-model');
-    await page.waitForFunction(() => (window.__emgpuDemo.selection?.table.length ?? 0) >= 1 && window.__emgpuDemo.selection?.total === 40, { timeout: 120_000, polling: 50 });
+    await page.waitForFunction(
+      () => (window.__emgpuDemo.selection?.table.length ?? 0) >= 1 && window.__emgpuDemo.selection?.total === 40,
+      { timeout: 120_000, polling: 50 },
+    );
     await page.click('#stop');
     const stopped = await waitIdle(page, 30_000);
     expect(stopped.stoppedCount).toBe(1);
@@ -173,7 +212,9 @@ describe('emgpu demo page', () => {
     const { page, errors } = await openDemo(demo(ctx), { n: 1000, k: 4, maxIter: 30 });
     await page.click('#tab-image');
     await page.click('#sample-image');
-    await page.waitForFunction(() => window.__emgpuDemo.points === 640 * 427 && !window.__emgpuDemo.running, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__emgpuDemo.points === 640 * 427 && !window.__emgpuDemo.running, {
+      timeout: 60_000,
+    });
     await page.click('#run');
     const s = await waitIdle(page);
     expect(s.error).toBeNull();
@@ -203,7 +244,9 @@ describe('emgpu demo page', () => {
       const words = join(dir, 'words.csv');
       writeFileSync(words, 'name,colour\nant,red\nbee,blue\n');
       await inputEl.uploadFile(words);
-      await page.waitForFunction(() => /no numeric columns/.test(document.getElementById('error')?.textContent ?? ''), { timeout: 20_000 });
+      await page.waitForFunction(() => /no numeric columns/.test(document.getElementById('error')?.textContent ?? ''), {
+        timeout: 20_000,
+      });
       expect((await demoState(page)).running).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -215,45 +258,68 @@ describe('emgpu demo page', () => {
   // for 10-20 s on a software adapter (200,000 instanced squares took SwiftShader 5-6 s a
   // frame, and a frame in flight when the canvas was resized was thrown away); it now shows
   // the points in well under a second, so 5 s is a generous bound.
-  test.for(['webgpu', 'canvas2d'] as const)('a 200,000-row flights CSV is drawn (%s) before and after a short fit', async (renderer, ctx) => {
-    const h = demo(ctx);
-    const csv = flightsCsv(ctx);
-    // Ten generated points first, so what the scatter shows afterwards can only be the CSV.
-    const { page, errors } = await openDemo(h, { n: 10, clusters: 1, k: 3, maxIter: 3, tol: 0, backend: 'cpu', ...(renderer === 'canvas2d' ? { renderer } : {}) });
-    const start = await demoState(page);
-    if (start.renderer !== renderer) {
-      const reason = `this Chromium draws with ${start.renderer} (${start.webgpuReason || 'no reason given'})`;
-      if (process.env.CI === 'true') throw new Error(`${reason}; CI=true requires the ${renderer} renderer.`);
-      ctx.skip(reason);
-    }
-    await page.click('#tab-csv');
-    const fileInput = await page.$('input#csv-file');
-    if (fileInput === null) throw new Error('#csv-file missing');
-    await fileInput.uploadFile(csv);
-    await page.waitForFunction(() => window.__emgpuDemo.points === 200_000 && !window.__emgpuDemo.running, { timeout: 60_000 });
-    expect((await demoState(page)).columns).toEqual(['delay', 'distance', 'minute_of_day']);
+  test.for(['webgpu', 'canvas2d'] as const)(
+    'a 200,000-row flights CSV is drawn (%s) before and after a short fit',
+    async (renderer, ctx) => {
+      const h = demo(ctx);
+      const csv = flightsCsv(ctx);
+      // Ten generated points first, so what the scatter shows afterwards can only be the CSV.
+      const { page, errors } = await openDemo(h, {
+        n: 10,
+        clusters: 1,
+        k: 3,
+        maxIter: 3,
+        tol: 0,
+        backend: 'cpu',
+        ...(renderer === 'canvas2d' ? { renderer } : {}),
+      });
+      const start = await demoState(page);
+      if (start.renderer !== renderer) {
+        const reason = `this Chromium draws with ${start.renderer} (${start.webgpuReason || 'no reason given'})`;
+        if (process.env.CI === 'true') throw new Error(`${reason}; CI=true requires the ${renderer} renderer.`);
+        ctx.skip(reason);
+      }
+      await page.click('#tab-csv');
+      const fileInput = await page.$('input#csv-file');
+      if (fileInput === null) throw new Error('#csv-file missing');
+      await fileInput.uploadFile(csv);
+      await page.waitForFunction(() => window.__emgpuDemo.points === 200_000 && !window.__emgpuDemo.running, {
+        timeout: 60_000,
+      });
+      expect((await demoState(page)).columns).toEqual(['delay', 'distance', 'minute_of_day']);
 
-    const before = await waitForScatter(page, { lit: 5000 }, 5000);
-    expect(before.lit, `lit scatter pixels ${before.ms} ms after loading`).toBeGreaterThanOrEqual(5000);
-    expect(before.labelled).toBeLessThan(before.lit / 20); // not yet coloured by component
-    expect((await demoState(page)).drawn).toEqual({ points: 200_000, labelled: false });
+      const before = await waitForScatter(page, { lit: 5000 }, 5000);
+      expect(before.lit, `lit scatter pixels ${before.ms} ms after loading`).toBeGreaterThanOrEqual(5000);
+      expect(before.labelled).toBeLessThan(before.lit / 20); // not yet coloured by component
+      expect((await demoState(page)).drawn).toEqual({ points: 200_000, labelled: false });
 
-    await page.click('#run');
-    const fitted = await waitIdle(page);
-    expect(fitted.error).toBeNull();
-    expect(fitted.fitCount).toBe(1);
-    const after = await waitForScatter(page, { lit: 5000, labelled: 5000 }, 5000);
-    expect(after.labelled, `scatter pixels in a component's colour ${after.ms} ms after the fit`).toBeGreaterThanOrEqual(5000);
-    expect((await demoState(page)).drawn).toEqual({ points: 200_000, labelled: true });
-    await page.screenshot({ path: join(outputDir, `demo-flights-${renderer}.png`) });
-    expect(errors).toEqual([]);
-    await page.close();
-  });
+      await page.click('#run');
+      const fitted = await waitIdle(page);
+      expect(fitted.error).toBeNull();
+      expect(fitted.fitCount).toBe(1);
+      const after = await waitForScatter(page, { lit: 5000, labelled: 5000 }, 5000);
+      expect(
+        after.labelled,
+        `scatter pixels in a component's colour ${after.ms} ms after the fit`,
+      ).toBeGreaterThanOrEqual(5000);
+      expect((await demoState(page)).drawn).toEqual({ points: 200_000, labelled: true });
+      await page.screenshot({ path: join(outputDir, `demo-flights-${renderer}.png`) });
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
 
   // A Parquet table through the same file input: emgpu/io's reader in the worker, string
   // columns left out and named, a timestamp column as milliseconds, several row groups.
   test('a Parquet file loads its numeric columns, names the skipped ones and fits', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 10, clusters: 1, k: 3, maxIter: 3, tol: 0, backend: 'cpu' });
+    const { page, errors } = await openDemo(demo(ctx), {
+      n: 10,
+      clusters: 1,
+      k: 3,
+      maxIter: 3,
+      tol: 0,
+      backend: 'cpu',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'emgpu-demo-parquet-'));
     try {
       const n = 20_000;
@@ -265,7 +331,12 @@ describe('emgpu demo page', () => {
         file,
         writeParquet(
           [
-            { name: 'city', type: 'BYTE_ARRAY', converted: 'UTF8', values: x.map((_, i) => (i % 3 === 0 ? 'Oslo' : 'Lima')) },
+            {
+              name: 'city',
+              type: 'BYTE_ARRAY',
+              converted: 'UTF8',
+              values: x.map((_, i) => (i % 3 === 0 ? 'Oslo' : 'Lima')),
+            },
             { name: 'x', type: 'DOUBLE', values: x },
             { name: 'y', type: 'FLOAT', values: y },
             { name: 'when', type: 'INT64', converted: 'TIMESTAMP_MILLIS', values: t },
@@ -277,7 +348,11 @@ describe('emgpu demo page', () => {
       const fileInput = await page.$('input#csv-file');
       if (fileInput === null) throw new Error('#csv-file missing');
       await fileInput.uploadFile(file);
-      await page.waitForFunction((rows) => window.__emgpuDemo.points === rows && !window.__emgpuDemo.running, { timeout: 60_000 }, n);
+      await page.waitForFunction(
+        (rows) => window.__emgpuDemo.points === rows && !window.__emgpuDemo.running,
+        { timeout: 60_000 },
+        n,
+      );
       expect((await demoState(page)).columns).toEqual(['x', 'y', 'when']);
       const info = await page.$eval('#data-info', (e) => e.textContent ?? '');
       expect(info).toContain('20,000 rows × 3 columns');
@@ -294,13 +369,23 @@ describe('emgpu demo page', () => {
   });
 
   test('Stream feeds shuffled batches to partialFit, moving the ellipses after each, and labels every point', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 100_000, k: 4, clusters: 4, seed: 1, batch: 5000, backend: 'cpu' });
+    const { page, errors } = await openDemo(demo(ctx), {
+      n: 100_000,
+      k: 4,
+      clusters: 4,
+      seed: 1,
+      batch: 5000,
+      backend: 'cpu',
+    });
     await page.click('#stream');
     // The live model after each batch: the iteration counter seen while the stream runs.
     const seen = new Set<number>();
     await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
     for (let polls = 0; polls < 600; polls++) {
-      const live = await page.evaluate(() => ({ running: window.__emgpuDemo.running, iteration: window.__emgpuDemo.iteration }));
+      const live = await page.evaluate(() => ({
+        running: window.__emgpuDemo.running,
+        iteration: window.__emgpuDemo.iteration,
+      }));
       if (!live.running) break;
       seen.add(live.iteration);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -313,13 +398,22 @@ describe('emgpu demo page', () => {
     for (const lb of s.lowerBounds) expect(Number.isFinite(lb)).toBe(true);
     expect(seen.size, `batches seen while streaming: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(5);
     expect(s.accuracy).toBeGreaterThanOrEqual(0.95);
-    expect(await page.$eval('#status', (e) => e.textContent ?? '')).toMatch(/^Stream done: 20 batches of up to 5,000 rows/);
+    expect(await page.$eval('#status', (e) => e.textContent ?? '')).toMatch(
+      /^Stream done: 20 batches of up to 5,000 rows/,
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
 
   test('a CSV with holes: numeric columns kept, rows with missing values counted, fitted with marginalisation', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 10, clusters: 1, k: 2, maxIter: 20, backend: 'cpu', seed: 0 });
+    const { page, errors } = await openDemo(demo(ctx), {
+      n: 10,
+      clusters: 1,
+      k: 2,
+      maxIter: 20,
+      backend: 'cpu',
+      seed: 0,
+    });
     const dir = mkdtempSync(join(tmpdir(), 'emgpu-demo-holes-'));
     try {
       // Two clusters; every 7th row misses x (empty, NA or NaN), every 11th misses y.
@@ -337,14 +431,18 @@ describe('emgpu demo page', () => {
       const fileInput = await page.$('input#csv-file');
       if (fileInput === null) throw new Error('#csv-file missing');
       await fileInput.uploadFile(file);
-      await page.waitForFunction(() => window.__emgpuDemo.points === 3000 && !window.__emgpuDemo.running, { timeout: 60_000 });
+      await page.waitForFunction(() => window.__emgpuDemo.points === 3000 && !window.__emgpuDemo.running, {
+        timeout: 60_000,
+      });
       const state = await demoState(page);
       expect(state.columns).toEqual(['x', 'y']);
       // Rows missing x (i % 7 == 0) or y (i % 11 == 0), counted once when both are missing.
       let expected = 0;
       for (let i = 0; i < 3000; i++) if (i % 7 === 0 || i % 11 === 0) expected++;
       expect(state.missingRows).toBe(expected);
-      expect(await page.$eval('#data-info', (e) => e.textContent ?? '')).toContain(`${expected} rows have missing values`);
+      expect(await page.$eval('#data-info', (e) => e.textContent ?? '')).toContain(
+        `${expected} rows have missing values`,
+      );
       // Without the box ticked, the fit is refused naming the option; with it, it fits.
       await page.click('#run');
       const refused = await waitIdle(page);
@@ -365,7 +463,15 @@ describe('emgpu demo page', () => {
   });
 
   test('10,000,000 points fit in the tab on WebGPU', async (ctx) => {
-    const { page, errors } = await openDemo(demo(ctx), { n: 10_000_000, k: 4, clusters: 4, maxIter: 3, tol: 0, init: 'random_from_data', backend: 'webgpu' });
+    const { page, errors } = await openDemo(demo(ctx), {
+      n: 10_000_000,
+      k: 4,
+      clusters: 4,
+      maxIter: 3,
+      tol: 0,
+      init: 'random_from_data',
+      backend: 'webgpu',
+    });
     expect((await demoState(page)).points).toBe(10_000_000);
     await page.click('#run');
     await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});

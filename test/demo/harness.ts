@@ -27,13 +27,17 @@ export async function startDemo(): Promise<DemoHarness> {
     // pre-bundles other dependencies, and in the shared node_modules/.vite each rewrote the
     // other's, leaving this page waiting on modules Vite then answered as outdated.
     cacheDir: join(root, 'node_modules/.vite-demo-test'),
-    optimizeDeps: { include: ['papaparse', 'hyparquet', 'hyparquet-compressors', 'apache-arrow'], entries: ['index.html', 'fit-worker.ts'] },
+    optimizeDeps: {
+      include: ['papaparse', 'hyparquet', 'hyparquet-compressors', 'apache-arrow'],
+      entries: ['index.html', 'fit-worker.ts'],
+    },
     logLevel: (process.env.DEMO_VITE_LOG as 'info' | undefined) ?? 'warn',
     clearScreen: false,
   });
   await server.listen();
   const address = server.httpServer?.address();
-  if (address === null || address === undefined || typeof address === 'string') throw new Error('Vite did not report a port.');
+  if (address === null || address === undefined || typeof address === 'string')
+    throw new Error('Vite did not report a port.');
   const baseUrl = `http://127.0.0.1:${address.port}/`;
   const chromium = await launchChromium();
   const browser = chromium.browser;
@@ -55,18 +59,28 @@ export function collectErrors(page: Page): string[] {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => errors.push(`pageerror: ${error instanceof Error ? error.message : String(error)}`));
-  page.on('requestfailed', (request) => errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (request) =>
+    errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText ?? ''}`),
+  );
   return errors;
 }
 
 /** Opens the demo with URL settings (autorun off unless given) and waits for its data. */
-export async function openDemo(h: DemoHarness, params: Record<string, string | number> = {}): Promise<{ page: Page; errors: string[] }> {
+export async function openDemo(
+  h: DemoHarness,
+  params: Record<string, string | number> = {},
+): Promise<{ page: Page; errors: string[] }> {
   const page = await h.browser.newPage();
   await page.setViewport({ width: 1360, height: 860 });
   const errors = collectErrors(page);
-  const query = new URLSearchParams({ autorun: '0', ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) });
+  const query = new URLSearchParams({
+    autorun: '0',
+    ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
+  });
   await page.goto(`${h.baseUrl}?${query}`, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.__emgpuDemo?.ready === true && !window.__emgpuDemo.running, { timeout: 120_000 });
+  await page.waitForFunction(() => window.__emgpuDemo?.ready === true && !window.__emgpuDemo.running, {
+    timeout: 120_000,
+  });
   return { page, errors };
 }
 
@@ -94,7 +108,10 @@ export interface ScatterPixels {
  * for the Canvas2D and the read-back WebGPU renderer alike); returns the counts once they
  * reach `want`, else null (so it serves page.waitForFunction as well as page.evaluate).
  */
-const scatterPixelsReaching = (want: { lit: number; labelled: number }, colours: { background: readonly number[]; neutral: readonly number[] }): ScatterPixels | null => {
+const scatterPixelsReaching = (
+  want: { lit: number; labelled: number },
+  colours: { background: readonly number[]; neutral: readonly number[] },
+): ScatterPixels | null => {
   const source = document.getElementById('scatter') as HTMLCanvasElement | null;
   if (source === null || source.width === 0 || source.height === 0) return null;
   const copy = document.createElement('canvas');
@@ -109,7 +126,11 @@ const scatterPixelsReaching = (want: { lit: number; labelled: number }, colours:
   ctx.drawImage(source, 0, 0);
   const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
   // Unlabelled points are the neutral colour blended over the background: a ramp along n.
-  const n = [(colours.neutral[0] as number) - br, (colours.neutral[1] as number) - bg, (colours.neutral[2] as number) - bb] as [number, number, number];
+  const n = [
+    (colours.neutral[0] as number) - br,
+    (colours.neutral[1] as number) - bg,
+    (colours.neutral[2] as number) - bb,
+  ] as [number, number, number];
   const nn = n[0] * n[0] + n[1] * n[1] + n[2] * n[2];
   let lit = 0;
   let labelled = 0;
@@ -136,9 +157,20 @@ export async function scatterPixels(page: Page): Promise<ScatterPixels> {
  * Waits up to `timeout` ms for the scatter to show at least `want` lit / labelled pixels;
  * returns the pixels then (or at the timeout) and how long it took.
  */
-export async function waitForScatter(page: Page, want: { lit: number; labelled?: number }, timeout: number): Promise<ScatterPixels & { ms: number }> {
+export async function waitForScatter(
+  page: Page,
+  want: { lit: number; labelled?: number },
+  timeout: number,
+): Promise<ScatterPixels & { ms: number }> {
   const began = Date.now();
-  await page.waitForFunction(scatterPixelsReaching, { timeout, polling: 100 }, { lit: want.lit, labelled: want.labelled ?? 0 }, SCATTER_COLOURS).catch(() => {});
+  await page
+    .waitForFunction(
+      scatterPixelsReaching,
+      { timeout, polling: 100 },
+      { lit: want.lit, labelled: want.labelled ?? 0 },
+      SCATTER_COLOURS,
+    )
+    .catch(() => {});
   const ms = Date.now() - began;
   return { ...(await scatterPixels(page)), ms };
 }

@@ -12,4 +12,6 @@ try {
   await page.evaluate(`document.querySelector('.controls').scrollTop = 0`);
   await page.screenshot({ path: join(root, 'demo/screenshot.png') });
   console.log(s.backend, s.accuracy, s.nIter, s.error);
-} finally { await h.close(); }
+} finally {
+  await h.close();
+}

@@ -18,7 +18,9 @@ interface SelectFixture {
   };
 }
 
-const fixtures = Object.values(import.meta.glob<SelectFixture>('../fixtures/sklearn/select/*.json', { eager: true, import: 'default' }));
+const fixtures = Object.values(
+  import.meta.glob<SelectFixture>('../fixtures/sklearn/select/*.json', { eager: true, import: 'default' }),
+);
 
 let unavailable: string | null = null;
 beforeAll(async () => {
@@ -27,22 +29,36 @@ beforeAll(async () => {
 afterAll(() => releaseBackends());
 
 describe.each(['cpu', 'webgpu'] as const)('selectModel on %s', (backend) => {
-  it.for(fixtures.map((f) => [f.dataset, f] as const))('%s: the same best model as sklearn, and most cells within 0.5%', async ([, f], ctx) => {
-    if (backend === 'webgpu' && unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
-    const s = f.selection;
-    const result = await selectModel(matrixOf(f.X), { nComponents: s.n_components, nInit: s.n_init, randomState: 0, backend, criterion: 'bic' });
-    expect(result.table).toHaveLength(s.table.length);
-    expect({ nComponents: result.bestRow.nComponents, covarianceType: result.bestRow.covarianceType }).toEqual({ nComponents: s.best.n_components, covarianceType: s.best.covariance_type });
-    expect(result.best.nComponents).toBe(s.best.n_components);
-    expect(Math.abs(result.bestRow.bic - s.best.bic) / Math.abs(s.best.bic)).toBeLessThan(5e-3);
-    let close = 0;
-    s.table.forEach((cell) => {
-      const row = result.table.find((r) => r.nComponents === cell.n_components && r.covarianceType === cell.covariance_type);
-      if (row !== undefined && Math.abs(row.bic - cell.bic) / Math.abs(cell.bic) < 5e-3) close++;
-    });
-    console.log(`${backend} ${f.dataset}: ${close} of ${s.table.length} cells within 0.5% of sklearn's BIC`);
-    expect(close / s.table.length).toBeGreaterThanOrEqual(0.75);
-    // ICL penalises overlap: never below BIC.
-    for (const row of result.table) expect(row.icl).toBeGreaterThanOrEqual(row.bic - 1e-9);
-  });
+  it.for(fixtures.map((f) => [f.dataset, f] as const))(
+    '%s: the same best model as sklearn, and most cells within 0.5%',
+    async ([, f], ctx) => {
+      if (backend === 'webgpu' && unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
+      const s = f.selection;
+      const result = await selectModel(matrixOf(f.X), {
+        nComponents: s.n_components,
+        nInit: s.n_init,
+        randomState: 0,
+        backend,
+        criterion: 'bic',
+      });
+      expect(result.table).toHaveLength(s.table.length);
+      expect({ nComponents: result.bestRow.nComponents, covarianceType: result.bestRow.covarianceType }).toEqual({
+        nComponents: s.best.n_components,
+        covarianceType: s.best.covariance_type,
+      });
+      expect(result.best.nComponents).toBe(s.best.n_components);
+      expect(Math.abs(result.bestRow.bic - s.best.bic) / Math.abs(s.best.bic)).toBeLessThan(5e-3);
+      let close = 0;
+      s.table.forEach((cell) => {
+        const row = result.table.find(
+          (r) => r.nComponents === cell.n_components && r.covarianceType === cell.covariance_type,
+        );
+        if (row !== undefined && Math.abs(row.bic - cell.bic) / Math.abs(cell.bic) < 5e-3) close++;
+      });
+      console.log(`${backend} ${f.dataset}: ${close} of ${s.table.length} cells within 0.5% of sklearn's BIC`);
+      expect(close / s.table.length).toBeGreaterThanOrEqual(0.75);
+      // ICL penalises overlap: never below BIC.
+      for (const row of result.table) expect(row.icl).toBeGreaterThanOrEqual(row.bic - 1e-9);
+    },
+  );
 });

@@ -24,7 +24,14 @@ describe('WebGPU against the CPU engine at large D', () => {
     const p = hardProblem(d, 1200, k, 7 + d);
     const init = startFrom(p, type, k);
     const fit = async (backend: 'cpu' | 'webgpu') => {
-      const gm = await new GaussianMixture({ nComponents: k, covarianceType: type, maxIter: 5, tol: 0, backend, ...init }).fit(p.X);
+      const gm = await new GaussianMixture({
+        nComponents: k,
+        covarianceType: type,
+        maxIter: 5,
+        tol: 0,
+        backend,
+        ...init,
+      }).fit(p.X);
       return { gm, scores: await gm.scoreSamples(p.X) };
     };
     const cpu = await fit('cpu');
@@ -33,9 +40,16 @@ describe('WebGPU against the CPU engine at large D', () => {
     expect(Math.abs(gpu.gm.lowerBound - cpu.gm.lowerBound) / Math.abs(cpu.gm.lowerBound)).toBeLessThan(1e-4);
     expect(groupError(gpu.gm.weights, Array.from(cpu.gm.weights), k)).toBeLessThan(2e-3);
     expect(groupError(gpu.gm.means, Array.from(cpu.gm.means), d)).toBeLessThan(2e-3);
-    expect(groupError(gpu.gm.covariances, Array.from(cpu.gm.covariances), type === 'full' ? d * d : d)).toBeLessThan(2e-3);
+    expect(groupError(gpu.gm.covariances, Array.from(cpu.gm.covariances), type === 'full' ? d * d : d)).toBeLessThan(
+      2e-3,
+    );
     let worst = 0;
-    for (let i = 0; i < p.X.rows; i++) worst = Math.max(worst, Math.abs((gpu.scores[i] as number) - (cpu.scores[i] as number)) / Math.max(1, Math.abs(cpu.scores[i] as number)));
+    for (let i = 0; i < p.X.rows; i++)
+      worst = Math.max(
+        worst,
+        Math.abs((gpu.scores[i] as number) - (cpu.scores[i] as number)) /
+          Math.max(1, Math.abs(cpu.scores[i] as number)),
+      );
     expect(worst).toBeLessThan(1e-3);
   });
 });

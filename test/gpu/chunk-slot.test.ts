@@ -17,12 +17,22 @@ const K = 4;
 const N = 12_000;
 
 function sameStats(a: SufficientStats, b: SufficientStats): boolean {
-  return sameBits(a.sumResp, b.sumResp) && sameBits(a.sumDiff, b.sumDiff) && sameBits(a.sumOuter, b.sumOuter) && Object.is(a.sumLogLik, b.sumLogLik) && Object.is(a.sumRespLogResp, b.sumRespLogResp) && sameBits(a.shifts, b.shifts);
+  return (
+    sameBits(a.sumResp, b.sumResp) &&
+    sameBits(a.sumDiff, b.sumDiff) &&
+    sameBits(a.sumOuter, b.sumOuter) &&
+    Object.is(a.sumLogLik, b.sumLogLik) &&
+    Object.is(a.sumRespLogResp, b.sumRespLogResp) &&
+    sameBits(a.shifts, b.shifts)
+  );
 }
 
 /** Rows [start, end) as a dataset of their own, with their weights when given. */
 function part(data: Float64Array, w: Float64Array | null, start: number, end: number): Dataset {
-  return toDataset({ data: data.subarray(start * D, end * D), rows: end - start, cols: D }, w === null ? null : w.subarray(start, end));
+  return toDataset(
+    { data: data.subarray(start * D, end * D), rows: end - start, cols: D },
+    w === null ? null : w.subarray(start, end),
+  );
 }
 
 describe('WebGPU chunk slot', () => {
@@ -66,7 +76,8 @@ describe('WebGPU chunk slot', () => {
         }
         // The slot alone, a third pass: no buffer created, whatever the chunk.
         const before = created;
-        for (const [start, end] of bounds.slice(-4)) await (await slot.load(part(data, w, start, end))).eStep(params, 'full');
+        for (const [start, end] of bounds.slice(-4))
+          await (await slot.load(part(data, w, start, end))).eStep(params, 'full');
         expect(created - before).toBe(0);
         // At most four row counts keep their plans.
         expect(gpu.liveDataCount - liveBefore).toBeLessThanOrEqual(4);
@@ -101,7 +112,9 @@ describe('WebGPU chunk slot', () => {
     const { data } = blobs(94, 400, D, K);
     const slot = gpu.openChunkSlot(D, 300, false);
     await expect(slot.load(part(data, null, 0, 301))).rejects.toThrow(/does not fit a slot of 300 × 3/);
-    await expect(slot.load(toDataset({ data: data.subarray(0, 200), rows: 100, cols: 2 }, null))).rejects.toThrow(/does not fit/);
+    await expect(slot.load(toDataset({ data: data.subarray(0, 200), rows: 100, cols: 2 }, null))).rejects.toThrow(
+      /does not fit/,
+    );
     await expect(slot.load(part(data, new Float64Array(400).fill(1), 0, 100))).rejects.toThrow(/weighted does not fit/);
     await slot.load(part(data, null, 0, 300));
     slot.dispose();

@@ -31,7 +31,11 @@ it("with 'auto', a device lost mid-fit restarts the fit on the CPU", async (ctx)
   if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
   let lost = false;
   const gm = new GaussianMixture({
-    nComponents: 3, backend: 'auto', randomState: 0, maxIter: 6, tol: 0,
+    nComponents: 3,
+    backend: 'auto',
+    randomState: 0,
+    maxIter: 6,
+    tol: 0,
     onIteration: (info) => {
       if (info.iteration === 2 && !lost) {
         lost = true;
@@ -55,7 +59,11 @@ it("with 'auto', a device lost mid-fit restarts the fit on the CPU", async (ctx)
 it("with 'webgpu', a device lost mid-fit rejects with DeviceLostError and leaves the model unfitted", async (ctx) => {
   if (unavailable !== null) ctx.skip(`no WebGPU adapter: ${unavailable}`);
   const gm = new GaussianMixture({
-    nComponents: 3, backend: 'webgpu', randomState: 0, maxIter: 6, tol: 0,
+    nComponents: 3,
+    backend: 'webgpu',
+    randomState: 0,
+    maxIter: 6,
+    tol: 0,
     onIteration: (info) => {
       if (info.iteration === 2) void loseDevice();
     },

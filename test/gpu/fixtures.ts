@@ -8,14 +8,21 @@ import { Random } from '../../src/random.ts';
 export const COV_TYPES: CovarianceType[] = ['full', 'tied', 'diag', 'spherical'];
 
 /** Blobs around K centres spread `spread` apart, seeded. */
-export function blobs(seed: number, n: number, d: number, k: number, spread = 6): { data: Float64Array; centres: Float64Array } {
+export function blobs(
+  seed: number,
+  n: number,
+  d: number,
+  k: number,
+  spread = 6,
+): { data: Float64Array; centres: Float64Array } {
   const random = new Random(seed);
   const centres = new Float64Array(k * d);
   for (let i = 0; i < k * d; i++) centres[i] = (random.nextFloat() - 0.5) * spread * 2;
   const data = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
     const c = random.nextInt(k);
-    for (let a = 0; a < d; a++) data[i * d + a] = (centres[c * d + a] as number) + random.nextGaussian() * (0.5 + 0.1 * a) + 1.5;
+    for (let a = 0; a < d; a++)
+      data[i * d + a] = (centres[c * d + a] as number) + random.nextGaussian() * (0.5 + 0.1 * a) + 1.5;
   }
   return { data, centres };
 }
@@ -26,12 +33,20 @@ export function weightsFor(seed: number, n: number): Float64Array {
 }
 
 /** Plausible parameters: random means, SPD covariances with correlations, uneven weights. */
-export function makeParams(seed: number, cov: CovarianceType, k: number, d: number, means?: Float64Array): MixtureParams {
+export function makeParams(
+  seed: number,
+  cov: CovarianceType,
+  k: number,
+  d: number,
+  means?: Float64Array,
+): MixtureParams {
   const random = new Random(seed);
   const w = Float64Array.from({ length: k }, () => 0.2 + random.nextFloat());
   const sw = w.reduce((a, b) => a + b, 0);
   for (let i = 0; i < k; i++) w[i] = (w[i] as number) / sw;
-  const m = means ? Float64Array.from(means) : Float64Array.from({ length: k * d }, () => (random.nextFloat() - 0.5) * 8 + 1.5);
+  const m = means
+    ? Float64Array.from(means)
+    : Float64Array.from({ length: k * d }, () => (random.nextFloat() - 0.5) * 8 + 1.5);
   const count = cov === 'full' ? k : cov === 'tied' ? 1 : 0;
   let covariances: Float64Array;
   if (count > 0) {
@@ -55,4 +70,3 @@ export function makeParams(seed: number, cov: CovarianceType, k: number, d: numb
   const precisionsCholesky = COVARIANCE_MODELS[cov].precisionCholesky(covariances, k, d);
   return { covarianceType: cov, nComponents: k, nFeatures: d, weights: w, means: m, precisionsCholesky };
 }
-

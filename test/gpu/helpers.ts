@@ -19,7 +19,13 @@ export function expectClose(actual: Float64Array, expected: Float64Array, rel: n
   }
 }
 
-export function expectStatsClose(gpu: SufficientStats, cpu: SufficientStats, rel = 1e-4, llRel = 1e-5, what = 'stats'): void {
+export function expectStatsClose(
+  gpu: SufficientStats,
+  cpu: SufficientStats,
+  rel = 1e-4,
+  llRel = 1e-5,
+  what = 'stats',
+): void {
   expect(gpu.moments).toBe(cpu.moments);
   expect(gpu.nComponents).toBe(cpu.nComponents);
   // The GPU reports the float32-rounded shifts it used (mapped back to float64): ~1e-7 of the
@@ -31,9 +37,16 @@ export function expectStatsClose(gpu: SufficientStats, cpu: SufficientStats, rel
   expect(Math.abs(gpu.totalWeight - cpu.totalWeight) / cpu.totalWeight).toBeLessThan(1e-9);
   // Σ w·Σ r·log r: relative, or against the total weight where the responsibilities are near one-hot.
   const entropyTol = rel * Math.max(Math.abs(cpu.sumRespLogResp), 1e-2 * cpu.totalWeight);
-  expect(Math.abs(gpu.sumRespLogResp - cpu.sumRespLogResp), `${what}.sumRespLogResp ${gpu.sumRespLogResp} vs ${cpu.sumRespLogResp}`).toBeLessThanOrEqual(entropyTol);
+  expect(
+    Math.abs(gpu.sumRespLogResp - cpu.sumRespLogResp),
+    `${what}.sumRespLogResp ${gpu.sumRespLogResp} vs ${cpu.sumRespLogResp}`,
+  ).toBeLessThanOrEqual(entropyTol);
   if (cpu.sumLogLik === 0) expect(gpu.sumLogLik).toBe(0);
-  else expect(Math.abs(gpu.sumLogLik - cpu.sumLogLik) / Math.abs(cpu.sumLogLik), `${what}.sumLogLik ${gpu.sumLogLik} vs ${cpu.sumLogLik}`).toBeLessThan(llRel);
+  else
+    expect(
+      Math.abs(gpu.sumLogLik - cpu.sumLogLik) / Math.abs(cpu.sumLogLik),
+      `${what}.sumLogLik ${gpu.sumLogLik} vs ${cpu.sumLogLik}`,
+    ).toBeLessThan(llRel);
 }
 
 /** Bitwise equality of two float64 arrays. */

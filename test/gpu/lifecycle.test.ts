@@ -98,7 +98,9 @@ describe('webgpu backend lifecycle', () => {
     own.device.destroy();
     await new Promise((r) => setTimeout(r, 50));
     await expect(g.eStep(p, 'full')).rejects.toBeInstanceOf(DeviceLostError);
-    await expect(own.load(toDataset({ data: data, rows: 1000, cols: 2 }, null))).rejects.toBeInstanceOf(DeviceLostError);
+    await expect(own.load(toDataset({ data: data, rows: 1000, cols: 2 }, null))).rejects.toBeInstanceOf(
+      DeviceLostError,
+    );
     own.dispose();
   });
 });

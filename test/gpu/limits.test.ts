@@ -26,7 +26,14 @@ const need = (ctx: { skip(note?: string): never }): void => {
 
 describe('tiny K·D', () => {
   it.for([
-    [[[1, 2], [3, 4], [5, 7]], 1],
+    [
+      [
+        [1, 2],
+        [3, 4],
+        [5, 7],
+      ],
+      1,
+    ],
     [[[1], [2], [4], [8], [9], [11]], 3],
     [[[0.5], [1.1], [2.5]], 2],
   ] as const)('fits %j with K = %i on WebGPU as on the CPU engine', async ([rows, k], ctx) => {
@@ -86,15 +93,21 @@ describe('beyond the limits', () => {
   it("'webgpu' refuses D = 300 and K = 5000 as usage errors naming the limit", async (ctx) => {
     need(ctx);
     await expect(new GaussianMixture({ backend: 'webgpu', maxIter: 1 }).fit(wide)).rejects.toThrow(EmgpuInputError);
-    await expect(new GaussianMixture({ backend: 'webgpu', maxIter: 1 }).fit(wide)).rejects.toThrow(/the WebGPU engine takes at most 256 features, and X has 300; use backend 'auto' or 'cpu'/);
+    await expect(new GaussianMixture({ backend: 'webgpu', maxIter: 1 }).fit(wide)).rejects.toThrow(
+      /the WebGPU engine takes at most 256 features, and X has 300; use backend 'auto' or 'cpu'/,
+    );
     const many = Array.from({ length: 5001 }, (_, i) => [i, i % 17]);
-    await expect(new GaussianMixture({ backend: 'webgpu', nComponents: 5000, maxIter: 1 }).fit(many)).rejects.toThrow(/at most 4096 components, and nComponents is 5000/);
+    await expect(new GaussianMixture({ backend: 'webgpu', nComponents: 5000, maxIter: 1 }).fit(many)).rejects.toThrow(
+      /at most 4096 components, and nComponents is 5000/,
+    );
   });
 
   it('emgpu fit exits 2 naming the limit', async (ctx) => {
     need(ctx);
     const header = Array.from({ length: 300 }, (_, j) => `f${j}`).join(',');
-    const body = Array.from({ length: 20 }, (_, i) => Array.from({ length: 300 }, (_, j) => ((i * 7 + j) % 11) + j / 300).join(',')).join('\n');
+    const body = Array.from({ length: 20 }, (_, i) =>
+      Array.from({ length: 300 }, (_, j) => ((i * 7 + j) % 11) + j / 300).join(','),
+    ).join('\n');
     const file = writeFile(tempDir(), 'wide.csv', `${header}\n${body}\n`);
     const result = await run(['fit', file, '--backend', 'webgpu', '--max-iter', '1']);
     expect(result.code).toBe(2);
@@ -105,6 +118,8 @@ describe('beyond the limits', () => {
     need(ctx);
     setAutoTakesSoftwareAdapters(true);
     const gm = await new GaussianMixture({ backend: 'auto', maxIter: 2, randomState: 0 }).fit(wide);
-    expect(gm.backend).toMatch(/^cpu \(.*\): the job is beyond the WebGPU engine's limits: the WebGPU engine takes at most 256 features, and X has 300/);
+    expect(gm.backend).toMatch(
+      /^cpu \(.*\): the job is beyond the WebGPU engine's limits: the WebGPU engine takes at most 256 features, and X has 300/,
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('webgpu, default kernel shapes', () => {
       const p = makeParams(3, 'full', 8, d);
       const a = await g.eStep(p, 'full');
       const b = await g.eStep(p, 'full');
-      expect(sameBits(a.sumOuter, b.sumOuter) && sameBits(a.sumDiff, b.sumDiff) && sameBits(a.sumResp, b.sumResp)).toBe(true);
+      expect(sameBits(a.sumOuter, b.sumOuter) && sameBits(a.sumDiff, b.sumDiff) && sameBits(a.sumResp, b.sumResp)).toBe(
+        true,
+      );
       expect(Object.is(a.sumLogLik, b.sumLogLik)).toBe(true);
       expect(g.lastTimings).not.toBeNull();
       expect(g.lastTimings!.wallMs).toBeGreaterThan(0);
@@ -116,8 +118,17 @@ describe('webgpu, tiled shape forced at every D', () => {
 // passes; whitened full moments take one component per tile), and 4×4 blocks with 3 components
 // per workgroup (K not a multiple of KB), 7-row tiles, 1000-row data chunks.
 describe('webgpu, pass B register blocks and components per workgroup', () => {
-  const rb2 = useGpu({ kernelShape: 'tiled', tuning: { tiledRowBlocks: 2, tiledComponents: 4, tileRows: 24 }, debugPoison: true });
-  const kb3 = useGpu({ kernelShape: 'tiled', tuning: { tiledRowBlocks: 1, tiledColumnBlocks: 1, tiledComponents: 3, tileRows: 7 }, maxRowsPerChunk: 1000, debugPoison: true });
+  const rb2 = useGpu({
+    kernelShape: 'tiled',
+    tuning: { tiledRowBlocks: 2, tiledComponents: 4, tileRows: 24 },
+    debugPoison: true,
+  });
+  const kb3 = useGpu({
+    kernelShape: 'tiled',
+    tuning: { tiledRowBlocks: 1, tiledColumnBlocks: 1, tiledComponents: 3, tileRows: 7 },
+    maxRowsPerChunk: 1000,
+    debugPoison: true,
+  });
   const cases: Array<[number, number, number, boolean]> = [
     [2011, 8, 1, true],
     [1777, 8, 16, false],
@@ -128,20 +139,37 @@ describe('webgpu, pass B register blocks and components per workgroup', () => {
     it(`8×8 blocks, KB 4: eStep N=${n} D=${d} K=${k} (full, diag) and assign`, async (ctx) => {
       await checkEStep(rb2(ctx), { n, d, k, seed: 300 + i, weighted, covs: ['full', 'diag'] });
       await withData(rb2(ctx), { n, d, k, seed: 310 + i, weighted }, async (g, c, _x, centres) => {
-        expectStatsClose((await g.assign(centres, k, 'full')).stats, (await c.assign(centres, k, 'full')).stats, 1e-4, 1e-5, 'assign');
+        expectStatsClose(
+          (await g.assign(centres, k, 'full')).stats,
+          (await c.assign(centres, k, 'full')).stats,
+          1e-4,
+          1e-5,
+          'assign',
+        );
       });
     });
-    it(`4×4 blocks, KB 3, 7-row tiles: eStep N=${n} D=${d} K=${k} (full, diag)`, (ctx) => checkEStep(kb3(ctx), { n, d, k, seed: 400 + i, weighted, covs: ['full', 'diag'] }));
+    it(`4×4 blocks, KB 3, 7-row tiles: eStep N=${n} D=${d} K=${k} (full, diag)`, (ctx) =>
+      checkEStep(kb3(ctx), { n, d, k, seed: 400 + i, weighted, covs: ['full', 'diag'] }));
   });
 });
 
 // Pass A: the hardware entry point (rows outer, one row per invocation) and the per-row loop
 // without the generated triangular solve.
 describe('webgpu, pass A variants', () => {
-  const rowsOuter = useGpu({ kernelShape: 'tiled', tuning: { triRowsOuter: true, pointsPerInvocation: 1 }, maxRowsPerChunk: 1000, debugPoison: true });
+  const rowsOuter = useGpu({
+    kernelShape: 'tiled',
+    tuning: { triRowsOuter: true, pointsPerInvocation: 1 },
+    maxRowsPerChunk: 1000,
+    debugPoison: true,
+  });
   const loop = useGpu({ kernelShape: 'tiled', tuning: { triSolve: false }, debugPoison: true });
-  for (const [n, d, k] of [[2001, 8, 4], [999, 32, 16]] as const) {
-    it(`rows outer, one row per invocation: eStep N=${n} D=${d} K=${k} (full, tied)`, (ctx) => checkEStep(rowsOuter(ctx), { n, d, k, seed: 500 + d, weighted: true, covs: ['full', 'tied'] }));
-    it(`per-row loop: eStep N=${n} D=${d} K=${k} (full, tied)`, (ctx) => checkEStep(loop(ctx), { n, d, k, seed: 600 + d, weighted: false, covs: ['full', 'tied'] }));
+  for (const [n, d, k] of [
+    [2001, 8, 4],
+    [999, 32, 16],
+  ] as const) {
+    it(`rows outer, one row per invocation: eStep N=${n} D=${d} K=${k} (full, tied)`, (ctx) =>
+      checkEStep(rowsOuter(ctx), { n, d, k, seed: 500 + d, weighted: true, covs: ['full', 'tied'] }));
+    it(`per-row loop: eStep N=${n} D=${d} K=${k} (full, tied)`, (ctx) =>
+      checkEStep(loop(ctx), { n, d, k, seed: 600 + d, weighted: false, covs: ['full', 'tied'] }));
   }
 });

@@ -21,7 +21,11 @@ export interface Case {
   readonly shift?: number;
 }
 
-export async function withData<T>(gpu: Backend, c: Case, fn: (g: LoadedData, cpu: LoadedData, data: Float64Array, centres: Float64Array) => Promise<T>): Promise<T> {
+export async function withData<T>(
+  gpu: Backend,
+  c: Case,
+  fn: (g: LoadedData, cpu: LoadedData, data: Float64Array, centres: Float64Array) => Promise<T>,
+): Promise<T> {
   const cpuBackend = await CpuBackend.create();
   const { data, centres } = blobs(c.seed, c.n, c.d, c.k);
   if (c.shift) {
@@ -45,7 +49,8 @@ export function label(c: Case): string {
   return `N=${c.n} D=${c.d} K=${c.k}${c.weighted ? ' weighted' : ''}${c.shift ? ` shifted by ${c.shift}` : ''}`;
 }
 
-const shifted = (p: ReturnType<typeof makeParams>, shift: number | undefined) => (shift ? { ...p, means: p.means.map((v) => v + shift) } : p);
+const shifted = (p: ReturnType<typeof makeParams>, shift: number | undefined) =>
+  shift ? { ...p, means: p.means.map((v) => v + shift) } : p;
 
 export async function checkEStep(gpu: Backend, c: Case): Promise<void> {
   await withData(gpu, c, async (g, cp) => {
@@ -84,7 +89,13 @@ export async function checkEvaluate(gpu: Backend, c: Case): Promise<void> {
   await withData(gpu, c, async (g, cp, _data, centres) => {
     for (const cov of c.covs ?? COV_TYPES) {
       // Means at the true centres: well separated, so labels agree exactly.
-      const params = makeParams(c.seed + 3, cov, c.k, c.d, centres.map((v) => v + 1.5));
+      const params = makeParams(
+        c.seed + 3,
+        cov,
+        c.k,
+        c.d,
+        centres.map((v) => v + 1.5),
+      );
       const a = await g.evaluate(params, { labels: true, logLik: true, proba: true });
       const b = await cp.evaluate(params, { labels: true, logLik: true, proba: true });
       let mismatches = 0;
@@ -99,7 +110,8 @@ export async function checkEvaluate(gpu: Backend, c: Case): Promise<void> {
       const pa = a.proba!;
       const pb = b.proba!;
       expect(pa.length).toBe(c.n * c.k);
-      for (let i = 0; i < pa.length; i++) if (!(Math.abs((pa[i] as number) - (pb[i] as number)) < 1e-4)) expect.fail(`proba[${i}] ${pa[i]} vs ${pb[i]}`);
+      for (let i = 0; i < pa.length; i++)
+        if (!(Math.abs((pa[i] as number) - (pb[i] as number)) < 1e-4)) expect.fail(`proba[${i}] ${pa[i]} vs ${pb[i]}`);
       const only = await g.evaluate(params, { labels: true });
       expect(only.logLik).toBeUndefined();
       expect(Array.from(only.labels!)).toEqual(Array.from(a.labels!));

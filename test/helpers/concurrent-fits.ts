@@ -9,7 +9,8 @@ import { Random } from '../../src/random.ts';
 function blobs(n: number, seed: number) {
   const random = new Random(seed);
   const data = new Float64Array(n * 3);
-  for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) data[i * 3 + a] = (i % 4) * 4 + random.nextGaussian() * (1 + 0.2 * a);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < 3; a++) data[i * 3 + a] = (i % 4) * 4 + random.nextGaussian() * (1 + 0.2 * a);
   return { data, rows: n, cols: 3 };
 }
 const X = blobs(30_000, 1);
@@ -19,5 +20,12 @@ const a = new GaussianMixture(options);
 const b = new GaussianMixture({ ...options, covarianceType: 'diag' });
 await Promise.all([a.fit(X), b.fit(Y)]);
 const [labels, score] = await Promise.all([a.predict(Y), b.score(X)]);
-console.log(JSON.stringify({ a: Array.from(a.means), b: Array.from(b.covariances), labels: Array.from(labels.subarray(0, 20)), score }));
+console.log(
+  JSON.stringify({
+    a: Array.from(a.means),
+    b: Array.from(b.covariances),
+    labels: Array.from(labels.subarray(0, 20)),
+    score,
+  }),
+);
 await releaseBackends();

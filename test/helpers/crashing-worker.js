@@ -19,5 +19,6 @@ function maybeCrash(message) {
 }
 // The engine's worker attaches the one message listener; wrap it so the crash comes first.
 const on = parentPort.on.bind(parentPort);
-parentPort.on = (event, listener) => on(event, event === 'message' ? (message) => (maybeCrash(message), listener(message)) : listener);
+parentPort.on = (event, listener) =>
+  on(event, event === 'message' ? (message) => (maybeCrash(message), listener(message)) : listener);
 await import('../../src/cpu/worker.ts');

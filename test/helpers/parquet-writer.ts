@@ -13,7 +13,14 @@ export interface ParquetColumn {
   values: (number | bigint | boolean | string | null)[];
 }
 
-const TYPE_IDS: Record<ParquetColumnType, number> = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6 };
+const TYPE_IDS: Record<ParquetColumnType, number> = {
+  BOOLEAN: 0,
+  INT32: 1,
+  INT64: 2,
+  FLOAT: 4,
+  DOUBLE: 5,
+  BYTE_ARRAY: 6,
+};
 const CONVERTED_IDS = { UTF8: 0, DATE: 6, TIMESTAMP_MILLIS: 9, TIMESTAMP_MICROS: 10 } as const;
 
 class Bytes {
@@ -36,7 +43,7 @@ class Bytes {
   }
   zigzag(value: number | bigint): this {
     const v = BigInt(value);
-    return this.varint(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
+    return this.varint(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
   u32(value: number): this {
     const view = new DataView(new ArrayBuffer(4));
@@ -52,12 +59,20 @@ class Bytes {
 }
 
 /** Thrift compact protocol, the subset the footer and page headers need. */
-type Thrift = { kind: 'i32'; value: number } | { kind: 'i64'; value: number | bigint } | { kind: 'string'; value: string } | { kind: 'struct'; fields: [number, Thrift][] } | { kind: 'list'; of: 'i32' | 'string' | 'struct'; items: Thrift[] };
+type Thrift =
+  | { kind: 'i32'; value: number }
+  | { kind: 'i64'; value: number | bigint }
+  | { kind: 'string'; value: string }
+  | { kind: 'struct'; fields: [number, Thrift][] }
+  | { kind: 'list'; of: 'i32' | 'string' | 'struct'; items: Thrift[] };
 
 const i32 = (value: number): Thrift => ({ kind: 'i32', value });
 const i64 = (value: number | bigint): Thrift => ({ kind: 'i64', value });
 const str = (value: string): Thrift => ({ kind: 'string', value });
-const struct = (fields: [number, Thrift | undefined][]): Thrift => ({ kind: 'struct', fields: fields.filter((f): f is [number, Thrift] => f[1] !== undefined) });
+const struct = (fields: [number, Thrift | undefined][]): Thrift => ({
+  kind: 'struct',
+  fields: fields.filter((f): f is [number, Thrift] => f[1] !== undefined),
+});
 const list = (of: 'i32' | 'string' | 'struct', items: Thrift[]): Thrift => ({ kind: 'list', of, items });
 
 const COMPACT = { i32: 5, i64: 6, string: 8, list: 9, struct: 12 } as const;
@@ -168,7 +183,15 @@ export function writeParquet(columns: ParquetColumn[], groupRows = Infinity): Ui
           [1, i32(0)], // DATA_PAGE
           [2, i32(body.length)],
           [3, i32(body.length)],
-          [5, struct([[1, i32(values.length)], [2, i32(0)], [3, i32(3)], [4, i32(3)]])], // PLAIN values, RLE levels
+          [
+            5,
+            struct([
+              [1, i32(values.length)],
+              [2, i32(0)],
+              [3, i32(3)],
+              [4, i32(3)],
+            ]),
+          ], // PLAIN values, RLE levels
         ]),
       );
       const offset = file.length;
@@ -194,10 +217,19 @@ export function writeParquet(columns: ParquetColumn[], groupRows = Infinity): Ui
         ]),
       );
     }
-    rowGroups.push(struct([[1, list('struct', chunks)], [2, i64(groupBytes)], [3, i64(end - start)]]));
+    rowGroups.push(
+      struct([
+        [1, list('struct', chunks)],
+        [2, i64(groupBytes)],
+        [3, i64(end - start)],
+      ]),
+    );
   }
   const schema = [
-    struct([[4, str('schema')], [5, i32(columns.length)]]),
+    struct([
+      [4, str('schema')],
+      [5, i32(columns.length)],
+    ]),
     ...columns.map((column) =>
       struct([
         [1, i32(TYPE_IDS[column.type])],
@@ -207,7 +239,15 @@ export function writeParquet(columns: ParquetColumn[], groupRows = Infinity): Ui
       ]),
     ),
   ];
-  const footer = thrift(struct([[1, i32(1)], [2, list('struct', schema)], [3, i64(rows)], [4, list('struct', rowGroups)], [6, str('emgpu test writer')]]));
+  const footer = thrift(
+    struct([
+      [1, i32(1)],
+      [2, list('struct', schema)],
+      [3, i64(rows)],
+      [4, list('struct', rowGroups)],
+      [6, str('emgpu test writer')],
+    ]),
+  );
   file.bytes(footer).u32(footer.length).bytes(new TextEncoder().encode('PAR1'));
   return file.toArray();
 }

@@ -8,7 +8,16 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +35,9 @@ interface Ran {
 
 // Children get the environment of a shell, not npm's or vitest's (npm_config_* from `npm test`
 // would configure the inner npm; NODE_ENV=test would change Vite's build).
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|VITEST|NODE_ENV$|TEST$)/.test(key)));
+const ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^(npm_|VITEST|NODE_ENV$|TEST$)/.test(key)),
+);
 
 function run(command: string, args: string[], cwd: string, timeoutSeconds = 300): Ran {
   const result = spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', timeout: timeoutSeconds * 1000 });
@@ -42,7 +53,10 @@ function ok(ran: Ran, what: string): Ran {
 /** Linux: a GPU device node, with which Dawn may be asked for an adapter (and may print). */
 function gpuDeviceHere(): boolean {
   const list = (folder: string): string[] => (existsSync(folder) ? readdirSync(folder) : []);
-  return list('/dev/dri').some((f) => f.startsWith('renderD')) || list('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg');
+  return (
+    list('/dev/dri').some((f) => f.startsWith('renderD')) ||
+    list('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg')
+  );
 }
 
 interface LockEntry {
@@ -65,8 +79,14 @@ interface LockEntry {
  * metadata (which `npm install --offline` of a bare tarball would ask for).
  */
 function appLock(dependency: string, tarballPath: string): object {
-  const repo = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as LockEntry & { bin: Record<string, string>; engines: Record<string, string>; license: string };
+  const repo = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as LockEntry & {
+    bin: Record<string, string>;
+    engines: Record<string, string>;
+    license: string;
+  };
   const entries = new Map<string, LockEntry>();
   const required = new Set<string>();
   /** Node's resolution: node_modules/NAME in this package's folder, then in each folder above. */
@@ -111,7 +131,8 @@ function appLock(dependency: string, tarballPath: string): object {
       engines: manifest.engines,
     },
   };
-  for (const [path, entry] of [...entries].sort(([a], [b]) => a.localeCompare(b))) packages[path] = required.has(path) ? entry : { ...entry, optional: true };
+  for (const [path, entry] of [...entries].sort(([a], [b]) => a.localeCompare(b)))
+    packages[path] = required.has(path) ? entry : { ...entry, optional: true };
   return { name: 'emgpu-install-check', lockfileVersion: 3, requires: true, packages };
 }
 
@@ -134,7 +155,9 @@ function timed<T>(label: string, job: () => T): T {
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'emgpu-package-'));
-  timed('npm pack (with the prepack build)', () => ok(run('npm', ['pack', '--pack-destination', work], ROOT, 600), 'npm pack'));
+  timed('npm pack (with the prepack build)', () =>
+    ok(run('npm', ['pack', '--pack-destination', work], ROOT, 600), 'npm pack'),
+  );
   const packed = readdirSync(work).filter((f) => f.endsWith('.tgz'));
   if (packed.length !== 1) throw new Error(`npm pack left ${packed.length} tarballs in ${work}: ${packed.join(', ')}`);
   tarball = join(work, packed[0] as string);
@@ -143,7 +166,20 @@ beforeAll(() => {
   mkdirSync(app);
   const dependency = `file:../${packed[0] as string}`;
   // allowScripts as the README advises: webgpu's postinstall (macOS only) may run.
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'emgpu-install-check', private: true, type: 'module', dependencies: { emgpu: dependency }, allowScripts: { webgpu: true } }, null, 2));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'emgpu-install-check',
+        private: true,
+        type: 'module',
+        dependencies: { emgpu: dependency },
+        allowScripts: { webgpu: true },
+      },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(app, 'package-lock.json'), JSON.stringify(appLock(dependency, tarball), null, 2));
   const install = timed('npm ci --offline', () => run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app, 600));
   if (install.code !== 0) {
@@ -167,15 +203,39 @@ const installed = (ctx: SkipContext): string => (cannotInstall === null ? app : 
 
 describe('npm pack', () => {
   it('holds the built code, its types, the bin and the demo data, and no TypeScript sources', () => {
-    const listing = ok(run('tar', ['tzf', tarball], work), 'tar tzf').stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'bin/emgpu.js', 'dist/emgpu.js', 'dist/io.js', 'dist/cli.js', 'dist/node-worker.js', 'dist/types/index.d.ts', 'dist/types/io/index.d.ts', 'data/iris.csv', 'data/iris-species.csv']) {
+    const listing = ok(run('tar', ['tzf', tarball], work), 'tar tzf')
+      .stdout.trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''));
+    for (const file of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'bin/emgpu.js',
+      'dist/emgpu.js',
+      'dist/io.js',
+      'dist/cli.js',
+      'dist/node-worker.js',
+      'dist/types/index.d.ts',
+      'dist/types/io/index.d.ts',
+      'data/iris.csv',
+      'data/iris-species.csv',
+    ]) {
       expect(listing, file).toContain(file);
     }
-    expect(listing.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('bench/') || f.startsWith('shaders/'))).toEqual([]);
+    expect(
+      listing.filter(
+        (f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('bench/') || f.startsWith('shaders/'),
+      ),
+    ).toEqual([]);
     expect(listing.filter((f) => f.startsWith('bin/'))).toEqual(['bin/emgpu.js']);
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(manifest.dependencies)).not.toContain('tsx');
-    console.log(`${tarball.split('/').pop()}: ${listing.length} files, ${(statSync(tarball).size / 1024).toFixed(0)} KiB packed`);
+    console.log(
+      `${tarball.split('/').pop()}: ${listing.length} files, ${(statSync(tarball).size / 1024).toFixed(0)} KiB packed`,
+    );
   });
 });
 
@@ -194,14 +254,25 @@ describe('installed from the tarball into an empty project', () => {
 
   it('npx emgpu fit --demo prints the summary (and nothing on stderr) and writes the model JSON', (ctx) => {
     const dir = installed(ctx);
-    const fit = timed('npx emgpu fit --demo', () => run('npx', ['--offline', 'emgpu', 'fit', '--demo', '--output', 'model.json'], dir, 120));
+    const fit = timed('npx emgpu fit --demo', () =>
+      run('npx', ['--offline', 'emgpu', 'fit', '--demo', '--output', 'model.json'], dir, 120),
+    );
     expect(fit.code, fit.stderr).toBe(0);
     // Where a GPU device exists, Dawn is asked for an adapter and may print on its own.
     if (!gpuDeviceHere()) expect(fit.stderr).toBe('');
     expect(fit.stdout).toMatch(/^emgpu demo: Gaussian mixture fitted by EM to Fisher's iris data/);
     expect(fit.stdout).toMatch(/150 rows, 4 features, 3 components/);
-    const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { nComponents: number; nFeatures: number; weights: number[]; converged: boolean };
-    expect({ nComponents: model.nComponents, nFeatures: model.nFeatures, converged: model.converged }).toEqual({ nComponents: 3, nFeatures: 4, converged: true });
+    const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      nComponents: number;
+      nFeatures: number;
+      weights: number[];
+      converged: boolean;
+    };
+    expect({ nComponents: model.nComponents, nFeatures: model.nFeatures, converged: model.converged }).toEqual({
+      nComponents: 3,
+      nFeatures: 4,
+      converged: true,
+    });
     expect(model.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
     expect(run('npx', ['--offline', 'emgpu', '--version'], dir, 60).stdout.trim()).toBe(VERSION);
   });
@@ -258,10 +329,23 @@ export async function run(bytes: Uint8Array): Promise<number> {
     );
     writeFileSync(
       join(check, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          types: [],
+        },
+        files: ['consumer.ts'],
+      }),
     );
     // The repository's TypeScript: the project has none, as a user's might not.
-    const tsc = timed('tsc', () => run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', check], dir, 120));
+    const tsc = timed('tsc', () =>
+      run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', check], dir, 120),
+    );
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.code).toBe(0);
   });
@@ -270,7 +354,10 @@ export async function run(bytes: Uint8Array): Promise<number> {
     const dir = installed(ctx);
     const page = join(dir, 'page');
     mkdirSync(page, { recursive: true });
-    writeFileSync(join(page, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>\n');
+    writeFileSync(
+      join(page, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>\n',
+    );
     writeFileSync(
       join(page, 'main.js'),
       `import { GaussianMixture } from 'emgpu';
@@ -285,14 +372,27 @@ window.ready = true;
 `,
     );
     // The repository's Vite, run from the project as its own would be.
-    const vite = timed('vite build', () => run(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], page, 300));
+    const vite = timed('vite build', () =>
+      run(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+        page,
+        300,
+      ),
+    );
     expect(vite.code, vite.stderr + vite.stdout).toBe(0);
     expect(vite.stderr).toBe('');
     const assets = readdirSync(join(page, 'dist', 'assets'));
-    const code = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(page, 'dist', 'assets', f), 'utf8')).join('\n');
+    const code = assets
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(page, 'dist', 'assets', f), 'utf8'))
+      .join('\n');
     expect(code).toContain('GaussianMixture');
     // The CPU engine's Web Worker is emitted as a file of its own, and the WGSL is inlined.
-    expect(assets.some((f) => /^worker-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
+    expect(
+      assets.some((f) => /^worker-.*\.js$/.test(f)),
+      assets.join(', '),
+    ).toBe(true);
     expect(code).toMatch(/@compute/);
     built = join(page, 'dist');
   });

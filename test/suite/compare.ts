@@ -32,8 +32,26 @@ export interface Tolerance {
  * move with the parameters: 1e-3).
  */
 export const TOLERANCES: Readonly<Record<'float64' | 'float32', Tolerance>> = {
-  float64: { params: 1e-10, precisions: 1e-10, logLik: 1e-10, rowLogLik: 1e-10, proba: 1e-9, criteria: 1e-11, labels: 0, iterations: true },
-  float32: { params: 2e-3, precisions: 2e-3, logLik: 1e-4, rowLogLik: 1e-3, proba: 2e-3, criteria: 1e-4, labels: 2e-3, iterations: false },
+  float64: {
+    params: 1e-10,
+    precisions: 1e-10,
+    logLik: 1e-10,
+    rowLogLik: 1e-10,
+    proba: 1e-9,
+    criteria: 1e-11,
+    labels: 0,
+    iterations: true,
+  },
+  float32: {
+    params: 2e-3,
+    precisions: 2e-3,
+    logLik: 1e-4,
+    rowLogLik: 1e-3,
+    proba: 2e-3,
+    criteria: 1e-4,
+    labels: 2e-3,
+    iterations: false,
+  },
 };
 
 /**
@@ -47,7 +65,9 @@ export function toleranceFor(f: SklearnFixture, c: SklearnCase, float32: boolean
   if (float32) return TOLERANCES.float32;
   const base = TOLERANCES.float64;
   const conditioned = f.dataset === 'line' || (f.shift ?? 0) >= 1e8 || c.group === 'init';
-  return conditioned ? { ...base, params: 1e-7, precisions: 1e-7, logLik: 1e-7, rowLogLik: 1e-7, proba: 1e-7, criteria: 1e-9 } : base;
+  return conditioned
+    ? { ...base, params: 1e-7, precisions: 1e-7, logLik: 1e-7, rowLogLik: 1e-7, proba: 1e-7, criteria: 1e-9 }
+    : base;
 }
 
 /**
@@ -103,7 +123,8 @@ function matchComponents(outcome: Outcome, expectedMeans: number[], k: number, d
     if (left.length === 0) {
       let cost = 0;
       prefix.forEach((ours, theirs) => {
-        for (let a = 0; a < d; a++) cost += ((outcome.means[ours * d + a] as number) - (expectedMeans[theirs * d + a] as number)) ** 2;
+        for (let a = 0; a < d; a++)
+          cost += ((outcome.means[ours * d + a] as number) - (expectedMeans[theirs * d + a] as number)) ** 2;
       });
       if (cost < bestCost) {
         bestCost = cost;
@@ -113,13 +134,17 @@ function matchComponents(outcome: Outcome, expectedMeans: number[], k: number, d
     }
     left.forEach((c, i) => perm([...prefix, c], [...left.slice(0, i), ...left.slice(i + 1)]));
   };
-  perm([], Array.from({ length: k }, (_, i) => i));
+  perm(
+    [],
+    Array.from({ length: k }, (_, i) => i),
+  );
   return best;
 }
 
 /** The outcome with its components reordered as `order` (order[theirs] = ours). */
 function reorder(outcome: Outcome, order: number[], type: CovarianceType, k: number, d: number): Outcome {
-  const pick = (values: number[], size: number): number[] => order.flatMap((c) => values.slice(c * size, (c + 1) * size));
+  const pick = (values: number[], size: number): number[] =>
+    order.flatMap((c) => values.slice(c * size, (c + 1) * size));
   const covSize = covarianceGroup(type, d);
   const shared = type === 'tied';
   const inverse = new Array<number>(k);
@@ -132,7 +157,9 @@ function reorder(outcome: Outcome, order: number[], type: CovarianceType, k: num
     precisions: shared ? outcome.precisions : pick(outcome.precisions, covSize),
     precisionsCholesky: shared ? outcome.precisionsCholesky : pick(outcome.precisionsCholesky, covSize),
     predict: outcome.predict.map((l) => inverse[l] as number),
-    predictProba10: outcome.predictProba10.map((_, i) => outcome.predictProba10[Math.floor(i / k) * k + (order[i % k] as number)] as number),
+    predictProba10: outcome.predictProba10.map(
+      (_, i) => outcome.predictProba10[Math.floor(i / k) * k + (order[i % k] as number)] as number,
+    ),
   };
 }
 
@@ -170,13 +197,34 @@ export function compareOutcome(f: SklearnFixture, c: SklearnCase, raw: Outcome, 
   if (c.estimator === 'bayesian') {
     if (b === undefined) throw new Error(`${c.name}: the outcome has no Bayesian fields`);
     const wc = e.weight_concentration_;
-    const expectedWc = wc === undefined ? [] : Array.isArray(wc[0]) ? [...(wc[0] as number[]), ...(wc[1] as number[])] : (wc as number[]);
+    const expectedWc =
+      wc === undefined
+        ? []
+        : Array.isArray(wc[0])
+          ? [...(wc[0] as number[]), ...(wc[1] as number[])]
+          : (wc as number[]);
     errors.weightConcentration = groupError(b.weightConcentration, expectedWc, expectedWc.length);
     errors.meanPrecision = groupError(b.meanPrecision, e.mean_precision_ ?? [], k);
     const dof = e.degrees_of_freedom_;
-    errors.degreesOfFreedom = groupError(b.degreesOfFreedom, typeof dof === 'number' ? [dof] : (dof ?? []), typeof dof === 'number' ? 1 : k);
-    const priors = [b.weightConcentrationPrior, b.meanPrecisionPrior, b.degreesOfFreedomPrior, ...b.meanPrior, ...b.covariancePrior];
-    const expectedPriors = [e.weight_concentration_prior_ ?? NaN, e.mean_precision_prior_ ?? NaN, e.degrees_of_freedom_prior_ ?? NaN, ...(e.mean_prior_ ?? []), ...flat(e.covariance_prior_ ?? [])];
+    errors.degreesOfFreedom = groupError(
+      b.degreesOfFreedom,
+      typeof dof === 'number' ? [dof] : (dof ?? []),
+      typeof dof === 'number' ? 1 : k,
+    );
+    const priors = [
+      b.weightConcentrationPrior,
+      b.meanPrecisionPrior,
+      b.degreesOfFreedomPrior,
+      ...b.meanPrior,
+      ...b.covariancePrior,
+    ];
+    const expectedPriors = [
+      e.weight_concentration_prior_ ?? NaN,
+      e.mean_precision_prior_ ?? NaN,
+      e.degrees_of_freedom_prior_ ?? NaN,
+      ...(e.mean_prior_ ?? []),
+      ...flat(e.covariance_prior_ ?? []),
+    ];
     errors.priors = groupError(priors, expectedPriors, 1);
   }
   const limits: Record<string, number> = {
@@ -209,10 +257,12 @@ export function compareOutcome(f: SklearnFixture, c: SklearnCase, raw: Outcome, 
     if (outcome.predict[i] !== l) labelsDiffering++;
   });
   const allowed = c.labels_exact === false ? Math.max(tol.labels, 2 / e.predict.length) : tol.labels;
-  if (labelsDiffering > allowed * e.predict.length) failures.push(`predict: ${labelsDiffering} of ${e.predict.length} labels differ`);
+  if (labelsDiffering > allowed * e.predict.length)
+    failures.push(`predict: ${labelsDiffering} of ${e.predict.length} labels differ`);
   if (tol.iterations && c.group !== 'init') {
     if (outcome.nIter !== e.n_iter_) failures.push(`nIter: got ${outcome.nIter}, expected ${e.n_iter_}`);
-    if (outcome.converged !== e.converged_) failures.push(`converged: got ${outcome.converged}, expected ${e.converged_}`);
+    if (outcome.converged !== e.converged_)
+      failures.push(`converged: got ${outcome.converged}, expected ${e.converged_}`);
   }
   return { errors, labelsDiffering, failures };
 }

@@ -28,7 +28,8 @@ export function defineEstimatorSuite(options: SuiteOptions): void {
   const measured: Measured = {};
   const record = (groupName: string, caseName: string, errors: Readonly<Record<string, number>>): void => {
     const group = (measured[groupName] ??= {});
-    for (const [q, e] of Object.entries(errors)) if (!(e <= (group[q]?.error ?? -1))) group[q] = { error: e, case: caseName };
+    for (const [q, e] of Object.entries(errors))
+      if (!(e <= (group[q]?.error ?? -1))) group[q] = { error: e, case: caseName };
   };
   afterAll(() => {
     if (process.env.EMGPU_MEASURE !== '1') return;

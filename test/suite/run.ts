@@ -1,7 +1,14 @@
 // Runs one fixture case through the estimator on an engine and returns what it produced, as
 // plain JSON (so the browser page can hand it back to Node). No vitest here.
 
-import { BayesianGaussianMixture, GaussianMixture, type BackendChoice, type BayesianGaussianMixtureOptions, type GaussianMixtureOptions, type Matrix } from '../../src/index.ts';
+import {
+  BayesianGaussianMixture,
+  GaussianMixture,
+  type BackendChoice,
+  type BayesianGaussianMixtureOptions,
+  type GaussianMixtureOptions,
+  type Matrix,
+} from '../../src/index.ts';
 import type { SklearnCase, SklearnFixture } from './fixtures.ts';
 
 export interface Outcome {
@@ -73,7 +80,13 @@ export function optionsFor(c: SklearnCase, engine: Engine): GaussianMixtureOptio
     randomState: 0,
     // sklearn's own initialisations draw from another random stream: the engine's best of five
     // starts must reach the same optimum.
-    ...(explicit ? { weightsInit: o.weights_init ?? null, meansInit: o.means_init ?? null, precisionsInit: o.precisions_init ?? null } : { initParams: o.init_params ?? 'kmeans', nInit: 5 }),
+    ...(explicit
+      ? {
+          weightsInit: o.weights_init ?? null,
+          meansInit: o.means_init ?? null,
+          precisionsInit: o.precisions_init ?? null,
+        }
+      : { initParams: o.init_params ?? 'kmeans', nInit: 5 }),
   };
 }
 
@@ -98,7 +111,12 @@ export function bayesianOptionsFor(c: SklearnCase, engine: Engine): BayesianGaus
   };
 }
 
-export async function runCase(f: SklearnFixture, c: SklearnCase, engine: Engine, X: Matrix = matrixOf(f.X)): Promise<Outcome> {
+export async function runCase(
+  f: SklearnFixture,
+  c: SklearnCase,
+  engine: Engine,
+  X: Matrix = matrixOf(f.X),
+): Promise<Outcome> {
   if (c.estimator === 'bayesian') {
     const resp = c.resp !== undefined ? f.resp?.[c.resp] : undefined;
     if (resp === undefined) throw new Error(`fixture ${f.dataset} has no responsibilities '${c.resp}'`);
@@ -128,7 +146,10 @@ export async function runCase(f: SklearnFixture, c: SklearnCase, engine: Engine,
 }
 
 /** What every fitted mixture gives: parameters, fit state and evaluations of X. */
-async function evaluated(gm: GaussianMixture | BayesianGaussianMixture, X: Matrix): Promise<Omit<Outcome, 'bic' | 'aic' | 'bayesian'>> {
+async function evaluated(
+  gm: GaussianMixture | BayesianGaussianMixture,
+  X: Matrix,
+): Promise<Omit<Outcome, 'bic' | 'aic' | 'bayesian'>> {
   const first10 = { data: X.data.slice(0, 10 * X.cols), rows: Math.min(10, X.rows), cols: X.cols };
   return {
     backend: gm.backend,

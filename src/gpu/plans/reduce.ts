@@ -14,7 +14,16 @@ export function reduceLevels(slots: number, group: number): number[] {
 }
 
 /** The reduction's dispatches, using run entries firstEntry.. of `runs`. */
-export async function reduceDispatches(ctx: GpuContext, buffers: BufferSet, s: number, part: GPUBuffer, slots: number, result: GPUBuffer, runs: RunTable, firstEntry: number): Promise<Dispatch[]> {
+export async function reduceDispatches(
+  ctx: GpuContext,
+  buffers: BufferSet,
+  s: number,
+  part: GPUBuffer,
+  slots: number,
+  result: GPUBuffer,
+  runs: RunTable,
+  firstEntry: number,
+): Promise<Dispatch[]> {
   const group = ctx.tuning.reduceGroup;
   const wg = ctx.tuning.workgroupSize;
   const pipeline = await ctx.pipeline('reduce partials', reduceModule(s), { WG: wg, GROUP: group });
@@ -32,7 +41,13 @@ export async function reduceDispatches(ctx: GpuContext, buffers: BufferSet, s: n
     const entry = firstEntry + level;
     runs.set(entry, { rows: 0, nthreads: outSlots, slots: n });
     const [x, y] = ctx.dims(Math.ceil((s * outSlots) / wg));
-    dispatches.push({ pipeline, bindGroup: ctx.bindGroup(pipeline, [[0, source], [1, target], runs.binding(entry)], `reduce level ${level}`), x, y, stage: 'reduce' });
+    dispatches.push({
+      pipeline,
+      bindGroup: ctx.bindGroup(pipeline, [[0, source], [1, target], runs.binding(entry)], `reduce level ${level}`),
+      x,
+      y,
+      stage: 'reduce',
+    });
     source = target;
   });
   return dispatches;

@@ -41,7 +41,12 @@ function poison(ctx: GpuContext, buffer: GPUBuffer, floats: number): void {
 }
 
 /** Runs the plan (parameters already in plan.paramsHost); returns the flat sums and the pass timings. */
-export async function runStatsPlan(ctx: GpuContext, plan: StatsPlan, timer: PassTimer, what: string): Promise<{ flat: Float64Array; timings: PassTimings }> {
+export async function runStatsPlan(
+  ctx: GpuContext,
+  plan: StatsPlan,
+  timer: PassTimer,
+  what: string,
+): Promise<{ flat: Float64Array; timings: PassTimings }> {
   const started = performance.now();
   const queue = ctx.device.queue;
   const split = ctx.options.timeStages === true;
@@ -63,7 +68,12 @@ export async function runStatsPlan(ctx: GpuContext, plan: StatsPlan, timer: Pass
         encoder.copyBufferToBuffer(time.resolve, 0, time.staging, 0, queries * 8);
       }
     },
-    time === null ? [[plan.staging, s * 4]] : [[plan.staging, s * 4], [time.staging, queries * 8]],
+    time === null
+      ? [[plan.staging, s * 4]]
+      : [
+          [plan.staging, s * 4],
+          [time.staging, queries * 8],
+        ],
   );
   let kernelMs: number | null = null;
   let stages: Record<string, number> | undefined;

@@ -9,9 +9,26 @@
 // then the reduction. The cost model beside it keeps every invocation under the loop budget.
 
 import { statsLayout } from '../../stats.ts';
-import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, type Binding, type BufferSet, type Dispatch, type GpuContext } from '../context.ts';
+import {
+  COPY_DST,
+  COPY_SRC,
+  MAP_READ,
+  STORAGE,
+  type Binding,
+  type BufferSet,
+  type Dispatch,
+  type GpuContext,
+} from '../context.ts';
 import { factorCount } from '../layout.ts';
-import { momentsOfCode, respModule, rowsTriModule, tiledModule, type Job, type MomentCode, type ModuleSpec } from '../shaders.ts';
+import {
+  momentsOfCode,
+  respModule,
+  rowsTriModule,
+  tiledModule,
+  type Job,
+  type MomentCode,
+  type ModuleSpec,
+} from '../shaders.ts';
 import { LOOP_BUDGET } from '../tuning.ts';
 import { RunTable } from '../uniforms.ts';
 import type { Chunk, StatsPlan } from './plan.ts';
@@ -67,7 +84,9 @@ export function triIterations(k: number, d: number, kc: number, wg: number, rows
   const groups = Math.ceil(k / kc);
   const stage = Math.ceil((kc * d * d4) / wg) * 5 + Math.ceil((kc * d4) / wg) * 5 + Math.ceil(kc / wg) + 2;
   const finish = 5 * k + 8;
-  return rowsOuter ? rows * (groups * (stage + kc + 1) + finish) : groups * (stage + 1 + rows * (kc + 1)) + rows * finish + 4;
+  return rowsOuter
+    ? rows * (groups * (stage + kc + 1) + finish)
+    : groups * (stage + 1 + rows * (kc + 1)) + rows * finish + 4;
 }
 
 interface Block {
@@ -86,10 +105,15 @@ function passBShape(ctx: GpuContext, spec: ModuleSpec) {
   const cb = rb === 2 ? 2 : Math.max(1, Math.min(2, t.tiledColumnBlocks ?? (d > 12 ? 2 : 1)));
   const blocks = tiledBlockCount(d, mom, cb, rb);
   // Whitened coordinates differ per component, so a tile serves one component (KB 1).
-  const kb = spec.whiten ? 1 : Math.max(1, Math.min(k, 16, Math.floor((lim.wgMem - nb * 16) / 4), Math.floor(t.tiledComponents)));
+  const kb = spec.whiten
+    ? 1
+    : Math.max(1, Math.min(k, 16, Math.floor((lim.wgMem - nb * 16) / 4), Math.floor(t.tiledComponents)));
   // Software adapters: 64 invocations when a component has few blocks (llvmpipe, 1e5 rows, D = 8,
   // K = 16: 0.24 s against 0.36 s at 256), else 256 (D = 32, K = 16: 1.55 s against 3.0 s at 64).
-  const wg = Math.min(t.tiledWorkgroupSize ?? (ctx.software && tiledBlockCount(d, mom) < 32 ? 64 : 256), lim.wgInvocations);
+  const wg = Math.min(
+    t.tiledWorkgroupSize ?? (ctx.software && tiledBlockCount(d, mom) < 32 ? 64 : 256),
+    lim.wgInvocations,
+  );
   const per = Math.min(kb * blocks, wg);
   const blockGroups = Math.ceil((kb * blocks) / per);
   const memRows = Math.floor(lim.wgMem / (nb * 16 + 4 * kb));
@@ -106,15 +130,24 @@ function passAShape(ctx: GpuContext, job: Job, spec: ModuleSpec, wgB: number) {
   const t = ctx.tuning;
   const lim = ctx.limits;
   const triBytes = triBytesPerComponent(d);
-  let tri = job === 'estep' && (cov === 'full' || cov === 'tied') && d <= TRI_MAX_D && triBytes <= lim.wgMem && t.triSolve;
+  let tri =
+    job === 'estep' && (cov === 'full' || cov === 'tied') && d <= TRI_MAX_D && triBytes <= lim.wgMem && t.triSolve;
   const wg = tri ? Math.min(t.triWorkgroupSize ?? (ctx.software ? wgB : 128), lim.wgInvocations) : wgB;
   // Factors staged at once: within 16 KiB on hardware (occupancy), all of workgroup memory on software.
-  const kc = Math.max(1, Math.min(k, t.triComponents ?? Math.max(1, Math.floor(Math.min(lim.wgMem, ctx.software ? lim.wgMem : 16384) / triBytes)), Math.floor(lim.wgMem / triBytes)));
+  const kc = Math.max(
+    1,
+    Math.min(
+      k,
+      t.triComponents ?? Math.max(1, Math.floor(Math.min(lim.wgMem, ctx.software ? lim.wgMem : 16384) / triBytes)),
+      Math.floor(lim.wgMem / triBytes),
+    ),
+  );
   const rowsOuter = t.triRowsOuter;
   let rows = 1;
   if (tri) {
     rows = ctx.software ? Math.max(1, t.pointsPerInvocation) : 1;
-    while (rows > 1 && triIterations(k, d, kc, wg, rows, rowsOuter) > LOOP_BUDGET) rows = Math.max(1, Math.floor(rows / 2));
+    while (rows > 1 && triIterations(k, d, kc, wg, rows, rowsOuter) > LOOP_BUDGET)
+      rows = Math.max(1, Math.floor(rows / 2));
     if (triIterations(k, d, kc, wg, rows, rowsOuter) > LOOP_BUDGET) tri = false;
   }
   const rowCost = rowIterations(job, spec);
@@ -122,7 +155,13 @@ function passAShape(ctx: GpuContext, job: Job, spec: ModuleSpec, wgB: number) {
   return { tri, wg: tri ? wg : wgB, kc, rowsOuter, rows, perRow: tri || rowCost <= LOOP_BUDGET };
 }
 
-export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: readonly Chunk[], job: Job, spec: ModuleSpec): Promise<StatsPlan> {
+export async function tiledPlan(
+  ctx: GpuContext,
+  buffers: BufferSet,
+  chunks: readonly Chunk[],
+  job: Job,
+  spec: ModuleSpec,
+): Promise<StatsPlan> {
   const { k, d, whiten } = spec;
   const layout = statsLayout(k, d, momentsOfCode(spec.mom));
   const s = layout.size;
@@ -139,11 +178,13 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
   if (whiten) block = Math.min(block, Math.floor(Math.min(bindingFloats, t.whitenedFloats) / (k * d)));
   block = Math.max(1, block);
   const blocks: Block[] = [];
-  for (const chunk of chunks) for (let b = 0; b < chunk.rows; b += block) blocks.push({ chunk, start: b, rows: Math.min(block, chunk.rows - b) });
+  for (const chunk of chunks)
+    for (let b = 0; b < chunk.rows; b += block) blocks.push({ chunk, start: b, rows: Math.min(block, chunk.rows - b) });
 
   // Pass B: row groups per block, each walking ceil(tiles / groups) tiles within the loop budget;
   // enough workgroups to fill the device (hardware: ~2048 in all; software: a few per core).
-  const itersPerTile = Math.ceil((B.tile * B.nb) / B.wg) * 6 + Math.ceil((B.tile * B.kb) / B.wg) + 2 * Math.ceil(B.tile / B.r) + 4;
+  const itersPerTile =
+    Math.ceil((B.tile * B.nb) / B.wg) * 6 + Math.ceil((B.tile * B.kb) / B.wg) + 2 * Math.ceil(B.tile / B.r) + 4;
   const maxTiles = Math.max(1, Math.floor((LOOP_BUDGET - 2 * B.nb - 128) / itersPerTile));
   const tiles = Math.ceil(block / B.tile);
   const minGroups = Math.ceil(tiles / maxTiles);
@@ -152,8 +193,14 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
   groups = Math.max(minGroups, Math.min(groups, Math.floor(partCap / (s * 4 * B.r))));
   const slots = groups * B.r;
   const partFloats = slots * s;
-  if (partFloats * 4 > Math.min(lim.maxBinding, lim.maxBuffer) || groups > lim.maxDim || B.kgs * B.blockGroups > lim.maxDim) {
-    throw new Error(`webgpu engine: K=${k}, D=${d} needs ${slots} partial slots of ${s} statistics (tiled shape), more than this adapter allows`);
+  if (
+    partFloats * 4 > Math.min(lim.maxBinding, lim.maxBuffer) ||
+    groups > lim.maxDim ||
+    B.kgs * B.blockGroups > lim.maxDim
+  ) {
+    throw new Error(
+      `webgpu engine: K=${k}, D=${d} needs ${slots} partial slots of ${s} statistics (tiled shape), more than this adapter allows`,
+    );
   }
 
   const paramFloats = k * d + (job === 'estep' ? factorCount(spec.cov, k, d) + k : 0);
@@ -169,20 +216,45 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
   const label = `${job} tiled shape, K=${k} D=${d}`;
   const respCode = respModule(job, spec);
   const rowsPipe = A.tri
-    ? await ctx.pipeline(`${label} pass A (triangular solve)`, rowsTriModule(spec), { WG: A.wg, BLOCK: block, KC: A.kc }, A.rowsOuter ? 'rows_tri_main' : 'rows_tri_kmain')
+    ? await ctx.pipeline(
+        `${label} pass A (triangular solve)`,
+        rowsTriModule(spec),
+        { WG: A.wg, BLOCK: block, KC: A.kc },
+        A.rowsOuter ? 'rows_tri_main' : 'rows_tri_kmain',
+      )
     : A.perRow
       ? await ctx.pipeline(`${label} pass A`, respCode, { WG: B.wg, BLOCK: block }, 'rows_main')
       : null;
-  const value = A.perRow ? null : await ctx.pipeline(`${label} pass A`, respCode, { WG: B.wg, BLOCK: block }, 'value_main');
-  const finish = A.perRow ? null : await ctx.pipeline(`${label} pass A`, respCode, { WG: B.wg, BLOCK: block }, 'finish_main');
-  const passB = await ctx.pipeline(`${label} pass B`, tiledModule(spec, B.nb, B.blocks), { WG: B.wg, BLOCK: block, TILE: B.tile, PER: B.per, R: B.r, CB: B.cb, RB: B.rb, KB: B.kb });
+  const value = A.perRow
+    ? null
+    : await ctx.pipeline(`${label} pass A`, respCode, { WG: B.wg, BLOCK: block }, 'value_main');
+  const finish = A.perRow
+    ? null
+    : await ctx.pipeline(`${label} pass A`, respCode, { WG: B.wg, BLOCK: block }, 'finish_main');
+  const passB = await ctx.pipeline(`${label} pass B`, tiledModule(spec, B.nb, B.blocks), {
+    WG: B.wg,
+    BLOCK: block,
+    TILE: B.tile,
+    PER: B.per,
+    R: B.r,
+    CB: B.cb,
+    RB: B.rb,
+    KB: B.kb,
+  });
 
   const dispatches: Dispatch[] = [];
   blocks.forEach((b, j) => {
     const c = b.chunk;
     const threads = Math.ceil(b.rows / A.rows);
     runs.set(2 * j, { rows: b.rows, nthreads: threads, rowBase: c.start + b.start, dataOffset: b.start });
-    runs.set(2 * j + 1, { rows: b.rows, nthreads: groups, slots, rowBase: c.start + b.start, flag: j > 0 ? 1 : 0, dataOffset: b.start });
+    runs.set(2 * j + 1, {
+      rows: b.rows,
+      nthreads: groups,
+      slots,
+      rowBase: c.start + b.start,
+      flag: j > 0 ? 1 : 0,
+      dataOffset: b.start,
+    });
     const valueBindings: Binding[] = [[0, c.data], [3, scratch], runs.binding(2 * j)];
     if (job !== 'random') valueBindings.push([2, params]);
     if (whitened !== null) valueBindings.push([7, whitened]);
@@ -190,7 +262,13 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
       const bindings = [...valueBindings];
       if (c.weights) bindings.push([1, c.weights]);
       const [x, y] = ctx.dims(Math.ceil(threads / A.wg));
-      dispatches.push({ pipeline: rowsPipe, bindGroup: ctx.bindGroup(rowsPipe, bindings, `${label} pass A block ${j}`), x, y, stage: 'A' });
+      dispatches.push({
+        pipeline: rowsPipe,
+        bindGroup: ctx.bindGroup(rowsPipe, bindings, `${label} pass A block ${j}`),
+        x,
+        y,
+        stage: 'A',
+      });
     } else {
       const finishBindings: Binding[] = [[3, scratch], runs.binding(2 * j)];
       if (c.weights) finishBindings.push([1, c.weights]);
@@ -198,14 +276,46 @@ export async function tiledPlan(ctx: GpuContext, buffers: BufferSet, chunks: rea
       const [fx, fy] = ctx.dims(Math.ceil(b.rows / B.wg));
       const v = value as GPUComputePipeline;
       const f = finish as GPUComputePipeline;
-      dispatches.push({ pipeline: v, bindGroup: ctx.bindGroup(v, valueBindings, `${label} values block ${j}`), x: vx, y: vy, stage: 'A' });
-      dispatches.push({ pipeline: f, bindGroup: ctx.bindGroup(f, finishBindings, `${label} finish block ${j}`), x: fx, y: fy, stage: 'A' });
+      dispatches.push({
+        pipeline: v,
+        bindGroup: ctx.bindGroup(v, valueBindings, `${label} values block ${j}`),
+        x: vx,
+        y: vy,
+        stage: 'A',
+      });
+      dispatches.push({
+        pipeline: f,
+        bindGroup: ctx.bindGroup(f, finishBindings, `${label} finish block ${j}`),
+        x: fx,
+        y: fy,
+        stage: 'A',
+      });
     }
     const bBindings: Binding[] = [[2, params], [3, scratch], [5, part], runs.binding(2 * j + 1)];
     bBindings.push(whitened !== null ? [7, whitened] : [0, c.data]);
-    dispatches.push({ pipeline: passB, bindGroup: ctx.bindGroup(passB, bBindings, `${label} pass B block ${j}`), x: B.kgs * B.blockGroups, y: groups, stage: 'B' });
+    dispatches.push({
+      pipeline: passB,
+      bindGroup: ctx.bindGroup(passB, bBindings, `${label} pass B block ${j}`),
+      x: B.kgs * B.blockGroups,
+      y: groups,
+      stage: 'B',
+    });
   });
   dispatches.push(...(await reduceDispatches(ctx, buffers, s, part, slots, result, runs, 2 * blocks.length)));
   runs.upload(ctx.device.queue);
-  return { shape: 'tiled', job, layout, paramLayout: 'generic', whiten, paramsHost, params, runs, dispatches, part, partFloats, result, staging };
+  return {
+    shape: 'tiled',
+    job,
+    layout,
+    paramLayout: 'generic',
+    whiten,
+    paramsHost,
+    params,
+    runs,
+    dispatches,
+    part,
+    partFloats,
+    result,
+    staging,
+  };
 }

@@ -4,7 +4,17 @@
 // Its cost model bounds the rows per invocation under the loop budget.
 
 import { statsLayout } from '../../stats.ts';
-import { COPY_DST, MAP_READ, STORAGE, UNIFORM, COPY_SRC, type Binding, type BufferSet, type Dispatch, type GpuContext } from '../context.ts';
+import {
+  COPY_DST,
+  MAP_READ,
+  STORAGE,
+  UNIFORM,
+  COPY_SRC,
+  type Binding,
+  type BufferSet,
+  type Dispatch,
+  type GpuContext,
+} from '../context.ts';
 import { vectorParamCount } from '../layout.ts';
 import { momentsOfCode, vectorModule, type Job, type ModuleSpec } from '../shaders.ts';
 import { LOOP_BUDGET } from '../tuning.ts';
@@ -30,14 +40,24 @@ export function vectorRowCap(k: number, d: number, packed: number): number {
 export function vectorFits(ctx: GpuContext, job: Job, spec: ModuleSpec, chunks: readonly Chunk[]): boolean {
   const layout = statsLayout(spec.k, spec.d, momentsOfCode(spec.mom));
   const cap = vectorRowCap(spec.k, spec.d, layout.packed);
-  if (spec.d > 4 || cap < 1 || vectorParamCount(job === 'estep', spec.cov, spec.k, spec.d) * 4 > ctx.limits.maxUniform) return false;
+  if (spec.d > 4 || cap < 1 || vectorParamCount(job === 'estep', spec.cov, spec.k, spec.d) * 4 > ctx.limits.maxUniform)
+    return false;
   const wg = ctx.tuning.workgroupSize;
   const groups = chunks.map((c) => Math.ceil(c.rows / (wg * cap)));
   const slots = groups.reduce((a, b) => a + b, 0) * wg;
-  return slots * layout.size * 4 <= Math.min(ctx.limits.maxBinding, ctx.limits.maxBuffer) && groups.every((g) => g <= ctx.limits.maxDim);
+  return (
+    slots * layout.size * 4 <= Math.min(ctx.limits.maxBinding, ctx.limits.maxBuffer) &&
+    groups.every((g) => g <= ctx.limits.maxDim)
+  );
 }
 
-export async function vectorPlan(ctx: GpuContext, buffers: BufferSet, chunks: readonly Chunk[], job: Job, spec: ModuleSpec): Promise<StatsPlan> {
+export async function vectorPlan(
+  ctx: GpuContext,
+  buffers: BufferSet,
+  chunks: readonly Chunk[],
+  job: Job,
+  spec: ModuleSpec,
+): Promise<StatsPlan> {
   const { k, d } = spec;
   const layout = statsLayout(k, d, momentsOfCode(spec.mom));
   const s = layout.size;
@@ -55,7 +75,9 @@ export async function vectorPlan(ctx: GpuContext, buffers: BufferSet, chunks: re
   const slots = groups.reduce((a, b) => a + b, 0) * wg;
   const partFloats = slots * s;
   if (partFloats * 4 > ctx.limits.maxBinding || groups.some((g) => g > ctx.limits.maxDim)) {
-    throw new Error(`webgpu engine: ${chunks.reduce((a, c) => a + c.rows, 0)} rows need ${slots} partial slots of ${s} statistics, more than one storage binding holds`);
+    throw new Error(
+      `webgpu engine: ${chunks.reduce((a, c) => a + c.rows, 0)} rows need ${slots} partial slots of ${s} statistics, more than one storage binding holds`,
+    );
   }
   const paramFloats = vectorParamCount(job === 'estep', spec.cov, k, d);
   const paramsHost = new Float32Array(Math.max(4, Math.ceil(paramFloats / 4) * 4));
@@ -66,7 +88,10 @@ export async function vectorPlan(ctx: GpuContext, buffers: BufferSet, chunks: re
   const rowValues = buffers.create(Math.max(...chunks.map((c) => c.rows)) * 4, STORAGE, `${job} row values`);
   const levels = reduceLevels(slots, ctx.tuning.reduceGroup).length;
   const runs = new RunTable(buffers, chunks.length + levels, `${job} runs`);
-  const pipeline = await ctx.pipeline(`${job} vector shape, K=${k} D=${d}`, vectorModule(job, spec, paramFloats), { WG: wg, PPI: cap });
+  const pipeline = await ctx.pipeline(`${job} vector shape, K=${k} D=${d}`, vectorModule(job, spec, paramFloats), {
+    WG: wg,
+    PPI: cap,
+  });
   const dispatches: Dispatch[] = [];
   let slot = 0;
   chunks.forEach((c, i) => {
@@ -74,10 +99,30 @@ export async function vectorPlan(ctx: GpuContext, buffers: BufferSet, chunks: re
     runs.set(i, { rows: c.rows, nthreads: threads, slot, slots, rowBase: c.start, flag: per[i] as number });
     const entries: Binding[] = [[0, c.data], [6, params], [3, part], [5, rowValues], runs.binding(i)];
     if (c.weights) entries.push([1, c.weights]);
-    dispatches.push({ pipeline, bindGroup: ctx.bindGroup(pipeline, entries, `${job} vector chunk ${i}`), x: groups[i] as number, y: 1, stage: 'A' });
+    dispatches.push({
+      pipeline,
+      bindGroup: ctx.bindGroup(pipeline, entries, `${job} vector chunk ${i}`),
+      x: groups[i] as number,
+      y: 1,
+      stage: 'A',
+    });
     slot += threads;
   });
   dispatches.push(...(await reduceDispatches(ctx, buffers, s, part, slots, result, runs, chunks.length)));
   runs.upload(ctx.device.queue);
-  return { shape: 'vector', job, layout, paramLayout: 'vector', whiten: spec.whiten, paramsHost, params, runs, dispatches, part, partFloats, result, staging };
+  return {
+    shape: 'vector',
+    job,
+    layout,
+    paramLayout: 'vector',
+    whiten: spec.whiten,
+    paramsHost,
+    params,
+    runs,
+    dispatches,
+    part,
+    partFloats,
+    result,
+    staging,
+  };
 }
