@@ -2,7 +2,7 @@
 // engine's, per D up to the engine's limit (D ≤ 256), from the same start after 20 EM
 // iterations, on data that is hard on float32 on purpose (bench/hard-data.ts: K = 4 components
 // with condition numbers of 1e4 to 1e5, 100 away from the origin). Prints a table and writes
-// bench/results/fidelity-*.json (the README's contract table comes from that file).
+// bench/results/fidelity-*.json (the contract table of docs/webgpu.md comes from that file).
 //
 //   node bin/run-ts.js bench/fidelity.ts [--dims 2,4,8,16,32,64,128,256] [--types full,diag] [--iterations 20]
 

@@ -185,7 +185,7 @@ describe('streamed EM on WebGPU in Node', () => {
     const { streamed, inMemory } = await streamedVsInMemory('full', 'webgpu', null);
     expect(streamed.backend).toMatch(/webgpu/);
     // Float32 sums per chunk about each chunk's own conditioning: not the last bits of the
-    // in-memory pass, so the README's float32 contract (parameters 2e-3, lower bound 1e-4).
+    // in-memory pass, so the float32 contract of docs/webgpu.md (parameters 2e-3, lower bound 1e-4).
     const { lowerBound, ...params } = modelErrors(streamed, inMemory);
     expect(lowerBound).toBeLessThan(TOLERANCES.float32.logLik);
     for (const [name, error] of Object.entries(params)) expect(error, name).toBeLessThan(TOLERANCES.float32.params);

@@ -28,7 +28,7 @@ export interface Tolerance {
  * The CPU engine is float64 and follows sklearn's semantics: it is held to what it measures
  * against sklearn (`EMGPU_MEASURE=1 npx vitest run test/engines/cpu.test.ts`: worst 8e-13 on
  * parameters and 6e-11 on per-row log-likelihoods of 30-D rows), with margin. Float32 engines are held to the
- * contract in the README: lower bound 1e-4 relative, parameters 2e-3 (per-row log-likelihoods
+ * contract in docs/webgpu.md: lower bound 1e-4 relative, parameters 2e-3 (per-row log-likelihoods
  * move with the parameters: 1e-3).
  */
 export const TOLERANCES: Readonly<Record<'float64' | 'float32', Tolerance>> = {

@@ -1,7 +1,7 @@
 // The estimator-level suite, registered once per engine (vitest side): every scikit-learn
 // fixture case runs through the public API and is compared with sklearn's numbers at the
 // engine's tolerance. With EMGPU_MEASURE=1 the worst error per quantity and per fixture group
-// is written to test-output/measured-<engine>.json (the README's contract table comes from it).
+// is written to test-output/measured-<engine>.json (the contract table of docs/webgpu.md comes from it).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { Outcome } from './run.ts';
 export interface SuiteOptions {
   /** The engine's name in test titles and the measurement file. */
   readonly engine: string;
-  /** float32 engines are held to the README's contract, float64 ones to sklearn parity. */
+  /** float32 engines are held to the contract of docs/webgpu.md, float64 ones to sklearn parity. */
   readonly float32: boolean;
   /** Runs one case (in-process, or in a browser page). */
   readonly run: (f: SklearnFixture, c: SklearnCase) => Promise<Outcome>;
