@@ -52,6 +52,7 @@ import {
   type StatisticsEstimator,
   type StatisticsOptions,
 } from './statistics.ts';
+import { abortErrorOf, isDeviceLost } from './errors.ts';
 
 export interface FitOptions {
   /** One non-negative finite weight per row; an integer weight w acts as w copies of the row. */
@@ -83,17 +84,7 @@ export interface InitRequest {
   readonly dataset: Dataset;
 }
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const error = new Error('The fit was aborted.');
-  error.name = 'AbortError';
-  return error;
-}
-
-function isDeviceLost(error: unknown): boolean {
-  return error instanceof Error && error.name === 'DeviceLostError';
-}
+const abortError = (signal: AbortSignal): Error => abortErrorOf(signal, 'The fit was aborted.');
 
 /**
  * Warnings about a fitted model, as sklearn warns: components left with no weight (about

@@ -31,6 +31,7 @@ import { EmgpuInputError, type CovarianceType, type Nested } from './options.ts'
 import type { PartialFitOptions } from './online.ts';
 import { scaleStats } from './stats.ts';
 import type { ChunkSource, StreamFitOptions } from './stream.ts';
+import { InternalError } from './errors.ts';
 
 /** The model as JSON: sklearn's attribute names in camelCase and sklearn's shapes. */
 export interface BayesianGaussianMixtureJSON extends MixtureJSONCommon {
@@ -190,7 +191,7 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
   }
 
   private get activePriors(): BayesianPriors {
-    if (this.currentPriors === null) throw new Error('internal: the priors were not resolved before the fit');
+    if (this.currentPriors === null) throw new InternalError('the priors were not resolved before the fit');
     return this.currentPriors;
   }
 

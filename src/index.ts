@@ -6,7 +6,7 @@ export type { BayesianGaussianMixtureJSON } from './bayesian-mixture.ts';
 export type { BayesianGaussianMixtureOptions } from './bayesian-options.ts';
 export { WEIGHT_CONCENTRATION_PRIOR_TYPES } from './model/bayesian.ts';
 export type { BayesianPriors, WeightConcentrationPriorType } from './model/bayesian.ts';
-export { EmgpuInputError } from './options.ts';
+export { AbortError, DeviceLostError, EmgpuInputError, InternalError } from './errors.ts';
 export type {
   BackendChoice,
   BaseMixtureOptions,

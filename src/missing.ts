@@ -26,6 +26,7 @@ import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
 import { EmgpuInputError } from './options.ts';
 import { addStats, type Moments, type SufficientStats } from './stats.ts';
+import { InternalError } from './errors.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -425,7 +426,8 @@ export class MarginalData implements LoadedData {
   }
 
   private init(): LoadedData {
-    if (this.imputed === null) throw new Error('initialisation needs the mean-imputed data, which was not loaded');
+    if (this.imputed === null)
+      throw new InternalError('initialisation needs the mean-imputed data, which was not loaded');
     return this.imputed;
   }
 

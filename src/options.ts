@@ -130,10 +130,8 @@ export const DEFAULT_OPTIONS = {
   missing: 'error',
 } as const;
 
-/** A user error in options or input: the message names the problem, the place and the fix. */
-export class EmgpuInputError extends Error {
-  override readonly name = 'EmgpuInputError';
-}
+import { EmgpuInputError } from './errors.ts';
+export { EmgpuInputError };
 
 export function integerAtLeast(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {

@@ -16,6 +16,7 @@ import {
   type CovarianceType,
   type InitMethod,
 } from './options.ts';
+import { abortErrorOf } from './errors.ts';
 
 export const CRITERIA = ['bic', 'aic', 'icl'] as const;
 export type Criterion = (typeof CRITERIA)[number];
@@ -146,13 +147,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, cells.length) }, () => worker()));
-  if (options.signal?.aborted) {
-    const reason: unknown = options.signal.reason;
-    if (reason instanceof Error && reason.name === 'AbortError') throw reason;
-    const error = new Error('The model selection was aborted.');
-    error.name = 'AbortError';
-    throw error;
-  }
+  if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
   const table = rows as SelectionRow[];
   let bestIndex = 0;
   table.forEach((row, i) => {

@@ -2,14 +2,13 @@
 // the abort signal, and long loops pause so that the signal handler gets a chance to run.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { AbortError, isAbortError } from '../errors.ts';
 
 export function abortError(): Error {
-  const error = new Error('The command was interrupted.');
-  error.name = 'AbortError';
-  return error;
+  return new AbortError('The command was interrupted.');
 }
 
-export const isAbortError = (error: unknown): boolean => error instanceof Error && error.name === 'AbortError';
+export { isAbortError };
 
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw abortError();

@@ -5,6 +5,7 @@ import { printable } from '../io/printable.ts';
 import { IllDefinedCovarianceError } from '../model/covariance.ts';
 import { EmgpuInputError } from '../options.ts';
 import { BackendUnavailableError } from '../select-backend.ts';
+import { InternalError, isAbortError } from '../errors.ts';
 
 /** Exit codes: 0 ok, 1 the fit failed, 2 usage or input error, 70 internal error (EX_SOFTWARE), 130 interrupted. */
 export const EXIT = { ok: 0, fitFailed: 1, usage: 2, internal: 70, interrupted: 130 } as const;
@@ -51,12 +52,14 @@ function describeErrorRaw(error: unknown): ReportedError {
     return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
   if (error instanceof BackendUnavailableError)
     return { line: `emgpu: ${oneLine(error.message)}`, exitCode: EXIT.fitFailed, stack: null };
-  if (error instanceof Error && error.name === 'AbortError')
+  if (isAbortError(error))
     return { line: 'emgpu: interrupted; nothing was written.', exitCode: EXIT.interrupted, stack: null };
   if (error instanceof CommanderError)
     return { line: `emgpu: ${oneLine(error.message.replace(/^error: /, ''))}`, exitCode: EXIT.usage, stack: null };
   const message =
-    error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+    error instanceof Error
+      ? `${error.name === 'Error' || error instanceof InternalError ? '' : `${error.name}: `}${error.message}`
+      : String(error);
   return {
     line: `emgpu: internal error: ${oneLine(message)} (please report this; rerun with --verbose for the stack)`,
     exitCode: EXIT.internal,

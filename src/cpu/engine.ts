@@ -21,6 +21,7 @@ import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents, taskLayout, typ
 import { evaluateBlock, type RowSource } from './kernels.ts';
 import { kmeansPlusPlusSequential } from './kmeanspp.ts';
 import type { SharedRows, WorkerPool } from './pool.ts';
+import { AbortError } from '../errors.ts';
 
 /** Partials held at once (bytes): blocks are summed in windows so memory stays bounded in N. */
 const PARTIALS_BUDGET = 64 * 2 ** 20;
@@ -200,9 +201,7 @@ export class CpuBackend implements Backend {
 
   async load(dataset: Dataset): Promise<LoadedData> {
     if (this.disposed) {
-      const error = new Error('The CPU engine was released (releaseBackends()); run the call again.');
-      error.name = 'AbortError';
-      throw error;
+      throw new AbortError('The CPU engine was released (releaseBackends()); run the call again.');
     }
     // Small data is not worth the copy into shared memory.
     const shared =

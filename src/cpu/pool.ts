@@ -11,6 +11,7 @@
 
 import type { BlockTask } from './blocks.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
+import { AbortError } from '../errors.ts';
 
 export interface SharedRows {
   readonly id: number;
@@ -64,12 +65,6 @@ function isNodeRuntime(): boolean {
     typeof process.versions?.node === 'string' &&
     typeof (globalThis as { document?: unknown }).document === 'undefined'
   );
-}
-
-function abortError(message: string): Error {
-  const error = new Error(message);
-  error.name = 'AbortError';
-  return error;
 }
 
 interface Events {
@@ -184,14 +179,14 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
 
   /** The live workers, started (and given the loaded data) when needed. */
   const ready = async (): Promise<AnyWorker[]> => {
-    if (disposed) throw abortError('The CPU engine was released (releaseBackends()); create a new estimator call.');
+    if (disposed) throw new AbortError('The CPU engine was released (releaseBackends()); create a new estimator call.');
     if (workers !== null) return workers;
     starting ??= spawn(threads, events).then(
       (list) => {
         starting = null;
         if (disposed) {
           retire(list);
-          throw abortError('The CPU engine was released (releaseBackends()) while it started.');
+          throw new AbortError('The CPU engine was released (releaseBackends()) while it started.');
         }
         for (const message of loaded.values()) for (const worker of list) worker.postMessage(message);
         if (running > 0) for (const worker of list) worker.ref?.();
@@ -272,7 +267,7 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
       if (workers !== null) retire(workers);
       workers = null;
       loaded.clear();
-      rejectAll(abortError('The CPU engine was released (releaseBackends()) while this call was running.'));
+      rejectAll(new AbortError('The CPU engine was released (releaseBackends()) while this call was running.'));
     },
   };
 }

@@ -4,6 +4,7 @@
 import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents } from './blocks.ts';
 import type { RowSource } from './kernels.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
+import { InternalError } from '../errors.ts';
 
 interface Port {
   postMessage(message: WorkerReply): void;
@@ -25,7 +26,7 @@ function handle(message: WorkerRequest, port: Port): void {
     case 'run': {
       try {
         const entry = sources.get(message.id);
-        if (entry === undefined) throw new Error(`worker has no data ${message.id}`);
+        if (entry === undefined) throw new InternalError(`worker has no data ${message.id}`);
         const scratch = blockScratch(taskComponents(message.task), entry.source.cols);
         for (let b = message.firstBlock; b < message.endBlock; b++) {
           const start = b * BLOCK_ROWS;

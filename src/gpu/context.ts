@@ -2,7 +2,7 @@
 // keyed by the module and its constants, device-loss tracking, and submissions wrapped in
 // error scopes so validation and out-of-memory errors surface as exceptions.
 
-import { DeviceLostError } from './errors.ts';
+import { AbortError, DeviceLostError } from '../errors.ts';
 import { defaultTuning, type KernelShape, type Tuning } from './tuning.ts';
 
 // GPUBufferUsage / GPUMapMode values (Dawn in Node does not define the globals unless asked).
@@ -97,11 +97,9 @@ export class GpuContext {
 
   checkLost(): void {
     if (this.released) {
-      const error = new Error(
+      throw new AbortError(
         'The WebGPU engine was released (releaseBackends()) while this call was running; run it again.',
       );
-      error.name = 'AbortError';
-      throw error;
     }
     if (this.lost !== null) {
       throw new DeviceLostError(

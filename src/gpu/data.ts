@@ -30,6 +30,7 @@ import { PassTimer, runStatsPlan } from './plans/run.ts';
 import { tiledPlan } from './plans/tiled.ts';
 import { vectorFits, vectorPlan } from './plans/vector.ts';
 import { momentCode, type Job, type ModuleSpec } from './shaders.ts';
+import { InternalError } from '../errors.ts';
 
 export class GpuData implements LoadedData {
   readonly rows: number;
@@ -162,7 +163,7 @@ export class GpuData implements LoadedData {
   eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
     return this.serial(async () => {
       if (params.nFeatures !== this.cols)
-        throw new Error(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
+        throw new InternalError(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
       const plan = await this.plan('estep', params.nComponents, params.covarianceType, moments);
       return (await this.stats(plan, deviceParams(params, this.conditioning), 'eStep')).stats;
     });
@@ -203,7 +204,7 @@ export class GpuData implements LoadedData {
   evaluate(params: MixtureParams, request: EvaluateRequest): Promise<EvaluateResult> {
     return this.serial(async () => {
       if (params.nFeatures !== this.cols)
-        throw new Error(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
+        throw new InternalError(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
       const device = deviceParams(params, this.conditioning);
       const key = `${params.nComponents}|${params.covarianceType}`;
       let plan = this.evalPlans.get(key);

@@ -1,10 +1,2 @@
-/** The WebGPU device was lost (driver reset, device destroyed): rerun on another backend. */
-export class DeviceLostError extends Error {
-  constructor(
-    message: string,
-    readonly reason: string = 'unknown',
-  ) {
-    super(message);
-    this.name = 'DeviceLostError';
-  }
-}
+// DeviceLostError is one of emgpu's error kinds (src/errors.ts); the GPU engine re-exports it.
+export { DeviceLostError } from '../errors.ts';

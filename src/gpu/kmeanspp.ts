@@ -10,6 +10,7 @@ import { BufferSet, COPY_DST, MAP_READ, STORAGE, COPY_SRC, type GpuContext } fro
 import type { Chunk } from './plans/plan.ts';
 import { kmeansppModule } from './shaders.ts';
 import { RunTable } from './uniforms.ts';
+import { InternalError } from '../errors.ts';
 
 /** Rows per k-means++ block. */
 const KPP_BLOCK = 256;
@@ -24,7 +25,7 @@ export async function gpuKmeansPlusPlus(
   seed: number,
 ): Promise<Int32Array> {
   if (!Number.isInteger(k) || k < 1 || k > rows)
-    throw new Error(`webgpu engine: k-means++ needs 1 <= nComponents <= rows (${rows}), got ${k}`);
+    throw new InternalError(`webgpu engine: k-means++ needs 1 <= nComponents <= rows (${rows}), got ${k}`);
   const device = ctx.device;
   const d = cols;
   const wg = ctx.tuning.workgroupSize;

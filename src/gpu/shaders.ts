@@ -20,6 +20,7 @@ import kmeansppSource from '../../shaders/kmeanspp.wgsl?raw';
 import type { CovarianceType } from '../options.ts';
 import { statsLayout, type Moments } from '../stats.ts';
 import { factorCount, vectorWidth } from './layout.ts';
+import { InternalError } from '../errors.ts';
 
 export type Job = 'estep' | 'assign' | 'random';
 /** Second moments as the kernels code them: 0 none, 1 diagonal, 2 full (packed upper triangle). */
@@ -84,7 +85,7 @@ function header(spec: ModuleSpec, storeY = false): string {
 function jobSection(job: Job, section: 'scratch' | 'vector'): string {
   const source = job === 'estep' ? estepSource : job === 'assign' ? assignSource : randomSource;
   const start = source.indexOf(`//#${section}`);
-  if (start < 0) throw new Error(`shader for job ${job} has no ${section} section`);
+  if (start < 0) throw new InternalError(`shader for job ${job} has no ${section} section`);
   const next = source.indexOf('//#', start + 3);
   return source.slice(start, next < 0 ? undefined : next);
 }

@@ -6,6 +6,7 @@
 import { EmgpuInputError } from '../options.ts';
 import { columnsExample } from './columns.ts';
 import { quoted } from './printable.ts';
+import { isAbortError } from '../errors.ts';
 
 /** What readers of columnar formats return. */
 export interface ColumnarTable {
@@ -239,7 +240,7 @@ export function chooseNumeric(
 /** Rethrows our own errors and interrupts; wraps what the format library threw. */
 export function readFailure(error: unknown, label: string, format: string, hint: string): Error {
   if (error instanceof EmgpuInputError) return error;
-  if (error instanceof Error && error.name === 'AbortError') return error;
+  if (isAbortError(error)) return error as Error;
   const message = error instanceof Error ? error.message : String(error);
   return new EmgpuInputError(`${label} could not be read as ${format} (${message}); ${hint}`);
 }

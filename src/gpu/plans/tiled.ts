@@ -33,6 +33,7 @@ import { LOOP_BUDGET } from '../tuning.ts';
 import { RunTable } from '../uniforms.ts';
 import type { Chunk, StatsPlan } from './plan.ts';
 import { reduceDispatches, reduceLevels } from './reduce.ts';
+import { InternalError } from '../../errors.ts';
 
 /** Largest D the generated triangular solve of stats_rows_tri.wgsl is built for (code size). */
 export const TRI_MAX_D = 64;
@@ -58,7 +59,7 @@ export function tiledBlockCount(d: number, mom: MomentCode, cb = 1, rb = 1): num
     for (let ba = 0; ba < nb; ba += rb) n += Math.ceil((nb - ba) / cb);
     return n;
   }
-  if (rb !== 1) throw new Error('tiledBlockCount: rb > 1 needs MOM 2');
+  if (rb !== 1) throw new InternalError('tiledBlockCount: rb > 1 needs MOM 2');
   return Math.ceil(nb / cb) + (mom === 1 ? nb - 1 : 0);
 }
 
