@@ -8,12 +8,9 @@
 import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData } from './backend.ts';
 import { runEm, type EmModel, type EmRunResult, type FittedParams } from './em.ts';
 import { responsibilityStatistics, toResponsibilities } from './init/resp.ts';
-import { withLoaded } from './loaded-cache.ts';
 import {
-  checkFinite,
   sumOfWeights,
   toDataset,
-  toMatrix,
   toSampleWeight,
   weightExponentFor,
   type Dataset,
@@ -22,7 +19,6 @@ import {
 } from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { sampleBlocks } from './model/sample.ts';
-import { checkNoInfinity, hasMissing, keptRows, loadMarginal, missingLayout, type MissingLayout } from './missing.ts';
 import {
   EmgpuInputError,
   type CovarianceType,
@@ -32,7 +28,6 @@ import {
   type ResolvedBaseOptions,
 } from './options.ts';
 import { freshSeed, Random } from './random.ts';
-import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
 import {
   DEFAULT_SAMPLE_SIZE,
   isChunkSource,
@@ -52,7 +47,8 @@ import {
   type StatisticsEstimator,
   type StatisticsOptions,
 } from './statistics.ts';
-import { abortErrorOf, isDeviceLost } from './errors.ts';
+import { abortErrorOf } from './errors.ts';
+import { jobOf, onEngine, prepareInput, withInput, type EngineChoice } from './engine-session.ts';
 
 export interface FitOptions {
   /** One non-negative finite weight per row; an integer weight w acts as w copies of the row. */
@@ -153,15 +149,13 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     return 'error';
   }
 
-  /**
-   * X as a matrix: with missing values allowed, NaNs pass (±Infinity does not) and the rows are
-   * grouped by their holes; `layout` is null when X has none (the plain path, exactly as without).
-   */
-  private readMatrix(X: MatrixInput, checkValues: boolean): { matrix: Matrix; layout: MissingLayout | null } {
-    if (this.missingMode() !== 'marginalize') return { matrix: toMatrix(X, 'X', checkValues), layout: null };
-    const matrix = toMatrix(X, 'X', false, true);
-    checkNoInfinity(matrix);
-    return { matrix, layout: hasMissing(matrix) ? missingLayout(matrix) : null };
+  /** Which engine runs this estimator's calls, and where a restart after a lost device is told. */
+  protected get engineChoice(): EngineChoice {
+    return {
+      backend: this.options.backend,
+      cpuThreads: this.options.cpuThreads,
+      onProgress: (message) => this.progress(message),
+    };
   }
 
   /** Per-fit preparation on the loaded data (the Bayesian model resolves its priors from the data). */
@@ -383,11 +377,10 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       covarianceType: this.options.covarianceType,
       weighted: scan.weighted,
     };
-    let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
-    this.progress(
-      `backend: ${backend.description}; ${scan.rows} rows in ${scan.chunks} chunks of ≤ ${scan.largestChunk} rows, init on a sample of ${scan.sample.rows}`,
-    );
-    for (;;) {
+    await onEngine(job, this.engineChoice, async (backend) => {
+      this.progress(
+        `backend: ${backend.description}; ${scan.rows} rows in ${scan.chunks} chunks of ≤ ${scan.largestChunk} rows, init on a sample of ${scan.sample.rows}`,
+      );
       const streamed = new StreamedData(source, backend, scan, settings);
       let sample: LoadedData | null = null;
       try {
@@ -396,32 +389,11 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
         const warnings = fitWarnings(result.params, scan.sample);
         this.fitted = { ...result, backendName: backend.description, warnings };
         for (const warning of warnings) this.options.onWarning?.(warning);
-        return;
-      } catch (error) {
-        backend = await this.afterFailure(error, backend);
       } finally {
         sample?.dispose();
         streamed.dispose();
       }
-    }
-  }
-
-  /**
-   * After a fit failed on `backend`: a lost device is forgotten, and under 'auto' a lost WebGPU
-   * device gives the CPU engine to restart the fit on; any other failure is rethrown.
-   */
-  private async afterFailure(error: unknown, backend: Backend): Promise<Backend> {
-    if (isDeviceLost(error)) await forgetBackend(backend);
-    if (isDeviceLost(error) && this.options.backend === 'auto' && backend.kind === 'webgpu') {
-      const reason = error instanceof Error ? error.message : String(error);
-      const cpu = await cpuBackend(
-        this.options.cpuThreads,
-        `the WebGPU device was lost (${reason}); the fit restarted on the CPU`,
-      );
-      this.progress(`WebGPU device lost; restarting the fit on ${cpu.description}`);
-      return cpu;
-    }
-    throw error;
+    });
   }
 
   /** Fits and returns the labels of X from a final E-step (equal to fit(X).predict(X)). */
@@ -435,12 +407,15 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       throw new EmgpuInputError(
         `The fit options must be an object such as { sampleWeight }, got ${String(fitOptions)}.`,
       );
-    const { matrix: input, layout } = this.readMatrix(X, true);
+    const input = prepareInput(X, {
+      missing: this.missingMode(),
+      sampleWeight: fitOptions.sampleWeight,
+      checkValues: true,
+    });
+    const { layout, dataset } = input;
     const k = this.options.nComponents;
-    const inputWeights = toSampleWeight(fitOptions.sampleWeight, input.rows);
     // With holes: the rows with at least one value (the others are dropped and counted).
-    const { matrix, weights } =
-      layout === null ? { matrix: input, weights: inputWeights } : keptRows(input, inputWeights, layout);
+    const { matrix, weights } = input.kept;
     if (layout !== null && layout.dropped > 0)
       this.progress(`${layout.dropped} row${layout.dropped === 1 ? '' : 's'} with every value missing left out`);
     if (matrix.rows < k) {
@@ -463,7 +438,6 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
         );
       }
     }
-    const dataset = toDataset(matrix, weights);
     const responsibilities =
       fitOptions.resp == null
         ? null
@@ -474,16 +448,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
             momentsFor(this.options.covarianceType),
           );
     const seed = this.options.randomState ?? freshSeed();
-    const job: JobShape = {
-      rows: matrix.rows,
-      cols: matrix.cols,
-      nComponents: k,
-      covarianceType: this.options.covarianceType,
-      weighted: weights !== null,
-    };
-    let backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
-    this.progress(`backend: ${backend.description}`);
-    const fitOn = async (data: LoadedData): Promise<Int32Array | null> => {
+    const fitOn = async (data: LoadedData, backend: Backend): Promise<Int32Array | null> => {
       const result = await this.runFit(data, backend, seed, dataset, responsibilities);
       let labels: Int32Array | null = null;
       if (wantLabels) {
@@ -499,24 +464,11 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       for (const warning of warnings) this.options.onWarning?.(warning);
       return labels;
     };
-    for (;;) {
-      try {
-        // Typed X stays loaded for the next call on it (another fit, predict, score, bic …).
-        if (!Array.isArray(X) && layout === null)
-          return await withLoaded({ matrix, backend, use: 'fit', weights }, () => backend.load(dataset), fitOn);
-        const data =
-          layout === null
-            ? await backend.load(dataset)
-            : await loadMarginal((ds) => backend.load(ds), input.rows, dataset, layout, true);
-        try {
-          return await fitOn(data);
-        } finally {
-          data.dispose();
-        }
-      } catch (error) {
-        backend = await this.afterFailure(error, backend);
-      }
-    }
+    // Typed X stays loaded for the next call on it (another fit, predict, score, bic …).
+    return onEngine(jobOf(input, k, this.options.covarianceType), this.engineChoice, (backend) => {
+      this.progress(`backend: ${backend.description}`);
+      return withInput(backend, input, 'fit', (data) => fitOn(data, backend));
+    });
   }
 
   // ---- inference --------------------------------------------------------------------------
@@ -535,48 +487,18 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     const params = this.state.params;
     // Typed input is checked for shape here and for values only when it is not the data already
     // loaded (the same array with the same contents); nested arrays are checked and copied.
-    const typed = !Array.isArray(X);
-    const { matrix, layout } = this.readMatrix(X, !typed);
+    const input = prepareInput(X, { missing: this.missingMode(), sampleWeight: weights, checkValues: false });
+    const { matrix } = input;
     if (matrix.cols !== params.nFeatures) {
       throw new EmgpuInputError(
         `X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`,
       );
     }
-    const job: JobShape = {
-      rows: matrix.rows,
-      cols: matrix.cols,
-      nComponents: params.nComponents,
-      covarianceType: params.covarianceType,
-      weighted: weights !== null,
-    };
-    const backend = await selectBackend(this.options.backend, this.options.cpuThreads, job);
-    const load = (): Promise<LoadedData> => {
-      if (typed) checkFinite(matrix.data, matrix.cols);
-      return backend.load(toDataset(matrix, weights));
-    };
-    if (layout !== null) {
-      // Rows with holes: the complete ones on the engine, the others here; not cached.
-      const kept = keptRows(matrix, weights, layout);
-      const data = await loadMarginal(
-        (ds) => backend.load(ds),
-        matrix.rows,
-        toDataset(kept.matrix, kept.weights),
-        layout,
-        false,
-      );
-      try {
-        return await fn(data, backend);
-      } finally {
-        data.dispose();
-      }
-    }
-    if (typed) return withLoaded({ matrix, backend, use, weights }, load, (data) => fn(data, backend));
-    const data = await load();
-    try {
-      return await fn(data, backend);
-    } finally {
-      data.dispose();
-    }
+    // Rows with holes: the complete ones on the engine, the others here; not cached.
+    const job = jobOf(input, params.nComponents, params.covarianceType);
+    return onEngine(job, this.engineChoice, (backend) =>
+      withInput(backend, input, use === 'fit' ? 'statistics' : 'evaluate', (data) => fn(data, backend)),
+    );
   }
 
   private async evaluate(X: MatrixInput, request: EvaluateRequest): Promise<EvaluateResult> {

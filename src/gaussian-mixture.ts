@@ -3,7 +3,7 @@
 // mixture's start (an init method, or weightsInit / meansInit / precisionsInit), BIC / AIC and
 // the model JSON.
 
-import type { JobShape, LoadedData } from './backend.ts';
+import type { LoadedData } from './backend.ts';
 import {
   BaseMixture,
   emptyComponents,
@@ -13,23 +13,21 @@ import {
 } from './base-mixture.ts';
 import { gaussianModel, mStep, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
-import { toDataset, toMatrix, toSampleWeight, weightExponentFor, type MatrixInput } from './matrix.ts';
+import { toSampleWeight, weightExponentFor, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
 import { validateModelJson } from './model/validate-json.ts';
 import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
 import { freshSeed, Random } from './random.ts';
-import { selectBackend } from './select-backend.ts';
-import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
+import { momentsFor, scaleStats } from './stats.ts';
 import {
   EmgpuInputError,
   resolveOptions,
-  type CovarianceType,
   type GaussianMixtureOptions,
   type MissingMode,
-  type Nested,
   type ResolvedOptions,
 } from './options.ts';
+import { jobOf, onEngine, prepareInput, withInput } from './engine-session.ts';
 
 export type { FitOptions, SampleResult } from './base-mixture.ts';
 export { nest } from './model/arrays.ts';
@@ -233,8 +231,13 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
 
   private async partialFitBatch(X: MatrixInput, options: PartialFitOptions): Promise<void> {
     const opts = this.options;
-    const matrix = toMatrix(X);
-    const weights = toSampleWeight(options.sampleWeight, matrix.rows);
+    const input = prepareInput(X, {
+      missing: 'error',
+      sampleWeight: options.sampleWeight,
+      checkValues: true,
+      cache: false,
+    });
+    const { matrix, weights, dataset } = input;
     const current = this.fitted;
     const k = opts.nComponents;
     if (current === null) {
@@ -254,32 +257,23 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
       );
     }
     const state = this.onlineState;
-    const dataset = toDataset(matrix, weights);
-    const job: JobShape = {
-      rows: matrix.rows,
-      cols: matrix.cols,
-      nComponents: k,
-      covarianceType: opts.covarianceType,
-      weighted: weights !== null,
-    };
-    const backend = await selectBackend(opts.backend, opts.cpuThreads, job);
-    if (state === null) this.progress(`online EM on ${backend.description}`);
-    const data = await backend.load(dataset);
-    let start: FittedParams;
-    let engineStats: SufficientStats;
-    try {
-      if (current === null) {
-        // The seed of fit's first initialisation, so that the first batch starts as fit on it would.
-        const seed = new Random(opts.randomState ?? freshSeed()).nextSeed();
-        start = await this.initialParams(data, { seed, responsibilities: null, dataset });
-      } else {
-        start = current.params;
-      }
-      this.throwIfAborted();
-      engineStats = await data.eStep(start, momentsFor(opts.covarianceType));
-    } finally {
-      data.dispose();
-    }
+    // The seed of fit's first initialisation, so that the first batch starts as fit on it would.
+    const seed = current === null ? new Random(opts.randomState ?? freshSeed()).nextSeed() : 0;
+    const { start, engineStats, backend } = await onEngine(
+      jobOf(input, k, opts.covarianceType),
+      this.engineChoice,
+      (backend) => {
+        if (state === null) this.progress(`online EM on ${backend.description}`);
+        return withInput(backend, input, 'fit', async (data) => {
+          const start =
+            current === null
+              ? await this.initialParams(data, { seed, responsibilities: null, dataset })
+              : current.params;
+          this.throwIfAborted();
+          return { start, engineStats: await data.eStep(start, momentsFor(opts.covarianceType)), backend };
+        });
+      },
+    );
     this.throwIfAborted();
     // In the caller's weight units (the engine saw them scaled by a power of two).
     const batch = scaleStats(engineStats, -dataset.weightExponent);
