@@ -7,8 +7,7 @@
 //
 // prm layout (f32): [centres K·D][factors][log constants K]. The centres are the means for
 // the E-step and also the shifts c_k the statistics are taken about.
-
-@group(0) @binding(2) var<storage, read> prm: array<f32>;
+// Buffers (declared by src/gpu/bindings.ts from each module's list): prm (read).
 
 // A finite stand-in for −∞ (log of a zero weight): software compilers may assume no infinities.
 const NEG_BIG: f32 = -3.0e38;

@@ -2,8 +2,7 @@
 // E-step job) has written the weighted log-probabilities to scr[i·K + k]:
 // rowinfo[2i] = label (argmax, lowest index on ties, as f32), rowinfo[2i + 1] = log p(x), and
 // with run.flag = 1 scr[i·K + k] becomes the responsibilities.
-
-@group(0) @binding(5) var<storage, read_write> rowinfo: array<f32>;
+// Buffers (declared by src/gpu/bindings.ts): rowinfo (read_write), with stats_resp.wgsl's.
 
 @compute @workgroup_size(WG)
 fn eval_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -8,12 +8,7 @@
 // flag 1 also writes sums[b] = Σ w·closest.
 
 // struct Run: shaders/run_uniform.wgsl.
-
-@group(0) @binding(0) var<storage, read> data: array<f32>;
-@group(0) @binding(2) var<storage, read> cand: array<f32>;
-@group(0) @binding(3) var<storage, read_write> closest: array<f32>;
-@group(0) @binding(5) var<storage, read_write> sums: array<f32>;
-@group(0) @binding(4) var<uniform> run: Run;
+// Buffers (declared by src/gpu/bindings.ts): data, cand (read), closest, sums (read_write), run.
 
 override WG: u32 = 64u;
 override BS: u32 = 256u;

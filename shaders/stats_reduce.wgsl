@@ -5,10 +5,7 @@
 // invocation under llvmpipe's 65535 loop iterations. The host prepends `const S: u32`.
 
 // struct Run: shaders/run_uniform.wgsl.
-
-@group(0) @binding(0) var<storage, read> part: array<f32>;
-@group(0) @binding(1) var<storage, read_write> res: array<f32>;
-@group(0) @binding(4) var<uniform> run: Run;
+// Buffers (declared by src/gpu/bindings.ts): part (read), res (read_write), run.
 
 override WG: u32 = 64u;
 override GROUP: u32 = 4096u;

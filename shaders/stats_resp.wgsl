@@ -9,10 +9,7 @@
 // Needs common.wgsl and a job file's scratch section (comp_value, finish_row).
 
 // struct Run: shaders/run_uniform.wgsl.
-
-@group(0) @binding(0) var<storage, read> data: array<f32>;
-@group(0) @binding(3) var<storage, read_write> scr: array<f32>;
-@group(0) @binding(4) var<uniform> run: Run;
+// Buffers (declared by src/gpu/bindings.ts): data (read), scr (read_write), run.
 
 override WG: u32 = 64u;
 override BLOCK: u32 = 4096u;

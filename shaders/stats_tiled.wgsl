@@ -14,11 +14,7 @@
 // shifts c_k are the centres). The host prepends NB (vec4 blocks per row) and NBLK (blocks).
 
 // struct Run: shaders/run_uniform.wgsl.
-
-@group(0) @binding(0) var<storage, read> data: array<f32>;
-@group(0) @binding(3) var<storage, read> scr: array<f32>;
-@group(0) @binding(5) var<storage, read_write> part: array<f32>;
-@group(0) @binding(4) var<uniform> run: Run;
+// Buffers (declared by src/gpu/bindings.ts): data, scr (read), part (read_write), run.
 
 override WG: u32 = 256u;
 override BLOCK: u32 = 4096u;

@@ -15,14 +15,10 @@
 // matrices with column j = U[·, j]; tied: one; diag: K·DV; spherical: K), log constants K.
 
 // struct Run: shaders/run_uniform.wgsl.
+// Buffers (declared by src/gpu/bindings.ts): data (read), part, rowv (read_write), run, prmu.
 
-@group(0) @binding(0) var<storage, read> data: array<f32>;
-@group(0) @binding(3) var<storage, read_write> part: array<f32>;
-@group(0) @binding(4) var<uniform> run: Run;
-@group(0) @binding(5) var<storage, read_write> rowv: array<f32>;
 // The parameters in vector layout, in a uniform buffer (NV = ceil(floats / 4) is prepended by
 // the host): uniform loads at a lane-invariant address are cheap on CPU adapters.
-@group(0) @binding(6) var<uniform> prmu: array<vec4<f32>, NV>;
 
 fn pf(o: u32) -> f32 { return prmu[o >> 2u][o & 3u]; }
 

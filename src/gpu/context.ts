@@ -4,6 +4,7 @@
 
 import { AbortError, DeviceLostError } from '../errors.ts';
 import { defaultTuning, type KernelShape, type Tuning } from './tuning.ts';
+import { bindGroupEntries, type Bindings } from './bindings.ts';
 
 // GPUBufferUsage / GPUMapMode values (Dawn in Node does not define the globals unless asked).
 export const MAP_READ = 0x1;
@@ -48,9 +49,6 @@ const LOST = Symbol('lost');
 
 /** Compute pipelines a device keeps compiled (see GpuContext.pipeline). */
 const PIPELINE_CACHE = 48;
-
-/** A binding of a bind group: [binding, buffer, offset?, size?]. */
-export type Binding = readonly [number, GPUBuffer, number?, number?];
 
 /** A dispatch: pipeline, bind group and workgroup counts; `stage` labels it for timings. */
 export interface Dispatch {
@@ -161,14 +159,12 @@ export class GpuContext {
     return [Math.ceil(n / y), y];
   }
 
-  bindGroup(pipeline: GPUComputePipeline, entries: readonly Binding[], label: string): GPUBindGroup {
+  /** A bind group of the pipeline's buffers, by name (src/gpu/bindings.ts). */
+  bindGroup(pipeline: GPUComputePipeline, bindings: Bindings, label: string): GPUBindGroup {
     return this.device.createBindGroup({
       label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: entries.map(([binding, buffer, offset, size]) => ({
-        binding,
-        resource: { buffer, ...(offset !== undefined ? { offset } : {}), ...(size !== undefined ? { size } : {}) },
-      })),
+      entries: bindGroupEntries(bindings),
     });
   }
 

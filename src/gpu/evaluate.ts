@@ -51,9 +51,17 @@ export async function evalPlan(
     const stagingProba = buffers.create(rows * k * 4, MAP_READ | COPY_DST, 'evaluate responsibilities staging');
     const stagingInfo = buffers.create(rows * 2 * 4, MAP_READ | COPY_DST, 'evaluate row staging');
     const valueGroups = chunks.map((c, i) =>
-      ctx.bindGroup(value, [[0, c.data], [2, params], [3, proba], runs.binding(0)], `${label} values chunk ${i}`),
+      ctx.bindGroup(
+        value,
+        { data: c.data, prm: params, scr: proba, run: runs.binding(0) },
+        `${label} values chunk ${i}`,
+      ),
     );
-    const finishGroup = ctx.bindGroup(finish, [[3, proba], [5, rowInfo], runs.binding(0)], `${label} finish`);
+    const finishGroup = ctx.bindGroup(
+      finish,
+      { scr: proba, rowinfo: rowInfo, run: runs.binding(0) },
+      `${label} finish`,
+    );
     return {
       rows,
       params,

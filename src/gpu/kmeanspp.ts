@@ -11,6 +11,7 @@ import type { Chunk } from './plans/plan.ts';
 import { kmeansppModule } from './shaders.ts';
 import { RunTable } from './uniforms.ts';
 import { InternalError } from '../errors.ts';
+import type { Bindings } from './bindings.ts';
 
 /** Rows per k-means++ block. */
 const KPP_BLOCK = 256;
@@ -60,14 +61,14 @@ export async function gpuKmeansPlusPlus(
         );
         const runs = new RunTable(buffers, chunks.length, 'k-means++ runs');
         const groups = chunks.map((c, i) => {
-          const entries: Array<readonly [number, GPUBuffer, number?, number?]> = [
-            [0, c.data],
-            [2, cand],
-            [3, closest[i] as GPUBuffer],
-            [5, sums],
-            runs.binding(i),
-          ];
-          if (c.weights) entries.push([1, c.weights]);
+          const entries: Bindings = {
+            data: c.data,
+            cand,
+            closest: closest[i] as GPUBuffer,
+            sums,
+            run: runs.binding(i),
+            ...(c.weights ? { wts: c.weights } : {}),
+          };
           return ctx.bindGroup(pipeline, entries, `k-means++ chunk ${i}`);
         });
         return { pipeline, closest, cand, sums, sumsStaging, valStaging, runs, groups };

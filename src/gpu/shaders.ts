@@ -19,6 +19,7 @@ import evaluateSource from '../../shaders/evaluate.wgsl?raw';
 import kmeansppSource from '../../shaders/kmeanspp.wgsl?raw';
 import type { CovarianceType } from '../options.ts';
 import { statsLayout, type Moments } from '../stats.ts';
+import { declareBuffers, type BufferUse } from './bindings.ts';
 import { factorCount, vectorWidth } from './layout.ts';
 import { InternalError } from '../errors.ts';
 
@@ -48,21 +49,35 @@ export interface ModuleSpec {
   readonly whiten: boolean;
 }
 
-function weightDecl(weighted: boolean): string {
-  return weighted
-    ? '@group(0) @binding(1) var<storage, read> wts: array<f32>;\nfn weight(i: u32) -> f32 { return wts[i]; }\n'
-    : 'fn weight(i: u32) -> f32 { return 1.0; }\n';
+// The buffers each WGSL file uses (src/gpu/bindings.ts declares them for a module).
+const COMMON: BufferUse = { prm: 'read' };
+const RESP: BufferUse = { data: 'read', scr: 'read_write', run: 'uniform' };
+const TILED: BufferUse = { data: 'read', scr: 'read', part: 'read_write', run: 'uniform' };
+const VECTOR: BufferUse = { data: 'read', part: 'read_write', run: 'uniform', rowv: 'read_write', prmu: 'uniform' };
+const REDUCE: BufferUse = { part: 'read', res: 'read_write', run: 'uniform' };
+const EVALUATE: BufferUse = { rowinfo: 'read_write' };
+const KMEANSPP: BufferUse = { data: 'read', cand: 'read', closest: 'read_write', sums: 'read_write', run: 'uniform' };
+
+/** weight(i): the row's sample weight, or 1. */
+function weightFn(weighted: boolean): string {
+  return weighted ? 'fn weight(i: u32) -> f32 { return wts[i]; }\n' : 'fn weight(i: u32) -> f32 { return 1.0; }\n';
 }
 
 /** store_y(k, i, a, v): a no-op, or the store of whitened coordinate a of row i for component k. */
-function storeYDecl(store: boolean): string {
+function storeYFn(store: boolean): string {
   return store
-    ? '@group(0) @binding(7) var<storage, read_write> yscr: array<f32>;\nfn store_y(k: u32, i: u32, a: u32, v: f32) { yscr[(k * BLOCK + i) * D + a] = v; }\n'
+    ? 'fn store_y(k: u32, i: u32, a: u32, v: f32) { yscr[(k * BLOCK + i) * D + a] = v; }\n'
     : 'fn store_y(k: u32, i: u32, a: u32, v: f32) {}\n';
 }
 
-function header(spec: ModuleSpec, storeY = false): string {
+/** The specialised constants, the module's buffer declarations, and weight() / store_y(). */
+function header(spec: ModuleSpec, buffers: BufferUse, storeY = false): string {
   const { k, d, cov, mom, weighted, whiten } = spec;
+  const use: BufferUse = {
+    ...buffers,
+    ...(weighted ? { wts: 'read' } : {}),
+    ...(storeY ? { yscr: 'read_write' } : {}),
+  };
   const layout = statsLayout(k, d, MOMENTS[mom]);
   const offF = k * d;
   const offC = offF + factorCount(cov, k, d);
@@ -76,8 +91,9 @@ function header(spec: ModuleSpec, storeY = false): string {
     `const OFF_F: u32 = ${offF}u;`,
     `const OFF_C: u32 = ${offC}u;`,
     `const WHITEN: bool = ${whiten};`,
-    weightDecl(weighted),
-    storeYDecl(storeY),
+    declareBuffers(use),
+    weightFn(weighted),
+    storeYFn(storeY),
   ].join('\n');
 }
 
@@ -94,20 +110,21 @@ function jobSection(job: Job, section: 'scratch' | 'vector'): string {
 export function vectorModule(job: Job, spec: ModuleSpec, paramFloats: number): string {
   const vec = vectorWidth(spec.d) === 2 ? vec2Source : vec4Source;
   const nv = Math.max(1, Math.ceil(paramFloats / 4));
-  return `${header(spec)}\nconst NV: u32 = ${nv}u;\n${commonSource}\n${runSource}\n${vec}\n${jobSection(job, 'vector')}\n${vecSource}`;
+  return `${header(spec, { ...COMMON, ...VECTOR })}\nconst NV: u32 = ${nv}u;\n${commonSource}\n${runSource}\n${vec}\n${jobSection(job, 'vector')}\n${vecSource}`;
 }
 
 /** Per-row passes (stats_resp.wgsl): rows_main, value_main, finish_main; whitened coordinates stored when spec.whiten. */
 export function respModule(job: Job, spec: ModuleSpec): string {
-  return `${header(spec, spec.whiten)}\n${commonSource}\n${runSource}\n${jobSection(job, 'scratch')}\n${respSource}`;
+  return `${header(spec, { ...COMMON, ...RESP }, spec.whiten)}\n${commonSource}\n${runSource}\n${jobSection(job, 'scratch')}\n${respSource}`;
 }
 
 /** Pass B of the tiled shape; v is x − c_k (or x, KB > 1) from the data, or whitened coordinates from yscr. */
 export function tiledModule(spec: ModuleSpec, blocksPerRow: number, blocks: number): string {
   const tile = spec.whiten
-    ? '@group(0) @binding(7) var<storage, read> yscr: array<f32>;\nfn tile_value(k: u32, row: u32, a: u32) -> f32 { return yscr[(k * BLOCK + row) * D + a]; }\n'
+    ? 'fn tile_value(k: u32, row: u32, a: u32) -> f32 { return yscr[(k * BLOCK + row) * D + a]; }\n'
     : 'fn tile_value(k: u32, row: u32, a: u32) -> f32 {\n  let v = data[(run.data_off + row) * D + a];\n  if (KB > 1u) { return v; }\n  return v - prm[k * D + a];\n}\n';
-  return `${header({ ...spec, weighted: false })}\nconst NB: u32 = ${blocksPerRow}u;\nconst NBLK: u32 = ${blocks}u;\n${commonSource}\n${runSource}\n${tile}\n${tiledSource}`;
+  const buffers: BufferUse = { ...COMMON, ...TILED, ...(spec.whiten ? { yscr: 'read' } : {}) };
+  return `${header({ ...spec, weighted: false }, buffers)}\nconst NB: u32 = ${blocksPerRow}u;\nconst NBLK: u32 = ${blocks}u;\n${commonSource}\n${runSource}\n${tile}\n${tiledSource}`;
 }
 
 /**
@@ -160,15 +177,16 @@ export function rowsTriModule(spec: ModuleSpec): string {
 }
 
 export function reduceModule(s: number): string {
-  return `const S: u32 = ${s}u;\n${runSource}\n${reduceSource}`;
+  return `const S: u32 = ${s}u;\n${declareBuffers(REDUCE)}\n${runSource}\n${reduceSource}`;
 }
 
 /** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */
 export function evaluateModule(k: number, d: number, cov: CovarianceType): string {
   const spec: ModuleSpec = { k, d, cov, mom: 0, weighted: false, whiten: false };
-  return `${header(spec)}\n${commonSource}\n${runSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
+  return `${header(spec, { ...COMMON, ...RESP, ...EVALUATE })}\n${commonSource}\n${runSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
 }
 
 export function kmeansppModule(d: number, weighted: boolean): string {
-  return `const D: u32 = ${d}u;\n${weightDecl(weighted)}\n${runSource}\n${kmeansppSource}`;
+  const buffers: BufferUse = { ...KMEANSPP, ...(weighted ? { wts: 'read' } : {}) };
+  return `const D: u32 = ${d}u;\n${declareBuffers(buffers)}\n${weightFn(weighted)}\n${runSource}\n${kmeansppSource}`;
 }

@@ -2,7 +2,8 @@
 // through named fields into a table of entries UNIFORM_STRIDE bytes apart; a dispatch binds
 // its entry at offset index · UNIFORM_STRIDE.
 
-import { COPY_DST, UNIFORM, type Binding, type BufferSet } from './context.ts';
+import type { BoundBuffer } from './bindings.ts';
+import { COPY_DST, UNIFORM, type BufferSet } from './context.ts';
 import { UNIFORM_STRIDE } from './tuning.ts';
 
 /** The fields of struct Run, in WGSL order (see shaders/run_uniform.wgsl for their uses). */
@@ -60,9 +61,9 @@ export class RunTable {
     for (let e = 0; e < this.entries; e++) this.host[e * WORDS + 5] = seed >>> 0;
   }
 
-  /** The binding of entry `index` at binding 4 (every kernel's `run`). */
-  binding(index: number): Binding {
-    return [4, this.buffer, index * UNIFORM_STRIDE, RUN_BYTES];
+  /** Entry `index` of the table, bound as a kernel's `run`. */
+  binding(index: number): BoundBuffer {
+    return { buffer: this.buffer, offset: index * UNIFORM_STRIDE, size: RUN_BYTES };
   }
 
   upload(queue: GPUQueue): void {

@@ -43,7 +43,11 @@ export async function reduceDispatches(
     const [x, y] = ctx.dims(Math.ceil((s * outSlots) / wg));
     dispatches.push({
       pipeline,
-      bindGroup: ctx.bindGroup(pipeline, [[0, source], [1, target], runs.binding(entry)], `reduce level ${level}`),
+      bindGroup: ctx.bindGroup(
+        pipeline,
+        { part: source, res: target, run: runs.binding(entry) },
+        `reduce level ${level}`,
+      ),
       x,
       y,
       stage: 'reduce',

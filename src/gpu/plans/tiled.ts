@@ -9,16 +9,7 @@
 // then the reduction. The cost model beside it keeps every invocation under the loop budget.
 
 import { statsLayout } from '../../stats.ts';
-import {
-  COPY_DST,
-  COPY_SRC,
-  MAP_READ,
-  STORAGE,
-  type Binding,
-  type BufferSet,
-  type Dispatch,
-  type GpuContext,
-} from '../context.ts';
+import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, type BufferSet, type Dispatch, type GpuContext } from '../context.ts';
 import { factorCount } from '../layout.ts';
 import {
   momentsOfCode,
@@ -34,6 +25,7 @@ import { RunTable } from '../uniforms.ts';
 import type { Chunk, StatsPlan } from './plan.ts';
 import { reduceDispatches, reduceLevels } from './reduce.ts';
 import { InternalError } from '../../errors.ts';
+import type { Bindings } from '../bindings.ts';
 
 /** Largest D the generated triangular solve of stats_rows_tri.wgsl is built for (code size). */
 export const TRI_MAX_D = 64;
@@ -256,12 +248,15 @@ export async function tiledPlan(
       flag: j > 0 ? 1 : 0,
       dataOffset: b.start,
     });
-    const valueBindings: Binding[] = [[0, c.data], [3, scratch], runs.binding(2 * j)];
-    if (job !== 'random') valueBindings.push([2, params]);
-    if (whitened !== null) valueBindings.push([7, whitened]);
+    const valueBindings: Bindings = {
+      data: c.data,
+      scr: scratch,
+      run: runs.binding(2 * j),
+      ...(job !== 'random' ? { prm: params } : {}),
+      ...(whitened !== null ? { yscr: whitened } : {}),
+    };
     if (rowsPipe !== null) {
-      const bindings = [...valueBindings];
-      if (c.weights) bindings.push([1, c.weights]);
+      const bindings: Bindings = { ...valueBindings, ...(c.weights ? { wts: c.weights } : {}) };
       const [x, y] = ctx.dims(Math.ceil(threads / A.wg));
       dispatches.push({
         pipeline: rowsPipe,
@@ -271,8 +266,11 @@ export async function tiledPlan(
         stage: 'A',
       });
     } else {
-      const finishBindings: Binding[] = [[3, scratch], runs.binding(2 * j)];
-      if (c.weights) finishBindings.push([1, c.weights]);
+      const finishBindings: Bindings = {
+        scr: scratch,
+        run: runs.binding(2 * j),
+        ...(c.weights ? { wts: c.weights } : {}),
+      };
       const [vx, vy] = ctx.dims(Math.ceil((b.rows * k) / B.wg));
       const [fx, fy] = ctx.dims(Math.ceil(b.rows / B.wg));
       const v = value as GPUComputePipeline;
@@ -292,8 +290,13 @@ export async function tiledPlan(
         stage: 'A',
       });
     }
-    const bBindings: Binding[] = [[2, params], [3, scratch], [5, part], runs.binding(2 * j + 1)];
-    bBindings.push(whitened !== null ? [7, whitened] : [0, c.data]);
+    const bBindings: Bindings = {
+      prm: params,
+      scr: scratch,
+      part,
+      run: runs.binding(2 * j + 1),
+      ...(whitened !== null ? { yscr: whitened } : { data: c.data }),
+    };
     dispatches.push({
       pipeline: passB,
       bindGroup: ctx.bindGroup(passB, bBindings, `${label} pass B block ${j}`),

@@ -10,7 +10,6 @@ import {
   STORAGE,
   UNIFORM,
   COPY_SRC,
-  type Binding,
   type BufferSet,
   type Dispatch,
   type GpuContext,
@@ -21,6 +20,7 @@ import { LOOP_BUDGET } from '../tuning.ts';
 import { RunTable } from '../uniforms.ts';
 import type { Chunk, StatsPlan } from './plan.ts';
 import { reduceDispatches, reduceLevels } from './reduce.ts';
+import type { Bindings } from '../bindings.ts';
 
 /**
  * Most rows per invocation within the loop budget (the kernel walks its rows K + 1 times);
@@ -97,8 +97,14 @@ export async function vectorPlan(
   chunks.forEach((c, i) => {
     const threads = (groups[i] as number) * wg;
     runs.set(i, { rows: c.rows, nthreads: threads, slot, slots, rowBase: c.start, flag: per[i] as number });
-    const entries: Binding[] = [[0, c.data], [6, params], [3, part], [5, rowValues], runs.binding(i)];
-    if (c.weights) entries.push([1, c.weights]);
+    const entries: Bindings = {
+      data: c.data,
+      prmu: params,
+      part,
+      rowv: rowValues,
+      run: runs.binding(i),
+      ...(c.weights ? { wts: c.weights } : {}),
+    };
     dispatches.push({
       pipeline,
       bindGroup: ctx.bindGroup(pipeline, entries, `${job} vector chunk ${i}`),
