@@ -34,7 +34,7 @@ describe('bin/emgpu.js', () => {
     const { code, stdout, stderr } = emgpu(['fit', '--demo']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/backend {6}cpu \(\d+ threads?\): no WebGPU adapter \(no GPU device here/);
+    expect(stdout).toMatch(/backend {6}cpu \(\d+ threads?\): no WebGPU adapter: no GPU device here \(/);
   });
 
   it('fit from stdin to --output, then predict; a bad file exits 2 with one line', () => {
