@@ -88,7 +88,7 @@ export interface CliStreams {
   stdin?: NodeJS.ReadableStream;
   /** Interrupts the command as Ctrl-C does (for callers other than the real process). */
   signal?: AbortSignal;
-  /** Milliseconds (default performance.now): when a run counts as long, when progress lines are due. */
+  /** Milliseconds (default performance.now): whether the run was long enough to say what it wrote. */
   clock?: () => number;
 }
 
@@ -563,7 +563,7 @@ async function streamFitCommand(
     }
     const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, file.cols, covarianceType, file.label);
     const maxIter = opts.maxIter ?? 100;
-    const progress = new StreamProgressBars(ctx.stderr, ctx.verbose, maxIter, file.rows, ctx.clock);
+    const progress = new StreamProgressBars(ctx.stderr, ctx.verbose, maxIter, file.rows);
     const gm = new GaussianMixture({
       nComponents: k,
       covarianceType,
