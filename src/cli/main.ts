@@ -1105,9 +1105,9 @@ ${EXIT_HELP}`,
     .description(
       'convert a model to or from a fitted scikit-learn mixture (runs the shipped sklearn_model.py with Python)',
     )
-    .addArgument(new Argument('<DIRECTION>', 'to-sklearn, from-sklearn or check').choices(CONVERT_DIRECTIONS))
-    .argument('<SOURCE>', 'the model JSON (to-sklearn, check) or the pickle (from-sklearn)')
-    .argument('<TARGET>', 'the pickle (to-sklearn), the model JSON (from-sklearn) or a CSV file (check)')
+    .addArgument(new Argument('<MODE>', 'what to do').choices(CONVERT_DIRECTIONS))
+    .argument('<IN>', 'the model JSON (to-sklearn, check) or the pickle (from-sklearn)')
+    .argument('<OUT>', 'the pickle (to-sklearn), the model JSON (from-sklearn) or a CSV file (check)')
     .option('--python <path>', 'the Python 3 with numpy and scikit-learn to run (default: python3)')
     .addHelpText('after', `${CONVERT_HELP}\n${EXIT_HELP}`)
     .action(async (direction: ConvertDirection, source: string, target: string, opts: ConvertOpts) => {
@@ -1155,7 +1155,7 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
   try {
     const program = buildProgram(ctx);
     const asked = argv[0] === 'help' ? argv[1] : undefined;
-    if (asked !== undefined && !program.commands.some((c) => c.name() === asked)) {
+    if (asked !== undefined && asked !== 'help' && !program.commands.some((c) => c.name() === asked)) {
       const names = program.commands.map((c) => c.name()).filter((name) => name !== 'help');
       throw new CliError(`help: there is no command '${printable(asked)}'; the commands are ${names.join(', ')}.`);
     }
