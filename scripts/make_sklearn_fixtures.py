@@ -333,6 +333,76 @@ def fidelity_fixtures():
         write_fixture(name, description, X + shift, cases, {"shift": shift} if shift else None)
 
 
+ROWS_START_SEED = 0
+
+
+def rows_start_fixtures():
+    """Breast cancer standardised, full covariance, K = 3, started from three random rows (issue
+    19's float32 residual): weights 1/3, means the rows RandomState(0).choice(n, 3) picks (as
+    sklearn's init_params='random_from_data' draws them), precisions I / reg_covar (the
+    covariance such a start has: one row, plus reg_covar). 1, 5 and 20 iterations (tol=0).
+    The first E-step's components are far narrower than the ones it produces, so this is the
+    start that tests the whitening basis of a float32 engine; see docs/numerics.md.
+    Besides sklearn's results, each case records how far sklearn itself moves when the
+    parameters after its first iteration are rounded to float32 ("float32_sensitivity"): the
+    lower-bound and mean changes after the remaining iterations, in float64."""
+    X = load_breast_cancer().data.astype(np.float64)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    n, d = X.shape
+    k = 3
+    rows = np.random.RandomState(ROWS_START_SEED).choice(n, size=k, replace=False)
+    reg_covar = 1e-6
+    inits = (np.full(k, 1.0 / k), X[rows].copy(), np.stack([np.eye(d) / reg_covar] * k))
+    cases = []
+    for max_iter in (1, 5, 20):
+        gm, _ = fit_case(X, k, "full", 0.0, reg_covar, max_iter, inits)
+        gap = label_gap(gm, X)
+        sensitivity = None
+        if max_iter > 1:
+            first, _ = fit_case(X, k, "full", 0.0, reg_covar, 1, inits)
+            f32 = lambda a: np.asarray(a, dtype=np.float32).astype(np.float64)
+            w = f32(first.weights_)
+            w /= w.sum()
+            # Rounding the precision's Cholesky factor, as a float32 engine holds it.
+            chol = f32(first.precisions_cholesky_)
+            rounded = (w, f32(first.means_), np.einsum("kij,klj->kil", chol, chol))
+            moved, _ = fit_case(X, k, "full", 0.0, reg_covar, max_iter - 1, rounded)
+            sensitivity = {
+                "lower_bound": abs(moved.lower_bound_ - gm.lower_bound_),
+                "means": float(np.max(np.abs(moved.means_ - gm.means_))),
+            }
+        case_name = f"cancer-rows full max_iter={max_iter}"
+        conds = ", ".join(f"{np.linalg.cond(c):.1e}" for c in gm.covariances_)
+        print(f"{case_name:45s} lower_bound={gm.lower_bound_:.12f} label_gap={gap:.2e} cond=[{conds}] float32 sensitivity={sensitivity}")
+        case = {
+            "name": case_name,
+            "group": "fidelity",
+            "start": "rows",
+            "labels_exact": gap >= LABEL_MARGIN,
+            "options": {
+                "n_components": k,
+                "covariance_type": "full",
+                "tol": 0.0,
+                "reg_covar": reg_covar,
+                "max_iter": max_iter,
+                "weights_init": tolist(inits[0]),
+                "means_init": tolist(inits[1]),
+                "means_init_rows": [int(r) for r in rows],
+                "precisions_init": tolist(inits[2]),
+            },
+            "expected": expected_of(gm, X),
+        }
+        if sensitivity is not None:
+            case["float32_sensitivity"] = sensitivity
+        cases.append(case)
+    write_fixture(
+        "cancer-rows",
+        "load_breast_cancer().data standardised (569 x 30), full, K = 3, from three random rows",
+        X,
+        cases,
+    )
+
+
 def standard_cases(name, X, k, seed, problems, fit_X=None, sample_weight=None):
     """RUNS for every covariance type from initial_parameters(); with sample_weight, sklearn
     fits fit_X (the rows repeated) while the expected predictions are on X."""
@@ -590,6 +660,10 @@ def select_fixtures():
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
+    # `scripts/make_sklearn_fixtures.py cancer-rows` writes that fixture alone.
+    if sys.argv[1:] == ["cancer-rows"]:
+        rows_start_fixtures()
+        return
     problems = []
     for name, description, X, k, seed in datasets():
         n, d = X.shape
@@ -645,6 +719,7 @@ def main():
             f.write("\n")
         print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
     fidelity_fixtures()
+    rows_start_fixtures()
     larger_fixtures(problems)
     init_fixtures(problems)
     bayesian_fixtures(problems)

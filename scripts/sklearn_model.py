@@ -5,12 +5,17 @@
     /usr/bin/python3 scripts/sklearn_model.py from-sklearn model.pkl model.json
     /usr/bin/python3 scripts/sklearn_model.py check model.json data.csv
 
+The package ships this file (node_modules/emgpu/scripts/sklearn_model.py); 'emgpu convert
+to-sklearn|from-sklearn|check SOURCE TARGET [--python PATH]' runs it.
+
 to-sklearn pickles a fitted sklearn.mixture.GaussianMixture (or BayesianGaussianMixture, for
 'emgpu fit --bayesian' models) whose predict, predict_proba, score_samples, score and sample
 use emgpu's parameters; from-sklearn writes a model that GaussianMixture.fromJSON and
 'emgpu predict/score/sample/stats' read (a start for distributed EM, for instance). check
 prints the largest differences between emgpu's and sklearn's scores for a CSV file (header
-row optional); it runs 'node bin/emgpu.js' from the repository.
+row optional); it runs the bin/emgpu.js next to this script. Outputs are written to a
+temporary file next to the target and renamed over it: never half-written. A problem is one
+line on stderr, exit code 2.
 
 The attribute mapping (emgpu JSON -> sklearn), both in sklearn's shapes:
     weights -> weights_              means -> means_
@@ -27,13 +32,26 @@ precisions_ is computed from the Cholesky factors, as sklearn does. Requires sci
 
 import json
 import math
+import os
 import pickle
 import subprocess
 import sys
+import tempfile
 
-import numpy as np
-import sklearn
-from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
+try:
+    import numpy as np
+    import sklearn
+    from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
+except ImportError as error:
+    print(
+        f"sklearn_model.py: this needs numpy and scikit-learn, which {sys.executable} cannot import ({error}); "
+        "install them (apt-get install python3-sklearn, or pip install scikit-learn) or run a Python that has them "
+        "(emgpu convert --python PATH).",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "emgpu.js")
 
 GAUSSIAN_FORMAT = "emgpu-gaussian-mixture"
 BAYESIAN_FORMAT = "emgpu-bayesian-gaussian-mixture"
@@ -177,32 +195,71 @@ def check(model_path, data_path):
     with open(model_path) as f:
         gm = to_sklearn(json.load(f))
     X = _read_csv(data_path)
-    ours = subprocess.run(["node", "bin/emgpu.js", "score", "--model", model_path, data_path, "--backend", "cpu"], check=True, capture_output=True, text=True).stdout
+    ours = subprocess.run(["node", BIN, "score", "--model", model_path, data_path, "--backend", "cpu"], check=True, capture_output=True, text=True).stdout
     ours = np.array([float(v) for v in ours.split()])
-    proba = subprocess.run(["node", "bin/emgpu.js", "predict", "--proba", "--model", model_path, data_path, "--backend", "cpu"], check=True, capture_output=True, text=True).stdout
+    proba = subprocess.run(["node", BIN, "predict", "--proba", "--model", model_path, data_path, "--backend", "cpu"], check=True, capture_output=True, text=True).stdout
     proba = np.array([[float(v) for v in line.split(",")] for line in proba.split()])
     theirs = gm.score_samples(X)
     print(f"rows {len(X)}: max |score_samples difference| {np.max(np.abs(ours - theirs)):.3g}, max |predict_proba difference| {np.max(np.abs(proba - gm.predict_proba(X))):.3g}")
+
+
+def _write_atomically(target, data):
+    """data (bytes) to a temporary file next to target, synced and renamed over it."""
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise
+
+
+def _read_model(source):
+    with open(source) as f:
+        try:
+            model = json.load(f)
+        except ValueError as error:
+            raise ValueError(f"{source} is not valid JSON ({error}); pass a model written by 'emgpu fit'") from None
+    if not isinstance(model, dict):
+        raise ValueError(f"{source} is not an emgpu model (not a JSON object); pass a model written by 'emgpu fit'")
+    return model
+
+
+def run(command, source, target):
+    if command == "to-sklearn":
+        try:
+            gm = to_sklearn(_read_model(source))
+        except KeyError as error:
+            raise ValueError(f"{source} has no field {error}; pass a model written by 'emgpu fit'") from None
+        _write_atomically(target, pickle.dumps(gm))
+    elif command == "from-sklearn":
+        with open(source, "rb") as f:
+            try:
+                gm = pickle.load(f)
+            except Exception as error:
+                raise ValueError(f"{source} is not a pickle ({error}); pass a pickled, fitted sklearn mixture") from None
+        if not isinstance(gm, (GaussianMixture, BayesianGaussianMixture)) or not hasattr(gm, "means_"):
+            raise ValueError(f"{source} does not hold a fitted sklearn GaussianMixture or BayesianGaussianMixture")
+        _write_atomically(target, (json.dumps(from_sklearn(gm), indent=2) + "\n").encode("utf-8"))
+    else:
+        check(source, target)
 
 
 def main(argv):
     if len(argv) != 3 or argv[0] not in ("to-sklearn", "from-sklearn", "check"):
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
-    command, source, target = argv
-    if command == "to-sklearn":
-        with open(source) as f:
-            gm = to_sklearn(json.load(f))
-        with open(target, "wb") as f:
-            pickle.dump(gm, f)
-    elif command == "from-sklearn":
-        with open(source, "rb") as f:
-            gm = pickle.load(f)
-        with open(target, "w") as f:
-            json.dump(from_sklearn(gm), f, indent=2)
-            f.write("\n")
-    else:
-        check(source, target)
+    try:
+        run(*argv)
+    except (OSError, ValueError) as error:
+        text = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"sklearn_model.py {argv[0]}: {text}.", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -120,7 +120,7 @@ export async function selectBackend(
   if (choice === 'webgpu') {
     if (attempt.backend === null) {
       throw new BackendUnavailableError(
-        `Backend 'webgpu' is not available (${attempt.reason}); use backend 'auto' or 'cpu' to run on the CPU.`,
+        `Backend 'webgpu' is not available: ${attempt.reason}; use backend 'auto' or 'cpu' to run on the CPU.`,
       );
     }
     const refusal = job === null ? null : attempt.backend.refuse(job);
@@ -128,11 +128,16 @@ export async function selectBackend(
       throw new EmgpuInputError(`Backend 'webgpu' cannot take this job: ${refusal}; use backend 'auto' or 'cpu'.`);
     return attempt.backend;
   }
-  if (attempt.backend === null) return cpuBackend(cpuThreads, `no WebGPU adapter (${attempt.reason})`);
+  // Reasons keep one level of parentheses: "cpu (2 threads): no WebGPU adapter: no GPU device here (…)".
+  if (attempt.backend === null)
+    return cpuBackend(
+      cpuThreads,
+      attempt.reason.startsWith('no WebGPU adapter') ? attempt.reason : `no WebGPU adapter: ${attempt.reason}`,
+    );
   if (!autoTakesSoftwareAdapters && SOFTWARE_ADAPTER.test(attempt.backend.description)) {
     return cpuBackend(
       cpuThreads,
-      `the WebGPU adapter is a software rasteriser, slower than the CPU engine (${attempt.backend.description})`,
+      `the WebGPU adapter is a software rasteriser, slower than the CPU engine: ${attempt.backend.description}`,
     );
   }
   const refusal = job === null ? null : attempt.backend.refuse(job);

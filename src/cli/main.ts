@@ -3,7 +3,8 @@
 // with their own streams.
 
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { stat } from 'node:fs/promises';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { FitOptions } from '../base-mixture.ts';
 import { BayesianGaussianMixture } from '../bayesian-mixture.ts';
 import { GaussianMixture } from '../gaussian-mixture.ts';
@@ -40,6 +41,13 @@ import {
 } from './online.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import {
+  CONVERT_DIRECTIONS,
+  CONVERT_HELP,
+  convertCommand,
+  type ConvertDirection,
+  type ConvertOpts,
+} from './convert.ts';
+import {
   mergeCommand,
   mstepCommand,
   mstepOptions,
@@ -55,6 +63,8 @@ import {
   CHUNK_CHARS,
   csvRow,
   fileSink,
+  formatBytes,
+  ignoreClosedPipe,
   streamSink,
   type OutputSink,
   type OutputTarget,
@@ -78,6 +88,8 @@ export interface CliStreams {
   stdin?: NodeJS.ReadableStream;
   /** Interrupts the command as Ctrl-C does (for callers other than the real process). */
   signal?: AbortSignal;
+  /** Milliseconds (default performance.now): whether the run was long enough to say what it wrote. */
+  clock?: () => number;
 }
 
 interface Context {
@@ -91,7 +103,13 @@ interface Context {
   target: OutputTarget | null;
   /** Where the result is being written, once opened (for the message on Ctrl-C). */
   sink: OutputSink | null;
+  readonly clock: () => number;
+  /** clock() when the command started. */
+  readonly started: number;
 }
+
+/** A run at least this long ends with a "wrote FILE (…)" line on stderr even without --verbose. */
+export const LONG_RUN_MS = 10_000;
 
 /** The most samples one `emgpu sample` run draws: their component draws come first, in one pass. */
 export const MAX_SAMPLES = 1_000_000_000;
@@ -272,7 +290,20 @@ async function withOutput(ctx: Context, write: (out: ChunkedOutput) => Promise<u
     await sink.discard();
     throw error;
   }
-  if (ctx.target !== null) say(ctx, `wrote ${printable(ctx.target.path)}`);
+  if (ctx.target !== null) await sayWrote(ctx, ctx.target);
+}
+
+/** "emgpu: wrote FILE (12.3 kB, 71.2 s)": with --verbose, or after a long run (the user may have looked away). */
+async function sayWrote(ctx: Context, target: OutputTarget): Promise<void> {
+  const seconds = (ctx.clock() - ctx.started) / 1000;
+  if (!ctx.verbose && seconds * 1000 < LONG_RUN_MS) return;
+  const size = await stat(target.file).then(
+    (info) => formatBytes(info.size),
+    () => null,
+  );
+  ctx.stderr.write(
+    `emgpu: wrote ${printable(target.path)} (${size === null ? '' : `${size}, `}${seconds.toFixed(1)} s)\n`,
+  );
 }
 
 /** Runs a fit with progress on stderr and Ctrl-C aborting it cleanly. */
@@ -1070,6 +1101,20 @@ ${EXIT_HELP}`,
       await mstepCommand(statsIO(ctx), stats, opts);
     });
 
+  configure(program.command('convert'), 'emgpu convert')
+    .description(
+      'convert a model to or from a fitted scikit-learn mixture (runs the shipped sklearn_model.py with Python)',
+    )
+    .addArgument(new Argument('<MODE>', 'what to do').choices(CONVERT_DIRECTIONS))
+    .argument('<IN>', 'the model JSON (to-sklearn, check) or the pickle (from-sklearn)')
+    .argument('<OUT>', 'the pickle (to-sklearn), the model JSON (from-sklearn) or a CSV file (check)')
+    .option('--python <path>', 'the Python 3 with numpy and scikit-learn to run (default: python3)')
+    .addHelpText('after', `${CONVERT_HELP}\n${EXIT_HELP}`)
+    .action(async (direction: ConvertDirection, source: string, target: string, opts: ConvertOpts) => {
+      const io = { stdout: ctx.stdout, stderr: ctx.stderr, signal: ctx.abort.signal };
+      ctx.exitCode = await convertCommand(direction, source, target, opts, io);
+    });
+
   return program;
 }
 
@@ -1082,6 +1127,7 @@ function interruptedLine(ctx: Context): string {
 
 /** Runs the command line; returns the exit code (never calls process.exit). */
 export async function main(argv: string[], streams: CliStreams = {}): Promise<number> {
+  const clock = streams.clock ?? (() => performance.now());
   const ctx: Context = {
     stdout: streams.stdout ?? process.stdout,
     stderr: streams.stderr ?? process.stderr,
@@ -1091,7 +1137,13 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     exitCode: EXIT.ok,
     target: null,
     sink: null,
+    clock,
+    started: clock(),
   };
+  // A reader that stops early (`emgpu fit --help | head -1`, data piped to head) closes the
+  // pipe; the writes after that fail with EPIPE, which is no error of ours: quiet, exit 0.
+  ignoreClosedPipe(ctx.stdout);
+  ignoreClosedPipe(ctx.stderr);
   // Ctrl-C: every command stops at its next pause (reading, between iterations, between
   // blocks of rows), removes its temporary --output file and exits 130. A second Ctrl-C kills
   // the process as usual (the listener is removed after the first).
@@ -1101,12 +1153,20 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
   if (streams.signal?.aborted) onSigint();
   streams.signal?.addEventListener('abort', onSigint, { once: true });
   try {
-    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    const program = buildProgram(ctx);
+    const asked = argv[0] === 'help' ? argv[1] : undefined;
+    if (asked !== undefined && asked !== 'help' && !program.commands.some((c) => c.name() === asked)) {
+      const names = program.commands.map((c) => c.name()).filter((name) => name !== 'help');
+      throw new CliError(`help: there is no command '${printable(asked)}'; the commands are ${names.join(', ')}.`);
+    }
+    await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has already printed the help, the version or the one-line error.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      // 'commander.help': `emgpu help` and `emgpu help CMD`, which print what --help prints.
+      const shown = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
+      return shown.includes(error.code) ? EXIT.ok : EXIT.usage;
     }
     const reported = describeError(error);
     let text = `${isAbortError(error) ? interruptedLine(ctx) : reported.line}\n`;

@@ -151,14 +151,33 @@ export interface OutputSink {
 
 const guarded = new WeakSet<NodeJS.WritableStream>();
 
+/**
+ * Keeps a write error on `stream` (EPIPE when the reader has gone) from crashing the process:
+ * without a listener, the 'error' event that follows a failed write is thrown. Writes that need
+ * to know (streamSink) see the error through their callback.
+ */
+export function ignoreClosedPipe(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', () => undefined);
+}
+
+/** "812 bytes", "12.3 kB", "4.1 MB", "2.0 GB" (powers of 1000). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.95 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit] as string}`;
+}
+
 /** stdout (or any stream). A closed pipe (EPIPE) is not an error: the reader has what it wanted. */
 export function streamSink(stream: NodeJS.WritableStream): OutputSink {
-  // Write errors are reported through the callback; without a listener the 'error' event
-  // that follows would crash the process.
-  if (!guarded.has(stream)) {
-    guarded.add(stream);
-    stream.on('error', () => undefined);
-  }
+  ignoreClosedPipe(stream);
   let closed = false;
   const sink = {
     started: false,

@@ -223,15 +223,21 @@ export class StreamProgressBars {
   private barPass = 0;
   private readonly mode: 'lines' | 'bar' | 'quiet';
   private last: IterationInfo | null = null;
-  private passStarted = performance.now();
+  private passStarted: number;
+  /** Lines mode: the pass the last line was about, and when that line was written. */
+  private linePass = 0;
+  private lineAt: number;
 
   constructor(
     private readonly stderr: ErrStream,
     verbose: boolean,
     private readonly maxIter: number,
     private readonly knownRows: number | null,
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.mode = verbose ? 'lines' : stderr.isTTY === true ? 'bar' : 'quiet';
+    this.passStarted = clock();
+    this.lineAt = this.passStarted;
   }
 
   readonly onProgress = (message: string): void => {
@@ -250,25 +256,21 @@ export class StreamProgressBars {
   readonly onChunk = (progress: StreamProgress): void => {
     const total = progress.rows ?? this.knownRows;
     if (this.mode === 'lines') {
-      if (progress.phase === 'scan' && this.knownRows !== null && progress.rowsDone === this.knownRows) {
-        this.stderr.write(
-          `emgpu: scanned ${progress.rowsDone} rows in ${progress.chunks} chunks, ${((performance.now() - this.passStarted) / 1000).toFixed(2)} s\n`,
-        );
-      }
+      this.progressLine(progress, total);
       return;
     }
     if (this.mode !== 'bar') return;
     const fresh = this.bar === null || progress.pass !== this.barPass;
     if (fresh) {
       this.bar?.stop();
-      this.passStarted = performance.now();
+      this.passStarted = this.clock();
       this.barPass = progress.pass;
     }
     const label =
       progress.phase === 'scan'
         ? 'scan   '
         : `EM ${String(progress.iteration).padStart(String(this.maxIter).length)}/${this.maxIter}`;
-    const seconds = (performance.now() - this.passStarted) / 1000;
+    const seconds = (this.clock() - this.passStarted) / 1000;
     const payload = {
       label,
       rate: seconds > 0 ? `${(progress.rowsDone / seconds / 1e6).toFixed(2)}M rows/s` : '',
@@ -294,8 +296,44 @@ export class StreamProgressBars {
     this.bar?.update(progress.rowsDone, payload);
   };
 
+  /**
+   * --verbose (any stderr, a terminal or not): the end of the scan, and within a pass a line at
+   * most every LINE_EVERY_MS, so a long pass over a big file shows it is moving, e.g.
+   * "emgpu: EM  3/100  4000000/10000000 rows (40%)  1.25M rows/s".
+   */
+  private progressLine(progress: StreamProgress, total: number | null): void {
+    const now = this.clock();
+    if (progress.pass !== this.linePass) {
+      this.linePass = progress.pass;
+      this.passStarted = now;
+      this.lineAt = now;
+    }
+    const seconds = (now - this.passStarted) / 1000;
+    if (progress.phase === 'scan' && this.knownRows !== null && progress.rowsDone === this.knownRows) {
+      this.stderr.write(
+        `emgpu: scanned ${progress.rowsDone} rows in ${progress.chunks} chunks, ${seconds.toFixed(2)} s\n`,
+      );
+      return;
+    }
+    if (now - this.lineAt < LINE_EVERY_MS || (total !== null && progress.rowsDone >= total)) return;
+    this.lineAt = now;
+    const label =
+      progress.phase === 'scan'
+        ? 'scan'
+        : `EM ${String(progress.iteration).padStart(String(this.maxIter).length)}/${this.maxIter}`;
+    const done =
+      total === null
+        ? `${progress.rowsDone} rows`
+        : `${progress.rowsDone}/${total} rows (${Math.floor((100 * progress.rowsDone) / Math.max(1, total))}%)`;
+    const rate = seconds > 0 ? `  ${(progress.rowsDone / seconds / 1e6).toFixed(2)}M rows/s` : '';
+    this.stderr.write(`emgpu: ${label}  ${done}${rate}\n`);
+  }
+
   stop(): void {
     this.bar?.stop();
     this.bar = null;
   }
 }
+
+/** With --verbose, a streamed pass prints a progress line at most this often (milliseconds). */
+export const LINE_EVERY_MS = 10_000;

@@ -198,8 +198,13 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
       if (got.ok) return got;
       failures.push(`${attempt.label}: ${got.reason}`);
     } catch (error) {
-      failures.push(`${attempt.label}: ${(error as Error).message}`);
+      failures.push(`${attempt.label}: ${withoutParentheses((error as Error).message)}`);
     }
   }
-  return { ok: false, reason: `no WebGPU adapter from Dawn (${failures.join('; ')})` };
+  return { ok: false, reason: `no WebGPU adapter from Dawn: ${failures.join('; ')}` };
+}
+
+/** Dawn's own message with its parentheses as brackets, so that a reason keeps one level of parentheses. */
+function withoutParentheses(message: string): string {
+  return message.replace(/\(/g, '[').replace(/\)/g, ']');
 }

@@ -232,7 +232,7 @@ describe('input validation', () => {
       expect(gm.backend).toMatch(/^webgpu/);
     } catch (error) {
       expect((error as Error).message).toMatch(
-        /^Backend 'webgpu' is not available \(.+\); use backend 'auto' or 'cpu' to run on the CPU\.$/,
+        /^Backend 'webgpu' is not available: .+; use backend 'auto' or 'cpu' to run on the CPU\.$/,
       );
     }
   });

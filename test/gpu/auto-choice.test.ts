@@ -16,7 +16,7 @@ it("'auto' takes a hardware adapter and passes over a software one", async (ctx)
   const auto = await selectBackend('auto', 1);
   if (/swiftshader|llvmpipe|lavapipe/i.test(webgpu.description)) {
     expect(auto.description).toMatch(
-      /^cpu \(1 thread\): the WebGPU adapter is a software rasteriser, slower than the CPU engine \(webgpu /,
+      /^cpu \(1 thread\): the WebGPU adapter is a software rasteriser, slower than the CPU engine: webgpu \(/,
     );
   } else {
     expect(auto).toBe(webgpu);

@@ -24,7 +24,7 @@ describe('GPU buffer table', () => {
   it('binds whole buffers and ranges by name', () => {
     const whole = { size: 64, label: 'whole' } as unknown as GPUBuffer;
     const table = { size: 1024, label: 'runs' } as unknown as GPUBuffer;
-    expect(bindGroupEntries({ part: whole, run: { buffer: table, offset: 256, size: 32 }, scr: undefined })).toEqual([
+    expect(bindGroupEntries({ part: whole, run: { buffer: table, offset: 256, size: 32 } })).toEqual([
       { binding: BUFFERS.part.slot, resource: { buffer: whole } },
       { binding: BUFFERS.run.slot, resource: { buffer: table, offset: 256, size: 32 } },
     ]);

@@ -55,6 +55,25 @@ export const TOLERANCES: Readonly<Record<'float64' | 'float32', Tolerance>> = {
 };
 
 /**
+ * Float32 engines from a start of single rows (covariances reg_covar·I; docs/numerics.md): the
+ * first E-step whitens with those isotropic factors while the covariances it produces have
+ * condition numbers of 1e5 and more, so the first step's covariances are off by about 1e-7 ×
+ * that condition number in their narrowest directions, and the precisions with them (measured
+ * on Dawn/llvmpipe for the suite's start: precisions 3.1e-3, precisionsCholesky 1.7e-3 after
+ * one iteration; lower bound 2.4e-5 after five). The path after it carries that error: the
+ * lower bound is held to 1e-3 here; over other single-row starts it was up to 3.4e-3
+ * (bench/results/rows-start-*.json).
+ */
+export const ROWS_START_FLOAT32: Tolerance = {
+  ...TOLERANCES.float32,
+  precisions: 1e-2,
+  logLik: 1e-3,
+  rowLogLik: 1e-2,
+  proba: 1e-2,
+  criteria: 1e-3,
+};
+
+/**
  * The tolerance for one case. Where float64 itself cannot do better, the CPU engine's bound is
  * what the numbers allow (measured worst in brackets): points on a line with noise far below
  * reg_covar have covariances of condition ~1e7, so rounding moves parameters by ~1e-9 [3e-9];
@@ -62,7 +81,7 @@ export const TOLERANCES: Readonly<Record<'float64' | 'float32', Tolerance>> = {
  * init cases stopped at tol 1e-10, ~1e-9 short of the optimum [3e-9].
  */
 export function toleranceFor(f: SklearnFixture, c: SklearnCase, float32: boolean): Tolerance {
-  if (float32) return TOLERANCES.float32;
+  if (float32) return c.start === 'rows' ? ROWS_START_FLOAT32 : TOLERANCES.float32;
   const base = TOLERANCES.float64;
   const conditioned = f.dataset === 'line' || (f.shift ?? 0) >= 1e8 || c.group === 'init';
   return conditioned
@@ -190,8 +209,11 @@ export function compareOutcome(f: SklearnFixture, c: SklearnCase, raw: Outcome, 
     predictProba: pointError(outcome.predictProba10, flat(e.predict_proba_first10), false),
   };
   if (e.bic !== undefined && e.aic !== undefined) {
-    errors.bic = pointError([outcome.bic], [e.bic], false) / Math.abs(e.bic);
-    errors.aic = pointError([outcome.aic], [e.aic], false) / Math.abs(e.aic);
+    // Relative to the larger of the criterion and its likelihood term 2·N·max(1, |score|): a
+    // criterion near 0 (the parameter penalty cancelling the likelihood) has no relative scale.
+    const scale = 2 * f.n_samples * Math.max(1, Math.abs(e.score));
+    errors.bic = pointError([outcome.bic], [e.bic], false) / Math.max(Math.abs(e.bic), scale);
+    errors.aic = pointError([outcome.aic], [e.aic], false) / Math.max(Math.abs(e.aic), scale);
   }
   const b = outcome.bayesian;
   if (c.estimator === 'bayesian') {

@@ -39,6 +39,14 @@ export interface SklearnCase {
   estimator?: 'bayesian';
   /** Bayesian cases: the fixture's initial responsibilities they start from. */
   resp?: string;
+  /** 'rows': started from single rows (covariances reg_covar·I), see docs/numerics.md. */
+  start?: 'rows';
+  /**
+   * How far sklearn itself moves when its parameters after the first iteration are rounded to
+   * float32 (the precision Cholesky factor, as a float32 engine holds it): |Δ lower bound| and
+   * the largest |Δ mean| after the remaining iterations.
+   */
+  float32_sensitivity?: { lower_bound: number; means: number };
   /** False where a label is a near tie (log gap < 1e-6): float64 codes may round it either way. */
   labels_exact?: boolean;
   options: {
