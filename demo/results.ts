@@ -160,13 +160,14 @@ const SERIES_COLOURS = [
 ];
 const SERIES_MARKERS: readonly Marker[] = ['circle', 'square', 'triangle', 'diamond', 'down', 'cross', 'plus'];
 
-/** The colour, marker and dash of a covariance type's line, by its place in COVARIANCE_TYPES. */
+/** The colour, marker and dash of a covariance type's line, by its place in COVARIANCE_TYPES (distinct for 28). */
 export function typeStyle(type: CovarianceType): { colour: string; marker: Marker; dashed: boolean } {
   const i = Math.max(0, (COVARIANCE_TYPES as readonly string[]).indexOf(type));
   return {
     colour: SERIES_COLOURS[i % SERIES_COLOURS.length] as string,
     marker: SERIES_MARKERS[i % SERIES_MARKERS.length] as Marker,
-    dashed: Math.floor(i / SERIES_MARKERS.length) % 2 === 1,
+    // Past fourteen types (sklearn's names beside mclust's), the colours repeat with dashed lines.
+    dashed: Math.floor(i / SERIES_COLOURS.length) % 2 === 1,
   };
 }
 
