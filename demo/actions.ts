@@ -47,6 +47,7 @@ async function runAction(
     await body(settings);
   } catch (error) {
     onFailure();
+    showLabellingBadge(false);
     if (isStopped(error)) {
       hook.stoppedCount++;
       setStatus(`${what} stopped.`, false);
@@ -248,6 +249,8 @@ export function runSelectModel(): Promise<void> {
       clearResults();
       setLowerBoundUnit('iteration');
       ui.selectPanel.hidden = false;
+      // On a wide screen the side panel scrolls by itself: bring the chart into it.
+      if (window.matchMedia('(min-width: 1101px)').matches) ui.selectPanel.scrollIntoView({ block: 'start' });
       const rows: SelectionRow[] = [];
       const selection = {
         criterion: grid.criterion,

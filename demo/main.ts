@@ -29,8 +29,14 @@ import { drawLowerBound, typeStyle } from './results.ts';
 import { setViewMode, startScatter } from './scatter-view.ts';
 import { applyUrlSettings, pageOptions, readGeneratorSpec } from './settings.ts';
 import { app, hook, type SourceKind, type ViewMode } from './state.ts';
-import { $, clearError, input, select, showError, ui } from './ui.ts';
+import { $, clearError, input, select, setStatus, showError, ui } from './ui.ts';
 import { fitWorker } from './worker-client.ts';
+
+const VIEW_DESCRIPTIONS: Record<ViewMode, string> = {
+  points: "Points view: each point in its component's colour, each component's 1-, 2- and 3-σ ellipses.",
+  uncertainty: 'Uncertainty view: each point drawn larger and more opaque the less certain its component (1 − max p).',
+  density: "Density view: contour lines of the fitted mixture's density over the plotted columns.",
+};
 
 /** scikit-learn's four names, ticked by default for "Choose the model". */
 const DEFAULT_SELECT_TYPES: readonly string[] = ['full', 'tied', 'diag', 'spherical'];
@@ -105,6 +111,7 @@ function wireControls(): void {
   ui.stream.addEventListener('click', () => void runStream());
   ui.viewMode.addEventListener('change', () => {
     setViewMode(ui.viewMode.value as ViewMode);
+    if (!hook.running) setStatus(VIEW_DESCRIPTIONS[hook.viewMode], false);
     if (hook.viewMode === 'uncertainty') void loadUncertainty();
   });
   ui.downloadModel.addEventListener('click', () => void download('model'));

@@ -112,7 +112,9 @@ describe('demo layout', () => {
     expect(scatter.height).toBeGreaterThan(250);
     expect(scatter.bottom).toBeLessThanOrEqual(run.top);
     // The backend's name is not cut off.
-    expect(await page.$eval('.status-side', (e) => e.scrollWidth <= e.clientWidth + 1)).toBe(true);
+    expect(
+      await page.$$eval('.status-side > div', (lines) => lines.every((e) => e.scrollWidth <= e.clientWidth + 1)),
+    ).toBe(true);
     await page.tap('#run');
     const s = await waitIdle(page);
     expect(s.fitCount).toBe(1);
