@@ -179,10 +179,14 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: readonly Series
     x0 -= options.integerX ? 0 : 0.5;
     x1 += options.integerX ? 1 : 0.5;
   }
-  if (y1 === y0) {
-    const pad = Math.abs(y0) * 1e-3 || 1;
-    y0 -= pad;
-    y1 += pad;
+  // A span below a few units in the ninth digit is rounding noise (a fit that converged at once):
+  // show at least that much, so the tick labels stay short.
+  const minSpan = Math.max(Math.abs(y0), Math.abs(y1)) * 1e-8;
+  if (y1 - y0 < minSpan) {
+    const mid = (y0 + y1) / 2;
+    const pad = minSpan / 2 || 1;
+    y0 = mid - pad;
+    y1 = mid + pad;
   } else {
     const pad = (y1 - y0) * 0.06;
     y0 -= pad;
