@@ -61,6 +61,11 @@ async function runAction(
   if (hook.viewMode === 'uncertainty') await loadUncertainty();
 }
 
+/** On a wide screen the side panel scrolls by itself: show the lower-bound chart at its top. */
+function showLowerBoundChart(): void {
+  if (window.matchMedia('(min-width: 1101px)').matches) ui.lbChart.closest('.panel')?.scrollTo({ top: 0 });
+}
+
 /** A live update of a running fit: its parameters so far go to the overlay. */
 function onIteration(info: IterationMessage, settings: FitSettings, label = ''): void {
   hook.iteration = info.iteration;
@@ -148,6 +153,7 @@ export function runFit(): Promise<void> {
   return runAction('fit', 'The fit', async (settings) => {
     clearResults();
     setLowerBoundUnit('iteration');
+    showLowerBoundChart();
     setStatus(
       `Starting the fit (K = ${settings.nComponents}, ${settings.covarianceType}, backend ${settings.backend})…`,
       true,
@@ -178,6 +184,7 @@ export function runStream(): Promise<void> {
     const batchSize = readStreamBatch(settings.nComponents);
     clearResults();
     setLowerBoundUnit('batch');
+    showLowerBoundChart();
     setStatus(
       `Streaming batches of ${fmtInt(batchSize)} rows (online EM, K = ${settings.nComponents}, ${settings.covarianceType})…`,
       true,

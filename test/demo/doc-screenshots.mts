@@ -38,6 +38,7 @@ try {
     clusters: 5,
     shape: 'anisotropic',
     spread: 2,
+    batch: 2000,
     maxIter: 100,
     backend: 'cpu',
     maxK: 6,
