@@ -14,12 +14,13 @@ import {
   drawSelectionChart,
   renderParams,
   renderSelectionTable,
+  setLowerBoundUnit,
   setModelCaption,
   showAccuracy,
   showCompareSummary,
   showSelectionSummary,
 } from './results.ts';
-import { redrawOverlay, showLabels } from './scatter-view.ts';
+import { redrawOverlay, showLabellingBadge, showLabels, showUncertainty } from './scatter-view.ts';
 import { paintSegmentation } from './segmentation.ts';
 import { readFitSettings, readSelectSettings, readStreamBatch } from './settings.ts';
 import { app, hook } from './state.ts';
@@ -46,6 +47,7 @@ async function runAction(
     await body(settings);
   } catch (error) {
     onFailure();
+    showLabellingBadge(false);
     if (isStopped(error)) {
       hook.stoppedCount++;
       setStatus(`${what} stopped.`, false);
@@ -56,6 +58,12 @@ async function runAction(
   } finally {
     setBusy(null);
   }
+  if (hook.viewMode === 'uncertainty') await loadUncertainty();
+}
+
+/** On a wide screen the side panel scrolls by itself: show the lower-bound chart at its top. */
+function showLowerBoundChart(): void {
+  if (window.matchMedia('(min-width: 1101px)').matches) ui.lbChart.closest('.panel')?.scrollTo({ top: 0 });
 }
 
 /** A live update of a running fit: its parameters so far go to the overlay. */
@@ -86,6 +94,8 @@ function showFitResult(r: FitResult, caption: string): void {
     covariances: r.covariances,
   };
   app.labels = r.labels;
+  app.uncertainty = null;
+  hook.fitted = true;
   app.lowerBounds = r.lowerBounds;
   app.iterationTimes = r.iterationTimes;
   showLabels(r.labels);
@@ -105,6 +115,34 @@ function showFitResult(r: FitResult, caption: string): void {
   if (app.lastSpec?.kind === 'image' && app.image !== null) paintSegmentation(r, app.image, app.fitColumns);
 }
 
+/** A worker progress line; the one before labelling also puts up the "colouring the points…" badge. */
+function progress(message: string, prefix = '', fraction?: number): void {
+  if (message.startsWith('labelling every point')) showLabellingBadge(true);
+  setStatus(`${prefix}${message}`, true, fraction);
+}
+
+/** The uncertainty view's 1 − max p of every point, from the worker (once per fitted model). */
+export async function loadUncertainty(): Promise<void> {
+  if (!hook.fitted || app.uncertainty !== null || hook.running) return;
+  setBusy('uncertainty');
+  try {
+    const reply = await fitWorker.run({ type: 'uncertainty' }, 'uncertain', (message) => {
+      if (message.type === 'progress') setStatus(message.message, true);
+    });
+    app.uncertainty = reply.uncertainty;
+    showUncertainty(reply.uncertainty);
+    hook.uncertaintyShown = true;
+    setStatus(
+      'Uncertainty view: each point drawn larger and more opaque the less certain its component (1 − max p).',
+      false,
+    );
+  } catch (error) {
+    if (!isStopped(error)) showError(messageOf(error));
+  } finally {
+    setBusy(null);
+  }
+}
+
 export function stop(): void {
   if (!hook.running) return;
   setStatus('Stopping…', true);
@@ -114,12 +152,14 @@ export function stop(): void {
 export function runFit(): Promise<void> {
   return runAction('fit', 'The fit', async (settings) => {
     clearResults();
+    setLowerBoundUnit('iteration');
+    showLowerBoundChart();
     setStatus(
       `Starting the fit (K = ${settings.nComponents}, ${settings.covarianceType}, backend ${settings.backend})…`,
       true,
     );
     const reply = await fitWorker.run({ type: 'fit', settings }, 'fitted', (message) => {
-      if (message.type === 'progress') setStatus(message.message, true);
+      if (message.type === 'progress') progress(message.message);
       if (message.type === 'iteration') {
         app.lowerBounds.push(message.info.lowerBound);
         drawLowerBound();
@@ -143,6 +183,8 @@ export function runStream(): Promise<void> {
   return runAction('stream', 'The stream', async (settings) => {
     const batchSize = readStreamBatch(settings.nComponents);
     clearResults();
+    setLowerBoundUnit('batch');
+    showLowerBoundChart();
     setStatus(
       `Streaming batches of ${fmtInt(batchSize)} rows (online EM, K = ${settings.nComponents}, ${settings.covarianceType})…`,
       true,
@@ -153,7 +195,7 @@ export function runStream(): Promise<void> {
         drawLowerBound();
         onIteration(message.info, settings, 'Stream: ');
       }
-      if (message.type === 'progress') setStatus(`Stream: ${message.message}`, true, message.fraction);
+      if (message.type === 'progress') progress(message.message, 'Stream: ', message.fraction);
     });
     const r = reply.result;
     showFitResult(r, `${r.covarianceType}, K = ${r.weights.length}, online EM`);
@@ -212,7 +254,10 @@ export function runSelectModel(): Promise<void> {
     'Choose the model',
     async (settings) => {
       clearResults();
+      setLowerBoundUnit('iteration');
       ui.selectPanel.hidden = false;
+      // On a wide screen the side panel scrolls by itself: bring the chart into it.
+      if (window.matchMedia('(min-width: 1101px)').matches) ui.selectPanel.scrollIntoView({ block: 'start' });
       const rows: SelectionRow[] = [];
       const selection = {
         criterion: grid.criterion,
@@ -233,7 +278,7 @@ export function runSelectModel(): Promise<void> {
         true,
       );
       const reply = await fitWorker.run({ type: 'select-model', settings, select: grid }, 'selected', (message) => {
-        if (message.type === 'progress') setStatus(`Choose the model: ${message.message}`, true);
+        if (message.type === 'progress') progress(message.message, 'Choose the model: ');
         if (message.type === 'select-progress') {
           rows.push(message.row);
           selection.total = message.total;

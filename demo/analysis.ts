@@ -111,6 +111,119 @@ export function covariance2(
   }
 }
 
+/**
+ * The mixture's density over its first two features (each component's marginal: its mean's
+ * first two entries and the top-left 2 × 2 of its covariance) at every (xs[i], ys[j]);
+ * row-major, ys outer.
+ */
+export function mixtureDensity2(
+  model: {
+    readonly covarianceType: CovarianceType;
+    readonly d: number;
+    readonly weights: Float64Array;
+    readonly means: Float64Array;
+    readonly covariances: Float64Array;
+  },
+  xs: Float64Array,
+  ys: Float64Array,
+): Float64Array {
+  const out = new Float64Array(xs.length * ys.length);
+  const d = model.d;
+  for (let k = 0; k < model.weights.length; k++) {
+    const [a, b, c] = covariance2(model.covarianceType, model.covariances, k, d);
+    const det = a * c - b * b;
+    if (!(det > 0)) continue;
+    // The inverse of [[a, b], [b, c]] is [[c, −b], [−b, a]] / det.
+    const norm = (model.weights[k] as number) / (2 * Math.PI * Math.sqrt(det));
+    const mx = model.means[k * d] as number;
+    const my = model.means[k * d + 1] as number;
+    for (let j = 0; j < ys.length; j++) {
+      const dy = (ys[j] as number) - my;
+      for (let i = 0; i < xs.length; i++) {
+        const dx = (xs[i] as number) - mx;
+        const q = (c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det;
+        const o = j * xs.length + i;
+        out[o] = (out[o] as number) + norm * Math.exp(-0.5 * q);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Marching squares: the line segments where a field sampled on an nx × ny grid (row-major)
+ * crosses `level`, in grid units, as x0, y0, x1, y1 quadruples. A saddle cell is split by
+ * the value at its centre.
+ */
+export function contourSegments(field: Float64Array, nx: number, ny: number, level: number): number[] {
+  const out: number[] = [];
+  const cross = (v0: number, v1: number): number => (level - v0) / (v1 - v0);
+  for (let j = 0; j + 1 < ny; j++) {
+    for (let i = 0; i + 1 < nx; i++) {
+      const tl = field[j * nx + i] as number;
+      const tr = field[j * nx + i + 1] as number;
+      const br = field[(j + 1) * nx + i + 1] as number;
+      const bl = field[(j + 1) * nx + i] as number;
+      const code = (tl > level ? 8 : 0) | (tr > level ? 4 : 0) | (br > level ? 2 : 0) | (bl > level ? 1 : 0);
+      if (code === 0 || code === 15) continue;
+      // Crossing points on the four edges: top, right, bottom, left.
+      const top = (): [number, number] => [i + cross(tl, tr), j];
+      const right = (): [number, number] => [i + 1, j + cross(tr, br)];
+      const bottom = (): [number, number] => [i + cross(bl, br), j + 1];
+      const left = (): [number, number] => [i, j + cross(tl, bl)];
+      const seg = (p: [number, number], q: [number, number]): void => {
+        out.push(p[0], p[1], q[0], q[1]);
+      };
+      const centreAbove = (tl + tr + br + bl) / 4 > level;
+      switch (code) {
+        case 1:
+        case 14:
+          seg(left(), bottom());
+          break;
+        case 2:
+        case 13:
+          seg(bottom(), right());
+          break;
+        case 3:
+        case 12:
+          seg(left(), right());
+          break;
+        case 4:
+        case 11:
+          seg(top(), right());
+          break;
+        case 6:
+        case 9:
+          seg(top(), bottom());
+          break;
+        case 7:
+        case 8:
+          seg(left(), top());
+          break;
+        case 5:
+          if (centreAbove) {
+            seg(left(), top());
+            seg(bottom(), right());
+          } else {
+            seg(left(), bottom());
+            seg(top(), right());
+          }
+          break;
+        case 10:
+          if (centreAbove) {
+            seg(left(), bottom());
+            seg(top(), right());
+          } else {
+            seg(left(), top());
+            seg(bottom(), right());
+          }
+          break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Semi-axes and rotation of the 1-σ ellipse of [[a, b], [b, c]]. */
 export function ellipseAxes(a: number, b: number, c: number): { r1: number; r2: number; angle: number } {
   const mean = (a + c) / 2;

@@ -12,6 +12,7 @@ import { GaussianMixture, selectModel, type IterationInfo } from '../src/index.t
 import { formatFromName, readTable, sniffFormat } from '../src/io/index.ts';
 import { permutation, Random } from '../src/random.ts';
 import { fmtInt } from './format.ts';
+import { dataCsv, labelsCsv, maxProbabilityComplement, modelFile } from './exports.ts';
 import {
   DemoInputError,
   MAX_CSV_BYTES,
@@ -27,6 +28,7 @@ import {
   isStopped,
   stoppedError,
   type CompareLeg,
+  type ExportKind,
   type FitResult,
   type FitSettings,
   type FromWorker,
@@ -37,6 +39,12 @@ import {
 declare const self: DedicatedWorkerGlobalScope;
 
 let dataset: Dataset | null = null;
+/**
+ * The last fitted model (a Run's, a stream's, or the best of "Choose the model") as a CPU-engine
+ * copy, and the dataset columns it was fitted on: what the downloads, the uncertainty view and
+ * the tooltip's probabilities use.
+ */
+let fitted: { model: GaussianMixture; columns: readonly number[] } | null = null;
 let stopFlag: Int32Array | null = null;
 let activeJob: { id: number; controller: AbortController } | null = null;
 
@@ -196,6 +204,7 @@ async function load(id: number, spec: Extract<ToWorker, { type: 'load' }>['spec'
     ds = imageToDataset(spec.pixels, spec.width, spec.height, spec.withPosition);
   }
   dataset = ds;
+  fitted = null;
   // Column copies for the page to draw (transferred, so each is copied exactly once).
   const columns: Float32Array[] = [];
   for (let c = 0; c < ds.cols; c++) {
@@ -243,6 +252,7 @@ async function fit(id: number, settings: FitSettings, controller: AbortControlle
     },
   });
   await gm.fit(X);
+  remember(gm, settings);
   post({ type: 'progress', id, message: 'labelling every point (predict)…' });
   const labels = await gm.predict(X);
   post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [
@@ -320,11 +330,67 @@ async function stream(
     const wait = STREAM_BATCH_MS - (performance.now() - t0);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
+  remember(gm, settings);
   post({ type: 'progress', id, message: 'labelling every point (predict)…' });
   const labels = await gm.predict(X);
   post({ type: 'fitted', id, result: fitResult(gm, labels, times, performance.now() - began) }, [
     labels.buffer as ArrayBuffer,
   ]);
+}
+
+/** Keeps a CPU copy of a fitted model for the downloads, the uncertainty view and the tooltip. */
+function remember(gm: GaussianMixture, settings: FitSettings): void {
+  const options = { backend: 'cpu' as const, ...(settings.marginalize ? { missing: 'marginalize' as const } : {}) };
+  fitted = { model: GaussianMixture.fromJSON(gm.toJSON(), options), columns: [...settings.columns] };
+}
+
+function requireFitted(): { model: GaussianMixture; columns: readonly number[] } {
+  if (fitted === null) throw new DemoInputError('There is no fitted model yet; press Run first.');
+  return fitted;
+}
+
+/** The rows of the dataset's columns that the last model was fitted on. */
+function fittedMatrix(columns: readonly number[]): { data: Float32Array; rows: number; cols: number } {
+  const ds = requireData();
+  return { data: selectColumns(ds, columns), rows: ds.rows, cols: columns.length };
+}
+
+async function exportFile(id: number, what: ExportKind): Promise<void> {
+  const ds = requireData();
+  if (what === 'data') {
+    post({ type: 'exported', id, blob: dataCsv(ds) });
+    return;
+  }
+  const { model, columns } = requireFitted();
+  if (what === 'model') {
+    post({ type: 'exported', id, blob: modelFile(model) });
+    return;
+  }
+  post({ type: 'progress', id, message: 'computing the probabilities of every point (predictProba)…' });
+  post({ type: 'exported', id, blob: await labelsCsv(model, fittedMatrix(columns)) });
+}
+
+async function uncertainty(id: number): Promise<void> {
+  const { model, columns } = requireFitted();
+  post({ type: 'progress', id, message: 'computing the uncertainty of every point (1 − max p)…' });
+  const u = await maxProbabilityComplement(model, fittedMatrix(columns));
+  post({ type: 'uncertain', id, uncertainty: u }, [u.buffer as ArrayBuffer]);
+}
+
+async function rowProbabilities(id: number, row: number): Promise<void> {
+  let probabilities: number[] | null = null;
+  try {
+    if (fitted !== null && dataset !== null && Number.isInteger(row) && row >= 0 && row < dataset.rows) {
+      const cols = fitted.columns;
+      const x = new Float32Array(cols.map((c) => dataset?.data[row * (dataset?.cols ?? 0) + c] as number));
+      const p = await fitted.model.predictProba({ data: x, rows: 1, cols: cols.length });
+      probabilities = Array.from(p);
+      if (probabilities.some((v) => !Number.isFinite(v))) probabilities = null;
+    }
+  } catch {
+    probabilities = null;
+  }
+  post({ type: 'row-proba', id, row, probabilities });
 }
 
 /** What the page shows of a fitted model (a Run's, or the best of "Choose the model"). */
@@ -413,6 +479,7 @@ async function chooseModel(
     criterion: select.criterion,
     onProgress: ({ done, total, row }) => post({ type: 'select-progress', id, done, total, row }),
   });
+  remember(selection.best, settings);
   post({ type: 'progress', id, message: 'labelling every point with the best model (predict)…' });
   const labels = await selection.best.predict(X);
   const best = fitResult(selection.best, labels, [], selection.bestRow.seconds * 1000);
@@ -473,6 +540,15 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'stream':
       void runJob(msg.id, (c) => stream(msg.id, msg.settings, msg.batchSize, c));
+      break;
+    case 'export':
+      void runJob(msg.id, () => exportFile(msg.id, msg.what));
+      break;
+    case 'uncertainty':
+      void runJob(msg.id, () => uncertainty(msg.id));
+      break;
+    case 'row-proba':
+      void rowProbabilities(msg.id, msg.row);
       break;
   }
 };

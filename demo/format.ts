@@ -20,21 +20,60 @@ export function niceStep(range: number, count: number): number {
   return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
 }
 
-/** A tick label with just enough decimals to tell neighbouring ticks apart. */
-export function formatTick(v: number, step: number): string {
-  const a = Math.max(Math.abs(v), Math.abs(step));
-  if (a >= 1e6 || (a < 1e-3 && v !== 0)) return v.toExponential(2);
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
-  return v.toFixed(decimals);
+/** Removes the sign of a label that reads as zero ("-0.00" → "0.00"). */
+function unsignedZero(text: string): string {
+  return /^-[0.,]*(e[+-]?\d+)?$/.test(text) ? text.slice(1) : text;
 }
 
+/** A tick label with just enough decimals to tell neighbouring ticks apart. */
+export function formatTick(v: number, step: number, extraDecimals = 0): string {
+  const a = Math.max(Math.abs(v), Math.abs(step));
+  if (a >= 1e9 || (a < 1e-4 && v !== 0)) {
+    const digits = Math.max(1, Math.min(15, Math.ceil(Math.log10(a / step)) + 1 + extraDecimals));
+    return unsignedZero(v.toExponential(digits));
+  }
+  const decimals = Math.max(0, Math.min(15, -Math.floor(Math.log10(step) + 1e-9) + extraDecimals));
+  return unsignedZero(
+    Math.abs(v) >= 1e4
+      ? v.toLocaleString('en', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
+      : v.toFixed(decimals),
+  );
+}
+
+/**
+ * Round tick values (1, 2 or 5 × 10ⁿ apart) covering [lo, hi], about `count` of them, and
+ * their labels, which always differ from one another, however narrow the range (a fit that
+ * converges in two iterations spans a few units in the seventh digit).
+ */
+export function niceTicks(
+  lo: number,
+  hi: number,
+  count: number,
+  integer = false,
+): { values: number[]; labels: string[] } {
+  let step = niceStep(hi - lo, count);
+  if (integer) step = Math.max(1, Math.round(step));
+  const values: number[] = [];
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) values.push(i * step);
+  for (let extra = 0; extra < 6; extra++) {
+    const labels = values.map((v) => formatTick(v, step, extra));
+    if (new Set(labels).size === labels.length) return { values, labels };
+  }
+  return { values, labels: values.map((v) => formatTick(v, step, 6)) };
+}
+
+/**
+ * A number for the parameter table, by magnitude: four significant digits, thousands
+ * separated from 10,000 on, scientific notation below 0.001 and from 10⁹; never "-0".
+ */
 export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   if (a === 0) return '0';
-  if (a >= 1e6 || a < 1e-3) return v.toExponential(1);
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 1) return v.toFixed(2).replace(/\.?0+$/, '');
-  return v.toPrecision(2);
+  if (a >= 1e9 || a < 1e-3) return unsignedZero(v.toExponential(3));
+  if (a >= 1e4) return Math.round(v).toLocaleString('en');
+  const text = v.toPrecision(4);
+  return text.includes('e') ? Math.round(v).toLocaleString('en') : unsignedZero(text);
 }
 
 export function escapeHtml(text: string): string {

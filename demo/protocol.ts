@@ -117,6 +117,12 @@ export type ToWorker =
     }
   /** Online EM: one pass over the rows in shuffled batches through partialFit, one 'iteration' message per batch. */
   | { readonly type: 'stream'; readonly id: number; readonly settings: FitSettings; readonly batchSize: number }
+  /** The last fitted model as a file: its JSON (what `emgpu predict` reads), its labels and probabilities as CSV, or the data as CSV. */
+  | { readonly type: 'export'; readonly id: number; readonly what: ExportKind }
+  /** 1 − the largest membership probability of every row, under the last fitted model. */
+  | { readonly type: 'uncertainty'; readonly id: number }
+  /** A query beside the running job: one row's membership probabilities under the last fitted model. */
+  | { readonly type: 'row-proba'; readonly id: number; readonly row: number }
   /** Optional: a shared Int32Array cell the page sets to 1 to stop the running job. */
   | { readonly type: 'stop-flag'; readonly flag: Int32Array }
   | { readonly type: 'stop'; readonly id: number };
@@ -134,6 +140,8 @@ export interface LoadedInfo {
   readonly missingRows: number;
 }
 
+export type ExportKind = 'model' | 'labels' | 'data';
+
 export type FromWorker =
   | { readonly type: 'loaded'; readonly id: number; readonly info: LoadedInfo; readonly millis: number }
   /** `fraction` (0–1), when the work's size is known: reading a table. */
@@ -150,10 +158,17 @@ export type FromWorker =
       readonly total: number;
       readonly row: SelectionRow;
     }
+  | { readonly type: 'exported'; readonly id: number; readonly blob: Blob }
+  | { readonly type: 'uncertain'; readonly id: number; readonly uncertainty: Float32Array }
+  /** The answer to 'row-proba' (null: no fitted model, or the row has no probabilities). */
+  | { readonly type: 'row-proba'; readonly id: number; readonly row: number; readonly probabilities: number[] | null }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
 
 /** Requests that start a job (answered by streamed messages, then one final message or 'error'). */
-export type JobRequest = Extract<ToWorker, { type: 'load' | 'fit' | 'compare' | 'select-model' | 'stream' }>;
+export type JobRequest = Extract<
+  ToWorker,
+  { type: 'load' | 'fit' | 'compare' | 'select-model' | 'stream' | 'export' | 'uncertainty' }
+>;
 
 /** The error a stopped job ends with, on either side (its name is what the page checks). */
 export function stoppedError(): Error {

@@ -1,9 +1,9 @@
 // The fit's results beside and over the scatter: the lower-bound chart, the parameter table,
 // the accuracy badge, and the CPU-vs-GPU and "Choose the model" panels.
 
-import type { CovarianceType, Criterion, SelectionRow } from '../src/index.ts';
+import { COVARIANCE_TYPES, type CovarianceType, type Criterion, type SelectionRow } from '../src/index.ts';
 import { covariance2, labelAccuracy } from './analysis.ts';
-import { drawLineChart } from './chart.ts';
+import { chartTextBoxes, drawLineChart, type Marker } from './chart.ts';
 import { escapeHtml, fmtMs, formatNumber, median } from './format.ts';
 import type { CompareLeg, CompareResult, SelectSettings } from './protocol.ts';
 import { cssColour } from './scatter.ts';
@@ -16,6 +16,8 @@ import { ui } from './ui.ts';
 export function clearResults(): void {
   app.model = null;
   app.labels = null;
+  app.uncertainty = null;
+  hook.fitted = false;
   app.lowerBounds = [];
   app.iterationTimes = [];
   Object.assign(hook, { iteration: 0, lowerBounds: [], iterationTimes: [], accuracy: null, nIter: 0, converged: null });
@@ -28,17 +30,32 @@ export function clearResults(): void {
   redrawOverlay();
 }
 
+/** What the lower-bound chart plots: one value per EM iteration, or per batch of a stream. */
+let lowerBoundUnit: 'iteration' | 'batch' = 'iteration';
+
+export function setLowerBoundUnit(unit: 'iteration' | 'batch'): void {
+  lowerBoundUnit = unit;
+  ui.lbTitle.textContent = unit === 'batch' ? 'Mean log-likelihood per batch (stream)' : 'Lower bound per iteration';
+}
+
 export function drawLowerBound(): void {
   const xs = app.lowerBounds.map((_, i) => i + 1);
+  const batch = lowerBoundUnit === 'batch';
   drawLineChart(ui.lbChart, [{ name: 'lower bound', xs, ys: app.lowerBounds, colour: '#4ea0ff' }], {
-    xLabel: 'iteration',
-    yLabel: 'mean log-likelihood',
+    xLabel: batch ? 'batch' : 'EM iteration',
+    yLabel: batch ? "batch's mean log-likelihood" : 'lower bound (mean log-likelihood)',
     integerX: true,
     empty: 'Run a fit: the lower bound appears here, iteration by iteration.',
   });
+  recordChart(ui.lbChart);
 }
 
-/** The weights, means (first three columns) and 2-D spread of each component, heaviest first. */
+/** Keeps the texts a chart drew in the test hook (the tests check that none overlap). */
+function recordChart(canvas: HTMLCanvasElement): void {
+  hook.charts[canvas.id] = chartTextBoxes(canvas);
+}
+
+/** The weights, means (every fitted column, the table scrolls) and 2-D spread of each component, in component order. */
 export function renderParams(): void {
   const model = app.model;
   const body = document.createElement('tbody');
@@ -48,13 +65,19 @@ export function renderParams(): void {
     return;
   }
   const d = model.d;
-  const shown = Math.min(d, 3);
+  const shown = Math.min(d, 12);
   const names = app.fitColumns.slice(0, shown).map((c) => app.columnNames[c] ?? `x${c}`);
   const head = document.createElement('thead');
   const twoD = d >= 2;
-  head.innerHTML = `<tr><th>#</th><th>weight</th>${names.map((n) => `<th>μ ${escapeHtml(n)}</th>`).join('')}<th>σ₁</th>${twoD ? '<th>σ₂</th><th>ρ</th>' : ''}</tr>`;
-  const order = [...model.weights.keys()].sort((a, b) => (model.weights[b] as number) - (model.weights[a] as number));
-  for (const c of order) {
+  const [n0, n1] = [names[0] ?? 'x', names[1] ?? 'y'].map(escapeHtml);
+  head.innerHTML =
+    `<tr><th>#</th><th>weight</th>${names.map((n) => `<th title="mean of ${escapeHtml(n)}">μ ${escapeHtml(n)}</th>`).join('')}` +
+    `<th title="standard deviation of ${n0}">σ ${n0}</th>` +
+    (twoD
+      ? `<th title="standard deviation of ${n1}">σ ${n1}</th><th title="correlation of ${n0} and ${n1}">ρ</th>`
+      : '') +
+    '</tr>';
+  for (let c = 0; c < model.weights.length; c++) {
     const tr = document.createElement('tr');
     const cells: string[] = [
       `<span class="swatch" style="background:${cssColour(c)}"></span>${c}`,
@@ -63,7 +86,8 @@ export function renderParams(): void {
     for (let j = 0; j < shown; j++) cells.push(formatNumber(model.means[c * d + j] as number));
     if (twoD) {
       const [a, b, cc] = covariance2(model.covarianceType, model.covariances, c, d);
-      cells.push(formatNumber(Math.sqrt(a)), formatNumber(Math.sqrt(cc)), (b / Math.sqrt(a * cc)).toFixed(2));
+      const rho = b / Math.sqrt(a * cc);
+      cells.push(formatNumber(Math.sqrt(a)), formatNumber(Math.sqrt(cc)), rho.toFixed(3).replace(/^-(0\.000)$/, '$1'));
     } else {
       const v = model.covarianceType === 'tied' ? model.covariances[0] : model.covariances[c];
       cells.push(formatNumber(Math.sqrt(v as number)));
@@ -93,7 +117,8 @@ export function drawCompareChart(cpu: readonly number[], webgpu: readonly number
     { name: 'CPU', xs: cpu.map((_, i) => i + 1), ys: cpu, colour: '#ff8c3c' },
     { name: 'WebGPU', xs: webgpu.map((_, i) => i + 1), ys: webgpu, colour: '#4ea0ff' },
   ];
-  drawLineChart(ui.compareChart, series, { xLabel: 'iteration', yLabel: 'ms per iteration', integerX: true });
+  drawLineChart(ui.compareChart, series, { xLabel: 'EM iteration', yLabel: 'ms per iteration', integerX: true });
+  recordChart(ui.compareChart);
 }
 
 /** Median time per iteration of each leg, and the speed-up; returns the speed-up (null: no GPU leg). */
@@ -116,12 +141,35 @@ export function showCompareSummary(r: CompareResult): number | null {
 
 // ---- Choose the model ---------------------------------------------------------------------
 
-const TYPE_COLOURS: Record<CovarianceType, string> = {
-  full: '#4ea0ff',
-  tied: '#ff8c3c',
-  diag: '#5ad278',
-  spherical: '#b482ff',
-};
+/** Fourteen colours that stay apart on the dark background, one per covariance model. */
+const SERIES_COLOURS = [
+  '#4ea0ff',
+  '#ff8c3c',
+  '#5ad278',
+  '#b482ff',
+  '#f05a64',
+  '#fad246',
+  '#3cd7d7',
+  '#ff78c8',
+  '#aac85a',
+  '#c8a078',
+  '#8c9bff',
+  '#ffb4a0',
+  '#50b48c',
+  '#e6e6e6',
+];
+const SERIES_MARKERS: readonly Marker[] = ['circle', 'square', 'triangle', 'diamond', 'down', 'cross', 'plus'];
+
+/** The colour, marker and dash of a covariance type's line, by its place in COVARIANCE_TYPES (distinct for 28). */
+export function typeStyle(type: CovarianceType): { colour: string; marker: Marker; dashed: boolean } {
+  const i = Math.max(0, (COVARIANCE_TYPES as readonly string[]).indexOf(type));
+  return {
+    colour: SERIES_COLOURS[i % SERIES_COLOURS.length] as string,
+    marker: SERIES_MARKERS[i % SERIES_MARKERS.length] as Marker,
+    // Past fourteen types (sklearn's names beside mclust's), the colours repeat with dashed lines.
+    dashed: Math.floor(i / SERIES_COLOURS.length) % 2 === 1,
+  };
+}
 
 export function criterionName(criterion: Criterion): string {
   return criterion.toUpperCase();
@@ -142,15 +190,17 @@ export function drawSelectionChart(
       (k) => rows.find((r) => r.covarianceType === type && r.nComponents === k)?.[select.criterion] ?? NaN,
     );
     const highlight = best !== null && best.covarianceType === type ? { highlight: best.nComponents - 1 } : {};
-    return { name: type, xs: ks, ys, colour: TYPE_COLOURS[type], ...highlight };
+    return { name: type, xs: ks, ys, ...typeStyle(type), ...highlight };
   });
-  return drawLineChart(ui.selectChart, series, {
-    xLabel: 'K',
+  const drawn = drawLineChart(ui.selectChart, series, {
+    xLabel: 'K (number of components)',
     yLabel: `${criterionName(select.criterion)} (lower is better)`,
     integerX: true,
     legend: 'right',
     empty: 'The first models are being fitted…',
   });
+  recordChart(ui.selectChart);
+  return drawn;
 }
 
 /** A criterion's value for the table: whole numbers once they are large, with thousands marked. */
@@ -181,7 +231,7 @@ export function renderSelectionTable(
       ? String(row.nIter)
       : `<span title="did not converge within max iterations">${row.nIter}*</span>`;
     tr.innerHTML =
-      `<td style="color:${TYPE_COLOURS[row.covarianceType]}">${row.covarianceType}</td><td>${row.nComponents}</td>` +
+      `<td style="color:${typeStyle(row.covarianceType).colour}">${row.covarianceType}</td><td>${row.nComponents}</td>` +
       `${value('bic')}${value('aic')}${value('icl')}<td>${iters}</td><td>${row.seconds.toFixed(1)}</td>`;
     body.append(tr);
   });

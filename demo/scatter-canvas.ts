@@ -11,6 +11,7 @@ import {
   type DrawStyle,
   type PointRenderer,
   type View,
+  uncertaintyLook,
 } from './scatter.ts';
 
 export class CanvasPoints implements PointRenderer {
@@ -20,6 +21,7 @@ export class CanvasPoints implements PointRenderer {
   private xs: Float32Array = new Float32Array(0);
   private ys: Float32Array = new Float32Array(0);
   private labels: Int32Array | null = null;
+  private uncertainty: Float32Array | null = null;
   private image: ImageData | null = null;
   private readonly colours: Uint8Array;
 
@@ -39,10 +41,15 @@ export class CanvasPoints implements PointRenderer {
     this.xs = xs;
     this.ys = ys;
     this.labels = null;
+    this.uncertainty = null;
   }
 
   setLabels(labels: Int32Array | null): void {
     this.labels = labels;
+  }
+
+  setUncertainty(uncertainty: Float32Array | null): void {
+    this.uncertainty = uncertainty;
   }
 
   resize(width: number, height: number): void {
@@ -66,13 +73,23 @@ export class CanvasPoints implements PointRenderer {
     const ay = view.sy * dpr;
     const bx = w / 2 - view.cx * ax;
     const by = h / 2 + view.cy * ay;
-    const size = Math.max(1, Math.round(style.pointSize));
-    const half = Math.floor(size / 2);
-    const a = style.alpha;
+    const baseSize = Math.max(1, Math.round(style.pointSize));
+    const uncertainty = style.uncertaintyScale > 0 ? this.uncertainty : null;
     const labels = this.labels;
     const colours = this.colours;
     const n = this.xs.length;
     for (let i = 0; i < n; i++) {
+      let size = baseSize;
+      let a = style.alpha;
+      if (uncertainty !== null) {
+        const look = uncertaintyLook(
+          style.alpha,
+          Math.min(1, Math.max(0, (uncertainty[i] as number) * style.uncertaintyScale)),
+        );
+        size = Math.max(1, Math.round(style.pointSize * look.size));
+        a = look.alpha;
+      }
+      const half = Math.floor(size / 2);
       const x0 = Math.floor((this.xs[i] as number) * ax + bx) - half;
       const y0 = Math.floor(by - (this.ys[i] as number) * ay) - half;
       if (x0 + size <= 0 || y0 + size <= 0 || x0 >= w || y0 >= h) continue;

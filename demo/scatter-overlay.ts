@@ -1,11 +1,12 @@
 // What is drawn over the points: axis ticks, the plotted columns' names, and each component's
-// mean with its 1/2/3-σ ellipses (one feature: the mean and ±1σ as vertical lines).
+// mean with its 1/2/3-σ ellipses (one feature: the mean and ±1σ as vertical lines), or, in the
+// density view, contour lines of the fitted mixture's density over the two plotted columns.
 
-import { covariance2, ellipseAxes } from './analysis.ts';
+import { contourSegments, covariance2, ellipseAxes, mixtureDensity2 } from './analysis.ts';
 import { fitCanvas } from './chart.ts';
 import { formatTick, niceStep } from './format.ts';
 import { cssColour, type View } from './scatter.ts';
-import type { Model } from './state.ts';
+import type { Model, ViewMode } from './state.ts';
 
 /** Data -> CSS pixels of a W × H box (see View). */
 function screenOf(view: View, W: number, H: number): (x: number, y: number) => [number, number] {
@@ -17,9 +18,10 @@ export function drawOverlay(
   view: View,
   axes: { x: string; y: string },
   model: Model | null,
-): void {
+  mode: ViewMode = 'points',
+): number {
   const ctx = fitCanvas(canvas);
-  if (ctx === null) return;
+  if (ctx === null) return 0;
   const W = canvas.clientWidth;
   const H = canvas.clientHeight;
   ctx.clearRect(0, 0, W, H);
@@ -28,7 +30,68 @@ export function drawOverlay(
   ctx.textAlign = 'right';
   ctx.textBaseline = 'top';
   ctx.fillText(`x: ${axes.x}   y: ${axes.y}`, W - 10, 8);
-  if (model !== null) drawComponents(ctx, model, H, toScreen);
+  if (model === null) return 0;
+  if (mode === 'density' && model.d >= 2) {
+    const levels = drawDensity(ctx, model, view, W, H);
+    drawMeans(ctx, model, toScreen);
+    return levels;
+  }
+  drawComponents(ctx, model, H, toScreen);
+  return 0;
+}
+
+/** Density levels drawn: fractions of the largest density on the screen, about evenly spaced in log density. */
+const DENSITY_LEVELS = [0.7, 0.35, 0.12, 0.04, 0.01, 0.002];
+/** CSS pixels per cell of the grid the density is evaluated on. */
+const DENSITY_CELL = 5;
+
+/** Contours of the mixture's density (its marginal over the plotted columns) on a grid over the view; returns the levels drawn. */
+function drawDensity(ctx: CanvasRenderingContext2D, model: Model, v: View, W: number, H: number): number {
+  const nx = Math.max(2, Math.ceil(W / DENSITY_CELL) + 1);
+  const ny = Math.max(2, Math.ceil(H / DENSITY_CELL) + 1);
+  const xs = Float64Array.from({ length: nx }, (_, i) => v.cx + (i * DENSITY_CELL - W / 2) / v.sx);
+  const ys = Float64Array.from({ length: ny }, (_, j) => v.cy - (j * DENSITY_CELL - H / 2) / v.sy);
+  const grid = mixtureDensity2(model, xs, ys);
+  let max = 0;
+  for (const g of grid) max = Math.max(max, g);
+  if (!(max > 0)) return 0;
+  let drawn = 0;
+  DENSITY_LEVELS.forEach((fraction, i) => {
+    const segments = contourSegments(grid, nx, ny, fraction * max);
+    if (segments.length === 0) return;
+    drawn++;
+    const path = new Path2D();
+    for (let s = 0; s < segments.length; s += 4) {
+      path.moveTo((segments[s] as number) * DENSITY_CELL, (segments[s + 1] as number) * DENSITY_CELL);
+      path.lineTo((segments[s + 2] as number) * DENSITY_CELL, (segments[s + 3] as number) * DENSITY_CELL);
+    }
+    const t = i / (DENSITY_LEVELS.length - 1);
+    ctx.strokeStyle = 'rgba(5, 8, 14, 0.6)';
+    ctx.lineWidth = 3;
+    ctx.stroke(path);
+    ctx.strokeStyle = `hsla(${50 - 40 * t}, 95%, ${80 - 35 * t}%, ${0.95 - 0.4 * t})`;
+    ctx.lineWidth = 1.5;
+    ctx.stroke(path);
+  });
+  return drawn;
+}
+
+function drawMeans(
+  ctx: CanvasRenderingContext2D,
+  model: Model,
+  toScreen: (x: number, y: number) => [number, number],
+): void {
+  const d = model.d;
+  for (let c = 0; c < model.weights.length; c++) {
+    const [px, py] = toScreen(model.means[c * d] as number, model.means[c * d + 1] as number);
+    ctx.fillStyle = cssColour(c);
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(px, py, 4, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
+  }
 }
 
 /** Ticks along the bottom and left edges. */

@@ -22,7 +22,7 @@ import {
  */
 export type PresentMode = 'canvas' | 'readback';
 
-/** Uniform header before the palette: centre, scale, half size, alpha, round, labelled (+ padding). */
+/** Uniform header before the palette: centre, scale, half size, alpha, round, labelled, uncertainty scale (+ padding). */
 const HEADER_FLOATS = 12;
 /** Points up to this count with a size of ~2 px or more are drawn as squares (6 vertices each). */
 const MAX_QUAD_POINTS = 300_000;
@@ -48,9 +48,12 @@ export class WebGpuPoints implements PointRenderer {
   private readonly bindGroupLayout: GPUBindGroupLayout;
   /** Bound instead of real labels while the points are unlabelled. */
   private readonly noLabels: GPUBuffer;
+  /** Bound instead of real uncertainties when there are none (the uncertainty view is then off). */
+  private readonly noUncertainty: GPUBuffer;
   private xs: GPUBuffer | null = null;
   private ys: GPUBuffer | null = null;
   private labels: GPUBuffer | null = null;
+  private uncertainty: GPUBuffer | null = null;
   private bindGroup: GPUBindGroup | null = null;
   private count = 0;
   private target: ReadbackTarget | null = null;
@@ -88,6 +91,7 @@ export class WebGpuPoints implements PointRenderer {
         storage(1),
         storage(2),
         storage(3),
+        storage(4),
       ],
     });
     const layout = device.createPipelineLayout({ label: 'scatter', bindGroupLayouts: [this.bindGroupLayout] });
@@ -118,6 +122,7 @@ export class WebGpuPoints implements PointRenderer {
     palette.set([NEUTRAL[0] / 255, NEUTRAL[1] / 255, NEUTRAL[2] / 255, 1], PALETTE_SIZE * 4);
     device.queue.writeBuffer(this.uniforms, HEADER_FLOATS * 4, palette);
     this.noLabels = this.upload('scatter no labels', new Int32Array(1));
+    this.noUncertainty = this.upload('scatter no uncertainty', new Float32Array(1));
   }
 
   private upload(label: string, data: Float32Array | Int32Array): GPUBuffer {
@@ -136,12 +141,24 @@ export class WebGpuPoints implements PointRenderer {
     this.xs = this.upload('scatter x', xs);
     this.ys = this.upload('scatter y', ys);
     this.count = xs.length;
+    this.uncertainty?.destroy();
+    this.uncertainty = null;
     this.setLabels(null);
   }
 
   setLabels(labels: Int32Array | null): void {
     this.labels?.destroy();
     this.labels = labels === null ? null : this.upload('scatter labels', labels);
+    this.bind();
+  }
+
+  setUncertainty(uncertainty: Float32Array | null): void {
+    this.uncertainty?.destroy();
+    this.uncertainty = uncertainty === null ? null : this.upload('scatter uncertainty', uncertainty);
+    this.bind();
+  }
+
+  private bind(): void {
     this.bindGroup =
       this.xs === null || this.ys === null
         ? null
@@ -153,6 +170,7 @@ export class WebGpuPoints implements PointRenderer {
               { binding: 1, resource: { buffer: this.xs } },
               { binding: 2, resource: { buffer: this.ys } },
               { binding: 3, resource: { buffer: this.labels ?? this.noLabels } },
+              { binding: 4, resource: { buffer: this.uncertainty ?? this.noUncertainty } },
             ],
           });
   }
@@ -208,6 +226,7 @@ export class WebGpuPoints implements PointRenderer {
       style.alpha,
       style.pointSize >= 3 ? 1 : 0,
       labelled ? 1 : 0,
+      this.uncertainty !== null ? style.uncertaintyScale : 0,
     ]);
     this.device.queue.writeBuffer(this.uniforms, 0, header);
     const target = this.context === null ? this.readbackTarget(w, h) : null;
@@ -277,7 +296,9 @@ export class WebGpuPoints implements PointRenderer {
     this.xs?.destroy();
     this.ys?.destroy();
     this.labels?.destroy();
+    this.uncertainty?.destroy();
     this.noLabels.destroy();
+    this.noUncertainty.destroy();
     this.target?.texture.destroy();
     this.target?.buffer.destroy();
     this.uniforms.destroy();

@@ -14,6 +14,16 @@ export interface DrawStyle {
   readonly pointSize: number;
   /** Opacity of one point (dense regions saturate). */
   readonly alpha: number;
+  /**
+   * Uncertainty view: > 0 scales each point's 1 − max p to t in [0, 1], and the point is drawn
+   * faint and small when certain (t = 0), opaque and larger when uncertain (t = 1); 0: off.
+   */
+  readonly uncertaintyScale: number;
+}
+
+/** A point's opacity and size factor in the uncertainty view, t in [0, 1] (see DrawStyle). */
+export function uncertaintyLook(alpha: number, t: number): { alpha: number; size: number } {
+  return { alpha: alpha * 0.15 + (Math.min(0.95, alpha * 4 + 0.3) - alpha * 0.15) * t, size: 1 + 1.5 * t };
 }
 
 /** What a frame that reached the page showed. */
@@ -28,6 +38,8 @@ export interface PointRenderer {
   setPoints(xs: Float32Array, ys: Float32Array): void;
   /** Per-point labels (null: all neutral). */
   setLabels(labels: Int32Array | null): void;
+  /** Per-point 1 − max p for the uncertainty view (null: none). */
+  setUncertainty(uncertainty: Float32Array | null): void;
   /** Sizes the drawing buffer (device pixels); the picture stays until the next frame lands. */
   resize(width: number, height: number): void;
   /** Draws a frame; it may land later (`onFrame` says when). */

@@ -108,6 +108,7 @@ export function applyUrlSettings(): void {
   set('batch', 'stream-batch');
   if (q.get('missing') === 'marginalize') input('marginalize').checked = true;
   choose('criterion', 'criterion', CRITERIA);
+  choose('view', 'view-mode', ['points', 'uncertainty', 'density']);
   // ?types=full,diag ticks exactly those covariance types for "Choose the model".
   const types = q.get('types');
   if (types !== null) {

@@ -3,6 +3,7 @@
 
 import type { CovarianceType, Criterion, SelectionRow } from '../src/index.ts';
 import type { CompareResult, DataSpec } from './protocol.ts';
+import type { TextBox } from './chart.ts';
 import type { DrawnFrame } from './scatter.ts';
 
 // ---- the test hook ------------------------------------------------------------------------
@@ -42,6 +43,31 @@ export interface DemoState {
   frames: number;
   /** What the last of those frames showed. */
   drawn: DrawnFrame | null;
+  /** Fitted labels not yet on the scatter: the "colouring the points…" badge is shown. */
+  labelling: boolean;
+  /** The worker holds a fitted model (Download model / labels work). */
+  fitted: boolean;
+  /** The scatter's view: points, uncertainty (1 − max p) or density contours. */
+  viewMode: ViewMode;
+  /** Density contour levels drawn in the last overlay frame (density view). */
+  contours: number;
+  /** The texts each chart (by canvas id) drew, in CSS pixels. */
+  charts: Record<string, TextBox[]>;
+  /** The point under the pointer, as the tooltip shows it (null: none). */
+  hover: HoverInfo | null;
+  /** The uncertainty view has its per-point 1 − max p (for the current model). */
+  uncertaintyShown: boolean;
+  /** Names of the files the page saved, in order. */
+  downloads: string[];
+}
+
+export type ViewMode = 'points' | 'uncertainty' | 'density';
+
+export interface HoverInfo {
+  readonly row: number;
+  readonly values: number[];
+  readonly component: number | null;
+  readonly probabilities: number[] | null;
 }
 
 export interface SelectionState {
@@ -85,6 +111,14 @@ export const hook: DemoState = {
   error: null,
   frames: 0,
   drawn: null,
+  labelling: false,
+  fitted: false,
+  viewMode: 'points',
+  contours: 0,
+  charts: {},
+  hover: null,
+  uncertaintyShown: false,
+  downloads: [],
 };
 (window as unknown as { __emgpuDemo: DemoState }).__emgpuDemo = hook;
 
@@ -125,6 +159,8 @@ export const app = {
   fitColumns: [0, 1] as number[],
   model: null as Model | null,
   labels: null as Int32Array | null,
+  /** 1 − the largest membership probability of each point (the uncertainty view), or null. */
+  uncertainty: null as Float32Array | null,
   lowerBounds: [] as number[],
   iterationTimes: [] as number[],
 };

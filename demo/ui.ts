@@ -30,6 +30,15 @@ export const ui = {
   segmented: $<HTMLCanvasElement>('segmented'),
   segmentedCaption: $('segmented-caption'),
   lbChart: $<HTMLCanvasElement>('lb-chart'),
+  lbTitle: $('lb-title'),
+  labelling: $('labelling'),
+  tooltip: $('tooltip'),
+  viewMode: $<HTMLSelectElement>('view-mode'),
+  downloads: $<HTMLDetailsElement>('downloads'),
+  downloadModel: $<HTMLButtonElement>('download-model'),
+  downloadLabels: $<HTMLButtonElement>('download-labels'),
+  downloadData: $<HTMLButtonElement>('download-data'),
+  downloadPng: $<HTMLButtonElement>('download-png'),
   params: $<HTMLTableElement>('params'),
   comparePanel: $('compare-panel'),
   compareChart: $<HTMLCanvasElement>('compare-chart'),
@@ -77,7 +86,9 @@ export function setBusy(phase: string | null): void {
   hook.running = phase !== null;
   hook.phase = phase ?? 'idle';
   ui.stop.disabled = phase === null || phase === 'loading';
-  for (const b of [ui.run, ui.compare, ui.selectModel, ui.stream]) b.disabled = phase !== null;
+  for (const b of [ui.run, ui.compare, ui.selectModel, ui.stream, ui.downloadData]) b.disabled = phase !== null;
+  // The fitted model's downloads need a fitted model and an idle worker.
+  for (const b of [ui.downloadModel, ui.downloadLabels]) b.disabled = phase !== null || !hook.fitted;
   for (const el of document.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
     '.source input, .source button, .source select, .tab, #column-list input',
   )) {

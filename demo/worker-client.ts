@@ -40,12 +40,22 @@ export class FitWorkerClient {
       ? new Int32Array(new SharedArrayBuffer(4))
       : null;
 
+  /** Answers awaited for 'row-proba' queries, which run beside the job (numbered apart from jobs). */
+  private readonly queries = new Map<number, (probabilities: number[] | null) => void>();
+  private nextQuery = 1;
+
   private events: WorkerEvents = { onCrash: () => {}, onRestart: () => {} };
 
   start(events: WorkerEvents = this.events): void {
     this.events = events;
     const worker = new Worker(new URL('./fit-worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (event: MessageEvent<FromWorker>) => this.handlers.get(event.data.id)?.(event.data);
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === 'row-proba') {
+        this.queries.get(message.id)?.(message.probabilities);
+        this.queries.delete(message.id);
+      } else this.handlers.get(message.id)?.(message);
+    };
     worker.onerror = (event) => {
       event.preventDefault();
       this.events.onCrash(`The fit worker failed: ${event.message || 'it could not start'}.`);
@@ -81,6 +91,15 @@ export class FitWorkerClient {
     });
   }
 
+  /** One row's membership probabilities under the worker's last fitted model (null: none). */
+  rowProbabilities(row: number): Promise<number[] | null> {
+    const id = this.nextQuery++;
+    return new Promise((resolve) => {
+      this.queries.set(id, resolve);
+      this.requireWorker().postMessage({ type: 'row-proba', id, row });
+    });
+  }
+
   /**
    * Asks the running job to stop. A worker that cannot see the shared flag (no cross-origin
    * isolation) and is busy in a long synchronous pass is replaced after a grace period; the
@@ -96,6 +115,8 @@ export class FitWorkerClient {
       if (this.current?.id !== job.id) return;
       this.requireWorker().terminate();
       this.finish(job.id);
+      for (const answer of this.queries.values()) answer(null);
+      this.queries.clear();
       this.start();
       job.reject(stoppedError());
       this.events.onRestart();

@@ -2,7 +2,7 @@
 // demo/ (with the COOP/COEP headers from vite.config.ts) and one headless Chromium.
 
 import { join, resolve } from 'node:path';
-import type { Browser, ConsoleMessage, Page } from 'puppeteer';
+import type { Browser, ConsoleMessage, Page, Viewport } from 'puppeteer';
 import { launchChromium } from '../helpers/chromium.ts';
 import { createServer, type ViteDevServer } from 'vite';
 import { BACKGROUND, NEUTRAL } from '../../demo/scatter.ts';
@@ -69,9 +69,10 @@ export function collectErrors(page: Page): string[] {
 export async function openDemo(
   h: DemoHarness,
   params: Record<string, string | number> = {},
+  viewport: Viewport = { width: 1360, height: 860 },
 ): Promise<{ page: Page; errors: string[] }> {
   const page = await h.browser.newPage();
-  await page.setViewport({ width: 1360, height: 860 });
+  await page.setViewport(viewport);
   const errors = collectErrors(page);
   const query = new URLSearchParams({
     autorun: '0',
