@@ -38,7 +38,9 @@ import {
   type OnlineOpts,
   type OnlineRun,
 } from './online.ts';
+import { reservoirJSON } from './reservoir.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
+import { serveCommand } from './serve.ts';
 import {
   mergeCommand,
   mstepCommand,
@@ -1070,7 +1072,75 @@ ${EXIT_HELP}`,
       await mstepCommand(statsIO(ctx), stats, opts);
     });
 
+  configure(program.command('reservoir'), 'emgpu reservoir')
+    .description(
+      "a uniform sample of DATA's rows and their number, as one JSON line (to start distributed EM from a sample of every part)",
+    )
+    .argument('<DATA>', DATA_ARGUMENT)
+    .requiredOption(
+      '--size <M>',
+      'rows in the sample (all of DATA, in order, when it has at most M)',
+      integerAtLeast(1),
+    )
+    .requiredOption('--seed <S>', 'random seed, 0 to 4294967295', integerAtLeast(0, 0xffffffff))
+    .addOption(
+      new Option(
+        '--sample-weight <file>',
+        "one non-negative weight per data row: one number per line or a one-column CSV (the sample keeps its rows' weights)",
+      ),
+    )
+    .addOption(outputOption('the sample'))
+    .addOption(formatOption())
+    .addOption(columnsOption())
+    .addOption(missingOption())
+    .addOption(verboseOption())
+    .addHelpText(
+      'after',
+      `
+The sample is drawn as 'fit --stream' draws its own (algorithm R). The JSON line
+holds format "emgpu-reservoir", nRows, nFeatures, header, rows (missing values as
+null) and weights (null without --sample-weight).
+${DATA_HELP}
+${EXIT_HELP}`,
+    )
+    .action(async (data: string, opts: ReservoirOpts) => {
+      ctx.verbose = opts.verbose === true;
+      if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
+      const table = await readTable(ctx, data, opts);
+      const weights =
+        opts.sampleWeight === undefined
+          ? null
+          : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+      const sample = reservoirJSON(table, weights, opts.size, opts.seed);
+      await withOutput(ctx, (out) => out.text(`${JSON.stringify(sample)}\n`));
+    });
+
+  configure(program.command('serve'), 'emgpu serve')
+    .description(
+      'run emgpu commands read from stdin, one JSON array of arguments per line, answering each with one JSON line (for schedulers: one Node start for many tasks)',
+    )
+    .addHelpText(
+      'after',
+      `
+Each line of stdin is one command's arguments, e.g.
+  ["stats", "--model", "m3.json", "--backend", "cpu", "part-07.csv"]
+and its answer one line on stdout: {"exitCode": 0, "stdout": "...", "stderr": "..."}.
+The commands run one at a time, in order, without stdin; serve ends with stdin.
+${EXIT_HELP}`,
+    )
+    .action(async () => {
+      await serveCommand(ctx.stdin, ctx.stdout, (argv, streams) => main(argv, streams), ctx.abort.signal);
+    });
+
   return program;
+}
+
+interface ReservoirOpts extends DataOptions {
+  size: number;
+  seed: number;
+  sampleWeight?: string;
+  output?: string;
+  verbose?: boolean;
 }
 
 /** What Ctrl-C left behind, in words. */
