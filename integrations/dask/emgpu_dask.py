@@ -34,6 +34,7 @@ import bisect
 import glob
 import hashlib
 import json
+import logging
 import os
 import random
 import shlex
@@ -129,7 +130,8 @@ def _worker_state(command: list[str]) -> dict:
         state = {
             "command": command,
             "server": EmgpuServer(command),
-            "dir": tempfile.mkdtemp(prefix="emgpu-dask-"),
+            # Dask removes the worker's local directory when the worker ends.
+            "dir": tempfile.mkdtemp(prefix="emgpu-dask-", dir=worker.local_directory),
             "model": None,
             "lock": threading.Lock(),
         }
@@ -362,6 +364,7 @@ def fit(args: argparse.Namespace) -> int:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
             client = Client(cluster)
         with client:

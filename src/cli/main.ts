@@ -41,6 +41,7 @@ import {
 import { reservoirJSON } from './reservoir.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import { serveCommand } from './serve.ts';
+import { columnsWithWeight, splitWeightColumn, weightColumnIndex, weightedChunks } from './weight-column.ts';
 import {
   mergeCommand,
   mstepCommand,
@@ -160,6 +161,11 @@ const backendOption = (): Option =>
   new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(
     BACKEND_CHOICES,
   );
+const weightColumnOption = (): Option =>
+  new Option(
+    '--weight-column <name>',
+    'a column of DATA holding one non-negative weight per row (by name or 0-based index; not one of --columns)',
+  );
 const verboseOption = (): Option =>
   new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
 const outputOption = (what: string): Option =>
@@ -204,6 +210,45 @@ async function readTable(ctx: Context, path: string, opts: DataOptions): Promise
     }
   }
   return table;
+}
+
+/** DATA with its sample weights: from --weight-column (a column of DATA), --sample-weight FILE, or none. */
+async function readTableAndWeights(
+  ctx: Context,
+  path: string,
+  opts: DataOptions & { weightColumn?: string; sampleWeight?: string },
+): Promise<{ table: Table; weights: Float64Array | null }> {
+  const { weightColumn } = opts;
+  if (weightColumn === undefined) {
+    const table = await readTable(ctx, path, opts);
+    const weights =
+      opts.sampleWeight === undefined
+        ? null
+        : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+    return { table, weights };
+  }
+  if (opts.sampleWeight !== undefined)
+    throw new CliError('--weight-column and --sample-weight both give the sample weights; use one of them.');
+  const columns = columnsWithWeight(opts.columns, weightColumn);
+  const { columns: _omitted, ...rest } = opts;
+  const read = await readTable(ctx, path, columns === undefined ? rest : { ...rest, columns });
+  const w = weightColumnIndex(read.header, read.cols, weightColumn, columns !== undefined, read.label);
+  const split = splitWeightColumn(
+    read.data,
+    read.rows,
+    read.cols,
+    w,
+    read.header?.[w] ?? weightColumn,
+    (i) => `${read.label}, row ${read.lines?.[i] ?? i + 1}`,
+  );
+  const table: Table = {
+    ...read,
+    data: split.data,
+    cols: split.cols,
+    header: read.header?.filter((_, j) => j !== w) ?? null,
+    types: read.types?.filter((_, j) => j !== w) ?? null,
+  };
+  return { table, weights: split.weights };
 }
 
 async function loadModel(
@@ -312,6 +357,7 @@ interface FitOpts extends BayesianOpts, OnlineOpts, StreamOpts, DataOptions {
   seed?: number;
   backend?: BackendChoice;
   sampleWeight?: string;
+  weightColumn?: string;
   output?: string;
   verbose?: boolean;
   demo?: boolean;
@@ -368,11 +414,8 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   }
 
   const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
-  const table = demo?.table ?? (await readTable(ctx, dataPath as string, opts));
-  const sampleWeight =
-    opts.sampleWeight === undefined
-      ? null
-      : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+  const { table, weights: sampleWeight } =
+    demo !== null ? { table: demo.table, weights: null } : await readTableAndWeights(ctx, dataPath as string, opts);
 
   const fileType = initFile?.json.covarianceType;
   const covarianceType: CovarianceType =
@@ -513,8 +556,26 @@ async function streamFitCommand(
 ): Promise<void> {
   const { signal } = ctx.abort;
   say(ctx, `streaming data file ${printable(dataPath)} in chunks of ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows`);
-  const file = await openStreamedFile(dataPath, opts, signal, readOptions(ctx).note as (line: string) => void);
+  const { weightColumn } = opts;
+  const columns = weightColumn === undefined ? opts.columns : columnsWithWeight(opts.columns, weightColumn);
+  const { columns: _omitted, ...rest } = opts;
+  const file = await openStreamedFile(
+    dataPath,
+    columns === undefined ? rest : { ...rest, columns },
+    signal,
+    readOptions(ctx).note as (line: string) => void,
+  );
   try {
+    // --weight-column: the last column read (or the named one), split off every chunk as its weights.
+    const w =
+      weightColumn === undefined
+        ? null
+        : weightColumnIndex(file.header, file.cols, weightColumn, columns !== undefined, file.label);
+    const cols = w === null ? file.cols : file.cols - 1;
+    const source =
+      w === null
+        ? file.source
+        : weightedChunks(file.source, w, file.header?.[w] ?? (weightColumn as string), file.label);
     if (file.header !== null)
       say(
         ctx,
@@ -532,7 +593,7 @@ async function streamFitCommand(
         `init file ${initFile.label}: --stream starts from an init method or from weights, means and covariances; responsibilities ('resp') need the table in memory (fit without --stream).`,
       );
     }
-    const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, file.cols, covarianceType, file.label);
+    const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, cols, covarianceType, file.label);
     const maxIter = opts.maxIter ?? 100;
     const progress = new StreamProgressBars(ctx.stderr, ctx.verbose, maxIter, file.rows);
     const gm = new GaussianMixture({
@@ -560,7 +621,7 @@ async function streamFitCommand(
         collect?.();
         progress.onChunk(p);
       };
-      await abortable(gm.fit(file.source, { onChunk }), signal);
+      await abortable(gm.fit(source, { onChunk }), signal);
     } finally {
       progress.stop();
     }
@@ -694,8 +755,7 @@ function statsIO(ctx: Context, data: DataOptions = {}): StatsIO {
       if (path !== undefined) ctx.target = await checkOutputTarget(path);
     },
     loadModel: (path, backend, tol) => loadModel(path, ctx, backend, tol, data.missing),
-    readTable: (path) => readTable(ctx, path, data),
-    readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
+    readTableAndWeights: (path, weights) => readTableAndWeights(ctx, path, { ...data, ...weights }),
     readText: (path, what) => {
       say(ctx, path === '-' ? `reading the ${what} from stdin` : `reading ${what} ${printable(path)}`);
       return readSource(path, what, ctx.stdin, ctx.abort.signal);
@@ -805,6 +865,7 @@ ${EXIT_HELP}`,
         'one non-negative weight per data row: one number per line or a one-column CSV',
       ),
     )
+    .addOption(weightColumnOption())
     .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
     .addOption(verboseOption())
     .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"));
@@ -1017,6 +1078,7 @@ model fitted on a sample, or from the initialisation alone:
         'one non-negative weight per data row: one number per line or a one-column CSV',
       ),
     )
+    .addOption(weightColumnOption())
     .addOption(outputOption('the statistics'))
     .addOption(formatOption())
     .addOption(columnsOption())
@@ -1089,6 +1151,7 @@ ${EXIT_HELP}`,
         "one non-negative weight per data row: one number per line or a one-column CSV (the sample keeps its rows' weights)",
       ),
     )
+    .addOption(weightColumnOption())
     .addOption(outputOption('the sample'))
     .addOption(formatOption())
     .addOption(columnsOption())
@@ -1106,11 +1169,7 @@ ${EXIT_HELP}`,
     .action(async (data: string, opts: ReservoirOpts) => {
       ctx.verbose = opts.verbose === true;
       if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
-      const table = await readTable(ctx, data, opts);
-      const weights =
-        opts.sampleWeight === undefined
-          ? null
-          : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+      const { table, weights } = await readTableAndWeights(ctx, data, opts);
       const sample = reservoirJSON(table, weights, opts.size, opts.seed);
       await withOutput(ctx, (out) => out.text(`${JSON.stringify(sample)}\n`));
     });
@@ -1139,6 +1198,7 @@ interface ReservoirOpts extends DataOptions {
   size: number;
   seed: number;
   sampleWeight?: string;
+  weightColumn?: string;
   output?: string;
   verbose?: boolean;
 }
