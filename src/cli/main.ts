@@ -41,6 +41,7 @@ import {
 import { reservoirJSON } from './reservoir.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
 import { serveCommand } from './serve.ts';
+import { SpillSource, spillFolder } from './spill.ts';
 import { columnsWithWeight, splitWeightColumn, weightColumnIndex, weightedChunks } from './weight-column.ts';
 import {
   mergeCommand,
@@ -565,6 +566,7 @@ async function streamFitCommand(
     signal,
     readOptions(ctx).note as (line: string) => void,
   );
+  let spill: SpillSource | null = null;
   try {
     // --weight-column: the last column read (or the named one), split off every chunk as its weights.
     const w =
@@ -572,10 +574,14 @@ async function streamFitCommand(
         ? null
         : weightColumnIndex(file.header, file.cols, weightColumn, columns !== undefined, file.label);
     const cols = w === null ? file.cols : file.cols - 1;
-    const source =
+    const decoded =
       w === null
         ? file.source
         : weightedChunks(file.source, w, file.header?.[w] ?? (weightColumn as string), file.label);
+    // The first pass spills the decoded chunks to a temporary file; later passes read it (src/cli/spill.ts).
+    spill =
+      opts.spill === false ? null : new SpillSource(decoded, await spillFolder(opts.spill), readOptions(ctx).note);
+    const source = spill?.source ?? decoded;
     if (file.header !== null)
       say(
         ctx,
@@ -626,6 +632,9 @@ async function streamFitCommand(
       progress.stop();
     }
     const ms = performance.now() - start;
+    const spilled = spill?.report();
+    if (spilled !== undefined && spilled.state === 'ready')
+      say(ctx, `later passes read a spill file of ${(spilled.bytes / 2 ** 20).toFixed(1)} MiB (deleted)`);
     if (ctx.verbose) {
       ctx.stderr.write(
         `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) streamed from ${file.label} (${gm.nFeatures} columns, chunks of ≤ ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows): ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`,
@@ -637,6 +646,7 @@ async function streamFitCommand(
     for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
     await withOutput(ctx, (out) => out.text(`${JSON.stringify(gm.toJSON(), null, 2)}\n`));
   } finally {
+    await spill?.close();
     await file.close();
   }
 }
