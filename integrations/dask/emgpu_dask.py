@@ -370,6 +370,12 @@ def fit(args: argparse.Namespace) -> int:
         with client:
             started = time.perf_counter()
             # The start: a sample across the partitions (which also reads each partition once).
+            # Partition i goes to the same worker on every pass (its `emgpu serve` keeps the
+            # decoded table), or to another when that worker is gone.
+            def place(i: int, workers: list) -> dict:
+                return {"workers": [workers[i % len(workers)]], "allow_other_workers": True} if workers else {}
+
+            workers = sorted(client.scheduler_info()["workers"])
             futures = [
                 client.submit(
                     partition_reservoir,
@@ -380,6 +386,7 @@ def fit(args: argparse.Namespace) -> int:
                     data_args,
                     command,
                     key=f"emgpu-reservoir-{i}",
+                    **place(i, workers),
                 )
                 for i, path in enumerate(parts)
             ]
@@ -423,6 +430,7 @@ def fit(args: argparse.Namespace) -> int:
                 iteration += 1
                 tick = time.perf_counter()
                 shared = client.scatter(model_text, broadcast=True)
+                workers = sorted(client.scheduler_info()["workers"])
                 stats = [
                     client.submit(
                         partition_stats,
@@ -434,6 +442,7 @@ def fit(args: argparse.Namespace) -> int:
                         kill,
                         iteration,
                         key=f"emgpu-stats-{iteration}-{i}",
+                        **place(i, workers),
                     )
                     for i, path in enumerate(parts)
                 ]

@@ -3,6 +3,8 @@
 // with their own streams.
 
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { FitOptions } from '../base-mixture.ts';
 import { BayesianGaussianMixture } from '../bayesian-mixture.ts';
@@ -40,7 +42,7 @@ import {
 } from './online.ts';
 import { reservoirJSON } from './reservoir.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
-import { serveCommand } from './serve.ts';
+import { serveCommand, type TableCache } from './serve.ts';
 import { SpillSource, spillFolder } from './spill.ts';
 import { columnsWithWeight, splitWeightColumn, weightColumnIndex, weightedChunks } from './weight-column.ts';
 import {
@@ -82,6 +84,8 @@ export interface CliStreams {
   stdin?: NodeJS.ReadableStream;
   /** Interrupts the command as Ctrl-C does (for callers other than the real process). */
   signal?: AbortSignal;
+  /** Tables read by earlier commands of the same `emgpu serve` (src/cli/serve.ts). */
+  tableCache?: TableCache;
 }
 
 interface Context {
@@ -95,6 +99,7 @@ interface Context {
   target: OutputTarget | null;
   /** Where the result is being written, once opened (for the message on Ctrl-C). */
   sink: OutputSink | null;
+  tableCache: TableCache | null;
 }
 
 /** The most samples one `emgpu sample` run draws: their component draws come first, in one pass. */
@@ -197,7 +202,24 @@ function readOptions(ctx: Context): ReadOptions {
 
 async function readTable(ctx: Context, path: string, opts: DataOptions): Promise<Table> {
   say(ctx, path === '-' ? 'reading data from stdin' : `reading data file ${printable(path)}`);
-  const table = await readData(path, ctx.stdin, { ...readOptions(ctx), ...opts });
+  const read = (): Promise<Table> => readData(path, ctx.stdin, { ...readOptions(ctx), ...opts });
+  const info = ctx.tableCache === null || path === '-' ? null : await stat(path).catch(() => null);
+  const table =
+    ctx.tableCache === null || info === null || !info.isFile()
+      ? await read()
+      : await ctx.tableCache.get(
+          JSON.stringify([
+            resolvePath(path),
+            info.size,
+            info.mtimeMs,
+            info.ino,
+            opts.format,
+            opts.columns,
+            opts.missing,
+          ]),
+          (t: Table) => t.data.byteLength,
+          read,
+        );
   say(ctx, `read ${table.rows} × ${table.cols} from ${table.label}`);
   const { header, types } = table;
   if (header !== null && types !== null) {
@@ -1195,10 +1217,26 @@ Each line of stdin is one command's arguments, e.g.
   ["stats", "--model", "m3.json", "--backend", "cpu", "part-07.csv"]
 and its answer one line on stdout: {"exitCode": 0, "stdout": "...", "stderr": "..."}.
 The commands run one at a time, in order, without stdin; serve ends with stdin.
+A table read by one command is kept (--cache-mib) for the next that reads the
+same unchanged file with the same --format, --columns and --missing.
 ${EXIT_HELP}`,
     )
-    .action(async () => {
-      await serveCommand(ctx.stdin, ctx.stdout, (argv, streams) => main(argv, streams), ctx.abort.signal);
+    .addOption(
+      new Option(
+        '--cache-mib <N>',
+        'keep the tables read by the commands, up to N MiB, for later commands that read the same unchanged file with the same options (default: 1024; 0: none)',
+      )
+        .argParser(integerAtLeast(0))
+        .default(1024),
+    )
+    .action(async (opts: { cacheMib: number }) => {
+      await serveCommand(
+        ctx.stdin,
+        ctx.stdout,
+        (argv, streams) => main(argv, streams),
+        ctx.abort.signal,
+        opts.cacheMib * 2 ** 20,
+      );
     });
 
   return program;
@@ -1231,6 +1269,7 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     exitCode: EXIT.ok,
     target: null,
     sink: null,
+    tableCache: streams.tableCache ?? null,
   };
   // Ctrl-C: every command stops at its next pause (reading, between iterations, between
   // blocks of rows), removes its temporary --output file and exits 130. A second Ctrl-C kills

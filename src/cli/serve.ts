@@ -21,8 +21,50 @@ export interface ServeAnswer {
 /** How serve runs one command (the command line's main, with the streams it is given). */
 export type RunCommand = (
   argv: string[],
-  streams: { stdout: NodeJS.WritableStream; stderr: ErrStream; stdin: NodeJS.ReadableStream; signal: AbortSignal },
+  streams: {
+    stdout: NodeJS.WritableStream;
+    stderr: ErrStream;
+    stdin: NodeJS.ReadableStream;
+    signal: AbortSignal;
+    tableCache: TableCache;
+  },
 ) => Promise<number>;
+
+/**
+ * The tables serve's commands have read, kept for the next command that reads the same file with
+ * the same options (the Dask integration asks for the statistics of the same partitions on every
+ * iteration): keyed by the file's path, size, modification time and inode and the reading
+ * options, so a changed file is read again; the least recently used go first beyond `limitBytes`.
+ * The commands never write into a table they read.
+ */
+export class TableCache {
+  private readonly entries = new Map<string, { readonly value: unknown; readonly bytes: number }>();
+  private bytes = 0;
+  hits = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  async get<T>(key: string, bytesOf: (value: T) => number, read: () => Promise<T>): Promise<T> {
+    const found = this.entries.get(key);
+    if (found !== undefined) {
+      this.entries.delete(key); // most recently used last
+      this.entries.set(key, found);
+      this.hits++;
+      return found.value as T;
+    }
+    const value = await read();
+    const bytes = bytesOf(value);
+    if (bytes > this.limitBytes) return value;
+    for (const [old, entry] of this.entries) {
+      if (this.bytes + bytes <= this.limitBytes) break;
+      this.entries.delete(old);
+      this.bytes -= entry.bytes;
+    }
+    this.entries.set(key, { value, bytes });
+    this.bytes += bytes;
+    return value;
+  }
+}
 
 /** A stream that keeps what is written to it as text. */
 function textSink(): { stream: Writable; text: () => string } {
@@ -60,7 +102,12 @@ function refuse(message: string): ServeAnswer {
 }
 
 /** Runs one request. */
-export async function answer(line: string, run: RunCommand, signal: AbortSignal): Promise<ServeAnswer> {
+export async function answer(
+  line: string,
+  run: RunCommand,
+  signal: AbortSignal,
+  tableCache: TableCache,
+): Promise<ServeAnswer> {
   const argv = parseRequest(line);
   if (!Array.isArray(argv)) return argv;
   const stdout = textSink();
@@ -70,6 +117,7 @@ export async function answer(line: string, run: RunCommand, signal: AbortSignal)
     stderr: stderr.stream,
     stdin: Readable.from([]),
     signal,
+    tableCache,
   });
   return { exitCode, stdout: stdout.text(), stderr: stderr.text() };
 }
@@ -80,7 +128,9 @@ export async function serveCommand(
   stdout: NodeJS.WritableStream,
   run: RunCommand,
   signal: AbortSignal,
+  cacheBytes: number,
 ): Promise<void> {
+  const tableCache = new TableCache(cacheBytes);
   const lines = createInterface({ input: stdin, crlfDelay: Infinity });
   const onAbort = (): void => lines.close();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -88,7 +138,7 @@ export async function serveCommand(
     for await (const line of lines) {
       if (signal.aborted) break;
       if (line.trim() === '') continue;
-      const reply = await answer(line, run, signal);
+      const reply = await answer(line, run, signal, tableCache);
       await new Promise<void>((resolve, reject) =>
         stdout.write(`${JSON.stringify(reply)}\n`, (error) => (error ? reject(error) : resolve())),
       );

@@ -126,7 +126,7 @@ export class SpillSource {
       // A pass that stopped early (an error, Ctrl-C) leaves no usable spill.
       if (this.state === 'writing') {
         if (complete) this.state = 'ready';
-        else this.giveUp('the first pass did not finish');
+        else void this.close(); // silently: the error or Ctrl-C that stopped it is what to report
       }
     }
   }

@@ -1,9 +1,9 @@
 // --weight-column (fit, fit --stream, stats, reservoir) against the same weights given as a
 // --sample-weight file, which reads them by a separate path; emgpu serve and emgpu reservoir.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { writeParquet } from '../helpers/parquet-writer.ts';
@@ -184,5 +184,38 @@ describe('emgpu serve', () => {
     expect(answers[2]?.stderr).toMatch(/'serve' cannot be requested from serve/);
     expect(answers[3]?.exitCode).toBe(2);
     expect(answers[3]?.stderr).toMatch(/nope\.csv/);
+  });
+
+  it('reads a file again once it has changed, and keeps it while it has not', async () => {
+    const path = writeFile(dir, 'changing.csv', 'x\n1\n2\n');
+    const then = new Date('2026-01-01T00:00:00Z');
+    utimesSync(path, then, then);
+    const ask = JSON.stringify(['reservoir', path, '--size', '10', '--seed', '1']);
+    const lines: string[] = [];
+    const stdin = new PassThrough();
+    let out = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _e, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const served = main(['serve'], { stdout, stderr: new Writable({ write: (_c, _e, done) => done() }), stdin });
+    const next = async (): Promise<number[][]> => {
+      stdin.write(`${ask}\n`);
+      while (out.split('\n').length - 1 === lines.length) await new Promise((r) => setTimeout(r, 10));
+      const line = out.split('\n')[lines.length] as string;
+      lines.push(line);
+      return (JSON.parse((JSON.parse(line) as { stdout: string }).stdout) as { rows: number[][] }).rows;
+    };
+    expect(await next()).toEqual([[1], [2]]);
+    // Kept: the same bytes rewritten in place with the old modification time are not read again.
+    writeFileSync(path, 'x\n7\n8\n');
+    utimesSync(path, then, then);
+    expect(await next()).toEqual([[1], [2]]);
+    writeFileSync(path, 'x\n1\n2\n3\n');
+    expect(await next()).toEqual([[1], [2], [3]]);
+    stdin.end();
+    expect(await served).toBe(0);
   });
 });
