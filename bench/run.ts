@@ -13,8 +13,10 @@
 //                                model against the same columns as CSV (bench/tables.ts)
 //   npm run bench -- --online    online EM (partialFit, one pass in batches) against batch EM to
 //                                convergence, time and mean log-likelihood (bench/online.ts; its options follow)
-//   npm run bench -- --stream    streamed EM (fit --stream): peak RSS against the in-memory fit on the
-//                                flights Parquet file, rows/s on a synthetic Parquet table (bench/stream.ts)
+//   npm run bench -- --stream    streamed EM (fit --stream): time and peak RSS against the in-memory fit on
+//                                the flights Parquet file (with and without the spill file), peak RSS at 3M
+//                                and 30M synthetic rows, and the Dask integration (bench/stream.ts)
+//   npm run bench -- --serve     a Node start per `emgpu stats` call against one `emgpu serve` (bench/serve.ts)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +49,7 @@ const programs = {
   '--tables': './tables.ts',
   '--stream': './stream.ts',
   '--online': './online.ts',
+  '--serve': './serve.ts',
 } as const;
 const program = (Object.keys(programs) as (keyof typeof programs)[]).find(flag);
 if (program !== undefined) {

@@ -9,15 +9,25 @@
 //    (one k-means iteration, written first): peak RSS of each process (worker threads included),
 //    seconds end to end, and the largest relative difference of the two models (exact EM: rounding);
 //    and the streamed fit's fixed part alone (--max-iter 0: the scan and the init on the sample).
-// 2. A synthetic Parquet table of --rows rows (bench/make-synthetic.ts, hyparquet-writer, row
-//    groups of 1M rows, x and y DOUBLE uncompressed; written to a temporary folder and removed)
-//    fitted with --stream: rows per second of an EM pass (read, decode, E-step), and peak RSS.
+//    The streamed fit runs twice: with the spill file (the default: later passes read the first
+//    pass's decoded chunks from a temporary file) and with --no-spill (every pass decodes the
+//    Parquet file again); each one's wall time over the in-memory fit's is the streamed/in-memory
+//    ratio. Where a pass goes: reading the file's bytes, a pass of hyparquet's decompression and
+//    decoding (in this process), and the E-step (the in-memory fit's seconds per iteration).
+// 2. Synthetic Parquet tables of --rows rows each (a comma list, default 3M and 30M;
+//    bench/make-synthetic.ts, hyparquet-writer, row groups of 1M rows, x and y DOUBLE
+//    uncompressed; written to a temporary folder and removed) fitted with --stream: rows per
+//    second of an EM pass, and peak RSS, whose ratio from the smallest to the largest table says
+//    whether the streamed fit's memory is flat in N.
+// 4. Dask (integrations/dask/emgpu_dask.py, 2 local worker processes, where /usr/bin/python3
+//    imports distributed; --no-dask skips): the 3M-row synthetic table as 4 Parquet partitions,
+//    seconds per EM iteration against the single-machine fit of the same rows in one file.
 // 3. WebGPU, where an adapter is found: an E-step pass over 1,000,000 rows in chunks with the
 //    engine's chunk slot against a fresh upload per chunk (bench/stream-slot.ts; --no-gpu skips).
 //
-// Options: --rows 100000000  --chunk-rows 1000000 (synthetic)  --flights-chunk-rows 100000
-//          --synthetic-iter 2  --flights-iter 5  --components 6  --backend cpu  --repeat 3 (flights)
-//          --no-synthetic  --no-build  --no-gpu
+// Options: --rows 3000000,30000000  --chunk-rows 1000000 (synthetic)  --flights-chunk-rows 100000
+//          --synthetic-iter 2  --flights-iter 10  --components 6  --backend cpu  --repeat 3 (flights)
+//          --dask-iter 5  --no-synthetic  --no-build  --no-gpu  --no-dask
 // Prints a table and writes bench/results/stream-<time>.json.
 
 import { spawnSync } from 'node:child_process';
@@ -26,6 +36,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeSynthetic } from './make-synthetic.ts';
 import { pairedModelArrays } from './model-arrays.ts';
+import { measureDask, passBreakdown } from './stream-dask.ts';
 import { measureSlot } from './stream-slot.ts';
 
 const args = process.argv.slice(2);
@@ -33,11 +44,15 @@ const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const syntheticRows = Number(option('--rows') ?? 100_000_000);
+const syntheticRowsList = (option('--rows') ?? '3000000,30000000').split(',').map(Number);
 const chunkRows = option('--chunk-rows') ?? '1000000';
 const flightsChunkRows = option('--flights-chunk-rows') ?? '100000';
 const syntheticIter = option('--synthetic-iter') ?? '2';
-const flightsIter = option('--flights-iter') ?? '5';
+const flightsIter = option('--flights-iter') ?? '10';
+const daskIter = option('--dask-iter') ?? '5';
+const dask = !args.includes('--no-dask');
+// --skip-no-spill: leave out the flights fit that decodes the file on every pass (the slowest run).
+const withNoSpill = !args.includes('--skip-no-spill');
 const components = option('--components') ?? '6';
 const backend = option('--backend') ?? 'cpu';
 const synthetic = !args.includes('--no-synthetic');
@@ -177,18 +192,32 @@ try {
     '-o',
     join(work, 'scan.json'),
   ];
-  const [floor, inMemory, streamed, scanOnly] = repeated([
+  const noSpillModel = join(work, 'no-spill.json');
+  const flightsRuns = repeated([
     ['--version'],
     [...common, '-o', memoryModel],
     [...common, '--stream', '--chunk-rows', flightsChunkRows, '-o', streamModel],
     scanArgs,
-  ]) as [Repeated, Repeated, Repeated, Repeated];
+    ...(withNoSpill
+      ? [[...common, '--stream', '--chunk-rows', flightsChunkRows, '--no-spill', '-o', noSpillModel]]
+      : []),
+  ]);
+  const [floor, inMemory, streamed, scanOnly] = flightsRuns as [Repeated, Repeated, Repeated, Repeated];
+  const noSpill = flightsRuns[4] ?? null;
   console.log(`emgpu --version: peak RSS ${floor.peakRssMiB.toFixed(0)} MiB${range(floor)}`);
   console.log(
     `flights in memory: ${inMemory.seconds.toFixed(2)} s, peak RSS ${inMemory.peakRssMiB.toFixed(0)} MiB${range(inMemory)}`,
   );
   console.log(
     `flights streamed:  ${streamed.seconds.toFixed(2)} s, peak RSS ${streamed.peakRssMiB.toFixed(0)} MiB${range(streamed)}`,
+  );
+  if (noSpill !== null)
+    console.log(
+      `flights streamed --no-spill: ${noSpill.seconds.toFixed(2)} s, peak RSS ${noSpill.peakRssMiB.toFixed(0)} MiB${range(noSpill)}`,
+    );
+  const breakdown = await passBreakdown(flights, Number(flightsChunkRows));
+  console.log(
+    `a pass over flights: read ${breakdown.readSeconds.toFixed(2)} s, read + decompress + decode ${breakdown.decodeSeconds.toFixed(2)} s`,
   );
   console.log(
     `flights scan + init only (--stream --max-iter 0): ${scanOnly.seconds.toFixed(2)} s, peak RSS ${scanOnly.peakRssMiB.toFixed(0)} MiB${range(scanOnly)}`,
@@ -213,58 +242,87 @@ try {
       passSecondsMedian: median(streamed.passSeconds),
       runs: streamed.runs,
     },
+    noSpill:
+      noSpill === null
+        ? null
+        : {
+            seconds: noSpill.seconds,
+            peakRssMiB: noSpill.peakRssMiB,
+            passSecondsMedian: median(noSpill.passSeconds),
+            runs: noSpill.runs,
+          },
+    /** Wall time end to end, streamed over in memory (the goal: ≤ 1.5 with the spill file). */
+    timeRatio: streamed.seconds / inMemory.seconds,
+    timeRatioNoSpill: noSpill === null ? null : noSpill.seconds / inMemory.seconds,
+    /** Where a pass goes: the file's bytes read, and a whole pass of decoding (in this process); the E-step is the in-memory seconds per iteration. */
+    passBreakdown: {
+      ...breakdown,
+      eStepSeconds: median(inMemory.passSeconds),
+      spillPassSeconds: median(streamed.passSeconds),
+    },
     rssRatio: streamed.peakRssMiB / inMemory.peakRssMiB,
     scanAndInitOnly: { seconds: scanOnly.seconds, peakRssMiB: scanOnly.peakRssMiB, runs: scanOnly.runs },
     maxRelativeDifference: maxRelativeDifference(streamModel, memoryModel),
+    maxRelativeDifferenceNoSpill: noSpill === null ? null : maxRelativeDifference(noSpillModel, memoryModel),
   };
 
-  // ---- 2. the synthetic table: rows per second of a streamed pass --------------------------
-  let syntheticResult: Record<string, unknown> | null = null;
+  // ---- 2. synthetic tables: rows per second of a streamed pass, and peak RSS against N --------
+  const syntheticResults: Record<string, unknown>[] = [];
   if (synthetic) {
-    const table = join(work, 'synthetic.parquet');
-    const generateSeconds = makeSynthetic(table, syntheticRows);
-    const bytes = statSync(table).size;
-    console.log(
-      `synthetic: ${syntheticRows} rows, ${(bytes / 2 ** 30).toFixed(2)} GiB, written in ${generateSeconds.toFixed(1)} s`,
-    );
-    const run = emgpu([
-      'fit',
-      table,
-      '-k',
-      '4',
-      '--stream',
-      '--chunk-rows',
-      chunkRows,
-      '--max-iter',
-      syntheticIter,
-      '--tol',
-      '0',
-      '--seed',
-      '0',
-      '--backend',
-      backend,
-      '--verbose',
-      '-o',
-      join(work, 'synthetic.json'),
-    ]);
-    const passes = passSeconds(run.stderr);
-    const pass = median(passes);
-    syntheticResult = {
-      rows: syntheticRows,
-      fileBytes: bytes,
-      generateSeconds,
-      components: 4,
-      iterations: Number(syntheticIter),
-      chunkRows: Number(chunkRows),
-      seconds: run.seconds,
-      passSeconds: passes,
-      rowsPerSecond: syntheticRows / pass,
-      peakRssMiB: run.peakRssMiB,
-    };
-    console.log(
-      `synthetic streamed: ${run.seconds.toFixed(1)} s end to end (scan + ${syntheticIter} passes), ${(syntheticRows / pass / 1e6).toFixed(2)}M rows/s per pass, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
-    );
+    for (const syntheticRows of syntheticRowsList) {
+      const table = join(work, 'synthetic.parquet');
+      const generateSeconds = makeSynthetic(table, syntheticRows);
+      const bytes = statSync(table).size;
+      console.log(
+        `synthetic: ${syntheticRows} rows, ${(bytes / 2 ** 30).toFixed(2)} GiB, written in ${generateSeconds.toFixed(1)} s`,
+      );
+      const run = emgpu([
+        'fit',
+        table,
+        '-k',
+        '4',
+        '--stream',
+        '--chunk-rows',
+        chunkRows,
+        '--max-iter',
+        syntheticIter,
+        '--tol',
+        '0',
+        '--seed',
+        '0',
+        '--backend',
+        backend,
+        '--verbose',
+        '-o',
+        join(work, 'synthetic.json'),
+      ]);
+      rmSync(table, { force: true });
+      const passes = passSeconds(run.stderr);
+      const pass = median(passes);
+      syntheticResults.push({
+        rows: syntheticRows,
+        fileBytes: bytes,
+        generateSeconds,
+        components: 4,
+        iterations: Number(syntheticIter),
+        chunkRows: Number(chunkRows),
+        seconds: run.seconds,
+        passSeconds: passes,
+        rowsPerSecond: syntheticRows / pass,
+        peakRssMiB: run.peakRssMiB,
+      });
+      console.log(
+        `synthetic streamed: ${run.seconds.toFixed(1)} s end to end (scan + ${syntheticIter} passes), ${(syntheticRows / pass / 1e6).toFixed(2)}M rows/s per pass, peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
   }
+  const rssGrowth =
+    syntheticResults.length > 1
+      ? (syntheticResults.at(-1)!.peakRssMiB as number) / (syntheticResults[0]!.peakRssMiB as number)
+      : null;
+
+  // ---- 4. Dask: 4 partitions on 2 local workers against the single-machine fit -------------
+  const daskResult = dask ? await measureDask(work, backend, daskIter) : null;
 
   // ---- 3. WebGPU: the chunk slot against an upload per chunk --------------------------------
   const gpuChunkSlot = args.includes('--no-gpu') ? null : await measureSlot();
@@ -278,7 +336,10 @@ try {
     floorPeakRssMiB: floor.peakRssMiB,
     floorRuns: floor.runs,
     flights: flightsResult,
-    synthetic: syntheticResult,
+    synthetic: syntheticResults,
+    /** Peak RSS of the largest synthetic table's streamed fit over the smallest's (the goal: ≤ 1.15). */
+    syntheticRssGrowth: rssGrowth,
+    dask: daskResult,
     gpuChunkSlot,
   };
   console.log('');
@@ -300,11 +361,29 @@ try {
   console.log(
     `| flights-3m | --stream --max-iter 0 (scan and init only) | ${scanOnly.seconds.toFixed(2)} | — | ${scanOnly.peakRssMiB.toFixed(0)}${range(scanOnly)} |`,
   );
-  if (syntheticResult !== null) {
+  if (noSpill !== null && flightsResult.noSpill !== null)
     console.log(
-      `| synthetic ${syntheticRows} rows (K = 4, ${syntheticIter} iterations) | --stream | ${(syntheticResult.seconds as number).toFixed(1)} | ${median(syntheticResult.passSeconds as number[]).toFixed(2)} (${((syntheticResult.rowsPerSecond as number) / 1e6).toFixed(2)}M rows/s) | ${(syntheticResult.peakRssMiB as number).toFixed(0)} |`,
+      `| flights-3m | --stream --no-spill | ${noSpill.seconds.toFixed(2)} | ${flightsResult.noSpill.passSecondsMedian.toFixed(2)} | ${noSpill.peakRssMiB.toFixed(0)}${range(noSpill)} |`,
+    );
+  for (const r of syntheticResults) {
+    console.log(
+      `| synthetic ${r.rows as number} rows (K = 4, ${syntheticIter} iterations) | --stream | ${(r.seconds as number).toFixed(1)} | ${median(r.passSeconds as number[]).toFixed(2)} (${((r.rowsPerSecond as number) / 1e6).toFixed(2)}M rows/s) | ${(r.peakRssMiB as number).toFixed(0)} |`,
     );
   }
+  console.log('');
+  console.log(
+    `flights, wall time streamed / in memory: ${flightsResult.timeRatio.toFixed(2)} with the spill file, ${flightsResult.timeRatioNoSpill?.toFixed(2) ?? '(not run)'} with --no-spill`,
+  );
+  const bd = flightsResult.passBreakdown;
+  console.log(
+    `a pass over flights: read the file ${bd.readSeconds.toFixed(2)} s; read + decompress + decode ${bd.decodeSeconds.toFixed(2)} s; E-step (in memory) ${bd.eStepSeconds.toFixed(2)} s; a spilled pass (read back + E-step) ${bd.spillPassSeconds.toFixed(2)} s`,
+  );
+  if (rssGrowth !== null)
+    console.log(`streamed peak RSS, largest synthetic table over smallest: ${rssGrowth.toFixed(3)}`);
+  if (daskResult !== null)
+    console.log(
+      `Dask, ${daskResult.partitions} partitions of ${daskResult.rows} rows on ${daskResult.workers} local workers: ${daskResult.secondsPerIteration.toFixed(2)} s per iteration against ${daskResult.singleMachineSecondsPerIteration.toFixed(2)} (fit in memory) and ${daskResult.singleMachineStreamSecondsPerPass.toFixed(2)} (fit --stream); models differ by ${daskResult.maxRelativeDifference.toExponential(1)}`,
+    );
   if (gpuChunkSlot !== null) {
     console.log('');
     console.log(
@@ -317,7 +396,7 @@ try {
       console.log(`| ${row.chunkRows} | ${row.slotPassMs.toFixed(0)} | ${row.uploadPassMs.toFixed(0)} |`);
   }
   console.log(
-    `\nflights: largest difference of the streamed and in-memory models, relative to each array's largest entry: ${flightsResult.maxRelativeDifference.toExponential(1)}`,
+    `\nflights: largest difference of the streamed and in-memory models, relative to each array's largest entry: ${flightsResult.maxRelativeDifference.toExponential(1)} (--no-spill: ${flightsResult.maxRelativeDifferenceNoSpill?.toExponential(1) ?? 'not run'})`,
   );
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, `bench/results/stream-${result.date.replace(/[:.]/g, '-')}.json`);

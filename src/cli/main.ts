@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { FitOptions } from '../base-mixture.ts';
 import { BayesianGaussianMixture } from '../bayesian-mixture.ts';
@@ -39,7 +40,11 @@ import {
   type OnlineOpts,
   type OnlineRun,
 } from './online.ts';
+import { reservoirJSON } from './reservoir.ts';
 import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
+import { serveCommand, type TableCache } from './serve.ts';
+import { SpillSource, spillFolder } from './spill.ts';
+import { columnsWithWeight, splitWeightColumn, weightColumnIndex, weightedChunks } from './weight-column.ts';
 import {
   CONVERT_DIRECTIONS,
   CONVERT_HELP,
@@ -90,6 +95,8 @@ export interface CliStreams {
   signal?: AbortSignal;
   /** Milliseconds (default performance.now): whether the run was long enough to say what it wrote. */
   clock?: () => number;
+  /** Tables read by earlier commands of the same `emgpu serve` (src/cli/serve.ts). */
+  tableCache?: TableCache;
 }
 
 interface Context {
@@ -106,6 +113,7 @@ interface Context {
   readonly clock: () => number;
   /** clock() when the command started. */
   readonly started: number;
+  tableCache: TableCache | null;
 }
 
 /** A run at least this long ends with a "wrote FILE (…)" line on stderr even without --verbose. */
@@ -176,6 +184,11 @@ const backendOption = (): Option =>
   new Option('--backend <name>', "engine: 'auto' (WebGPU on a hardware adapter, else CPU), 'cpu' or 'webgpu'").choices(
     BACKEND_CHOICES,
   );
+const weightColumnOption = (): Option =>
+  new Option(
+    '--weight-column <name>',
+    'a column of DATA holding one non-negative weight per row (by name or 0-based index; not one of --columns)',
+  );
 const verboseOption = (): Option =>
   new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
 const outputOption = (what: string): Option =>
@@ -206,7 +219,24 @@ function readOptions(ctx: Context): ReadOptions {
 
 async function readTable(ctx: Context, path: string, opts: DataOptions): Promise<Table> {
   say(ctx, path === '-' ? 'reading data from stdin' : `reading data file ${printable(path)}`);
-  const table = await readData(path, ctx.stdin, { ...readOptions(ctx), ...opts });
+  const read = (): Promise<Table> => readData(path, ctx.stdin, { ...readOptions(ctx), ...opts });
+  const info = ctx.tableCache === null || path === '-' ? null : await stat(path).catch(() => null);
+  const table =
+    ctx.tableCache === null || info === null || !info.isFile()
+      ? await read()
+      : await ctx.tableCache.get(
+          JSON.stringify([
+            resolvePath(path),
+            info.size,
+            info.mtimeMs,
+            info.ino,
+            opts.format,
+            opts.columns,
+            opts.missing,
+          ]),
+          (t: Table) => t.data.byteLength,
+          read,
+        );
   say(ctx, `read ${table.rows} × ${table.cols} from ${table.label}`);
   const { header, types } = table;
   if (header !== null && types !== null) {
@@ -220,6 +250,45 @@ async function readTable(ctx: Context, path: string, opts: DataOptions): Promise
     }
   }
   return table;
+}
+
+/** DATA with its sample weights: from --weight-column (a column of DATA), --sample-weight FILE, or none. */
+async function readTableAndWeights(
+  ctx: Context,
+  path: string,
+  opts: DataOptions & { weightColumn?: string; sampleWeight?: string },
+): Promise<{ table: Table; weights: Float64Array | null }> {
+  const { weightColumn } = opts;
+  if (weightColumn === undefined) {
+    const table = await readTable(ctx, path, opts);
+    const weights =
+      opts.sampleWeight === undefined
+        ? null
+        : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+    return { table, weights };
+  }
+  if (opts.sampleWeight !== undefined)
+    throw new CliError('--weight-column and --sample-weight both give the sample weights; use one of them.');
+  const columns = columnsWithWeight(opts.columns, weightColumn);
+  const { columns: _omitted, ...rest } = opts;
+  const read = await readTable(ctx, path, columns === undefined ? rest : { ...rest, columns });
+  const w = weightColumnIndex(read.header, read.cols, weightColumn, columns !== undefined, read.label);
+  const split = splitWeightColumn(
+    read.data,
+    read.rows,
+    read.cols,
+    w,
+    read.header?.[w] ?? weightColumn,
+    (i) => `${read.label}, row ${read.lines?.[i] ?? i + 1}`,
+  );
+  const table: Table = {
+    ...read,
+    data: split.data,
+    cols: split.cols,
+    header: read.header?.filter((_, j) => j !== w) ?? null,
+    types: read.types?.filter((_, j) => j !== w) ?? null,
+  };
+  return { table, weights: split.weights };
 }
 
 async function loadModel(
@@ -341,6 +410,7 @@ interface FitOpts extends BayesianOpts, OnlineOpts, StreamOpts, DataOptions {
   seed?: number;
   backend?: BackendChoice;
   sampleWeight?: string;
+  weightColumn?: string;
   output?: string;
   verbose?: boolean;
   demo?: boolean;
@@ -397,11 +467,8 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
   }
 
   const demo = opts.demo === true ? await loadIris(ctx.stdin) : null;
-  const table = demo?.table ?? (await readTable(ctx, dataPath as string, opts));
-  const sampleWeight =
-    opts.sampleWeight === undefined
-      ? null
-      : await readSampleWeights(opts.sampleWeight, ctx.stdin, table, readOptions(ctx));
+  const { table, weights: sampleWeight } =
+    demo !== null ? { table: demo.table, weights: null } : await readTableAndWeights(ctx, dataPath as string, opts);
 
   const fileType = initFile?.json.covarianceType;
   const covarianceType: CovarianceType =
@@ -542,8 +609,31 @@ async function streamFitCommand(
 ): Promise<void> {
   const { signal } = ctx.abort;
   say(ctx, `streaming data file ${printable(dataPath)} in chunks of ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows`);
-  const file = await openStreamedFile(dataPath, opts, signal, readOptions(ctx).note as (line: string) => void);
+  const { weightColumn } = opts;
+  const columns = weightColumn === undefined ? opts.columns : columnsWithWeight(opts.columns, weightColumn);
+  const { columns: _omitted, ...rest } = opts;
+  const file = await openStreamedFile(
+    dataPath,
+    columns === undefined ? rest : { ...rest, columns },
+    signal,
+    readOptions(ctx).note as (line: string) => void,
+  );
+  let spill: SpillSource | null = null;
   try {
+    // --weight-column: the last column read (or the named one), split off every chunk as its weights.
+    const w =
+      weightColumn === undefined
+        ? null
+        : weightColumnIndex(file.header, file.cols, weightColumn, columns !== undefined, file.label);
+    const cols = w === null ? file.cols : file.cols - 1;
+    const decoded =
+      w === null
+        ? file.source
+        : weightedChunks(file.source, w, file.header?.[w] ?? (weightColumn as string), file.label);
+    // The first pass spills the decoded chunks to a temporary file; later passes read it (src/cli/spill.ts).
+    spill =
+      opts.spill === false ? null : new SpillSource(decoded, await spillFolder(opts.spill), readOptions(ctx).note);
+    const source = spill?.source ?? decoded;
     if (file.header !== null)
       say(
         ctx,
@@ -561,7 +651,7 @@ async function streamFitCommand(
         `init file ${initFile.label}: --stream starts from an init method or from weights, means and covariances; responsibilities ('resp') need the table in memory (fit without --stream).`,
       );
     }
-    const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, file.cols, covarianceType, file.label);
+    const fromFile = initFile === null ? null : initParamsFromFile(initFile, k, cols, covarianceType, file.label);
     const maxIter = opts.maxIter ?? 100;
     const progress = new StreamProgressBars(ctx.stderr, ctx.verbose, maxIter, file.rows);
     const gm = new GaussianMixture({
@@ -589,11 +679,14 @@ async function streamFitCommand(
         collect?.();
         progress.onChunk(p);
       };
-      await abortable(gm.fit(file.source, { onChunk }), signal);
+      await abortable(gm.fit(source, { onChunk }), signal);
     } finally {
       progress.stop();
     }
     const ms = performance.now() - start;
+    const spilled = spill?.report();
+    if (spilled !== undefined && spilled.state === 'ready')
+      say(ctx, `later passes read a spill file of ${(spilled.bytes / 2 ** 20).toFixed(1)} MiB (deleted)`);
     if (ctx.verbose) {
       ctx.stderr.write(
         `emgpu: fitted ${gm.nComponents} component${gm.nComponents === 1 ? '' : 's'} (${gm.covarianceType}) streamed from ${file.label} (${gm.nFeatures} columns, chunks of ≤ ${opts.chunkRows ?? DEFAULT_CHUNK_ROWS} rows): ${gm.nIter} iterations, ${gm.converged ? 'converged' : 'NOT converged (raise --max-iter or --tol)'}, lower bound ${gm.lowerBound.toFixed(6)}, ${ms.toFixed(0)} ms, ${gm.backend}\n`,
@@ -605,6 +698,7 @@ async function streamFitCommand(
     for (const warning of gm.warnings) ctx.stderr.write(`emgpu: warning: ${warning}\n`);
     await withOutput(ctx, (out) => out.text(`${JSON.stringify(gm.toJSON(), null, 2)}\n`));
   } finally {
+    await spill?.close();
     await file.close();
   }
 }
@@ -723,8 +817,7 @@ function statsIO(ctx: Context, data: DataOptions = {}): StatsIO {
       if (path !== undefined) ctx.target = await checkOutputTarget(path);
     },
     loadModel: (path, backend, tol) => loadModel(path, ctx, backend, tol, data.missing),
-    readTable: (path) => readTable(ctx, path, data),
-    readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
+    readTableAndWeights: (path, weights) => readTableAndWeights(ctx, path, { ...data, ...weights }),
     readText: (path, what) => {
       say(ctx, path === '-' ? `reading the ${what} from stdin` : `reading ${what} ${printable(path)}`);
       return readSource(path, what, ctx.stdin, ctx.abort.signal);
@@ -834,6 +927,7 @@ ${EXIT_HELP}`,
         'one non-negative weight per data row: one number per line or a one-column CSV',
       ),
     )
+    .addOption(weightColumnOption())
     .addOption(new Option('-o, --output <file>', 'write the model JSON to this file (atomically) instead of stdout'))
     .addOption(verboseOption())
     .addOption(new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"));
@@ -1046,6 +1140,7 @@ model fitted on a sample, or from the initialisation alone:
         'one non-negative weight per data row: one number per line or a one-column CSV',
       ),
     )
+    .addOption(weightColumnOption())
     .addOption(outputOption('the statistics'))
     .addOption(formatOption())
     .addOption(columnsOption())
@@ -1115,7 +1210,89 @@ ${EXIT_HELP}`,
       ctx.exitCode = await convertCommand(direction, source, target, opts, io);
     });
 
+  configure(program.command('reservoir'), 'emgpu reservoir')
+    .description(
+      "a uniform sample of DATA's rows and their number, as one JSON line (to start distributed EM from a sample of every part)",
+    )
+    .argument('<DATA>', DATA_ARGUMENT)
+    .requiredOption(
+      '--size <M>',
+      'rows in the sample (all of DATA, in order, when it has at most M)',
+      integerAtLeast(1),
+    )
+    .requiredOption('--seed <S>', 'random seed, 0 to 4294967295', integerAtLeast(0, 0xffffffff))
+    .addOption(
+      new Option(
+        '--sample-weight <file>',
+        "one non-negative weight per data row: one number per line or a one-column CSV (the sample keeps its rows' weights)",
+      ),
+    )
+    .addOption(weightColumnOption())
+    .addOption(outputOption('the sample'))
+    .addOption(formatOption())
+    .addOption(columnsOption())
+    .addOption(missingOption())
+    .addOption(verboseOption())
+    .addHelpText(
+      'after',
+      `
+The sample is drawn as 'fit --stream' draws its own (algorithm R). The JSON line
+holds format "emgpu-reservoir", nRows, nFeatures, header, rows (missing values as
+null) and weights (null without --sample-weight).
+${DATA_HELP}
+${EXIT_HELP}`,
+    )
+    .action(async (data: string, opts: ReservoirOpts) => {
+      ctx.verbose = opts.verbose === true;
+      if (opts.output !== undefined) ctx.target = await checkOutputTarget(opts.output);
+      const { table, weights } = await readTableAndWeights(ctx, data, opts);
+      const sample = reservoirJSON(table, weights, opts.size, opts.seed);
+      await withOutput(ctx, (out) => out.text(`${JSON.stringify(sample)}\n`));
+    });
+
+  configure(program.command('serve'), 'emgpu serve')
+    .description(
+      'run emgpu commands read from stdin, one JSON array of arguments per line, answering each with one JSON line (for schedulers: one Node start for many tasks)',
+    )
+    .addHelpText(
+      'after',
+      `
+Each line of stdin is one command's arguments, e.g.
+  ["stats", "--model", "m3.json", "--backend", "cpu", "part-07.csv"]
+and its answer one line on stdout: {"exitCode": 0, "stdout": "...", "stderr": "..."}.
+The commands run one at a time, in order, without stdin; serve ends with stdin.
+A table read by one command is kept (--cache-mib) for the next that reads the
+same unchanged file with the same --format, --columns and --missing.
+${EXIT_HELP}`,
+    )
+    .addOption(
+      new Option(
+        '--cache-mib <N>',
+        'keep the tables read by the commands, up to N MiB, for later commands that read the same unchanged file with the same options (default: 1024; 0: none)',
+      )
+        .argParser(integerAtLeast(0))
+        .default(1024),
+    )
+    .action(async (opts: { cacheMib: number }) => {
+      await serveCommand(
+        ctx.stdin,
+        ctx.stdout,
+        (argv, streams) => main(argv, streams),
+        ctx.abort.signal,
+        opts.cacheMib * 2 ** 20,
+      );
+    });
+
   return program;
+}
+
+interface ReservoirOpts extends DataOptions {
+  size: number;
+  seed: number;
+  sampleWeight?: string;
+  weightColumn?: string;
+  output?: string;
+  verbose?: boolean;
 }
 
 /** What Ctrl-C left behind, in words. */
@@ -1139,6 +1316,7 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     sink: null,
     clock,
     started: clock(),
+    tableCache: streams.tableCache ?? null,
   };
   // A reader that stops early (`emgpu fit --help | head -1`, data piped to head) closes the
   // pipe; the writes after that fail with EPIPE, which is no error of ours: quiet, exit 0.

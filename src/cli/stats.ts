@@ -18,8 +18,11 @@ export interface StatsIO {
   /** Checks --output before any work (nothing is written on an error). */
   checkOutput(path: string | undefined): Promise<void>;
   loadModel(path: string, backend: BackendChoice | undefined, tol?: number): Promise<Mixture>;
-  readTable(path: string): Promise<Table>;
-  readWeights(path: string, table: Table): Promise<Float64Array>;
+  /** DATA and its weights (--sample-weight FILE or --weight-column NAME; null without either). */
+  readTableAndWeights(
+    path: string,
+    weights: { sampleWeight?: string; weightColumn?: string },
+  ): Promise<{ table: Table; weights: Float64Array | null }>;
   readText(path: string, what: string): Promise<TextSource>;
   /** Writes to --output (atomically) or stdout. */
   write(text: string): Promise<void>;
@@ -32,6 +35,7 @@ export interface StatsIO {
 export interface StatsOpts extends DataOptions {
   model: string;
   sampleWeight?: string;
+  weightColumn?: string;
   backend?: BackendChoice;
   output?: string;
   verbose?: boolean;
@@ -100,13 +104,12 @@ export async function statsCommand(io: StatsIO, dataPath: string, opts: StatsOpt
     throw new CliError('--model and --sample-weight cannot both be read from stdin; put the weights in a file.');
   await io.checkOutput(opts.output);
   const gm = await io.loadModel(opts.model, opts.backend);
-  const table = await io.readTable(dataPath);
+  const { table, weights: sampleWeight } = await io.readTableAndWeights(dataPath, opts);
   if (table.cols !== gm.nFeatures) {
     throw new CliError(
       `${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`,
     );
   }
-  const sampleWeight = opts.sampleWeight === undefined ? null : await io.readWeights(opts.sampleWeight, table);
   const stats = await abortable(
     gm.statistics({ data: table.data, rows: table.rows, cols: table.cols }, { sampleWeight }),
     io.signal,

@@ -23,6 +23,8 @@ export const DEFAULT_CHUNK_ROWS = 1_000_000;
 export interface StreamOpts {
   stream?: boolean;
   chunkRows?: number;
+  /** --spill DIR (a folder for the spill file), --no-spill (false); undefined: the OS temporary folder. */
+  spill?: string | false;
 }
 
 function positiveInteger(value: string): number {
@@ -41,6 +43,11 @@ export function streamOptions(): Option[] {
     new Option('--chunk-rows <N>', `with --stream: rows per chunk (default: ${DEFAULT_CHUNK_ROWS})`).argParser(
       positiveInteger,
     ),
+    new Option(
+      '--spill <dir>',
+      'with --stream: keep the decoded chunks of the first pass in a temporary file in this folder (default: the OS temporary folder) and read later passes from it; the file never outlives the process',
+    ),
+    new Option('--no-spill', 'with --stream: read and decode DATA again on every pass (no temporary file)'),
   ];
 }
 
@@ -57,6 +64,10 @@ export function checkStreamFlags(opts: FitFlagsForStream, dataPath: string | und
   if (opts.stream !== true) {
     if (opts.chunkRows !== undefined)
       throw new CliError('--chunk-rows is an option of streamed EM; add --stream, or drop --chunk-rows.');
+    if (opts.spill !== undefined)
+      throw new CliError(
+        `${opts.spill === false ? '--no-spill' : '--spill'} is an option of streamed EM; add --stream, or drop it.`,
+      );
     return;
   }
   if (opts.online === true) {
