@@ -1,7 +1,7 @@
 // The fit's results beside and over the scatter: the lower-bound chart, the parameter table,
 // the accuracy badge, and the CPU-vs-GPU and "Choose the model" panels.
 
-import type { CovarianceType, Criterion, SelectionRow } from '../src/index.ts';
+import { COVARIANCE_TYPES, type CovarianceType, type Criterion, type SelectionRow } from '../src/index.ts';
 import { covariance2, labelAccuracy } from './analysis.ts';
 import { drawLineChart } from './chart.ts';
 import { escapeHtml, fmtMs, formatNumber, median } from './format.ts';
@@ -116,12 +116,17 @@ export function showCompareSummary(r: CompareResult): number | null {
 
 // ---- Choose the model ---------------------------------------------------------------------
 
-const TYPE_COLOURS: Record<CovarianceType, string> = {
+const SKLEARN_COLOURS: Record<string, string> = {
   full: '#4ea0ff',
   tied: '#ff8c3c',
   diag: '#5ad278',
   spherical: '#b482ff',
 };
+
+/** sklearn's four by fixed colours; mclust's 14 models spread around the hue circle in their order. */
+const TYPE_COLOURS = Object.fromEntries(
+  COVARIANCE_TYPES.map((type, i) => [type, SKLEARN_COLOURS[type] ?? `hsl(${((i - 4) * 360) / 14} 70% 62%)`]),
+) as Record<CovarianceType, string>;
 
 export function criterionName(criterion: Criterion): string {
   return criterion.toUpperCase();
