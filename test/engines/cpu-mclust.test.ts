@@ -2,7 +2,8 @@
 // test/suite/mclust.ts.
 import { afterAll, expect } from 'vitest';
 import { releaseBackends } from '../../src/index.ts';
-import { defineMclustSuite, runMclustCase } from '../suite/mclust.ts';
+import { defineMclustSuite } from '../suite/mclust.ts';
+import { runMclustCase } from '../suite/mclust-run.ts';
 
 afterAll(() => releaseBackends());
 

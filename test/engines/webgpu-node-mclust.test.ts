@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { releaseBackends } from '../../src/index.ts';
 import { webgpuUnavailable } from '../helpers/gpu.ts';
-import { defineMclustSuite, runMclustCase } from '../suite/mclust.ts';
+import { defineMclustSuite } from '../suite/mclust.ts';
+import { runMclustCase } from '../suite/mclust-run.ts';
 
 let unavailable: string | null = null;
 beforeAll(async () => {

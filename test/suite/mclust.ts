@@ -7,74 +7,10 @@
 // contract (2e-3 and 1e-4).
 
 import { describe, expect, it } from 'vitest';
-import { GaussianMixture, MCLUST_MODELS, type BackendChoice, type MclustModelName } from '../../src/index.ts';
+import { MCLUST_MODELS, type MclustModelName } from '../../src/index.ts';
 import { nParameters } from '../../src/model/covariance.ts';
 import { groupError } from './compare.ts';
-import { matrixOf } from './run.ts';
-
-export interface MclustModelFixture {
-  readonly failed: boolean;
-  readonly df: number;
-  readonly loglik?: number[];
-  readonly finalLoglik?: number;
-  readonly bic?: number;
-  readonly weights?: number[];
-  readonly means?: number[][];
-  readonly covariances?: number[][][];
-}
-
-export interface MclustFixture {
-  readonly name: string;
-  readonly iterations: number;
-  readonly nComponents: number;
-  readonly X: number[][];
-  readonly labels: number[];
-  readonly models: Record<MclustModelName, MclustModelFixture>;
-}
-
-const modules = import.meta.glob<MclustFixture>('../fixtures/mclust/*.json', { eager: true, import: 'default' });
-
-/** Every mclust fixture, sorted by data set name. */
-export const MCLUST_FIXTURES: readonly MclustFixture[] = Object.keys(modules)
-  .sort()
-  .map((key) => modules[key] as MclustFixture);
-
-export interface MclustOutcome {
-  readonly backend: string;
-  readonly lowerBounds: number[];
-  readonly weights: number[];
-  readonly means: number[];
-  readonly covariances: number[];
-  readonly bic: number;
-}
-
-/** Fits the fixture's data with the model from its labels, as mclust's me() ran. */
-export async function runMclustCase(
-  f: MclustFixture,
-  model: MclustModelName,
-  backend: BackendChoice,
-): Promise<MclustOutcome> {
-  const k = f.nComponents;
-  const resp = f.labels.map((label) => Array.from({ length: k }, (_, c) => (c === label - 1 ? 1 : 0)));
-  const X = matrixOf(f.X);
-  const gm = new GaussianMixture({
-    nComponents: k,
-    covarianceType: model,
-    regCovar: 0,
-    tol: 0,
-    maxIter: f.iterations,
-    backend,
-  });
-  await gm.fit(X, { resp });
-  return {
-    backend: gm.backend,
-    lowerBounds: gm.lowerBounds,
-    weights: Array.from(gm.weights),
-    means: Array.from(gm.means),
-    covariances: Array.from(gm.covariances),
-    bic: await gm.bic(X),
-  };
-}
+import { MCLUST_FIXTURES, type MclustFixture, type MclustOutcome } from './mclust-run.ts';
 
 /** Largest |a − b| / |b| over paired numbers. */
 function relative(ours: readonly number[], theirs: readonly number[]): number {
@@ -90,13 +26,15 @@ function relative(ours: readonly number[], theirs: readonly number[]): number {
 export interface MclustSuiteOptions {
   readonly engine: string;
   readonly float32: boolean;
+  /** Which fixtures run (default: all). */
+  readonly include?: (f: MclustFixture) => boolean;
   readonly run: (f: MclustFixture, model: MclustModelName) => Promise<MclustOutcome>;
   readonly checkBackend?: (backend: string) => void;
 }
 
 export function defineMclustSuite(options: MclustSuiteOptions): void {
   const tol = options.float32 ? { params: 2e-3, logLik: 1e-4 } : { params: 1e-6, logLik: 1e-8 };
-  for (const f of MCLUST_FIXTURES) {
+  for (const f of MCLUST_FIXTURES.filter((x) => options.include?.(x) ?? true)) {
     const n = f.X.length;
     const d = (f.X[0] as number[]).length;
     const k = f.nComponents;
