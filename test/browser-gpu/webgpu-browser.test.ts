@@ -80,7 +80,7 @@ function needPage(ctx: { skip(note?: string): never }): Page {
 }
 
 describe('webgpu in headless Chromium (SwiftShader): backend', () => {
-  it('eStep (4 covariance types) and assign match the CPU engine in-page', async (ctx) => {
+  it('eStep (4 covariance types and VEI) and assign match the CPU engine in-page', async (ctx) => {
     const p = needPage(ctx);
     const outcome = await p.evaluate(() => (window as unknown as { runParity: () => Promise<unknown> }).runParity());
     const result = outcome as {
@@ -90,7 +90,7 @@ describe('webgpu in headless Chromium (SwiftShader): backend', () => {
     };
     expect(result.error, result.error).toBeUndefined();
     expect(result.description).toMatch(/^webgpu \(/);
-    expect(result.results!.length).toBe(10);
+    expect(result.results!.length).toBe(12);
     for (const r of result.results!) {
       expect(r.finite, r.name).toBe(true);
       expect(r.statsError, r.name).toBeLessThan(1e-4);
