@@ -2,9 +2,10 @@
 // for the common orientation of EVE and VVE), from per-component centred scatter matrices
 // W_k = Σ w·r_k·(x − μ_k)(x − μ_k)ᵀ, written out as K full D x D covariances
 // Σ_k = λ_k·D_k·A_k·D_kᵀ. Closed forms where they exist; elsewhere mclust's alternating
-// iterations, started from the previous M-step's covariances (or a closed-form guess on the first)
-// and stopped when no parameter changes by more than sqrt(machine epsilon), relatively.
-// Formulas: /work/shared/mclust-models.md (docs/models.md).
+// iterations, stopped at a relative change below sqrt(machine epsilon) (mclust's inner `tol`):
+// VEE from λ_k = 1 and EVE/VVE from the previous orientation and shapes, as mclust 6.0.0 runs
+// them (so that parameters agree with its to rounding); VEI/VEV from the previous volumes.
+// Formulas and the reasons: docs/models.md.
 
 import type { MclustModelName } from './names.ts';
 import { choleskyLower, procrustesRotation, symmetricEigen } from './linalg.ts';
