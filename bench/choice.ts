@@ -20,7 +20,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { BayesianGaussianMixture } from '../src/bayesian-mixture.ts';
 import { GaussianMixture } from '../src/gaussian-mixture.ts';
-import { COVARIANCE_TYPES, type BackendChoice, type IterationInfo } from '../src/options.ts';
+import { SKLEARN_COVARIANCE_TYPES, type BackendChoice, type IterationInfo } from '../src/options.ts';
 import { releaseBackends } from '../src/select-backend.ts';
 import { selectModel } from '../src/select-model.ts';
 import { makeData, median } from './workload.ts';
@@ -192,7 +192,7 @@ if (!flag('--no-grid')) {
   const common = { initParams: 'random_from_data' as const, maxIter: gridIter, tol: 0, randomState: 0 };
   const rows: Array<Record<string, unknown>> = [];
   console.log(
-    `\nThe grid K 1–${KMAX} × ${COVARIANCE_TYPES.length} covariance types at ${n / 1e6}M × ${d} (${gridIter} iterations per cell, random_from_data): total seconds\n`,
+    `\nThe grid K 1–${KMAX} × ${SKLEARN_COVARIANCE_TYPES.length} covariance types at ${n / 1e6}M × ${d} (${gridIter} iterations per cell, random_from_data): total seconds\n`,
   );
   console.log('| engine | selectModel | 40 fits one by one | one by one / selectModel | best (BIC) |');
   console.log('|---|---:|---:|---:|---|');
@@ -210,7 +210,7 @@ if (!flag('--no-grid')) {
       selectSeconds = (performance.now() - start) / 1000;
       best = `${result.bestRow.covarianceType}, K = ${result.bestRow.nComponents}`;
       start = performance.now();
-      for (const covarianceType of COVARIANCE_TYPES) {
+      for (const covarianceType of SKLEARN_COVARIANCE_TYPES) {
         for (const k of ks) {
           const gm = new GaussianMixture({ ...common, nComponents: k, covarianceType, backend });
           await gm.fit(X);

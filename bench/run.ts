@@ -23,7 +23,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CovarianceType } from '../src/options.ts';
-import { COVARIANCE_TYPES } from '../src/options.ts';
+import { SKLEARN_COVARIANCE_TYPES } from '../src/options.ts';
 import { COVARIANCE_MODELS } from '../src/model/covariance.ts';
 import { initialParams, makeData, median, type Cell } from './workload.ts';
 import { BrowserRunner } from './browser-runner.ts';
@@ -105,7 +105,7 @@ if (cellsOption !== undefined) {
   for (const n of [100_000, 1_000_000, 4_000_000, 10_000_000]) {
     for (const d of [2, 8, 32]) for (const k of [4, 16, 64]) grid.push({ n, d, k, covarianceType: 'full' });
   }
-  for (const covarianceType of COVARIANCE_TYPES) {
+  for (const covarianceType of SKLEARN_COVARIANCE_TYPES) {
     if (covarianceType !== 'full') grid.push({ n: 1_000_000, d: 8, k: 16, covarianceType });
   }
 }

@@ -98,16 +98,17 @@ export function covariance2(
   d: number,
 ): [number, number, number] {
   switch (type) {
-    case 'full': {
-      const o = k * d * d;
-      return [covariances[o] as number, covariances[o + 1] as number, covariances[o + d + 1] as number];
-    }
     case 'tied':
       return [covariances[0] as number, covariances[1] as number, covariances[d + 1] as number];
     case 'diag':
       return [covariances[k * d] as number, 0, covariances[k * d + 1] as number];
     case 'spherical':
       return [covariances[k] as number, 0, covariances[k] as number];
+    default: {
+      // 'full' and mclust's 14 models (EII … VVV): K full D × D matrices.
+      const o = k * d * d;
+      return [covariances[o] as number, covariances[o + 1] as number, covariances[o + d + 1] as number];
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type Nested,
   type NumericArray,
   type ResolvedBaseOptions,
+  SKLEARN_COVARIANCE_TYPES,
 } from './options.ts';
 
 export interface BayesianGaussianMixtureOptions extends BaseMixtureOptions {
@@ -67,8 +68,18 @@ function arrayOrNull<T>(name: string, value: T | null | undefined, scalarAllowed
   return value;
 }
 
+/** BayesianGaussianMixture has sklearn's four covariance types only (its priors are sklearn's). */
+export function refuseMclustModel(type: string, where: string): void {
+  if (!(SKLEARN_COVARIANCE_TYPES as readonly string[]).includes(type)) {
+    throw new EmgpuInputError(
+      `${where} is '${type}', an mclust model that only GaussianMixture fits; BayesianGaussianMixture takes 'full', 'tied', 'diag' or 'spherical' (mclust's VVV, EEE, VVI and VII).`,
+    );
+  }
+}
+
 export function resolveBayesianOptions(options: BayesianGaussianMixtureOptions = {}): ResolvedBayesianOptions {
   const base = resolveBaseOptions(options, PRIOR_OPTIONS);
+  refuseMclustModel(base.covarianceType, 'Option covarianceType');
   return {
     ...base,
     weightConcentrationPriorType: oneOf(

@@ -17,8 +17,11 @@ export interface FittedParams extends MixtureParams {
  * Gaussian one on every engine; a model changes it only through params.logWeights.
  */
 export interface EmModel<P extends FittedParams> {
-  /** Parameters from E-step statistics. */
-  mStep(stats: SufficientStats): P;
+  /**
+   * Parameters from E-step statistics; `previous` (the parameters the E-step used, when known)
+   * starts the iterative M-steps of mclust's models where they left off.
+   */
+  mStep(stats: SufficientStats, previous?: P | null): P;
   /**
    * The lower bound of an iteration from its E-step statistics and the parameters the M-step
    * made from them (the Gaussian mixture's is the E-step's mean log-likelihood; the
@@ -49,8 +52,13 @@ export interface EmSettings {
 }
 
 /** The Gaussian mixture's M-step: weights renormalised to sum to 1 (sklearn's _m_step). */
-export function mStep(stats: SufficientStats, covarianceType: CovarianceType, regCovar: number): FittedParams {
-  const { nk, means, covariances } = estimateGaussianParameters(stats, covarianceType, regCovar);
+export function mStep(
+  stats: SufficientStats,
+  covarianceType: CovarianceType,
+  regCovar: number,
+  previous: Float64Array | null = null,
+): FittedParams {
+  const { nk, means, covariances } = estimateGaussianParameters(stats, covarianceType, regCovar, previous);
   let total = 0;
   for (const n of nk) total += n;
   const weights = nk.map((n) => n / total);
@@ -73,7 +81,7 @@ export function mStep(stats: SufficientStats, covarianceType: CovarianceType, re
 /** The Gaussian mixture as an EmModel: lowerBound is the E-step's mean log-likelihood (it lags the parameters by one M-step). */
 export function gaussianModel(covarianceType: CovarianceType, regCovar: number): EmModel<FittedParams> {
   return {
-    mStep: (stats) => mStep(stats, covarianceType, regCovar),
+    mStep: (stats, previous) => mStep(stats, covarianceType, regCovar, previous?.covariances ?? null),
     lowerBound: (stats) => stats.sumLogLik / stats.totalWeight,
   };
 }
@@ -96,7 +104,7 @@ export async function runEm<P extends FittedParams>(
     const began = performance.now();
     const previous = lowerBound;
     const stats = await data.eStep(params, moments);
-    params = model.mStep(stats);
+    params = model.mStep(stats, params);
     lowerBound = model.lowerBound(stats, params);
     lowerBounds.push(lowerBound);
     nIter = iteration;

@@ -71,8 +71,8 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     if (precisionsInit !== null) {
       const model = COVARIANCE_MODELS[covarianceType];
       precisions = flattenParameter('precisionsInit', precisionsInit, model.shape(k, d));
-      if (covarianceType === 'full' || covarianceType === 'tied') {
-        const count = covarianceType === 'full' ? k : 1;
+      if (model.form === 'full' || model.form === 'tied') {
+        const count = model.form === 'full' ? k : 1;
         for (let c = 0; c < count; c++) {
           for (let i = 0; i < d; i++) {
             for (let j = 0; j < i; j++) {
@@ -80,7 +80,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
               const b = precisions[c * d * d + j * d + i] as number;
               if (Math.abs(a - b) > 1e-8 * Math.max(1, Math.abs(a), Math.abs(b))) {
                 throw new EmgpuInputError(
-                  `Option precisionsInit${covarianceType === 'full' ? `[${c}]` : ''} is not symmetric (entry ${i},${j} is ${a} but ${j},${i} is ${b}).`,
+                  `Option precisionsInit${model.form === 'full' ? `[${c}]` : ''} is not symmetric (entry ${i},${j} is ${a} but ${j},${i} is ${b}).`,
                 );
               }
             }
@@ -285,6 +285,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
           scaleStats(sums, weightExponentFor(sums.totalWeight, next.state.burnInRows)),
           opts.covarianceType,
           opts.regCovar,
+          start.covariances,
         )
       : start;
     const lowerBound = batch.sumLogLik / batch.totalWeight;

@@ -15,7 +15,15 @@ export type {
   InitMethod,
   IterationInfo,
 } from './options.ts';
-export { COVARIANCE_TYPES, INIT_METHODS, BACKEND_CHOICES, DEFAULT_OPTIONS } from './options.ts';
+export {
+  COVARIANCE_TYPES,
+  SKLEARN_COVARIANCE_TYPES,
+  INIT_METHODS,
+  BACKEND_CHOICES,
+  DEFAULT_OPTIONS,
+} from './options.ts';
+export { MCLUST_MODELS, SKLEARN_ALIASES, mclustName } from './model/names.ts';
+export type { MclustModelName, SklearnCovarianceName } from './model/names.ts';
 export type { Matrix, MatrixInput } from './matrix.ts';
 export type {
   ChunkInput,

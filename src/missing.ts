@@ -201,10 +201,12 @@ function backward(l: Float64Array, p: number, y: Float64Array): void {
   }
 }
 
-/** Σ_k as D × D matrices from the parameters (full: each; tied: one shared; diag/spherical: diagonal). */
+/** Σ_k as D × D matrices from the parameters, by storage layout (full: each; tied: one shared; diag/spherical: diagonal). */
 function covarianceMatrices(params: MixtureParams): Float64Array[] {
-  const { covarianceType: type, nComponents: k, nFeatures: d } = params;
-  const covs = COVARIANCE_MODELS[type].covariancesFromPrecisionCholesky(params.precisionsCholesky, k, d);
+  const { nComponents: k, nFeatures: d } = params;
+  const model = COVARIANCE_MODELS[params.covarianceType];
+  const type = model.form;
+  const covs = model.covariancesFromPrecisionCholesky(params.precisionsCholesky, k, d);
   const out: Float64Array[] = [];
   for (let c = 0; c < k; c++) {
     const s = new Float64Array(d * d);

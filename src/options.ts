@@ -2,7 +2,15 @@
 // in src/bayesian-options.ts): defaults (scikit-learn's), and validation whose messages name
 // the option and suggest a fix.
 
-export const COVARIANCE_TYPES = ['full', 'tied', 'diag', 'spherical'] as const;
+import { MCLUST_MODELS } from './model/names.ts';
+
+/** scikit-learn's four covariance types (their storage layouts are sklearn's). */
+export const SKLEARN_COVARIANCE_TYPES = ['full', 'tied', 'diag', 'spherical'] as const;
+/**
+ * Every covariance type: sklearn's four and mclust's 14 models by name (EII … VVV; see
+ * docs/models.md). An mclust-named model stores K full D × D covariances.
+ */
+export const COVARIANCE_TYPES = [...SKLEARN_COVARIANCE_TYPES, ...MCLUST_MODELS] as const;
 export type CovarianceType = (typeof COVARIANCE_TYPES)[number];
 
 export const INIT_METHODS = ['kmeans', 'k-means++', 'random', 'random_from_data'] as const;

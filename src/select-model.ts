@@ -8,6 +8,7 @@ import { GaussianMixture } from './gaussian-mixture.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import {
   COVARIANCE_TYPES,
+  SKLEARN_COVARIANCE_TYPES,
   describe,
   EmgpuInputError,
   integerAtLeast,
@@ -24,7 +25,7 @@ export type Criterion = (typeof CRITERIA)[number];
 export interface SelectModelOptions {
   /** The K to try (default 1 to 10). */
   nComponents?: readonly number[];
-  /** The covariance types to try (default all four). */
+  /** The covariance types to try (default sklearn's four; MCLUST_MODELS for mclust's 14). */
   covarianceTypes?: readonly CovarianceType[];
   /** Which criterion picks the best (smaller is better); default 'bic'. */
   criterion?: Criterion;
@@ -81,7 +82,7 @@ function checkOptions(options: SelectModelOptions): {
   const ks = [...(options.nComponents ?? Array.from({ length: 10 }, (_, i) => i + 1))];
   if (ks.length === 0) throw new EmgpuInputError('selectModel needs at least one value in nComponents.');
   ks.forEach((k) => integerAtLeast('nComponents (each)', k, 1));
-  const types = [...(options.covarianceTypes ?? COVARIANCE_TYPES)];
+  const types = [...(options.covarianceTypes ?? SKLEARN_COVARIANCE_TYPES)];
   if (types.length === 0)
     throw new EmgpuInputError('selectModel needs at least one covariance type in covarianceTypes.');
   types.forEach((t) => oneOf('covarianceTypes (each)', t, COVARIANCE_TYPES));

@@ -12,6 +12,7 @@ import type { MixtureParams } from './backend.ts';
 import { fingerprint } from './loaded-cache.ts';
 import { nest } from './model/arrays.ts';
 import { isRecord, own, show } from './model/validate-json.ts';
+import { MCLUST_MODELS } from './model/names.ts';
 import { COVARIANCE_TYPES, EmgpuInputError, type CovarianceType } from './options.ts';
 import { addStats, momentsFor, type SufficientStats } from './stats.ts';
 
@@ -174,7 +175,9 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
   }
   const covarianceType = own(record, 'covarianceType');
   if (typeof covarianceType !== 'string' || !(COVARIANCE_TYPES as readonly string[]).includes(covarianceType)) {
-    fail(`has covarianceType ${show(covarianceType)}; expected 'full', 'tied', 'diag' or 'spherical'.`);
+    fail(
+      `has covarianceType ${show(covarianceType)}; expected 'full', 'tied', 'diag', 'spherical' or one of mclust's models ${MCLUST_MODELS.join(', ')}.`,
+    );
   }
   const type = covarianceType as CovarianceType;
   const count = (key: string, min: number): number => {

@@ -18,6 +18,7 @@
 //   [.., + 1)           Σ w
 
 import { timesPowerOfTwo } from './matrix.ts';
+import { COVARIANCE_MODELS } from './model/covariance.ts';
 import type { CovarianceType } from './options.ts';
 
 /**
@@ -28,7 +29,7 @@ export type Moments = 'full' | 'diag' | null;
 
 /** The second moments each covariance type needs. */
 export function momentsFor(covarianceType: CovarianceType): 'full' | 'diag' {
-  return covarianceType === 'full' || covarianceType === 'tied' ? 'full' : 'diag';
+  return COVARIANCE_MODELS[covarianceType].moments;
 }
 
 /** Additive sufficient statistics of one pass, in float64. Row-major; k indexes components. */

@@ -2,6 +2,7 @@
 // shapes, checked against the data and converted to the weightsInit / meansInit /
 // precisionsInit options.
 
+import { COVARIANCE_MODELS, formOf } from '../model/covariance.ts';
 import { invertSpd } from '../model/linalg.ts';
 import type { CovarianceType } from '../options.ts';
 import { CliError } from './errors.ts';
@@ -124,19 +125,6 @@ function shapeOf(file: InitFile, key: string, value: unknown): { shape: number[]
   return { shape, flat };
 }
 
-function expectedShape(type: CovarianceType, k: number, d: number): number[] {
-  switch (type) {
-    case 'full':
-      return [k, d, d];
-    case 'tied':
-      return [d, d];
-    case 'diag':
-      return [k, d];
-    case 'spherical':
-      return [k];
-  }
-}
-
 const shapeText = (shape: readonly number[]): string => (shape.length === 0 ? 'a single number' : shape.join(' × '));
 
 /**
@@ -151,6 +139,7 @@ export function initParamsFromFile(
   dataLabel: string,
 ): InitParams {
   const { label, json } = file;
+  const form = formOf(type);
   const fileType = json.covarianceType;
   if (typeof fileType === 'string' && fileType !== type) {
     throw new CliError(
@@ -204,12 +193,12 @@ export function initParamsFromFile(
   for (const key of ['covariances', 'precisions'] as const) {
     const given = get(key);
     if (given === null) continue;
-    const expected = expectedShape(type, k, d);
+    const expected = COVARIANCE_MODELS[type].shape(k, d);
     if (given.shape.join(',') !== expected.join(',')) {
       // Name a column mismatch as such: the last axis is D for every type but spherical.
       const last = given.shape[given.shape.length - 1];
       const columns =
-        type !== 'spherical' && given.shape.length === expected.length && last !== d
+        form !== 'spherical' && given.shape.length === expected.length && last !== d
           ? ` (${last} columns but ${dataLabel} has ${d})`
           : '';
       throw new CliError(
@@ -217,11 +206,11 @@ export function initParamsFromFile(
       );
     }
     const values = Float64Array.from(given.flat);
-    if (type === 'full' || type === 'tied') {
-      const count = type === 'full' ? k : 1;
+    if (form === 'full' || form === 'tied') {
+      const count = form === 'full' ? k : 1;
       const out = new Float64Array(values.length);
       for (let c = 0; c < count; c++) {
-        const at = type === 'full' ? `${key}[${c}]` : key;
+        const at = form === 'full' ? `${key}[${c}]` : key;
         for (let i = 0; i < d; i++) {
           for (let j = 0; j < i; j++) {
             const a = values[c * d * d + i * d + j] as number;

@@ -889,7 +889,12 @@ ${EXIT_HELP}`,
         'number of mixture components (default: 1, or as many as the --init file has)',
       ).argParser(integerAtLeast(1)),
     )
-    .addOption(new Option('--covariance <type>', 'covariance type (default: full)').choices(COVARIANCE_TYPES))
+    .addOption(
+      new Option(
+        '--covariance <type>',
+        "covariance type: sklearn's full, tied, diag, spherical or mclust's EII … VVV (default: full)",
+      ).choices(COVARIANCE_TYPES),
+    )
     .addOption(
       new Option(
         '--init <method|file.json>',

@@ -4,8 +4,10 @@
 
 import { InvalidArgumentError, Option } from 'commander';
 import type { DataOptions, Table } from './data.ts';
+import { MCLUST_MODELS } from '../model/names.ts';
 import {
   COVARIANCE_TYPES,
+  SKLEARN_COVARIANCE_TYPES,
   INIT_METHODS,
   type BackendChoice,
   type CovarianceType,
@@ -63,11 +65,14 @@ export function componentList(value: string): number[] {
   return [...new Set(out)];
 }
 
+/** A comma-separated list of covariance types; 'all' stands for mclust's 14 models. */
 export function covarianceList(value: string): CovarianceType[] {
-  const items = value.split(',').map((p) => p.trim());
+  const items = value.split(',').flatMap((p) => (p.trim() === 'all' ? [...MCLUST_MODELS] : [p.trim()]));
   for (const item of items) {
     if (!(COVARIANCE_TYPES as readonly string[]).includes(item))
-      throw new InvalidArgumentError(`Each type must be one of ${COVARIANCE_TYPES.join(', ')}.`);
+      throw new InvalidArgumentError(
+        `Each type must be one of ${SKLEARN_COVARIANCE_TYPES.join(', ')}, mclust's ${MCLUST_MODELS.join(', ')}, or all (mclust's 14).`,
+      );
   }
   return [...new Set(items as CovarianceType[])];
 }
@@ -77,7 +82,7 @@ export function selectOptions(): Option[] {
     new Option('-k, --components <list>', 'the K to try: a range or a list (default: 1-10)').argParser(componentList),
     new Option(
       '--covariance <list>',
-      `the covariance types to try, comma-separated (default: ${COVARIANCE_TYPES.join(',')})`,
+      `the covariance types to try, comma-separated: sklearn's names or mclust's (EII … VVV), or all for mclust's 14 (default: ${SKLEARN_COVARIANCE_TYPES.join(',')})`,
     ).argParser(covarianceList),
     new Option(
       '--criterion <name>',
@@ -144,7 +149,7 @@ export async function selectCommand(io: SelectIO, dataPath: string, opts: Select
     throw new CliError(
       `${table.label} has ${table.rows} rows but --components includes ${tooMany.join(', ')}; try at most ${table.rows} components.`,
     );
-  const covarianceTypes = opts.covariance ?? [...COVARIANCE_TYPES];
+  const covarianceTypes = opts.covariance ?? [...SKLEARN_COVARIANCE_TYPES];
   const criterion = opts.criterion ?? 'bic';
   const total = components.length * covarianceTypes.length;
   let backendName = '';

@@ -3,6 +3,7 @@
 
 import type { Backend, JobShape, LoadedData } from '../backend.ts';
 import type { Dataset } from '../matrix.ts';
+import { formOf } from '../model/covariance.ts';
 import { statsLayout, momentsFor } from '../stats.ts';
 import { GpuContext, type WebGpuBackendOptions } from './context.ts';
 import { GpuData } from './data.ts';
@@ -53,7 +54,7 @@ export class WebGpuBackend implements Backend {
     if (!tiledFits(this.ctx, d))
       return `one row of ${d} features does not fit this adapter's workgroup memory (${this.ctx.limits.wgMem} bytes)`;
     const stats = statsLayout(k, d, momentsFor(covarianceType)).size * 4;
-    const params = (k * d + factorCount(covarianceType, k, d) + k) * 4;
+    const params = (k * d + factorCount(formOf(covarianceType), k, d) + k) * 4;
     if (Math.max(stats, params) > maxBinding) {
       return `K = ${k} components of ${d} features (${covarianceType}) need ${MiB(Math.max(stats, params))} of statistics or parameters per pass, more than this adapter's ${MiB(maxBinding)} storage binding`;
     }

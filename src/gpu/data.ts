@@ -11,7 +11,7 @@ import type {
   PassTimings,
 } from '../backend.ts';
 import { rowsOf, type Dataset } from '../matrix.ts';
-import type { CovarianceType } from '../options.ts';
+import { formOf, type CovarianceForm } from '../model/covariance.ts';
 import type { Moments, SufficientStats } from '../stats.ts';
 import { BufferSet, type GpuContext } from './context.ts';
 import { evalPlan, runEvaluate, type EvalPlan } from './evaluate.ts';
@@ -114,7 +114,7 @@ export class GpuData implements LoadedData {
     return run;
   }
 
-  private plan(job: Job, k: number, cov: CovarianceType, moments: Moments): Promise<StatsPlan> {
+  private plan(job: Job, k: number, cov: CovarianceForm, moments: Moments): Promise<StatsPlan> {
     const whiten = job === 'estep' && moments === 'full';
     const key = `${job}|${k}|${cov}|${String(moments)}`;
     let plan = this.plans.get(key);
@@ -164,7 +164,7 @@ export class GpuData implements LoadedData {
     return this.serial(async () => {
       if (params.nFeatures !== this.cols)
         throw new InternalError(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
-      const plan = await this.plan('estep', params.nComponents, params.covarianceType, moments);
+      const plan = await this.plan('estep', params.nComponents, formOf(params.covarianceType), moments);
       return (await this.stats(plan, deviceParams(params, this.conditioning), 'eStep')).stats;
     });
   }
@@ -206,7 +206,7 @@ export class GpuData implements LoadedData {
       if (params.nFeatures !== this.cols)
         throw new InternalError(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
       const device = deviceParams(params, this.conditioning);
-      const key = `${params.nComponents}|${params.covarianceType}`;
+      const key = `${params.nComponents}|${formOf(params.covarianceType)}`;
       let plan = this.evalPlans.get(key);
       if (plan === undefined) {
         plan = evalPlan(this.ctx, this.buffers, this.chunks, device);

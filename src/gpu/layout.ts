@@ -15,11 +15,11 @@
 
 import type { MixtureParams } from '../backend.ts';
 import { toKernelParams } from '../model/params.ts';
-import type { CovarianceType } from '../options.ts';
+import { formOf, type CovarianceForm } from '../model/covariance.ts';
 import { unpackStats, type StatsLayout, type SufficientStats } from '../stats.ts';
 
 /** Number of precision-factor floats for a covariance type. */
-export function factorCount(cov: CovarianceType, k: number, d: number): number {
+export function factorCount(cov: CovarianceForm, k: number, d: number): number {
   switch (cov) {
     case 'full':
       return k * d * d;
@@ -70,7 +70,7 @@ export function conditioningOf(data: Float64Array | Float32Array, rows: number, 
 
 /** Parameters as the device sees them (float64 arrays holding float32-rounded values). */
 export interface DeviceParams {
-  readonly covarianceType: CovarianceType;
+  readonly covarianceType: CovarianceForm;
   readonly k: number;
   readonly d: number;
   /** Conditioned centres (means), K × D. */
@@ -116,7 +116,8 @@ export function deviceCentres(centres: Float64Array, k: number, d: number, cond:
 
 export function deviceParams(params: MixtureParams, cond: Conditioning): DeviceParams {
   const kp = toKernelParams(params);
-  const { nComponents: k, nFeatures: d, covarianceType } = params;
+  const { nComponents: k, nFeatures: d } = params;
+  const covarianceType = formOf(params.covarianceType);
   // (x − μ)·U = (x' − μ')·(U / s): every factor entry divides by the scale.
   const factors = kp.factors.map((u) => Math.fround(u / cond.scale));
   let offset = 0;
@@ -150,7 +151,7 @@ export function vectorWidth(d: number): number {
 }
 
 /** Parameter floats in the register kernel's vector layout. */
-export function vectorParamCount(withFactors: boolean, cov: CovarianceType, k: number, d: number): number {
+export function vectorParamCount(withFactors: boolean, cov: CovarianceForm, k: number, d: number): number {
   const dv = vectorWidth(d);
   if (!withFactors) return k * dv;
   const f = cov === 'full' ? k * dv * dv : cov === 'tied' ? dv * dv : cov === 'diag' ? k * dv : k;

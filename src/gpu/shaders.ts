@@ -17,7 +17,7 @@ import vec2Source from '../../shaders/vec2.wgsl?raw';
 import vec4Source from '../../shaders/vec4.wgsl?raw';
 import evaluateSource from '../../shaders/evaluate.wgsl?raw';
 import kmeansppSource from '../../shaders/kmeanspp.wgsl?raw';
-import type { CovarianceType } from '../options.ts';
+import type { CovarianceForm } from '../model/covariance.ts';
 import { statsLayout, type Moments } from '../stats.ts';
 import { declareBuffers, type BufferUse } from './bindings.ts';
 import { factorCount, vectorWidth } from './layout.ts';
@@ -37,12 +37,12 @@ export function momentsOfCode(mom: MomentCode): Moments {
   return MOMENTS[mom];
 }
 
-export const COV_CODE: Record<CovarianceType, number> = { full: 0, tied: 1, diag: 2, spherical: 3 };
+export const COV_CODE: Record<CovarianceForm, number> = { full: 0, tied: 1, diag: 2, spherical: 3 };
 
 export interface ModuleSpec {
   readonly k: number;
   readonly d: number;
-  readonly cov: CovarianceType;
+  readonly cov: CovarianceForm;
   readonly mom: MomentCode;
   readonly weighted: boolean;
   /** Second moments in whitened coordinates (full/tied E-steps). */
@@ -181,7 +181,7 @@ export function reduceModule(s: number): string {
 }
 
 /** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */
-export function evaluateModule(k: number, d: number, cov: CovarianceType): string {
+export function evaluateModule(k: number, d: number, cov: CovarianceForm): string {
   const spec: ModuleSpec = { k, d, cov, mom: 0, weighted: false, whiten: false };
   return `${header(spec, { ...COMMON, ...RESP, ...EVALUATE })}\n${commonSource}\n${runSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
 }

@@ -212,6 +212,8 @@ export function bayesianMStep(
       }
       break;
     }
+    default:
+      throw new Error(`internal: BayesianGaussianMixture has no M-step for covarianceType '${covarianceType}'`);
   }
   const precisionsCholesky = COVARIANCE_MODELS[covarianceType].precisionCholesky(covariances, k, d);
   const weights = expectedWeights(weightConcentration, priors.weightConcentrationPriorType, k);

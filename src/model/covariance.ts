@@ -1,8 +1,11 @@
-// The four covariance types, as a table keyed by name (sklearn's _gaussian_mixture.py keeps
-// the same functions, one per type): sizes, the precision Cholesky factor, log-determinants,
-// conversions and the number of free parameters.
+// The covariance types, as a table keyed by name (sklearn's _gaussian_mixture.py keeps the same
+// functions, one per type; mclust picks its M-step by model name): storage layout, the second
+// moments the M-step needs, sizes, the precision Cholesky factor, log-determinants, conversions
+// and the number of free parameters. sklearn's four names keep sklearn's layouts; mclust's 14
+// models store K full D × D matrices, so the 'full' E-step kernels of every engine serve them.
 
 import type { CovarianceType } from '../options.ts';
+import { MCLUST_MODELS, SKLEARN_ALIASES, type MclustModelName, type SklearnCovarianceName } from './names.ts';
 import { choleskyLower, invertLower, invertSpd, multiplyByTranspose } from './linalg.ts';
 
 /** Thrown when a covariance is not positive definite: sklearn's advice, with the component. */
@@ -15,7 +18,16 @@ export class IllDefinedCovarianceError extends Error {
   }
 }
 
+/** A storage layout of covariances and precision factors: sklearn's four (full K×D×D, tied D×D, diag K×D, spherical K). */
+export type CovarianceForm = SklearnCovarianceName;
+
 export interface CovarianceModel {
+  /** How covariances and precision factors are stored, and so which E-step kernels read them. */
+  readonly form: CovarianceForm;
+  /** The second moments the M-step needs: the full D × D matrices or only their diagonals. */
+  readonly moments: 'full' | 'diag';
+  /** The model in mclust's vocabulary (sklearn's names are aliases: full = VVV, …). */
+  readonly mclustName: MclustModelName;
   /** Numbers in the covariance (and precision Cholesky) array. */
   size(k: number, d: number): number;
   /** sklearn's nested shape of covariances_. */
@@ -106,7 +118,9 @@ function elementwiseSqrt(values: Float64Array, perComponent: number): Float64Arr
 const square = (factors: Float64Array): Float64Array => factors.map((u) => u * u);
 const inverseSquare = (factors: Float64Array): Float64Array => factors.map((u) => 1 / (u * u));
 
-export const COVARIANCE_MODELS: Record<CovarianceType, CovarianceModel> = {
+type Layout = Omit<CovarianceModel, 'form' | 'moments' | 'mclustName' | 'nParameters'>;
+
+const LAYOUTS: Record<CovarianceForm, Layout> = {
   full: {
     size: (k, d) => k * d * d,
     shape: (k, d) => [k, d, d],
@@ -115,7 +129,6 @@ export const COVARIANCE_MODELS: Record<CovarianceType, CovarianceModel> = {
     precisions: (u, k, d) => fullPrecisions(u, k, d),
     covariancesFromPrecisionCholesky: (u, k, d) => fullCovariances(u, k, d, false),
     logDetCholesky: (u, k, d) => fullLogDet(u, k, d, k),
-    nParameters: (k, d) => (k * d * (d + 1)) / 2,
   },
   tied: {
     size: (_k, d) => d * d,
@@ -125,7 +138,6 @@ export const COVARIANCE_MODELS: Record<CovarianceType, CovarianceModel> = {
     precisions: (u, _k, d) => fullPrecisions(u, 1, d),
     covariancesFromPrecisionCholesky: (u, _k, d) => fullCovariances(u, 1, d, true),
     logDetCholesky: (u, k, d) => fullLogDet(u, 1, d, k),
-    nParameters: (_k, d) => (d * (d + 1)) / 2,
   },
   diag: {
     size: (k, d) => k * d,
@@ -143,7 +155,6 @@ export const COVARIANCE_MODELS: Record<CovarianceType, CovarianceModel> = {
       }
       return out;
     },
-    nParameters: (k, d) => k * d,
   },
   spherical: {
     size: (k) => k,
@@ -153,9 +164,57 @@ export const COVARIANCE_MODELS: Record<CovarianceType, CovarianceModel> = {
     precisions: (u) => square(u),
     covariancesFromPrecisionCholesky: (u) => inverseSquare(u),
     logDetCholesky: (u, _k, d) => u.map((value) => d * Math.log(value)),
-    nParameters: (k) => k,
   },
 };
+
+/**
+ * Free covariance parameters of each mclust model (mclust's nVarParams; Celeux & Govaert 1995):
+ * volume, shape and orientation counted once when Equal, K times when Variable.
+ */
+const VARIANCE_PARAMETERS: Record<MclustModelName, (k: number, d: number) => number> = {
+  EII: () => 1,
+  VII: (k) => k,
+  EEI: (_k, d) => d,
+  VEI: (k, d) => k + d - 1,
+  EVI: (k, d) => 1 + k * (d - 1),
+  VVI: (k, d) => k * d,
+  EEE: (_k, d) => (d * (d + 1)) / 2,
+  VEE: (k, d) => k + ((d + 2) * (d - 1)) / 2,
+  EVE: (k, d) => 1 + k * (d - 1) + (d * (d - 1)) / 2,
+  VVE: (k, d) => k + k * (d - 1) + (d * (d - 1)) / 2,
+  EEV: (k, d) => 1 + (d - 1) + (k * d * (d - 1)) / 2,
+  VEV: (k, d) => k + (d - 1) + (k * d * (d - 1)) / 2,
+  EVV: (k, d) => 1 + k * ((d * (d + 1)) / 2 - 1),
+  VVV: (k, d) => (k * d * (d + 1)) / 2,
+};
+
+/** Models whose M-step reads only the diagonals of the scatter matrices. */
+const DIAGONAL_MODELS: ReadonlySet<MclustModelName> = new Set(['EII', 'VII', 'EEI', 'VEI', 'EVI', 'VVI']);
+
+function model(form: CovarianceForm, name: MclustModelName): CovarianceModel {
+  return {
+    ...LAYOUTS[form],
+    form,
+    moments: DIAGONAL_MODELS.has(name) ? 'diag' : 'full',
+    mclustName: name,
+    nParameters: VARIANCE_PARAMETERS[name],
+  };
+}
+
+export const COVARIANCE_MODELS: Record<CovarianceType, CovarianceModel> = {
+  ...(Object.fromEntries(
+    (Object.keys(SKLEARN_ALIASES) as SklearnCovarianceName[]).map((name) => [name, model(name, SKLEARN_ALIASES[name])]),
+  ) as Record<SklearnCovarianceName, CovarianceModel>),
+  ...(Object.fromEntries(MCLUST_MODELS.map((name) => [name, model('full', name)])) as Record<
+    MclustModelName,
+    CovarianceModel
+  >),
+};
+
+/** The storage layout of a covariance type (what the engines' E-step kernels see). */
+export function formOf(covarianceType: CovarianceType): CovarianceForm {
+  return COVARIANCE_MODELS[covarianceType].form;
+}
 
 /** Free parameters of the whole mixture: (K − 1) weights + K·D means + covariances. */
 export function nParameters(covarianceType: CovarianceType, k: number, d: number): number {

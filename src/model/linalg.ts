@@ -80,3 +80,169 @@ export function invertSpd(a: Float64Array, offset: number, d: number, out: Float
   }
   return true;
 }
+
+/**
+ * Eigen-decomposition of the symmetric D x D matrix at a[offset..] by cyclic Jacobi rotations
+ * (accurate to working precision, and D is small). Returns the eigenvalues in decreasing order
+ * and the eigenvectors as the columns of a row-major D x D matrix, in the same order.
+ */
+export function symmetricEigen(
+  a: Float64Array,
+  offset: number,
+  d: number,
+): { values: Float64Array; vectors: Float64Array } {
+  const m = a.slice(offset, offset + d * d);
+  const v = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let scale = 0;
+    for (let i = 0; i < d; i++) {
+      scale += (m[i * d + i] as number) ** 2;
+      for (let j = i + 1; j < d; j++) off += (m[i * d + j] as number) ** 2;
+    }
+    if (!(off > 1e-30 * scale)) break;
+    for (let p = 0; p < d - 1; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = m[p * d + q] as number;
+        if (apq === 0) continue;
+        const app = m[p * d + p] as number;
+        const aqq = m[q * d + q] as number;
+        // The rotation that zeroes (p, q): t = tan θ, the smaller root of t² + 2τt − 1 = 0.
+        const tau = (aqq - app) / (2 * apq);
+        const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = t * c;
+        for (let r = 0; r < d; r++) {
+          const mrp = m[r * d + p] as number;
+          const mrq = m[r * d + q] as number;
+          m[r * d + p] = c * mrp - s * mrq;
+          m[r * d + q] = s * mrp + c * mrq;
+        }
+        for (let r = 0; r < d; r++) {
+          const mpr = m[p * d + r] as number;
+          const mqr = m[q * d + r] as number;
+          m[p * d + r] = c * mpr - s * mqr;
+          m[q * d + r] = s * mpr + c * mqr;
+        }
+        for (let r = 0; r < d; r++) {
+          const vrp = v[r * d + p] as number;
+          const vrq = v[r * d + q] as number;
+          v[r * d + p] = c * vrp - s * vrq;
+          v[r * d + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: d }, (_, i) => i).sort(
+    (i, j) => (m[j * d + j] as number) - (m[i * d + i] as number),
+  );
+  const values = new Float64Array(d);
+  const vectors = new Float64Array(d * d);
+  order.forEach((from, to) => {
+    values[to] = m[from * d + from] as number;
+    for (let r = 0; r < d; r++) vectors[r * d + to] = v[r * d + from] as number;
+  });
+  return { values, vectors };
+}
+
+/**
+ * The orthogonal matrix Q maximising tr(F·Q) for a D x D matrix F (row-major): with the SVD
+ * F = P·S·Rᵀ it is R·Pᵀ. The SVD comes from one-sided Jacobi rotations of F's columns. Where F
+ * is singular, the singular vectors of a zero singular value are an orthonormal completion whose
+ * sign does not change tr(F·Q); it is chosen to keep Q nearest `reference` (tr(referenceᵀ·Q)
+ * largest), so that an iteration does not flip needlessly.
+ */
+export function procrustesRotation(f: Float64Array, d: number, reference: Float64Array | null = null): Float64Array {
+  const u = Float64Array.from(f); // columns rotated in place until orthogonal: F·R = P·S
+  const r = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) r[i * d + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < d - 1; p++) {
+      for (let q = p + 1; q < d; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let i = 0; i < d; i++) {
+          const up = u[i * d + p] as number;
+          const uq = u[i * d + q] as number;
+          alpha += up * up;
+          beta += uq * uq;
+          gamma += up * uq;
+        }
+        if (!(Math.abs(gamma) > 1e-15 * Math.sqrt(alpha * beta))) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let i = 0; i < d; i++) {
+          const up = u[i * d + p] as number;
+          const uq = u[i * d + q] as number;
+          u[i * d + p] = c * up - s * uq;
+          u[i * d + q] = s * up + c * uq;
+          const rp = r[i * d + p] as number;
+          const rq = r[i * d + q] as number;
+          r[i * d + p] = c * rp - s * rq;
+          r[i * d + q] = s * rp + c * rq;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  // P = columns of F·R normalised; columns of (numerically) zero norm completed orthonormally.
+  const norms = new Float64Array(d);
+  let largest = 0;
+  for (let j = 0; j < d; j++) {
+    let norm = 0;
+    for (let i = 0; i < d; i++) norm += (u[i * d + j] as number) ** 2;
+    norms[j] = Math.sqrt(norm);
+    largest = Math.max(largest, norms[j] as number);
+  }
+  const singular: number[] = [];
+  for (let j = 0; j < d; j++) {
+    const norm = norms[j] as number;
+    if (norm > 1e-13 * largest) for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
+    else singular.push(j);
+  }
+  const done = new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
+  for (const j of singular) {
+    // Gram–Schmidt of the unit vector least covered by the columns so far.
+    let best: Float64Array | null = null;
+    let bestNorm = -1;
+    for (let e = 0; e < d; e++) {
+      const v = new Float64Array(d);
+      v[e] = 1;
+      for (const other of done) {
+        let dot = 0;
+        for (let i = 0; i < d; i++) dot += (v[i] as number) * (u[i * d + other] as number);
+        for (let i = 0; i < d; i++) v[i] = (v[i] as number) - dot * (u[i * d + other] as number);
+      }
+      const norm = Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
+      if (norm > bestNorm) {
+        bestNorm = norm;
+        best = v.map((x) => x / norm);
+      }
+    }
+    for (let i = 0; i < d; i++) u[i * d + j] = (best as Float64Array)[i] as number;
+    if (reference !== null) {
+      // Sign of the term r_j·p_jᵀ: the one that agrees with the reference.
+      let agreement = 0;
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++)
+          agreement += (reference[a * d + b] as number) * (r[a * d + j] as number) * (u[b * d + j] as number);
+      if (agreement < 0) for (let i = 0; i < d; i++) u[i * d + j] = -(u[i * d + j] as number);
+    }
+    done.add(j);
+  }
+  const q = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      let sum = 0;
+      for (let k = 0; k < d; k++) sum += (r[i * d + k] as number) * (u[j * d + k] as number);
+      q[i * d + j] = sum;
+    }
+  }
+  return q;
+}

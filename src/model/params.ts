@@ -3,12 +3,13 @@
 // log w_k + Σ log diag(U_k) − ½·D·log 2π.
 
 import type { MixtureParams } from '../backend.ts';
-import { COVARIANCE_MODELS } from './covariance.ts';
+import { COVARIANCE_MODELS, type CovarianceForm } from './covariance.ts';
 
 export const LOG_2PI = Math.log(2 * Math.PI);
 
 export interface KernelParams {
-  readonly covarianceType: MixtureParams['covarianceType'];
+  /** The storage layout of the factors (an mclust-named model's is 'full'). */
+  readonly covarianceType: CovarianceForm;
   readonly nComponents: number;
   readonly nFeatures: number;
   readonly means: Float64Array;
@@ -33,8 +34,9 @@ function isUpperTriangular(m: Float64Array, offset: number, d: number): boolean 
  * as the upper factor of the same precision.
  */
 export function toKernelParams(params: MixtureParams): KernelParams {
-  const { covarianceType, nComponents: k, nFeatures: d, weights, means, precisionsCholesky } = params;
-  const model = COVARIANCE_MODELS[covarianceType];
+  const { nComponents: k, nFeatures: d, weights, means, precisionsCholesky } = params;
+  const model = COVARIANCE_MODELS[params.covarianceType];
+  const covarianceType = model.form;
   let factors = precisionsCholesky;
   if (covarianceType === 'full' || covarianceType === 'tied') {
     const count = covarianceType === 'full' ? k : 1;

@@ -4,7 +4,7 @@
 
 import type { CovarianceType } from '../options.ts';
 import type { Random } from '../random.ts';
-import { IllDefinedCovarianceError } from './covariance.ts';
+import { formOf, IllDefinedCovarianceError } from './covariance.ts';
 import { choleskyLower } from './linalg.ts';
 
 export interface SampleParams {
@@ -38,7 +38,8 @@ export function* sampleBlocks(
   random: Random,
   blockRows: number,
 ): Generator<SampleBlock | null, void, undefined> {
-  const { nComponents: k, nFeatures: d, covarianceType, weights, means, covariances } = p;
+  const { nComponents: k, nFeatures: d, weights, means, covariances } = p;
+  const form = formOf(p.covarianceType);
   const counts = new Float64Array(k);
   const cumulative = new Float64Array(k);
   let acc = 0;
@@ -61,9 +62,9 @@ export function* sampleBlocks(
   let rows = 0;
   // x = μ + L·z with Σ = L·Lᵀ (the covariance's own Cholesky factor).
   for (let c = 0; c < k; c++) {
-    const full = covarianceType === 'full' || covarianceType === 'tied';
-    if (full && !choleskyLower(covariances, covarianceType === 'full' ? c * d * d : 0, d, factor, 0)) {
-      throw new IllDefinedCovarianceError(covarianceType === 'full' ? c : null);
+    const full = form === 'full' || form === 'tied';
+    if (full && !choleskyLower(covariances, form === 'full' ? c * d * d : 0, d, factor, 0)) {
+      throw new IllDefinedCovarianceError(form === 'full' ? c : null);
     }
     for (let s = 0; s < (counts[c] as number); s++) {
       labels[rows] = c;
@@ -72,7 +73,7 @@ export function* sampleBlocks(
         let value = means[c * d + a] as number;
         if (full) {
           for (let b = 0; b <= a; b++) value += (factor[a * d + b] as number) * (z[b] as number);
-        } else if (covarianceType === 'diag') {
+        } else if (form === 'diag') {
           value += Math.sqrt(covariances[c * d + a] as number) * (z[a] as number);
         } else {
           value += Math.sqrt(covariances[c] as number) * (z[a] as number);

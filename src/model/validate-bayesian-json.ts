@@ -7,6 +7,7 @@ import {
   type BayesianPriors,
   type WeightConcentrationPriorType,
 } from './bayesian.ts';
+import { COVARIANCE_MODELS } from './covariance.ts';
 import { choleskyLower } from './linalg.ts';
 import { fail, numbers, own, show, validateModelJson, type ValidModelJson } from './validate-json.ts';
 
@@ -37,6 +38,11 @@ export function validateBayesianJson(json: unknown): ValidBayesianJson {
   const base = validateModelJson(json, BAYESIAN_FORMAT);
   const record = json as Record<string, unknown>;
   const { covarianceType: type, nComponents: k, nFeatures: d } = base;
+  if (COVARIANCE_MODELS[type].form !== type) {
+    fail(
+      `The model JSON has covarianceType '${type}', an mclust model that only GaussianMixture fits; a BayesianGaussianMixture model has 'full', 'tied', 'diag' or 'spherical'.`,
+    );
+  }
   const sizes = `nComponents = ${k}, nFeatures = ${d}`;
   const priorType = own(record, 'weightConcentrationPriorType');
   if (typeof priorType !== 'string' || !(WEIGHT_CONCENTRATION_PRIOR_TYPES as readonly string[]).includes(priorType)) {

@@ -10,7 +10,8 @@ import {
   type CovarianceType,
   type GaussianMixtureOptions,
 } from '../options.ts';
-import { COVARIANCE_MODELS } from './covariance.ts';
+import { COVARIANCE_MODELS, type CovarianceForm } from './covariance.ts';
+import { MCLUST_MODELS } from './names.ts';
 
 export const MODEL_FORMAT = 'emgpu-gaussian-mixture';
 export const MODEL_VERSION = 1;
@@ -101,10 +102,10 @@ export function numbers(name: string, value: unknown, shape: readonly number[], 
 }
 
 /** `[c]` for the c-th matrix of a full model, nothing for the shared one of a tied model. */
-const matrixIndex = (type: CovarianceType, c: number): string => (type === 'full' ? `[${c}]` : '');
+const matrixIndex = (type: CovarianceForm, c: number): string => (type === 'full' ? `[${c}]` : '');
 
 /** Each precision factor: triangular (upper as fit writes it, or lower as from precisionsInit) with a positive diagonal. */
-function checkFactors(type: CovarianceType, u: Float64Array, k: number, d: number): void {
+function checkFactors(type: CovarianceForm, u: Float64Array, k: number, d: number): void {
   const name = 'precisionsCholesky';
   if (type === 'diag' || type === 'spherical') {
     u.forEach((value, i) => {
@@ -144,7 +145,7 @@ function checkFactors(type: CovarianceType, u: Float64Array, k: number, d: numbe
 }
 
 /** Covariances given next to precisionsCholesky must be their inverse: Σ·U·Uᵀ ≈ I. */
-function checkAgreement(type: CovarianceType, cov: Float64Array, u: Float64Array, k: number, d: number): void {
+function checkAgreement(type: CovarianceForm, cov: Float64Array, u: Float64Array, k: number, d: number): void {
   const tol = COVARIANCE_AGREEMENT_TOLERANCE;
   const disagree = (where: string, detail: string): never =>
     fail(
@@ -271,7 +272,9 @@ export function validateModelJson(json: unknown, expectedFormat: string = MODEL_
   }
   const covarianceType = own(record, 'covarianceType');
   if (typeof covarianceType !== 'string' || !(COVARIANCE_TYPES as readonly string[]).includes(covarianceType)) {
-    fail(`The model JSON has covarianceType ${show(covarianceType)}; expected 'full', 'tied', 'diag' or 'spherical'.`);
+    fail(
+      `The model JSON has covarianceType ${show(covarianceType)}; expected 'full', 'tied', 'diag', 'spherical' or one of mclust's models ${MCLUST_MODELS.join(', ')}.`,
+    );
   }
   const type = covarianceType as CovarianceType;
   const count = (key: 'nComponents' | 'nFeatures'): number => {
@@ -302,12 +305,13 @@ export function validateModelJson(json: unknown, expectedFormat: string = MODEL_
     shape,
     `${sizes}, covarianceType '${type}'`,
   );
-  checkFactors(type, precisionsCholesky, k, d);
+  const form = COVARIANCE_MODELS[type].form;
+  checkFactors(form, precisionsCholesky, k, d);
   const rawCovariances = own(record, 'covariances');
   let covariances: Float64Array | null = null;
   if (rawCovariances !== undefined && rawCovariances !== null) {
     covariances = numbers('covariances', rawCovariances, shape, `${sizes}, covarianceType '${type}'`);
-    checkAgreement(type, covariances, precisionsCholesky, k, d);
+    checkAgreement(form, covariances, precisionsCholesky, k, d);
   }
 
   const lowerBound = optional(record, 'lowerBound', isBound, 'a finite number (or null for −Infinity)');

@@ -1,7 +1,8 @@
 // Runs in headless Chromium (SwiftShader). The test (webgpu-browser.test.ts) calls
 //   window.runParity(): the WebGPU backend against the CPU engine, in-page;
 //   window.runCase(dataset, name): one case of the estimator-level suite (test/suite/) on
-//   WebGPU, returning what the estimator produced for Node to compare with sklearn's numbers.
+//   WebGPU, returning what the estimator produced for Node to compare with sklearn's numbers;
+//   window.runMclustCase(fixture, model): one model of the mclust parity suite (test/suite/mclust.ts).
 import { CpuBackend } from '../../src/cpu/engine.ts';
 import { createWebGpuBackend } from '../../src/gpu/index.ts';
 import { toDataset } from '../../src/matrix.ts';
@@ -9,6 +10,8 @@ import { momentsFor, type SufficientStats } from '../../src/stats.ts';
 import { blobs, COV_TYPES, makeParams } from '../gpu/fixtures.ts';
 import { fixture } from '../suite/fixtures.ts';
 import { runCase, WEBGPU, type Outcome } from '../suite/run.ts';
+import { MCLUST_FIXTURES, runMclustCase, type MclustOutcome } from '../suite/mclust-run.ts';
+import type { MclustModelName } from '../../src/index.ts';
 
 export interface CaseResult {
   readonly name: string;
@@ -97,5 +100,15 @@ async function runSuiteCase(dataset: string, name: string): Promise<Outcome | { 
   }
 }
 
-Object.assign(window, { runParity, runCase: runSuiteCase });
+async function runMclustSuiteCase(name: string, model: MclustModelName): Promise<MclustOutcome | { error: string }> {
+  try {
+    const f = MCLUST_FIXTURES.find((x) => x.name === name);
+    if (f === undefined) return { error: `no mclust fixture ${name}` };
+    return await runMclustCase(f, model, 'webgpu');
+  } catch (error) {
+    return { error: `${(error as Error).message}\n${(error as Error).stack ?? ''}` };
+  }
+}
+
+Object.assign(window, { runParity, runCase: runSuiteCase, runMclustCase: runMclustSuiteCase });
 document.getElementById('status')!.textContent = 'ready';

@@ -1,6 +1,7 @@
 // The WebGPU engine in headless Chromium (SwiftShader): the backend against the CPU engine
 // in-page, and the estimator-level suite (test/suite/) with every case run in the page and
-// compared here with scikit-learn's numbers at the float32 tolerance.
+// compared here with scikit-learn's numbers at the float32 tolerance, and the mclust parity
+// suite (test/suite/mclust.ts) likewise.
 // Serves test/browser-gpu/ with vite's dev server on 127.0.0.1 (a secure context, so
 // navigator.gpu exists) and drives Debian's chromium through puppeteer. `npm test` makes sure
 // Chromium exists (scripts/ensure-chromium.mjs); without it the tests skip, and fail under CI.
@@ -13,6 +14,8 @@ import { inCI } from '../helpers/gpu.ts';
 import { float32CanRun } from '../suite/compare.ts';
 import { defineEstimatorSuite } from '../suite/define.ts';
 import type { Outcome } from '../suite/run.ts';
+import { defineMclustSuite } from '../suite/mclust.ts';
+import type { MclustOutcome } from '../suite/mclust-run.ts';
 
 let server: ViteDevServer | null = null;
 let chromium: LaunchedChromium | null = null;
@@ -77,7 +80,7 @@ function needPage(ctx: { skip(note?: string): never }): Page {
 }
 
 describe('webgpu in headless Chromium (SwiftShader): backend', () => {
-  it('eStep (4 covariance types) and assign match the CPU engine in-page', async (ctx) => {
+  it('eStep (4 covariance types and VEI) and assign match the CPU engine in-page', async (ctx) => {
     const p = needPage(ctx);
     const outcome = await p.evaluate(() => (window as unknown as { runParity: () => Promise<unknown> }).runParity());
     const result = outcome as {
@@ -87,7 +90,7 @@ describe('webgpu in headless Chromium (SwiftShader): backend', () => {
     };
     expect(result.error, result.error).toBeUndefined();
     expect(result.description).toMatch(/^webgpu \(/);
-    expect(result.results!.length).toBe(10);
+    expect(result.results!.length).toBe(12);
     for (const r of result.results!) {
       expect(r.finite, r.name).toBe(true);
       expect(r.statsError, r.name).toBeLessThan(1e-4);
@@ -111,6 +114,24 @@ defineEstimatorSuite({
     const error = (result as { error?: string }).error;
     if (error !== undefined) throw new Error(`in the page: ${error}`);
     return result as Outcome;
+  },
+  checkBackend: (backend) => expect(backend).toMatch(/^webgpu \(.*navigator\.gpu\)$/),
+});
+
+defineMclustSuite({
+  engine: 'webgpu-browser',
+  float32: true,
+  run: async (f, model) => {
+    if (page === null) throw new Error(`no page: ${unavailable ?? 'it did not load'}`);
+    const result = await page.evaluate(
+      (name, m) =>
+        (window as unknown as { runMclustCase: (n: string, m: string) => Promise<unknown> }).runMclustCase(name, m),
+      f.name,
+      model,
+    );
+    const error = (result as { error?: string }).error;
+    if (error !== undefined) throw new Error(`in the page: ${error}`);
+    return result as MclustOutcome;
   },
   checkBackend: (backend) => expect(backend).toMatch(/^webgpu \(.*navigator\.gpu\)$/),
 });

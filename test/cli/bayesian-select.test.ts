@@ -242,7 +242,10 @@ describe('emgpu select', () => {
       [['-k', '0-3'], /argument '0-3' is invalid\. A range must be FROM-TO/],
       [['-k', 'three'], /argument 'three' is invalid/],
       [['-k', '151'], /has 150 rows but --components includes 151; try at most 150 components\./],
-      [['--covariance', 'full,round'], /Each type must be one of full, tied, diag, spherical\./],
+      [
+        ['--covariance', 'full,round'],
+        /Each type must be one of full, tied, diag, spherical, mclust's EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV, or all \(mclust's 14\)\./,
+      ],
       [['--criterion', 'bayes'], /--criterion/],
       [['--init', 'init.json'], /--init for select must be a method/],
     ];

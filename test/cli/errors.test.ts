@@ -506,7 +506,7 @@ describe('model files that would give NaN or crash are refused, exit 2', () => {
     [
       'constructor.json',
       (m) => (m.covarianceType = 'constructor'),
-      /model file .*constructor\.json: The model JSON has covarianceType "constructor"; expected 'full', 'tied', 'diag' or 'spherical'\. Pass a model written by 'emgpu fit'\.\n$/,
+      /model file .*constructor\.json: The model JSON has covarianceType "constructor"; expected 'full', 'tied', 'diag', 'spherical' or one of mclust's models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV\. Pass a model written by 'emgpu fit'\.\n$/,
     ],
     [
       'negweight.json',

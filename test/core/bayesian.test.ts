@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { BayesianGaussianMixture } from '../../src/bayesian-mixture.ts';
 import { WEIGHT_CONCENTRATION_PRIOR_TYPES } from '../../src/model/bayesian.ts';
-import { COVARIANCE_TYPES, EmgpuInputError } from '../../src/options.ts';
+import { SKLEARN_COVARIANCE_TYPES, EmgpuInputError } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
 
 /** Three correlated 2-D clusters, deterministic. */
@@ -42,25 +42,24 @@ function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('BayesianGaussianMixture', () => {
-  it.for(COVARIANCE_TYPES.flatMap((type) => WEIGHT_CONCENTRATION_PRIOR_TYPES.map((prior) => [type, prior] as const)))(
-    'toJSON / fromJSON round-trips exactly (%s, %s)',
-    async ([type, prior]) => {
-      const bgm = new BayesianGaussianMixture({
-        nComponents: 4,
-        covarianceType: type,
-        weightConcentrationPriorType: prior,
-        randomState: 0,
-        backend: 'cpu',
-      });
-      await bgm.fit(X);
-      const copy = BayesianGaussianMixture.fromJSON(JSON.parse(JSON.stringify(bgm.toJSON())), { backend: 'cpu' });
-      expect(copy.toJSON()).toEqual(bgm.toJSON());
-      expect(Array.from(await copy.scoreSamples(X))).toEqual(Array.from(await bgm.scoreSamples(X)));
-      expect(Array.from(await copy.predictProba(X))).toEqual(Array.from(await bgm.predictProba(X)));
-      expect(copy.weightConcentrationPriorType).toBe(prior);
-      expect(copy.priors).toEqual(bgm.priors);
-    },
-  );
+  it.for(
+    SKLEARN_COVARIANCE_TYPES.flatMap((type) => WEIGHT_CONCENTRATION_PRIOR_TYPES.map((prior) => [type, prior] as const)),
+  )('toJSON / fromJSON round-trips exactly (%s, %s)', async ([type, prior]) => {
+    const bgm = new BayesianGaussianMixture({
+      nComponents: 4,
+      covarianceType: type,
+      weightConcentrationPriorType: prior,
+      randomState: 0,
+      backend: 'cpu',
+    });
+    await bgm.fit(X);
+    const copy = BayesianGaussianMixture.fromJSON(JSON.parse(JSON.stringify(bgm.toJSON())), { backend: 'cpu' });
+    expect(copy.toJSON()).toEqual(bgm.toJSON());
+    expect(Array.from(await copy.scoreSamples(X))).toEqual(Array.from(await bgm.scoreSamples(X)));
+    expect(Array.from(await copy.predictProba(X))).toEqual(Array.from(await bgm.predictProba(X)));
+    expect(copy.weightConcentrationPriorType).toBe(prior);
+    expect(copy.priors).toEqual(bgm.priors);
+  });
 
   it('integer sample weights behave exactly as repeated rows', async () => {
     const random = new Random(5);
@@ -75,7 +74,7 @@ describe('BayesianGaussianMixture', () => {
         repeatedResp.push(resp[i]!);
       }
     });
-    for (const type of COVARIANCE_TYPES) {
+    for (const type of SKLEARN_COVARIANCE_TYPES) {
       const options = { nComponents: 3, covarianceType: type, tol: 0, maxIter: 12, backend: 'cpu' as const };
       const weighted = new BayesianGaussianMixture(options);
       await weighted.fit(X, { sampleWeight: counts, resp: flatten(resp) });
@@ -105,7 +104,7 @@ describe('BayesianGaussianMixture', () => {
   });
 
   it('the lower bound never decreases over the iterations (variational EM)', async () => {
-    for (const type of COVARIANCE_TYPES) {
+    for (const type of SKLEARN_COVARIANCE_TYPES) {
       const bgm = new BayesianGaussianMixture({
         nComponents: 5,
         covarianceType: type,

@@ -2,7 +2,7 @@
 // same quantities computed from scoreSamples and predictProba.
 import { describe, expect, it } from 'vitest';
 import { GaussianMixture } from '../../src/gaussian-mixture.ts';
-import { COVARIANCE_TYPES } from '../../src/options.ts';
+import { SKLEARN_COVARIANCE_TYPES } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
 
 const random = new Random(11);
@@ -39,7 +39,7 @@ async function slowCriteria(gm: GaussianMixture, w: number[] | null) {
 }
 
 describe('GaussianMixture.criteria', () => {
-  it.for(COVARIANCE_TYPES)(
+  it.for(SKLEARN_COVARIANCE_TYPES)(
     '%s: BIC, AIC, ICL and score equal the ones computed from scoreSamples and predictProba',
     async (type) => {
       const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, randomState: 0, backend: 'cpu' });

@@ -2,7 +2,7 @@
 import { toDataset } from '../../src/matrix.ts';
 import { describe, expect, it } from 'vitest';
 import { GaussianMixture } from '../../src/index.ts';
-import { COVARIANCE_TYPES, type CovarianceType } from '../../src/options.ts';
+import { SKLEARN_COVARIANCE_TYPES, type CovarianceType } from '../../src/options.ts';
 import { CpuBackend } from '../../src/cpu/engine.ts';
 import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import { Random } from '../../src/random.ts';
@@ -30,7 +30,7 @@ function randomStart(type: CovarianceType, X: number[][], k: number, seed: numbe
   return { weights, means, covariances, precisions: precisionsOf(type, covariances, k, d) };
 }
 
-describe.each(COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance', (type) => {
+describe.each(SKLEARN_COVARIANCE_TYPES)('CPU engine vs float64 reference, %s covariance', (type) => {
   const { X } = blobs(600, 3, 3, 11);
   const k = 3;
   const d = 3;
@@ -161,7 +161,7 @@ describe('EM loop', () => {
   const { X } = blobs(900, 2, 3, 3);
 
   it.each(
-    COVARIANCE_TYPES.flatMap((t) =>
+    SKLEARN_COVARIANCE_TYPES.flatMap((t) =>
       (['kmeans', 'k-means++', 'random', 'random_from_data'] as const).map((i) => [t, i] as const),
     ),
   )('the lower bound never decreases (%s, %s)', async (type, init) => {
@@ -326,7 +326,7 @@ describe('EM loop', () => {
   });
 
   it('toJSON / fromJSON round-trips exactly', async () => {
-    for (const type of COVARIANCE_TYPES) {
+    for (const type of SKLEARN_COVARIANCE_TYPES) {
       const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, randomState: 0, backend: 'cpu' });
       await gm.fit(X);
       const copy = GaussianMixture.fromJSON(JSON.parse(JSON.stringify(gm.toJSON())), { backend: 'cpu' });

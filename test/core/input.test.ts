@@ -60,7 +60,7 @@ describe('input validation', () => {
     [{ nComponents: 1.5 }, 'Option nComponents must be an integer ≥ 1, got 1.5.'],
     [
       { covarianceType: 'foo' },
-      "Option covarianceType must be one of 'full', 'tied', 'diag', 'spherical', got \"foo\".",
+      "Option covarianceType must be one of 'full', 'tied', 'diag', 'spherical', 'EII', 'VII', 'EEI', 'VEI', 'EVI', 'VVI', 'EEE', 'VEE', 'EVE', 'VVE', 'EEV', 'VEV', 'EVV', 'VVV', got \"foo\".",
     ],
     [{ tol: -1 }, 'Option tol must be a finite number ≥ 0, got -1.'],
     [{ regCovar: NaN }, 'Option regCovar must be a finite number ≥ 0, got NaN.'],

@@ -160,7 +160,7 @@ describe('GaussianMixture.fromJSON refuses', () => {
       'covarianceType constructor',
       'full',
       (j) => (j.covarianceType = 'constructor'),
-      `The model JSON has covarianceType "constructor"; expected 'full', 'tied', 'diag' or 'spherical'.`,
+      `The model JSON has covarianceType "constructor"; expected 'full', 'tied', 'diag', 'spherical' or one of mclust's models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV.`,
     ],
     ['covarianceType __proto__', 'full', (j) => (j.covarianceType = '__proto__'), 'covarianceType "__proto__"'],
     ['covarianceType toString', 'full', (j) => (j.covarianceType = 'toString'), 'covarianceType "toString"'],

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BayesianGaussianMixture,
-  COVARIANCE_TYPES,
+  SKLEARN_COVARIANCE_TYPES,
   EmgpuInputError,
   GaussianMixture,
   releaseBackends,
@@ -141,7 +141,7 @@ describe('the update is s ← s + γ_t·(s̄ − s), γ_t = (t + 2)^(−a), afte
   const weighted = [false, true, false, false, true, false, false];
 
   it.for(
-    COVARIANCE_TYPES.flatMap(
+    SKLEARN_COVARIANCE_TYPES.flatMap(
       (type) =>
         [
           [type, 0.6, 1],
@@ -206,7 +206,7 @@ describe('exact identities with fit', () => {
   const bigWeights = Float64Array.from({ length: 3000 }, () => 3e6 * (0.1 + random.nextFloat()));
 
   it.for(
-    COVARIANCE_TYPES.flatMap(
+    SKLEARN_COVARIANCE_TYPES.flatMap(
       (type) =>
         [
           [type, false],
@@ -228,7 +228,7 @@ describe('exact identities with fit', () => {
     },
   );
 
-  it.for(COVARIANCE_TYPES)(
+  it.for(SKLEARN_COVARIANCE_TYPES)(
     'burn-in batches that cover the rows give fit’s first iteration (to rounding): %s',
     async (type) => {
       const options = { ...CPU, nComponents: 4, covarianceType: type, randomState: 4 };

@@ -1,7 +1,7 @@
 // The multi-threaded CPU engine gives bit-identical results for any thread count.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GaussianMixture, releaseBackends } from '../../src/index.ts';
-import { COVARIANCE_TYPES } from '../../src/options.ts';
+import { SKLEARN_COVARIANCE_TYPES } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
 import { BLOCK_ROWS, blockScratch } from '../../src/cpu/blocks.ts';
 
@@ -18,7 +18,7 @@ afterAll(() => releaseBackends());
 describe('worker threads', () => {
   const X = data(50_000, 3, 1);
   const weights = Float64Array.from({ length: X.rows }, (_, i) => (i % 5) * 0.5);
-  it.each(COVARIANCE_TYPES)('%s: 1 thread and 2 threads agree bit for bit', async (type) => {
+  it.each(SKLEARN_COVARIANCE_TYPES)('%s: 1 thread and 2 threads agree bit for bit', async (type) => {
     const fit = async (threads: number) => {
       const gm = new GaussianMixture({
         nComponents: 4,

@@ -5,7 +5,11 @@ import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import type { CovarianceType } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
 
-export const COV_TYPES: CovarianceType[] = ['full', 'tied', 'diag', 'spherical'];
+/**
+ * The storage forms the kernels read, and VEI: an mclust model, stored as K full factors but
+ * fitted from diagonal second moments (the one combination sklearn's four do not have).
+ */
+export const COV_TYPES: CovarianceType[] = ['full', 'tied', 'diag', 'spherical', 'VEI'];
 
 /** Blobs around K centres spread `spread` apart, seeded. */
 export function blobs(
@@ -47,7 +51,8 @@ export function makeParams(
   const m = means
     ? Float64Array.from(means)
     : Float64Array.from({ length: k * d }, () => (random.nextFloat() - 0.5) * 8 + 1.5);
-  const count = cov === 'full' ? k : cov === 'tied' ? 1 : 0;
+  const form = COVARIANCE_MODELS[cov].form;
+  const count = form === 'full' ? k : form === 'tied' ? 1 : 0;
   let covariances: Float64Array;
   if (count > 0) {
     covariances = new Float64Array(count * d * d);
@@ -62,7 +67,7 @@ export function makeParams(
           covariances[c * d * d + i * d + j] = v * 0.5 + (i === j ? s : 0);
         }
     }
-  } else if (cov === 'diag') {
+  } else if (form === 'diag') {
     covariances = Float64Array.from({ length: k * d }, () => 0.3 + random.nextFloat() * 2);
   } else {
     covariances = Float64Array.from({ length: k }, () => 0.3 + random.nextFloat() * 2);
