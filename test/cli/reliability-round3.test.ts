@@ -1,0 +1,200 @@
+// Issue 19, reliability round 3: each row of the issue's table, as a user (or a careless one)
+// would meet it on the command line, with what it must now do. Files are made here with
+// independent writers (apache-arrow, hand-edited JSON), never with the code under test.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseBackends } from '../../src/select-backend.ts';
+import { IRIS, listDir, run, tempDir, writeFile, type RunResult } from './helpers.ts';
+
+afterAll(() => releaseBackends());
+
+const CPU = ['--backend', 'cpu'];
+type Stats = Record<string, unknown> & {
+  totalWeight: number;
+  sumResp: number[];
+  sumOuter: number[][][];
+  nRows: number;
+};
+
+/** A failed run: exit code, one line on stderr matching `pattern`, nothing on stdout. */
+function expectOneLine(result: RunResult, code: number, pattern: RegExp): void {
+  expect(result.stderr.split('\n').filter((l) => l !== '').length, result.stderr).toBe(1);
+  expect(result.stderr).toMatch(pattern);
+  expect(result.code, result.stderr).toBe(code);
+  expect(result.stdout).toBe('');
+}
+
+let dir: string;
+let model: string;
+let part1: string;
+let part2: string;
+beforeAll(async () => {
+  dir = tempDir();
+  model = join(dir, 'm.json');
+  const rows = readFileSync(IRIS, 'utf8').trim().split('\n');
+  const a = writeFile(dir, 'a.csv', `${rows.slice(0, 76).join('\n')}\n`);
+  const b = writeFile(dir, 'b.csv', `${[rows[0], ...rows.slice(76)].join('\n')}\n`);
+  expect((await run(['fit', IRIS, '-k', '2', '--seed', '0', '--max-iter', '0', '-o', model, ...CPU])).code).toBe(0);
+  part1 = join(dir, 's1.json');
+  part2 = join(dir, 's2.json');
+  expect((await run(['stats', '--model', model, a, '-o', part1, ...CPU])).code).toBe(0);
+  expect((await run(['stats', '--model', model, b, '-o', part2, ...CPU])).code).toBe(0);
+});
+
+const readStats = (path: string): Stats => JSON.parse(readFileSync(path, 'utf8')) as Stats;
+function editedStats(name: string, edit: (s: Stats) => void, from = part1): string {
+  const s = readStats(from);
+  edit(s);
+  return writeFile(dir, name, JSON.stringify(s));
+}
+
+describe('row 1: a corrupted Arrow IPC file is refused in words (exit 2), not decoded for ever', () => {
+  const x = Float64Array.from({ length: 150 }, (_, i) => i % 7);
+  const y = Float64Array.from({ length: 150 }, (_, i) => (i * 3) % 11);
+  const file = tableToIPC(tableFromArrays({ x, y }), 'file');
+  const corrupt = (name: string, at: number, bytes: number[]): string => {
+    const copy = Uint8Array.from(file);
+    copy.set(bytes, at);
+    const path = join(dir, name);
+    writeFileSync(path, copy);
+    return path;
+  };
+
+  it('a negative message length (bytes 12-15 = 00 00 00 80), which made apache-arrow loop at 100% CPU', async () => {
+    const path = corrupt('len.arrow', 12, [0, 0, 0, 0x80]);
+    expectOneLine(
+      await run(['fit', path, '-k', '2', ...CPU]),
+      2,
+      /^emgpu: .*len\.arrow is damaged: the message at byte 8 declares -2147483648 bytes of metadata, but \d+ bytes remain; check that it is a complete Arrow IPC file/,
+    );
+  });
+
+  it("a damaged flatbuffer table in the record batch's metadata (another endless loop in apache-arrow)", async () => {
+    // Bytes 22-25 end inside the Message's vtable: its size becomes 0x8000, which flatbuffers
+    // reads as negative, so the block no longer leads to a record batch.
+    const path = corrupt('vtable.arrow', 22, [0, 0, 0, 0x80]);
+    expectOneLine(await run(['fit', path, '-k', '2', ...CPU]), 2, /vtable\.arrow is damaged: /);
+  });
+
+  it('a record batch claiming 2^31 - 1 rows, which made apache-arrow allocate until the heap ran out', async () => {
+    // The RecordBatch header's length (int64) lives in the metadata; find the 150 written there.
+    const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    let at = 16;
+    while (!(view.getInt32(at, true) === 150 && view.getInt32(at + 4, true) === 0)) at += 4;
+    const path = corrupt('rows.arrow', at, [0xff, 0xff, 0xff, 0x7f]);
+    expectOneLine(
+      await run(['fit', path, '-k', '2', ...CPU]),
+      2,
+      /rows\.arrow is damaged: the record batch at byte 8 declares 2147483647 rows/,
+    );
+  });
+
+  it('the intact file still fits', async () => {
+    const path = join(dir, 'ok.arrow');
+    writeFileSync(path, file);
+    expect((await run(['fit', path, '-k', '2', ...CPU])).code).toBe(0);
+    const stream = join(dir, 'ok.arrows');
+    writeFileSync(stream, tableToIPC(tableFromArrays({ x, y }), 'stream'));
+    expect((await run(['fit', stream, '--format', 'arrow', '-k', '2', ...CPU])).code).toBe(0);
+  });
+});
+
+describe('rows 3 and 11: statistics that do not add up are refused naming the file and the field', () => {
+  it('totalWeight 3.7 where the sumResp add up to 76', async () => {
+    const path = editedStats('tw.json', (s) => (s.totalWeight = 3.7));
+    const out = join(dir, 'tw-next.json');
+    expectOneLine(
+      await run(['mstep', '--model', model, path, '-o', out]),
+      2,
+      /^emgpu: statistics file .*tw\.json has totalWeight 3\.7 but its sumResp adds up to 75(\.\d*)?; .*the statistics are corrupt/,
+    );
+    expect(listDir(dir)).not.toContain('tw-next.json');
+  });
+
+  it('one sumResp scaled', async () => {
+    const path = editedStats('sr.json', (s) => (s.sumResp[0] = (s.sumResp[0] as number) * 1.5));
+    expectOneLine(await run(['merge', part2, path]), 2, /^emgpu: statistics file .*sr\.json has totalWeight 75 but/);
+  });
+
+  it('an asymmetric sumOuter', async () => {
+    const path = editedStats('asym.json', (s) => (s.sumOuter[1]![0]![2]! += 1));
+    expectOneLine(
+      await run(['mstep', '--model', model, path]),
+      2,
+      /^emgpu: statistics file .*asym\.json has an asymmetric sumOuter\[1\]: \[0\]\[2\] is .* but \[2\]\[0\] is /,
+    );
+  });
+
+  it('a negative second-moment diagonal names the corrupt statistics, not the data', async () => {
+    const path = editedStats('neg.json', (s) => (s.sumOuter[0]![1]![1] = -3));
+    const result = await run(['mstep', '--model', model, path]);
+    expectOneLine(
+      result,
+      2,
+      /^emgpu: statistics file .*neg\.json has sumOuter\[0\]\[1\]\[1\] -3, a negative sum of squares .*the statistics are corrupt/,
+    );
+    expect(result.stderr).not.toMatch(/ill-defined|decrease/);
+  });
+});
+
+describe('row 6: a merge that overflows is refused before anything is written', () => {
+  it('sumOuter 1e308 in two parts', async () => {
+    const big = (s: Stats): void => {
+      // Large but consistent: the diagonal and a symmetric pair.
+      s.sumOuter[0]![0]![0] = 1e308;
+    };
+    const a = editedStats('big1.json', big);
+    const b = editedStats('big2.json', big, part2);
+    const out = join(dir, 'big-merged.json');
+    expectOneLine(
+      await run(['merge', a, b, '-o', out]),
+      2,
+      /^emgpu: statistics file .*big2\.json makes the sum of sumOuter overflow \(beyond ±1\.8e308/,
+    );
+    expect(listDir(dir)).not.toContain('big-merged.json');
+  });
+});
+
+describe('row 7: a partition whose rows are all missing merges as zero', () => {
+  it('stats --missing marginalize on it, merge with the others: the sum of the others', async () => {
+    const empty = writeFile(dir, 'empty.csv', 'sepal_length,sepal_width,petal_length,petal_width\n,,,\nNaN,,,\n');
+    const s0 = join(dir, 's0.json');
+    expect((await run(['stats', '--model', model, '--missing', 'marginalize', empty, '-o', s0, ...CPU])).code).toBe(0);
+    expect(readStats(s0).totalWeight).toBe(0);
+    const withEmpty = await run(['merge', part1, s0, part2]);
+    const without = await run(['merge', part1, part2]);
+    expect(withEmpty.code, withEmpty.stderr).toBe(0);
+    const merged = JSON.parse(withEmpty.stdout) as Stats;
+    const expected = JSON.parse(without.stdout) as Stats;
+    expect(merged.nRows).toBe(expected.nRows + 2);
+    expect({ ...merged, nRows: 0 }).toEqual({ ...expected, nRows: 0 });
+    // On its own it is no step to take.
+    expectOneLine(
+      await run(['mstep', '--model', model, s0]),
+      2,
+      /^emgpu: statistics file .*s0\.json has totalWeight 0: .*merge it with the statistics of the other parts first/,
+    );
+  });
+});
+
+describe('row 20: merge of the same file twice', () => {
+  it('the same file given twice is refused', async () => {
+    expectOneLine(
+      await run(['merge', part1, part2, part1]),
+      2,
+      /^emgpu: statistics file .*s1\.json is given twice \(it is statistics file .*s1\.json\); merging it twice would count its rows twice/,
+    );
+  });
+
+  it('a byte-identical copy under another name is merged with a warning', async () => {
+    const copy = writeFile(dir, 's1-copy.json', readFileSync(part1, 'utf8'));
+    const result = await run(['merge', part1, copy]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^emgpu: warning: statistics file .*s1-copy\.json is byte for byte the same as statistics file .*s1\.json; its rows are counted twice/,
+    );
+    expect((JSON.parse(result.stdout) as Stats).nRows).toBe(2 * readStats(part1).nRows);
+  });
+});
