@@ -1096,8 +1096,23 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
   // blocks of rows), removes its temporary --output file and exits 130. A second Ctrl-C kills
   // the process as usual (the listener is removed after the first).
   const onSigint = (): void => ctx.abort.abort();
+  // SIGTERM and SIGHUP (a kill, a closed terminal) stop the command as Ctrl-C does, temporary
+  // --output file removed, and exit 128 + the signal's number, as a shell reports them.
+  let signalExit: number = EXIT.interrupted;
+  const onSigterm = (): void => {
+    signalExit = 143;
+    ctx.abort.abort();
+  };
+  const onSighup = (): void => {
+    signalExit = 129;
+    ctx.abort.abort();
+  };
   const realProcess = streams.stdout === undefined;
-  if (realProcess) process.once('SIGINT', onSigint);
+  if (realProcess) {
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
+    process.once('SIGHUP', onSighup);
+  }
   if (streams.signal?.aborted) onSigint();
   streams.signal?.addEventListener('abort', onSigint, { once: true });
   try {
@@ -1112,9 +1127,13 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     let text = `${isAbortError(error) ? interruptedLine(ctx) : reported.line}\n`;
     if (reported.stack !== null && ctx.verbose) text += `${reported.stack}\n`;
     ctx.stderr.write(text);
-    return reported.exitCode;
+    return isAbortError(error) ? signalExit : reported.exitCode;
   } finally {
-    if (realProcess) process.removeListener('SIGINT', onSigint);
+    if (realProcess) {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+      process.removeListener('SIGHUP', onSighup);
+    }
     streams.signal?.removeEventListener('abort', onSigint);
     await releaseBackends();
   }

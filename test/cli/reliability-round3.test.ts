@@ -1,8 +1,11 @@
 // Issue 19, reliability round 3: each row of the issue's table, as a user (or a careless one)
 // would meet it on the command line, with what it must now do. Files are made here with
 // independent writers (apache-arrow, hand-edited JSON), never with the code under test.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackends } from '../../src/select-backend.ts';
@@ -11,6 +14,7 @@ import { IRIS, listDir, run, tempDir, writeFile, type RunResult } from './helper
 afterAll(() => releaseBackends());
 
 const CPU = ['--backend', 'cpu'];
+const BIN = fileURLToPath(new URL('../../bin/emgpu.js', import.meta.url));
 type Stats = Record<string, unknown> & {
   totalWeight: number;
   sumResp: number[];
@@ -196,5 +200,96 @@ describe('row 20: merge of the same file twice', () => {
       /^emgpu: warning: statistics file .*s1-copy\.json is byte for byte the same as statistics file .*s1\.json; its rows are counted twice/,
     );
     expect((JSON.parse(result.stdout) as Stats).nRows).toBe(2 * readStats(part1).nRows);
+  });
+});
+
+describe('row 8: stdout on a full disk', () => {
+  it('ENOSPC from stdout is one line and exit 1 (fit, predict, sample, merge)', async () => {
+    const full = (): Writable =>
+      new Writable({
+        write(_chunk, _encoding, callback) {
+          callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+        },
+      });
+    for (const argv of [
+      ['fit', IRIS, '-k', '2', ...CPU],
+      ['predict', '-m', model, IRIS, ...CPU],
+      ['sample', '-m', model, '-n', '10'],
+      ['merge', part1, part2],
+    ]) {
+      const result = await run(argv, { stdout: full() });
+      expect(result.stderr, argv[0]).toBe('emgpu: cannot write to stdout: no space left on the device.\n');
+      expect(result.code, argv[0]).toBe(1);
+    }
+  });
+
+  it('the real command with stdout on /dev/full', (ctx) => {
+    if (!existsSync('/dev/full')) return ctx.skip('no /dev/full on this system');
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const result = spawnSync(process.execPath, [BIN, 'sample', '-m', model, '-n', '1000'], {
+        stdio: ['ignore', fd, 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(result.stderr).toBe('emgpu: cannot write to stdout: no space left on the device.\n');
+      expect(result.status).toBe(1);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe('row 9: SIGTERM or SIGHUP during a write', () => {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal}: no temporary file is left, exit ${code}`, async () => {
+      const outDir = tempDir();
+      const out = join(outDir, 'x.csv');
+      writeFileSync(out, 'old\n');
+      const child = spawn(process.execPath, [BIN, 'sample', '-m', model, '-n', '20000000', '-o', out], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on('exit', (c, s) => resolve({ code: c, signal: s })),
+      );
+      try {
+        const deadline = Date.now() + 60_000;
+        while (listDir(outDir).length < 2) {
+          if (Date.now() > deadline) throw new Error(`no temporary file after 60 s; stderr: ${stderr}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        child.kill(signal);
+        expect(await exited).toEqual({ code, signal: null });
+        expect(listDir(outDir)).toEqual(['x.csv']);
+        expect(readFileSync(out, 'utf8')).toBe('old\n');
+        expect(stderr).toMatch(/was not written\.\n$/);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+  }
+});
+
+describe('rows 18 and 19: short messages', () => {
+  it('select --components 1-1000 on 150 rows is a short line', async () => {
+    const result = await run(['select', IRIS, '--components', '1-1000', ...CPU]);
+    expectOneLine(
+      result,
+      2,
+      /^emgpu: .*iris\.csv has 150 rows but --components includes 850 values above that \(151, 152, 153, …, 1000\); try at most 150 components\.\n$/,
+    );
+    expect(result.stderr.length).toBeLessThan(250);
+  });
+
+  it('-o "" is an empty path', async () => {
+    expectOneLine(
+      await run(['fit', IRIS, '-k', '2', '-o', '', ...CPU]),
+      2,
+      /^emgpu: --output is an empty path; pass a file name, or leave --output out to write to stdout\.\n$/,
+    );
   });
 });
