@@ -28,7 +28,15 @@ import { readData, readSampleWeights, readSource, type DataOptions, type ReadOpt
 import { TABLE_FORMATS } from '../io/formats.ts';
 import { demoSummary, loadIris } from './demo.ts';
 import { CliError, describeError, EXIT, oneLine, printable, quoted } from './errors.ts';
-import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
+import { UnobservedColumnError } from '../missing.ts';
+import {
+  bayesianOptions,
+  mixtureFromJSON,
+  namingPriorFlags,
+  priorOptions,
+  type BayesianOpts,
+  type Mixture,
+} from './bayesian.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
 import {
   checkOnlineFlags,
@@ -288,6 +296,13 @@ async function runFit(
     // The fit itself stops within an iteration; this stops waiting for it at once.
     const labels = await abortable(gm.fitPredict(matrixOf(table), fitOptions), ctx.abort.signal);
     return { labels, ms: performance.now() - start };
+  } catch (error) {
+    if (!(error instanceof UnobservedColumnError)) throw namingPriorFlags(error);
+    // The library counts from 0 in X; the command line names the file's column, from 1.
+    const name = table.header?.[error.column];
+    throw new CliError(
+      `${table.label} column ${error.column + 1}${name === undefined ? '' : ` (${quoted(name)})`} has no observed value${fitOptions.sampleWeight == null ? '' : ' with a positive weight'}; drop that column (--columns), as nothing can be learnt about it.`,
+    );
   } finally {
     progress.stop();
   }

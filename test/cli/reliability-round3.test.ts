@@ -293,3 +293,37 @@ describe('rows 18 and 19: short messages', () => {
     );
   });
 });
+
+describe('row 13: an all-missing column is named from 1, with the file and the column name', () => {
+  it('column 2 "b"', async () => {
+    const path = writeFile(dir, 'holes.csv', 'a,b,c\n1,,3\n2,,4\n5,,1\n4,NaN,2\n');
+    expectOneLine(
+      await run(['fit', path, '-k', '1', '--missing', 'marginalize', ...CPU]),
+      2,
+      /^emgpu: .*holes\.csv column 2 \("b"\) has no observed value; drop that column \(--columns\)/,
+    );
+  });
+});
+
+describe('row 14: Bayesian flags are named by flag, with their real limits', () => {
+  const bayes = (...flags: string[]) => run(['fit', IRIS, '-k', '2', '--bayesian', ...flags, ...CPU]);
+  it('--mean-prior 1e308,…', async () => {
+    const result = await bayes('--mean-prior', '1e308,1,1,1');
+    expectOneLine(result, 2, /^emgpu: --mean-prior value 1 is 1e\+308; each value must be within ±1e\+150/);
+    expect(result.stderr).not.toMatch(/decrease|ill-defined/);
+  });
+  it('--degrees-of-freedom-prior 2.9 at D = 4', async () => {
+    expectOneLine(
+      await bayes('--degrees-of-freedom-prior', '2.9'),
+      2,
+      /^emgpu: --degrees-of-freedom-prior must be greater than D − 1 = 3, got 2\.9\.\n$/,
+    );
+  });
+  it('--degrees-of-freedom-prior NaN states the limit > D − 1, not > 0', async () => {
+    expectOneLine(
+      await bayes('--degrees-of-freedom-prior', 'NaN'),
+      2,
+      /^emgpu: option '--degrees-of-freedom-prior <X>' argument 'NaN' is invalid\. It must be a finite number > D − 1/,
+    );
+  });
+});
