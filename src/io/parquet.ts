@@ -113,6 +113,12 @@ const HINT = 'check that it is a complete Parquet file.';
 
 /** The file's metadata, with a one-line error when it is not Parquet. */
 export async function parquetMetadataOf(file: AsyncBuffer, label: string): Promise<FileMetaData> {
+  // hyparquet checks only the magic at the end; a Parquet file starts with it too.
+  const head = new Uint8Array(await file.slice(0, Math.min(4, file.byteLength)));
+  if (String.fromCharCode(...head) !== 'PAR1')
+    throw new EmgpuInputError(
+      `${label} does not start with Parquet's magic 'PAR1' (it starts with ${JSON.stringify(String.fromCharCode(...head))}); ${HINT}`,
+    );
   try {
     return await parquetMetadataAsync(file);
   } catch (error) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackends } from '../../src/select-backend.ts';
 import { IRIS, listDir, run, tempDir, writeFile, type RunResult } from './helpers.ts';
@@ -324,6 +325,54 @@ describe('row 14: Bayesian flags are named by flag, with their real limits', () 
       await bayes('--degrees-of-freedom-prior', 'NaN'),
       2,
       /^emgpu: option '--degrees-of-freedom-prior <X>' argument 'NaN' is invalid\. It must be a finite number > D − 1/,
+    );
+  });
+});
+
+describe('rows 15 and 16: damaged Parquet and Arrow files are described in words', () => {
+  const x = Array.from({ length: 50 }, (_, i) => i % 7);
+  const parquet = new Uint8Array(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'x', data: x, type: 'DOUBLE' },
+        { name: 'y', data: x.map((v) => v * 2 + 1), type: 'DOUBLE' },
+      ],
+    }),
+  );
+
+  it('a Parquet footer length of 5', async () => {
+    const bytes = Uint8Array.from(parquet);
+    new DataView(bytes.buffer).setInt32(bytes.length - 8, 5, true);
+    const path = join(dir, 'f5.parquet');
+    writeFileSync(path, bytes);
+    const result = await run(['fit', path, '-k', '2', ...CPU]);
+    expectOneLine(
+      result,
+      2,
+      /^emgpu: .*f5\.parquet could not be read as Parquet: its metadata or data is damaged or cut short \(the bytes do not describe a valid table\); check that it is a complete Parquet file\.\n$/,
+    );
+    expect(result.stderr).not.toMatch(/Cannot read|undefined/);
+  });
+
+  it('a truncated Arrow file', async () => {
+    const path = join(dir, 'cut.arrow');
+    writeFileSync(path, tableToIPC(tableFromArrays({ x: Float64Array.from(x) }), 'file').subarray(0, 200));
+    expectOneLine(
+      await run(['fit', path, '-k', '2', ...CPU]),
+      2,
+      /^emgpu: .*cut\.arrow is damaged: it starts as an Arrow IPC file but does not end with 'ARROW1' \(truncated\?\)/,
+    );
+  });
+
+  it('a leading PAR2 is not Parquet', async () => {
+    const bytes = Uint8Array.from(parquet);
+    bytes.set([0x50, 0x41, 0x52, 0x32], 0);
+    const path = join(dir, 'par2.parquet');
+    writeFileSync(path, bytes);
+    expectOneLine(
+      await run(['fit', path, '-k', '2', ...CPU]),
+      2,
+      /^emgpu: .*par2\.parquet does not start with Parquet's magic 'PAR1' \(it starts with "PAR2"\)/,
     );
   });
 });
