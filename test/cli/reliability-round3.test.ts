@@ -376,3 +376,20 @@ describe('rows 15 and 16: damaged Parquet and Arrow files are described in words
     );
   });
 });
+
+describe('row 10: an online burn-in longer than the data', () => {
+  it('--batch-size 50 --burn-in 1000 on 150 rows is refused; a burn-in of every batch still fits', async () => {
+    expectOneLine(
+      await run(['fit', IRIS, '-k', '2', '--online', '--batch-size', '50', '--burn-in', '1000', ...CPU]),
+      2,
+      /^emgpu: --burn-in 1000 is longer than the fit: .*iris\.csv makes 3 batches of at most 50 rows, so the fit would end before its first M-step; lower --burn-in to at most 3, or raise --passes\.\n$/,
+    );
+    const result = await run(['fit', IRIS, '-k', '2', '--online', '--batch-size', '50', '--burn-in', '3', ...CPU]);
+    expect(result.code, result.stderr).toBe(0);
+    const start = await run(['fit', IRIS, '-k', '2', '--max-iter', '0', ...CPU]);
+    // An M-step was taken: the model is not the k-means start.
+    expect((JSON.parse(result.stdout) as { means: number[][] }).means).not.toEqual(
+      (JSON.parse(start.stdout) as { means: number[][] }).means,
+    );
+  });
+});
