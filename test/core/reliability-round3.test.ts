@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStreamedFile } from '../../src/cli/stream.ts';
-import { GaussianMixture, releaseBackends, type Matrix } from '../../src/index.ts';
+import { BayesianGaussianMixture, GaussianMixture, releaseBackends, type Matrix } from '../../src/index.ts';
 import { Random } from '../../src/random.ts';
 import type { StreamChunk } from '../../src/stream.ts';
 
@@ -81,4 +81,33 @@ describe('row 12: DATA changed between streamed passes', () => {
       await file.close();
     });
   }
+});
+
+describe('rows 4 and 5: model files that load but describe no usable model', () => {
+  it('row 4: a Bayesian model with an asymmetric covariance prior is refused on load', async () => {
+    const bgm = await new BayesianGaussianMixture({ nComponents: 2, backend: 'cpu', randomState: 0, maxIter: 3 }).fit(
+      X,
+    );
+    const json = JSON.parse(JSON.stringify(bgm.toJSON())) as { priors: { covariancePrior: number[][] } };
+    expect(() => BayesianGaussianMixture.fromJSON(json)).not.toThrow();
+    json.priors.covariancePrior[0]![1]! += 0.001;
+    expect(() => BayesianGaussianMixture.fromJSON(json)).toThrow(
+      /^The model JSON's priors\.covariancePrior is not symmetric: \[0\]\[1\] is .* but \[1\]\[0\] is /,
+    );
+  });
+
+  it('row 5: precisionsCholesky entries of 1e200 next to the original covariances are refused', async () => {
+    const gm = await new GaussianMixture({ nComponents: 2, backend: 'cpu', randomState: 0, maxIter: 3 }).fit(X);
+    for (const [i, j] of [
+      [0, 1],
+      [0, 0],
+      [1, 1],
+    ] as const) {
+      const json = JSON.parse(JSON.stringify(gm.toJSON())) as { precisionsCholesky: number[][][] };
+      json.precisionsCholesky[1]![i]![j] = 1e200;
+      expect(() => GaussianMixture.fromJSON(json), `[1][${i}][${j}]`).toThrow(
+        /^The model JSON's covariances\[1\] disagree with precisionsCholesky\[1\]/,
+      );
+    }
+  });
 });
