@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTable } from '../../src/io/index.ts';
 import { releaseBackends } from '../../src/select-backend.ts';
 import { IRIS, listDir, run, tempDir, writeFile, type RunResult } from './helpers.ts';
 
@@ -390,6 +391,42 @@ describe('row 10: an online burn-in longer than the data', () => {
     // An M-step was taken: the model is not the k-means start.
     expect((JSON.parse(result.stdout) as { means: number[][] }).means).not.toEqual(
       (JSON.parse(start.stdout) as { means: number[][] }).means,
+    );
+  });
+});
+
+describe('row 17: two Parquet columns with one name', () => {
+  const x = Array.from({ length: 40 }, (_, i) => i % 7);
+  const y = x.map((v, i) => v * 2 + (i % 3));
+  const bytes = new Uint8Array(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'x', data: x, type: 'DOUBLE' },
+        { name: 'x', data: y, type: 'DOUBLE' },
+        { name: 'z', data: x.map((v) => -v), type: 'DOUBLE' },
+      ],
+    }),
+  );
+
+  it('are chosen by index, each with its own values (library and CLI)', async () => {
+    const table = await readTable(bytes, { name: 'dup.parquet', format: 'parquet', columns: [1, 0, 2] });
+    expect(table.columns).toEqual(['x', 'x', 'z']);
+    expect(Array.from(table.data)).toEqual(x.flatMap((v, i) => [y[i] as number, v, -v]));
+    const path = join(dir, 'dup.parquet');
+    writeFileSync(path, bytes);
+    const byIndex = await run(['fit', path, '--columns', '1', '-k', '2', '--max-iter', '0', '--seed', '0', ...CPU]);
+    expect(byIndex.code, byIndex.stderr).toBe(0);
+    const only = join(dir, 'y.csv');
+    writeFileSync(only, `y\n${y.join('\n')}\n`);
+    const reference = await run(['fit', only, '-k', '2', '--max-iter', '0', '--seed', '0', ...CPU]);
+    expect(JSON.parse(byIndex.stdout)).toEqual(JSON.parse(reference.stdout));
+  });
+
+  it('by name stays refused: the name does not say which', async () => {
+    expectOneLine(
+      await run(['fit', join(dir, 'dup.parquet'), '--columns', 'x', '-k', '2', ...CPU]),
+      2,
+      /has two columns named "x" \(0-based 0 and 1\); choose one by index in --columns\./,
     );
   });
 });
