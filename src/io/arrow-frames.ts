@@ -22,6 +22,7 @@ const BLOCK_BYTES = 24;
 /** MessageHeader values of the Message table's header_type (field 1). */
 const HEADER_TYPES = { dictionary: 2, 'record batch': 3 } as const;
 const RECORD_BATCH = HEADER_TYPES['record batch'];
+const SCHEMA = 1;
 
 /** A damaged file: what is wrong, in words, and where (byte offsets from the start). */
 class Damaged extends Error {}
@@ -81,6 +82,58 @@ function rootField(region: Region, index: number): number | null {
 /** Where the table or vector an offset field at `at` points to starts. */
 function follow(region: Region, at: number): number {
   return at + region.u32(at);
+}
+
+/** A vector's element count at `at` (an offset field), refused when its elements cannot fit in the region. */
+function vectorAt(region: Region, field: number, elementBytes: number, what: string): { start: number; count: number } {
+  const start = follow(region, field);
+  const count = region.u32(start);
+  if (count * elementBytes > region.end - region.start)
+    throw new Damaged(`its ${what} declares ${count} entries, more than its ${region.what} holds`);
+  return { start: start + 4, count };
+}
+
+/** A string field: its length must fit in the region. */
+function checkString(region: Region, table: number, index: number, what: string): void {
+  const field = tableField(region, table, index);
+  if (field !== null) vectorAt(region, field, 1, what);
+}
+
+/**
+ * Checks a Schema table's fields (Schema field 1: a vector of Field tables; Field: 0 name,
+ * 3 type, 4 dictionary, 5 children, 6 custom metadata) and its custom metadata (field 2), so
+ * that no count or offset points outside the region: apache-arrow builds one object per
+ * declared entry before anything else looks at them.
+ */
+function checkSchema(region: Region, schema: number): void {
+  const checkMetadata = (table: number, index: number): void => {
+    const field = tableField(region, table, index);
+    if (field === null) return;
+    const { start, count } = vectorAt(region, field, 4, 'custom metadata');
+    for (let i = 0; i < count; i++) {
+      const pair = follow(region, start + 4 * i);
+      checkString(region, pair, 0, 'metadata key');
+      checkString(region, pair, 1, 'metadata value');
+    }
+  };
+  const checkFields = (table: number, index: number, depth: number): void => {
+    const field = tableField(region, table, index);
+    if (field === null) return;
+    if (depth > 64) throw new Damaged(`its schema nests columns more than 64 deep`);
+    const { start, count } = vectorAt(region, field, 4, 'schema');
+    for (let i = 0; i < count; i++) {
+      const child = follow(region, start + 4 * i);
+      checkString(region, child, 0, 'column name');
+      for (const sub of [3, 4]) {
+        const at = tableField(region, child, sub);
+        if (at !== null) tableField(region, follow(region, at), 0);
+      }
+      checkFields(child, 5, depth + 1);
+      checkMetadata(child, 6);
+    }
+  };
+  checkFields(schema, 1, 0);
+  checkMetadata(schema, 2);
 }
 
 /**
@@ -181,6 +234,10 @@ function messageAt(view: DataView, at: number, end: number): { next: number; hea
     );
   }
   if (headerType === RECORD_BATCH) checkRecordBatch(metadata, at, body);
+  if (headerType === SCHEMA) {
+    const header = rootField(metadata, 2);
+    if (header !== null) checkSchema(metadata, follow(metadata, header));
+  }
   return { next: bodyStart + body, headerType };
 }
 
@@ -251,6 +308,8 @@ export function checkArrowFraming(bytes: Uint8Array, label: string, hint: string
       throw new Damaged(`its footer length (${footerLength} bytes) does not fit in its ${size} bytes`);
     walkMessages(view, 8, footerStart);
     const footer = new Region(view, footerStart, size - 10, 'footer');
+    const schema = rootField(footer, 1);
+    if (schema !== null) checkSchema(footer, follow(footer, schema));
     checkBlocks(view, footer, rootField(footer, 2), footerStart, 'dictionary');
     checkBlocks(view, footer, rootField(footer, 3), footerStart, 'record batch');
   } catch (error) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readArrow } from '../../src/io/arrow.ts';
 import { readTable } from '../../src/io/index.ts';
 import { releaseBackends } from '../../src/select-backend.ts';
 import { IRIS, listDir, run, tempDir, writeFile, type RunResult } from './helpers.ts';
@@ -95,6 +96,30 @@ describe('row 1: a corrupted Arrow IPC file is refused in words (exit 2), not de
       2,
       /rows\.arrow is damaged: the record batch at byte 8 declares 2147483647 rows/,
     );
+  });
+
+  it('every 4-byte overwrite in the footer (its schema and blocks) is read or refused, none hangs', async () => {
+    const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    const footerStart = file.length - 10 - view.getInt32(file.length - 10, true);
+    const outcomes = new Set<string>();
+    for (let at = footerStart; at + 4 <= file.length - 10; at++) {
+      for (const pattern of [
+        [0, 0, 0, 0x80],
+        [0xff, 0xff, 0xff, 0x7f],
+        [0x10, 0x27, 0, 0],
+      ]) {
+        const copy = Uint8Array.from(file);
+        copy.set(pattern, at);
+        try {
+          await readArrow(copy, { label: 'f.arrow', optionName: '--columns' });
+          outcomes.add('read');
+        } catch (error) {
+          expect((error as Error).name, `${at}: ${String(error)}`).toBe('EmgpuInputError');
+          outcomes.add((error as Error).message.includes('is damaged') ? 'damaged' : 'refused');
+        }
+      }
+    }
+    expect(outcomes.has('damaged')).toBe(true);
   });
 
   it('the intact file still fits', async () => {
