@@ -120,7 +120,7 @@ export async function statsCommand(io: StatsIO, dataPath: string, opts: StatsOpt
     io.signal,
   );
   io.say(
-    `statistics of ${table.rows} rows of ${table.label} on ${stats.backend}: mean log-likelihood ${stats.sumLogLik / stats.totalWeight}`,
+    `statistics of ${table.rows} rows of ${table.label} on ${stats.backend}: ${stats.totalWeight > 0 ? `mean log-likelihood ${stats.sumLogLik / stats.totalWeight}` : 'no row with an observed value and a positive weight (total weight 0)'}`,
   );
   // One line: a part is one record for whatever collects them (a file, RDD.pipe's output).
   await io.write(`${JSON.stringify(stats)}\n`);
