@@ -252,9 +252,10 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
 
 /**
  * Relative slack of the consistency checks: far above the rounding of sums in float64, or of
- * float32 responsibilities summed per chunk (about 1e-7 per row), far below a corrupted value.
+ * the WebGPU engine's float32 sums (whose error grows with the rows a workgroup sums), far
+ * below what a corrupted or hand-edited value changes.
  */
-const CONSISTENCY_TOLERANCE = 1e-5;
+const CONSISTENCY_TOLERANCE = 1e-3;
 
 /**
  * Checks that statistics could have come from an E-step: the responsibilities' sums add up to
