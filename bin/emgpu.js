@@ -23,7 +23,7 @@ if (existsSync(sources)) {
   ({ main } = await import('../dist/cli.js'));
 }
 const code = await main(process.argv.slice(2));
-// After Ctrl-C, leave now: abandoned work (a stdin that never closes, a GPU call) must not
-// keep the process alive.
-if (code === 130) process.exit(code);
+// After Ctrl-C (130), SIGTERM (143) or SIGHUP (129), leave now: abandoned work (a stdin that
+// never closes, a GPU call) must not keep the process alive.
+if (code === 130 || code === 143 || code === 129) process.exit(code);
 process.exitCode = code;

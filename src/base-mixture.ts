@@ -613,6 +613,10 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
         `The statistics were computed under other parameters (fingerprint ${source.parameters}) than this model's (${own}); compute every part with this model (the current iteration's), then merge them.`,
       );
     }
+    if (stats.totalWeight === 0)
+      throw new EmgpuInputError(
+        'The statistics have totalWeight 0 (their rows all have weight 0 or no observed value), so there is nothing to take a step from; merge them with the statistics of the other parts first.',
+      );
     let previous = state.lowerBound;
     if (options.previousLowerBound !== undefined) {
       const given = options.previousLowerBound;

@@ -51,6 +51,9 @@ export interface BayesianGaussianMixtureJSON extends MixtureJSONCommon {
   };
 }
 
+/** The largest |meanPrior| value: the M-step squares its distance to the data. */
+export const MEAN_PRIOR_LIMIT = 1e150;
+
 export class BayesianGaussianMixture extends BaseMixture<BayesianParams, ResolvedBayesianOptions> {
   protected readonly estimatorName = 'BayesianGaussianMixture';
   private fittedPriors: BayesianPriors | null = null;
@@ -125,6 +128,14 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const o = this.options;
     const type = o.covarianceType;
     const meanPrior = o.meanPrior === null ? null : flattenParameter('meanPrior', o.meanPrior, [d]);
+    // The M-step squares (mean − meanPrior): beyond ±1e150 that overflows float64 and every
+    // covariance comes out ill-defined, which would blame the data.
+    meanPrior?.forEach((v, j) => {
+      if (!(Math.abs(v) <= MEAN_PRIOR_LIMIT))
+        throw new EmgpuInputError(
+          `Option meanPrior[${j}] is ${v}; each value must be within ±${MEAN_PRIOR_LIMIT} (its square must stay within float64's range): scale the data and the prior down together.`,
+        );
+    });
     if (o.degreesOfFreedomPrior !== null && !(o.degreesOfFreedomPrior > d - 1)) {
       throw new EmgpuInputError(
         `Option degreesOfFreedomPrior must be greater than D − 1 = ${d - 1}, got ${o.degreesOfFreedomPrior}.`,

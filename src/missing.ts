@@ -139,6 +139,15 @@ export function keptRows(
   return { matrix: { data, rows: layout.kept.length, cols: matrix.cols }, weights: w };
 }
 
+/** A column of X with no observed value (with a positive weight): `column` is its 0-based index. */
+export class UnobservedColumnError extends EmgpuInputError {
+  constructor(readonly column: number) {
+    super(
+      `X column ${column} (0-based) has no observed value (with a positive weight); drop that column, as nothing can be learnt about it.`,
+    );
+  }
+}
+
 /** X (the kept rows) with each hole filled by its column's weighted mean over the observed values. */
 export function meanImputed(dataset: Dataset): Float64Array {
   const { data, rows, cols, weights } = dataset;
@@ -157,9 +166,7 @@ export function meanImputed(dataset: Dataset): Float64Array {
   const out = Float64Array.from(data);
   for (let j = 0; j < cols; j++) {
     if ((count[j] as number) === 0) {
-      throw new EmgpuInputError(
-        `X column ${j} has no observed value (with a positive weight); drop that column, as nothing can be learnt about it.`,
-      );
+      throw new UnobservedColumnError(j);
     }
   }
   for (let index = 0; index < out.length; index++) {

@@ -202,7 +202,8 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
     return v as number;
   };
   const totalWeight = finite('totalWeight');
-  if (!(totalWeight > 0)) fail(`has totalWeight ${totalWeight}; it must be > 0.`);
+  // 0: a part whose rows all have weight 0, or are all missing: it adds nothing to a merge.
+  if (!(totalWeight >= 0)) fail(`has totalWeight ${totalWeight}; it must be ≥ 0.`);
   const sumLogLik = finite('sumLogLik');
   const sumRespLogResp = finite('sumRespLogResp');
 
@@ -245,10 +246,73 @@ export function readStatistics(value: unknown, name: string): ReadStatistics {
     sumRespLogResp,
     totalWeight,
   };
+  checkConsistent(stats, fail);
   return {
     source: { estimator: estimator as StatisticsEstimator, covarianceType: type, parameters, backend, nRows },
     stats,
   };
+}
+
+/**
+ * Relative slack of the consistency checks: far above the rounding of sums in float64, or of
+ * the WebGPU engine's float32 sums (whose error grows with the rows a workgroup sums), far
+ * below what a corrupted or hand-edited value changes.
+ */
+const CONSISTENCY_TOLERANCE = 1e-3;
+
+/**
+ * Checks that statistics could have come from an E-step: the responsibilities' sums add up to
+ * the total weight, sums of squares are ≥ 0, and second moments are symmetric. Statistics that
+ * do not would give a wrong lower bound and a wrong convergence decision, or parameters that
+ * other commands refuse.
+ */
+function checkConsistent(stats: SufficientStats, fail: (problem: string) => never): void {
+  const { nComponents: k, nFeatures: d, sumResp, sumOuter, totalWeight } = stats;
+  const corrupt = '; the statistics are corrupt: compute them again with emgpu stats (or statistics()).';
+  let responsibility = 0;
+  for (const v of sumResp) responsibility += v;
+  if (Math.abs(responsibility - totalWeight) > CONSISTENCY_TOLERANCE * Math.max(totalWeight, responsibility)) {
+    fail(
+      `has totalWeight ${totalWeight} but its sumResp adds up to ${responsibility}; every row's responsibilities sum to its weight, so the two must agree${corrupt}`,
+    );
+  }
+  const full = stats.moments === 'full';
+  for (let c = 0; c < k; c++) {
+    for (let a = 0; a < d; a++) {
+      const at = full ? (c * d + a) * d + a : c * d + a;
+      const v = sumOuter[at] as number;
+      // Parts merged about another part's shift are re-centred, which can round a sum of
+      // squares near 0 to a little below: allowed up to the rounding of Σ w·r·x² about 0.
+      const shift = stats.shifts[c * d + a] as number;
+      if (v < -CONSISTENCY_TOLERANCE * (sumResp[c] as number) * shift * shift)
+        fail(
+          `has sumOuter[${c}]${full ? `[${a}][${a}]` : `[${a}]`} ${v}, a negative sum of squares (a second-moment diagonal must be ≥ 0)${corrupt}`,
+        );
+    }
+    if (!full) continue;
+    for (let a = 0; a < d; a++) {
+      for (let b = a + 1; b < d; b++) {
+        const ab = sumOuter[(c * d + a) * d + b] as number;
+        const ba = sumOuter[(c * d + b) * d + a] as number;
+        const scale = Math.sqrt((sumOuter[(c * d + a) * d + a] as number) * (sumOuter[(c * d + b) * d + b] as number));
+        if (Math.abs(ab - ba) > CONSISTENCY_TOLERANCE * scale + Number.MIN_VALUE) {
+          fail(
+            `has an asymmetric sumOuter[${c}]: [${a}][${b}] is ${ab} but [${b}][${a}] is ${ba} (second moments are symmetric)${corrupt}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** The first field of summed statistics that is not finite (an overflow), or null. */
+function overflowedField(stats: SufficientStats): string | null {
+  const fields = ['sumResp', 'sumDiff', 'sumOuter'] as const;
+  for (const field of fields) if (!stats[field].every(Number.isFinite)) return field;
+  if (!Number.isFinite(stats.sumLogLik)) return 'sumLogLik';
+  if (!Number.isFinite(stats.sumRespLogResp)) return 'sumRespLogResp';
+  if (!Number.isFinite(stats.totalWeight)) return 'totalWeight';
+  return null;
 }
 
 /**
@@ -288,7 +352,14 @@ export class StatisticsSum {
         );
       }
       // About the first part's shift; parts from another engine (float32 shifts) are re-centred.
-      this.stats = addStats(this.stats, next.stats);
+      const sum = addStats(this.stats, next.stats);
+      const overflowed = overflowedField(sum);
+      if (overflowed !== null) {
+        throw new EmgpuInputError(
+          `${name} makes the sum of ${overflowed} overflow (beyond ±1.8e308, the float64 range); check that the parts are statistics of data on a sensible scale, or scale the data down and compute them again.`,
+        );
+      }
+      this.stats = sum;
     }
     this.nRows += next.source.nRows;
     this.backends.add(next.source.backend);

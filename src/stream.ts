@@ -267,6 +267,22 @@ export async function scanStream(
   };
 }
 
+/** The chunk in pieces of at most `size` rows (the chunk itself when it has no more). */
+function* pieces(chunk: CheckedChunk, size: number): Generator<CheckedChunk> {
+  const { data, rows, cols } = chunk.matrix;
+  if (rows <= size) {
+    yield chunk;
+    return;
+  }
+  for (let start = 0; start < rows; start += size) {
+    const end = Math.min(rows, start + size);
+    yield {
+      matrix: { data: data.subarray(start * cols, end * cols), rows: end - start, cols },
+      weights: chunk.weights === null ? null : chunk.weights.subarray(start, end),
+    };
+  }
+}
+
 /** A Float64Array in shared memory where the platform has it (Node; cross-origin isolated pages), else an ordinary one. */
 function stagingArray(length: number): Float64Array {
   return typeof SharedArrayBuffer === 'undefined'
@@ -348,13 +364,18 @@ export class StreamedData implements LoadedData {
           break;
         }
         seen += chunk.matrix.rows;
-        // Staged in the buffer the chunk before last used: that one has landed.
-        const dataset = this.dataset(chunk, buffer);
-        buffer ^= 1;
-        await land();
-        const stats = this.chunkStats(dataset, params, moments);
-        stats.catch(() => undefined); // land() awaits it; a pass that stops first waits below
-        inFlight = { stats, rows: chunk.matrix.rows };
+        // A pass may cut the rows into other chunks than the scan did (a reader's buffer size,
+        // say): a chunk larger than the scan's largest goes through in pieces of that size, the
+        // size the staging buffers and the engine's chunk slot were made for.
+        for (const piece of pieces(chunk, scan.largestChunk)) {
+          // Staged in the buffer the chunk before last used: that one has landed.
+          const dataset = this.dataset(piece, buffer);
+          buffer ^= 1;
+          await land();
+          const stats = this.chunkStats(dataset, params, moments);
+          stats.catch(() => undefined); // land() awaits it; a pass that stops first waits below
+          inFlight = { stats, rows: piece.matrix.rows };
+        }
       }
       await land();
     } catch (error) {

@@ -7,7 +7,7 @@ import type { BayesianGaussianMixtureOptions } from '../bayesian-options.ts';
 import { GaussianMixture } from '../gaussian-mixture.ts';
 import { WEIGHT_CONCENTRATION_PRIOR_TYPES, type WeightConcentrationPriorType } from '../model/bayesian.ts';
 import { BAYESIAN_FORMAT } from '../model/validate-bayesian-json.ts';
-import type { BackendChoice, MissingMode } from '../options.ts';
+import { EmgpuInputError, type BackendChoice, type MissingMode } from '../options.ts';
 import { CliError } from './errors.ts';
 
 /** Either estimator, as the commands that use a fitted model see it. */
@@ -32,11 +32,37 @@ const PRIOR_FLAGS: ReadonlyArray<[keyof BayesianOpts, string]> = [
   ['covariancePrior', '--covariance-prior'],
 ];
 
+/** The library's option names and the flags that set them. */
+const PRIOR_OPTION_FLAGS = new Map<string, string>([
+  ['weightConcentrationPriorType', '--weight-prior-type'],
+  ...PRIOR_FLAGS.filter(([key]) => key !== 'weightPriorType'),
+]);
+
 function positive(value: string): number {
   const n = Number(value);
   if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !(n > 0) || !Number.isFinite(n))
     throw new Error('It must be a finite number > 0.');
   return n;
+}
+
+function degreesOfFreedom(value: string): number {
+  const n = Number(value);
+  if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !Number.isFinite(n))
+    throw new Error('It must be a finite number > D − 1, D being the number of columns (default: D).');
+  return n;
+}
+
+/**
+ * A library error about a prior option (e.g. "Option degreesOfFreedomPrior must be greater than
+ * D − 1 = 3, got 2.9."), with the command line's flag named instead; other errors as they are.
+ */
+export function namingPriorFlags(error: unknown): unknown {
+  if (!(error instanceof EmgpuInputError)) return error;
+  const match = /^Option (\w+)(?:\[(\d+)\])?/.exec(error.message);
+  const flag = PRIOR_OPTION_FLAGS.get(match?.[1] ?? '');
+  if (match === null || flag === undefined) return error;
+  const place = match[2] === undefined ? flag : `${flag} value ${Number(match[2]) + 1}`;
+  return new CliError(place + error.message.slice(match[0].length));
 }
 
 function numberList(value: string): number[] {
@@ -72,7 +98,9 @@ export function bayesianOptions(): Option[] {
     new Option('--mean-precision-prior <X>', "with --bayesian: the means' prior precision, > 0 (default: 1)").argParser(
       parse(positive),
     ),
-    new Option('--degrees-of-freedom-prior <X>', 'with --bayesian: > D − 1 (default: D)').argParser(parse(positive)),
+    new Option('--degrees-of-freedom-prior <X>', 'with --bayesian: > D − 1 (default: D)').argParser(
+      parse(degreesOfFreedom),
+    ),
     new Option(
       '--mean-prior <list>',
       "with --bayesian: the means' prior mean, D comma-separated numbers (default: the data mean)",

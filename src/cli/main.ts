@@ -30,7 +30,15 @@ import { readData, readSampleWeights, readSource, type DataOptions, type ReadOpt
 import { TABLE_FORMATS } from '../io/formats.ts';
 import { demoSummary, loadIris } from './demo.ts';
 import { CliError, describeError, EXIT, oneLine, printable, quoted } from './errors.ts';
-import { bayesianOptions, mixtureFromJSON, priorOptions, type BayesianOpts, type Mixture } from './bayesian.ts';
+import { UnobservedColumnError } from '../missing.ts';
+import {
+  bayesianOptions,
+  mixtureFromJSON,
+  namingPriorFlags,
+  priorOptions,
+  type BayesianOpts,
+  type Mixture,
+} from './bayesian.ts';
 import { componentsInFile, initParamsFromFile, parseInitFile, respFromFile, type InitFile } from './init-file.ts';
 import {
   checkOnlineFlags,
@@ -388,6 +396,13 @@ async function runFit(
     // The fit itself stops within an iteration; this stops waiting for it at once.
     const labels = await abortable(gm.fitPredict(matrixOf(table), fitOptions), ctx.abort.signal);
     return { labels, ms: performance.now() - start };
+  } catch (error) {
+    if (!(error instanceof UnobservedColumnError)) throw namingPriorFlags(error);
+    // The library counts from 0 in X; the command line names the file's column, from 1.
+    const name = table.header?.[error.column];
+    throw new CliError(
+      `${table.label} column ${error.column + 1}${name === undefined ? '' : ` (${quoted(name)})`} has no observed value${fitOptions.sampleWeight == null ? '' : ' with a positive weight'}; drop that column (--columns), as nothing can be learnt about it.`,
+    );
   } finally {
     progress.stop();
   }
@@ -1331,8 +1346,23 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
   // blocks of rows), removes its temporary --output file and exits 130. A second Ctrl-C kills
   // the process as usual (the listener is removed after the first).
   const onSigint = (): void => ctx.abort.abort();
+  // SIGTERM and SIGHUP (a kill, a closed terminal) stop the command as Ctrl-C does, temporary
+  // --output file removed, and exit 128 + the signal's number, as a shell reports them.
+  let signalExit: number = EXIT.interrupted;
+  const onSigterm = (): void => {
+    signalExit = 143;
+    ctx.abort.abort();
+  };
+  const onSighup = (): void => {
+    signalExit = 129;
+    ctx.abort.abort();
+  };
   const realProcess = streams.stdout === undefined;
-  if (realProcess) process.once('SIGINT', onSigint);
+  if (realProcess) {
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
+    process.once('SIGHUP', onSighup);
+  }
   if (streams.signal?.aborted) onSigint();
   streams.signal?.addEventListener('abort', onSigint, { once: true });
   try {
@@ -1355,9 +1385,13 @@ export async function main(argv: string[], streams: CliStreams = {}): Promise<nu
     let text = `${isAbortError(error) ? interruptedLine(ctx) : reported.line}\n`;
     if (reported.stack !== null && ctx.verbose) text += `${reported.stack}\n`;
     ctx.stderr.write(text);
-    return reported.exitCode;
+    return isAbortError(error) ? signalExit : reported.exitCode;
   } finally {
-    if (realProcess) process.removeListener('SIGINT', onSigint);
+    if (realProcess) {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+      process.removeListener('SIGHUP', onSighup);
+    }
     streams.signal?.removeEventListener('abort', onSigint);
     await releaseBackends();
   }

@@ -168,6 +168,14 @@ export async function runOnline(
       `the first batch has ${first[1] - first[0]} rows but --components is ${gm.nComponents}; online EM initialises on the first batch, so raise --batch-size to at least ${gm.nComponents}.`,
     );
   }
+  // A burn-in longer than all the batches would end the fit before its first M-step (taken after
+  // batch burnIn), leaving the k-means start as the model.
+  const burnIn = opts.burnIn ?? 1;
+  if (burnIn > bounds.length * passes) {
+    throw new CliError(
+      `--burn-in ${burnIn} is longer than the fit: ${table.label} makes ${bounds.length} batch${bounds.length === 1 ? '' : 'es'} of at most ${batchSize} rows${passes === 1 ? '' : ` on each of ${passes} passes`}, so the fit would end before its first M-step; lower --burn-in to at most ${bounds.length * passes}, or raise --passes.`,
+    );
+  }
   const random = opts.shuffle === true ? new Random(shuffleSeed) : null;
   const started = performance.now();
   let skipped = 0;

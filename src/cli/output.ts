@@ -15,7 +15,7 @@ import { access, lstat, open, readlink, rename, rm, stat, type FileHandle } from
 import { basename, dirname, join, resolve } from 'node:path';
 import { abortable, pause } from './abort.ts';
 import { describeFsError } from './data.ts';
-import { CliError, printable } from './errors.ts';
+import { CliError, EXIT, printable } from './errors.ts';
 
 /** Characters per chunk handed to stdout or the output file. */
 export const CHUNK_CHARS = 1 << 20;
@@ -83,6 +83,8 @@ async function followLinks(path: string, cannot: (why: string) => CliError): Pro
  * takes a new file, and the path is (or leads to) a regular, writable file or nothing yet.
  */
 export async function checkOutputTarget(path: string): Promise<OutputTarget> {
+  if (path === '')
+    throw new CliError('--output is an empty path; pass a file name, or leave --output out to write to stdout.');
   const shown = printable(path);
   const cannot = (why: string): CliError => new CliError(`cannot write --output '${shown}': ${why}.`);
   const file = await followLinks(path, cannot);
@@ -191,6 +193,9 @@ export function streamSink(stream: NodeJS.WritableStream): OutputSink {
           } else if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
             closed = true;
             resolvePromise(false);
+          } else if (typeof (error as NodeJS.ErrnoException).code === 'string') {
+            // A full disk (ENOSPC), a quota, an I/O error: the system's complaint, in one line.
+            reject(new CliError(`cannot write to stdout: ${describeDirError(error)}.`, EXIT.fitFailed));
           } else {
             reject(error);
           }

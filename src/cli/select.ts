@@ -147,7 +147,7 @@ export async function selectCommand(io: SelectIO, dataPath: string, opts: Select
   const tooMany = components.filter((k) => k > table.rows);
   if (tooMany.length > 0)
     throw new CliError(
-      `${table.label} has ${table.rows} rows but --components includes ${tooMany.join(', ')}; try at most ${table.rows} components.`,
+      `${table.label} has ${table.rows} rows but --components includes ${tooMany.length <= 5 ? tooMany.join(', ') : `${tooMany.length} values above that (${tooMany.slice(0, 3).join(', ')}, …, ${tooMany.at(-1)})`}; try at most ${table.rows} components.`,
     );
   const covarianceTypes = opts.covariance ?? [...SKLEARN_COVARIANCE_TYPES];
   const criterion = opts.criterion ?? 'bic';

@@ -4,6 +4,8 @@
 //   merge  part1.json part2.json …  -> their sum
 //   mstep  --model m.json all.json  -> the next model (the JSON fit writes), its lower bound on stderr
 
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { EmgpuInputError, type BackendChoice } from '../options.ts';
 import { readStatistics, StatisticsSum, type MixtureStatistics } from '../statistics.ts';
@@ -83,6 +85,12 @@ export function mstepOptions(): Option[] {
   ];
 }
 
+/** Device and inode: the same file under two names is the same part. */
+async function fileIdentity(path: string): Promise<string | null> {
+  const info = await stat(path).catch(() => null);
+  return info === null ? null : `${info.dev}:${info.ino}`;
+}
+
 function parseJson(source: TextSource, what: string, hint: string): unknown {
   try {
     return JSON.parse(source.text);
@@ -115,7 +123,7 @@ export async function statsCommand(io: StatsIO, dataPath: string, opts: StatsOpt
     io.signal,
   );
   io.say(
-    `statistics of ${table.rows} rows of ${table.label} on ${stats.backend}: mean log-likelihood ${stats.sumLogLik / stats.totalWeight}`,
+    `statistics of ${table.rows} rows of ${table.label} on ${stats.backend}: ${stats.totalWeight > 0 ? `mean log-likelihood ${stats.sumLogLik / stats.totalWeight}` : 'no row with an observed value and a positive weight (total weight 0)'}`,
   );
   // One line: a part is one record for whatever collects them (a file, RDD.pipe's output).
   await io.write(`${JSON.stringify(stats)}\n`);
@@ -127,10 +135,26 @@ export async function mergeCommand(io: StatsIO, paths: string[], opts: MergeOpts
     throw new CliError('only one statistics file can be read from stdin (-).');
   await io.checkOutput(opts.output);
   const sum = new StatisticsSum();
+  /** Each part's text (a digest) and the file that held it: a part given twice would be counted twice. */
+  const seen = new Map<string, { readonly name: string; readonly file: string | null }>();
   for (const path of paths) {
     throwIfAborted(io.signal);
     const source = await io.readText(path, 'statistics file');
     const name = `statistics file ${source.label}`;
+    const digest = createHash('sha256').update(source.text).digest('hex');
+    const file = path === '-' ? null : await fileIdentity(path);
+    const before = seen.get(digest);
+    if (before !== undefined) {
+      if (file !== null && file === before.file)
+        throw new CliError(
+          `${name} is given twice (it is ${before.name}); merging it twice would count its rows twice, so pass each part once.`,
+        );
+      io.tell(
+        `emgpu: warning: ${name} is byte for byte the same as ${before.name}; its rows are counted twice (if that is not meant, drop one of them).`,
+      );
+    } else {
+      seen.set(digest, { name, file });
+    }
     const json = parseJson(source, 'statistics file', STATS_HINT);
     try {
       sum.add(json, name);
@@ -157,6 +181,10 @@ export async function mstepCommand(io: StatsIO, statsPath: string, opts: MStepOp
   let result;
   try {
     readStatistics(json, name); // format and shape errors name the file
+    if (json.totalWeight === 0)
+      throw new CliError(
+        `${name} has totalWeight 0: its rows all have weight 0 or no observed value, so there is nothing to take a step from; merge it with the statistics of the other parts first.`,
+      );
     result = gm.mStep(
       json,
       opts.previousLowerBound === undefined ? {} : { previousLowerBound: opts.previousLowerBound },

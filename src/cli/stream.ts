@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import { formatFromName, type TableFormat } from '../io/formats.ts';
 import { csvChunks } from '../io/text.ts';
 import type { IterationInfo } from '../options.ts';
-import type { ChunkSource, StreamChunk, StreamProgress } from '../stream.ts';
+import type { ChunkInput, ChunkSource, StreamChunk, StreamProgress } from '../stream.ts';
 import { pause } from './abort.ts';
 import { describeFsError, handleBuffer, type DataOptions } from './data.ts';
 import { CliError, printable } from './errors.ts';
@@ -106,6 +106,37 @@ export interface StreamedFile {
   close(): Promise<void>;
 }
 
+/** What identifies a file's contents without reading them: device, inode, size, modification time. */
+async function fingerprint(path: string): Promise<string> {
+  const info = await stat(path);
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+}
+
+/**
+ * The source, checking before and after every pass that the file is the one the first pass read:
+ * a file truncated, appended to or rewritten between passes would otherwise be mixed into the fit.
+ */
+async function unchangedSource(
+  path: string,
+  label: string,
+  openPass: () => AsyncIterable<ChunkInput>,
+): Promise<ChunkSource> {
+  const first = await fingerprint(path);
+  const check = async (): Promise<void> => {
+    const now = await fingerprint(path).catch(() => 'gone');
+    if (now !== first) {
+      throw new CliError(
+        `DATA changed during the fit: '${label}' ${now === 'gone' ? 'was removed' : 'has another size or modification time'} since the first pass over it, and --stream reads it once per iteration; fit a copy that stays as it is.`,
+      );
+    }
+  };
+  return async function* (): AsyncGenerator<ChunkInput> {
+    await check();
+    yield* openPass();
+    await check();
+  };
+}
+
 /** Opens DATA for --stream: a regular CSV, TSV or Parquet file. */
 export async function openStreamedFile(
   path: string,
@@ -149,7 +180,7 @@ export async function openStreamedFile(
         cols: file.cols,
         rows: file.rows,
         header: file.columns,
-        source: () => file.chunks(chunkRows),
+        source: await unchangedSource(path, label, () => file.chunks(chunkRows)),
         close: () => handle.close(),
       };
     } catch (error) {
@@ -176,7 +207,14 @@ export async function openStreamedFile(
     for await (const chunk of csvChunks(texts(), label, chunkRows, textOptions))
       yield { data: chunk.data, rows: chunk.rows, cols: chunk.cols };
   };
-  return { label, cols, rows: null, header, source: pass, close: async () => undefined };
+  return {
+    label,
+    cols,
+    rows: null,
+    header,
+    source: await unchangedSource(path, label, pass),
+    close: async () => undefined,
+  };
 }
 
 /**

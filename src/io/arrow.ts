@@ -4,6 +4,7 @@
 
 import { DataType, DateUnit, Precision, tableFromIPC, TimeUnit, type Data, type Table } from 'apache-arrow';
 import { EmgpuInputError } from '../options.ts';
+import { checkArrowFraming } from './arrow-frames.ts';
 import { resolveColumns } from './columns.ts';
 import {
   allocate,
@@ -134,6 +135,8 @@ export async function readArrow(bytes: Uint8Array, options: ColumnarOptions): Pr
       `${label} is a Feather v1 file, which is not read; write it again as Feather v2 (Arrow IPC), e.g. pyarrow.feather.write_feather(df, path, version=2).`,
     );
   }
+  // A corrupted length can make tableFromIPC loop forever (synchronously: Ctrl-C cannot stop it).
+  checkArrowFraming(bytes, label, HINT);
   let table: Table;
   try {
     table = tableFromIPC(bytes);

@@ -241,6 +241,12 @@ export function chooseNumeric(
 export function readFailure(error: unknown, label: string, format: string, hint: string): Error {
   if (error instanceof EmgpuInputError) return error;
   if (isAbortError(error)) return error as Error;
+  // A TypeError or RangeError is the reader tripping over bytes that are not what the format
+  // says ("Cannot read properties of undefined"): the file is damaged, which is what to say.
+  if (error instanceof TypeError || error instanceof RangeError)
+    return new EmgpuInputError(
+      `${label} could not be read as ${format}: its metadata or data is damaged or cut short (the bytes do not describe a valid table); ${hint}`,
+    );
   const message = error instanceof Error ? error.message : String(error);
   return new EmgpuInputError(`${label} could not be read as ${format} (${message}); ${hint}`);
 }

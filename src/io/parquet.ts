@@ -113,6 +113,12 @@ const HINT = 'check that it is a complete Parquet file.';
 
 /** The file's metadata, with a one-line error when it is not Parquet. */
 export async function parquetMetadataOf(file: AsyncBuffer, label: string): Promise<FileMetaData> {
+  // hyparquet checks only the magic at the end; a Parquet file starts with it too.
+  const head = new Uint8Array(await file.slice(0, Math.min(4, file.byteLength)));
+  if (String.fromCharCode(...head) !== 'PAR1')
+    throw new EmgpuInputError(
+      `${label} does not start with Parquet's magic 'PAR1' (it starts with ${JSON.stringify(String.fromCharCode(...head))}); ${HINT}`,
+    );
   try {
     return await parquetMetadataAsync(file);
   } catch (error) {
@@ -127,6 +133,8 @@ interface PreparedParquet {
   readonly chosen: number[];
   readonly names: string[];
   readonly chosenNames: string[];
+  /** The names hyparquet reads the chosen columns by (unique even where the file repeats a name). */
+  readonly readNames: string[];
   readonly classified: Classified[];
   /** Columns left out as not numeric (skipNonNumeric). */
   readonly skipped: SkippedColumn[];
@@ -145,22 +153,51 @@ async function prepareParquet(file: AsyncBuffer, options: ColumnarOptions): Prom
     resolveColumns(options.columns, names, names.length, { label, optionName }),
   );
   const chosenNames = chosen.map((j) => names[j] as string);
-  // hyparquet reads columns by name: a name held twice cannot be told apart.
-  for (const name of chosenNames) {
-    if (names.indexOf(name) !== names.lastIndexOf(name))
-      throw new EmgpuInputError(
-        `${label} has two columns named ${quoted(name)}; Parquet columns are read by name, so rename one.`,
-      );
-  }
   const rows = Number(metadata.num_rows);
   if (rows === 0) throw new EmgpuInputError(`${label} has no data rows; pass at least one row of numbers.`);
-  return { metadata, rows, chosen, names, chosenNames, classified, skipped };
+  const twice = chosenNames.find((name) => names.indexOf(name) !== names.lastIndexOf(name));
+  if (twice === undefined)
+    return { metadata, rows, chosen, names, chosenNames, readNames: chosenNames, classified, skipped };
+  // hyparquet reads columns by name, so a name held twice cannot be told apart. In a flat
+  // schema (no nested columns: column chunk j is top-level column j) the copy of the metadata
+  // that reading uses gives such columns unique names; messages keep the file's.
+  const flat = metadata.schema.length === names.length + 1 && top.every((node) => node.children.length === 0);
+  if (!flat)
+    throw new EmgpuInputError(
+      `${label} has two columns named ${quoted(twice)} among nested columns, which cannot be told apart; rename one.`,
+    );
+  const unique = names.map((name, j) => (names.indexOf(name) === names.lastIndexOf(name) ? name : `${name}\u0000${j}`));
+  const renamed: FileMetaData = {
+    ...metadata,
+    schema: metadata.schema.map((element, i) => (i === 0 ? element : { ...element, name: unique[i - 1] as string })),
+    row_groups: metadata.row_groups.map((group) => ({
+      ...group,
+      columns: group.columns.map((chunk, j) =>
+        chunk.meta_data === undefined
+          ? chunk
+          : { ...chunk, meta_data: { ...chunk.meta_data, path_in_schema: [unique[j] as string] } },
+      ),
+    })),
+  };
+  return {
+    metadata: renamed,
+    rows,
+    chosen,
+    names,
+    chosenNames,
+    readNames: chosen.map((j) => unique[j] as string),
+    classified,
+    skipped,
+  };
 }
 
 /** Reads the chosen columns of a Parquet file into a row-major Float64Array. */
 export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): Promise<ColumnarTable> {
   const { label, pause } = options;
-  const { metadata, rows, chosen, names, chosenNames, classified, skipped } = await prepareParquet(file, options);
+  const { metadata, rows, chosen, names, chosenNames, readNames, classified, skipped } = await prepareParquet(
+    file,
+    options,
+  );
   const cols = chosen.length;
   const out = allocate(rows, cols, label, options.optionName);
   const targets: ColumnTarget[] = chosen.map((fileColumn, offset) => ({
@@ -173,12 +210,12 @@ export async function readParquet(file: AsyncBuffer, options: ColumnarOptions): 
     missing: options.missing === true,
   }));
   try {
-    const scan = await parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
+    const scan = await parquetScan({ file, metadata, columns: readNames, compressors, parsers, utf8: false });
     let covered = 0;
     for (const { rowStart, rowEnd } of scan.ranges) {
       covered += rowEnd - rowStart;
-      for (const target of targets) {
-        const values = await scan.readColumn({ column: target.name, rowStart, rowEnd });
+      for (const [offset, target] of targets.entries()) {
+        const values = await scan.readColumn({ column: readNames[offset] as string, rowStart, rowEnd });
         if (values.length !== rowEnd - rowStart)
           throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
         copyColumn(target, rowStart, values);
@@ -226,10 +263,10 @@ export interface ParquetChunks {
 /** Opens a Parquet file for reading its chosen columns in chunks of rows (streamed EM). */
 export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOptions): Promise<ParquetChunks> {
   const { label, pause } = options;
-  const { metadata, rows, chosen, names, chosenNames, classified } = await prepareParquet(file, options);
+  const { metadata, rows, chosen, names, chosenNames, readNames, classified } = await prepareParquet(file, options);
   const cols = chosen.length;
   const scanOf = (): ReturnType<typeof parquetScan> =>
-    parquetScan({ file, metadata, columns: chosenNames, compressors, parsers, utf8: false });
+    parquetScan({ file, metadata, columns: readNames, compressors, parsers, utf8: false });
   /**
    * Rows rowStart..rowEnd−1 (one row group) of the chosen columns as one row-major block at the
    * start of `room`, decoded one column at a time, each by a scan of its own: hyparquet decodes a column of a
@@ -250,7 +287,7 @@ export async function openParquetChunks(file: AsyncBuffer, options: ColumnarOpti
           name: names[fileColumn] as string,
           firstRow: rowStart,
         };
-        const values = await (await scanOf()).readColumn({ column: target.name, rowStart, rowEnd });
+        const values = await (await scanOf()).readColumn({ column: readNames[offset] as string, rowStart, rowEnd });
         if (values.length !== rowEnd - rowStart)
           throw new Error(`column ${target.name} has ${values.length} values in rows ${rowStart} to ${rowEnd}`);
         copyColumn(target, rowStart, values);

@@ -79,6 +79,14 @@ export function validateBayesianJson(json: unknown): ValidBayesianJson {
     sizes,
   );
   if (type === 'full' || type === 'tied') {
+    // As fit's covariancePrior option: exactly symmetric (the Cholesky factorisation below reads
+    // one triangle only, and predict refuses the model an asymmetric prior leads to).
+    for (let i = 0; i < d; i++)
+      for (let j = i + 1; j < d; j++)
+        if (covariancePrior[i * d + j] !== covariancePrior[j * d + i])
+          fail(
+            `The model JSON's priors.covariancePrior is not symmetric: [${i}][${j}] is ${covariancePrior[i * d + j]} but [${j}][${i}] is ${covariancePrior[j * d + i]}; keep the prior fit wrote.`,
+          );
     if (!choleskyLower(covariancePrior, 0, d, new Float64Array(d * d), 0))
       fail("The model JSON's priors.covariancePrior is not symmetric positive definite.");
   } else {

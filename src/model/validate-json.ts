@@ -192,7 +192,12 @@ function checkAgreement(type: CovarianceForm, cov: Float64Array, u: Float64Array
           sum += f * (su[l * d + j] as number);
           size += Math.abs(f) * (sizeSu[l * d + j] as number);
         }
-        const error = Math.abs(sum - (i === j ? 1 : 0)) / Math.max(1, size);
+        // An overflow (factors of 1e200, say) is as far off as can be: a NaN or ∞/∞ here must
+        // not pass as agreement, nor be replaced by the next entry's small error.
+        const error =
+          Number.isFinite(sum) && Number.isFinite(size)
+            ? Math.abs(sum - (i === j ? 1 : 0)) / Math.max(1, size)
+            : Infinity;
         if (!(error <= worst)) {
           worst = error;
           worstAt = [i, j];
