@@ -110,6 +110,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
         regCovar: opts.regCovar,
         method: opts.initParams,
         seed: request.seed,
+        hcSubset: opts.hcSubset,
         user: this.userInit(data.cols),
         throwIfAborted: this.throwIfAborted,
         onProgress: (m) => this.progress(m),
