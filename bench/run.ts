@@ -13,6 +13,8 @@
 //                                model against the same columns as CSV (bench/tables.ts)
 //   npm run bench -- --online    online EM (partialFit, one pass in batches) against batch EM to
 //                                convergence, time and mean log-likelihood (bench/online.ts; its options follow)
+//   npm run bench -- --mclust    model selection against R mclust: best BIC, cells no worse and time per data set
+//                                (bench/mclust.ts, answers from scripts/mclust_bic.R; its options follow)
 //   npm run bench -- --stream    streamed EM (fit --stream): peak RSS against the in-memory fit on the
 //                                flights Parquet file, rows/s on a synthetic Parquet table (bench/stream.ts)
 
@@ -47,6 +49,7 @@ const programs = {
   '--tables': './tables.ts',
   '--stream': './stream.ts',
   '--online': './online.ts',
+  '--mclust': './mclust.ts',
 } as const;
 const program = (Object.keys(programs) as (keyof typeof programs)[]).find(flag);
 if (program !== undefined) {
