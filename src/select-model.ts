@@ -28,9 +28,11 @@ export type Criterion = (typeof CRITERIA)[number];
  * - 'hc': from mclust's model-based hierarchical clustering (initParams 'hc');
  * - 'emEM': shortRuns short runs (shortIter iterations each) from k-means++ seeds, the best
  *   continued to convergence (Biernacki, Celeux & Govaert 2003);
- * - 'hc+emEM': both, the one with the higher log-likelihood kept.
+ * - 'hc+emEM': both, each run to convergence, the one with the higher log-likelihood kept;
+ * - 'emEM+hc': hc's start joins the short runs as one more candidate, and only the best of
+ *   them all is continued (one run to convergence per cell instead of two).
  */
-export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM'] as const;
+export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc'] as const;
 export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
 
 /** selectModel's defaults where they differ from GaussianMixture's: chosen by bench/mclust.ts (docs/model-selection.md). */
@@ -200,6 +202,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   const fitFrom = async (
     cell: { nComponents: number; covarianceType: CovarianceType },
     start: 'init' | 'hc' | 'emEM',
+    withHc = false,
   ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
     if (start !== 'emEM') {
       const gm = new GaussianMixture({
@@ -215,7 +218,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       return scored(await gm.fit(matrix, fitOptions));
     }
     // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
-    const short = new GaussianMixture({
+    let short = new GaussianMixture({
       ...common,
       ...cell,
       initParams: 'k-means++',
@@ -224,6 +227,15 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       tol: 0,
     });
     await short.fit(matrix, fitOptions);
+    if (withHc) {
+      const fromHc = new GaussianMixture({ ...common, ...cell, initParams: 'hc', maxIter: shortIter, tol: 0 });
+      try {
+        await fromHc.fit(matrix, fitOptions);
+        if (fromHc.lowerBound > short.lowerBound) short = fromHc;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'AbortError') throw error;
+      }
+    }
     const { tol: _tol, maxIter: _maxIter, ...rest } = common;
     const gm = GaussianMixture.fromJSON(short.toJSON(), {
       ...rest,
@@ -237,6 +249,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     nComponents: number;
     covarianceType: CovarianceType;
   }): Promise<{ gm: GaussianMixture; scores: Scores }> => {
+    if (strategy === 'emEM+hc') return fitFrom(cell, 'emEM', true);
     const starts: Array<'init' | 'hc' | 'emEM'> = strategy === 'hc+emEM' ? ['hc', 'emEM'] : [strategy];
     let best: { gm: GaussianMixture; scores: Scores } | null = null;
     let failure: unknown = null;
