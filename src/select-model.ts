@@ -35,6 +35,9 @@ export type Criterion = (typeof CRITERIA)[number];
 export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc'] as const;
 export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
 
+/** emEM rounds from other seeds when every start of a cell ended degenerate. */
+const DEGENERATE_RETRIES = 2;
+
 /** selectModel's defaults where they differ from GaussianMixture's: chosen by bench/mclust.ts (docs/model-selection.md). */
 export const SELECT_DEFAULTS = {
   strategy: 'hc+emEM',
@@ -203,6 +206,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     cell: { nComponents: number; covarianceType: CovarianceType },
     start: 'init' | 'hc' | 'emEM',
     withHc = false,
+    round = 0,
   ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
     if (start !== 'emEM') {
       const gm = new GaussianMixture({
@@ -218,9 +222,13 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       return scored(await gm.fit(matrix, fitOptions));
     }
     // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
+    // A later round (after degenerate fits) draws other seeds.
+    const reseeded =
+      round > 0 && options.randomState != null ? { randomState: (options.randomState + 7919 * round) >>> 0 } : {};
     let short = new GaussianMixture({
       ...common,
       ...cell,
+      ...reseeded,
       initParams: 'k-means++',
       nInit: shortRuns,
       maxIter: shortIter,
@@ -275,6 +283,11 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       }
     }
     if (best === null) throw failure;
+    // Every start degenerate: emEM again from other seeds, a few times, for a proper maximum.
+    for (let round = 1; round <= DEGENERATE_RETRIES && best.scores.degenerate && starts.includes('emEM'); round++) {
+      const again = await fitFrom(cell, 'emEM', false, round);
+      if (!again.scores.degenerate) best = again;
+    }
     return best;
   };
   let next = 0;

@@ -79,8 +79,10 @@ describe('selectModel strategies', () => {
       const a = hc!.table[i]!;
       const b = em!.table[i]!;
       const candidates = [a, b].filter((r) => !r.degenerate);
-      if (row.degenerate) expect(candidates).toHaveLength(0);
-      else expect(row.score).toBeCloseTo(Math.max(...candidates.map((r) => r.score)), 10);
+      // Both degenerate: emEM again from other seeds, so either answer may come back.
+      if (candidates.length === 0) return;
+      expect(row.degenerate).toBe(false);
+      expect(row.score).toBeCloseTo(Math.max(...candidates.map((r) => r.score)), 8);
     });
   });
 
