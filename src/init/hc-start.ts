@@ -11,7 +11,8 @@ import type { SufficientStats } from '../stats.ts';
 import { cutTree, HC_MAX_ROWS, hcTree, svdScale, type HcTree } from './hc.ts';
 
 /** Trees already built on a loaded data set, by subset: selectModel cuts one tree for every K. */
-const trees = new WeakMap<LoadedData, Map<string, { indices: Int32Array; rows: Float64Array; tree: HcTree }>>();
+type Built = { indices: Int32Array; rows: Float64Array; tree: HcTree };
+const trees = new WeakMap<LoadedData, Map<string, Promise<Built>>>();
 
 /** m distinct indices of n, drawn uniformly (a partial Fisher–Yates shuffle), sorted. */
 function subsetOf(n: number, m: number, random: Random): Int32Array {
@@ -25,29 +26,31 @@ function subsetOf(n: number, m: number, random: Random): Int32Array {
   return pool.subarray(0, m).sort();
 }
 
-async function treeFor(
-  data: LoadedData,
-  m: number,
-  seed: number,
-  throwIfAborted: () => void,
-): Promise<{ indices: Int32Array; rows: Float64Array; tree: HcTree }> {
+async function buildTree(data: LoadedData, m: number, seed: number, throwIfAborted: () => void): Promise<Built> {
   const n = data.rows;
-  const d = data.cols;
-  const key = m >= n ? `all` : `${m}:${seed}`;
+  const indices = m >= n ? Int32Array.from({ length: n }, (_, i) => i) : subsetOf(n, m, new Random(seed));
+  const rows = await data.rowsAt(indices);
+  const scaled = svdScale(rows, indices.length, data.cols);
+  const tree = hcTree(scaled.data, indices.length, scaled.cols, throwIfAborted);
+  return { indices, rows, tree };
+}
+
+/** The tree for these rows, built once: fits running at the same time share the one being built. */
+function treeFor(data: LoadedData, m: number, seed: number, throwIfAborted: () => void): Promise<Built> {
+  const key = m >= data.rows ? `all` : `${m}:${seed}`;
   let cache = trees.get(data);
   if (cache === undefined) {
     cache = new Map();
     trees.set(data, cache);
   }
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
-  const indices = m >= n ? Int32Array.from({ length: n }, (_, i) => i) : subsetOf(n, m, new Random(seed));
-  const rows = await data.rowsAt(indices);
-  const scaled = svdScale(rows, indices.length, d);
-  const tree = hcTree(scaled.data, indices.length, scaled.cols, throwIfAborted);
-  const entry = { indices, rows, tree };
-  cache.set(key, entry);
-  return entry;
+  let built = cache.get(key);
+  if (built === undefined) {
+    built = buildTree(data, m, seed, throwIfAborted);
+    // A failed or aborted build is not kept: the next fit tries again.
+    built.catch(() => cache.delete(key));
+    cache.set(key, built);
+  }
+  return built;
 }
 
 /** The statistics of the hc partition into k groups (see the file header), about each group's mean. */

@@ -254,8 +254,14 @@ export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted:
     for (let g = 0; g < n; g++) {
       if (active[g] === 0 || g === a) continue;
       const c = table[at(a, g)] as number;
-      if (nn[g] === a || nn[g] === b) rescan(g);
-      else if (c < (nnCost[g] as number) || (c === nnCost[g] && a < (nn[g] as number))) {
+      // Only g's pairs with a and b changed: when its partner was one of them, the new pair
+      // with a is still its cheapest if it costs no more than that partner did; else look again.
+      if (nn[g] === a || nn[g] === b) {
+        if (c <= (nnCost[g] as number)) {
+          nn[g] = a;
+          nnCost[g] = c;
+        } else rescan(g);
+      } else if (c < (nnCost[g] as number) || (c === nnCost[g] && a < (nn[g] as number))) {
         nn[g] = a;
         nnCost[g] = c;
       }
