@@ -362,6 +362,8 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
       initFile = parseInitFile(source.label, source.text);
     }
   }
+  if (opts.hcSubset !== undefined && initParams !== 'hc')
+    throw new CliError('--hc-subset sets the rows of --init hc; add --init hc or drop --hc-subset.');
 
   if (opts.stream === true) {
     await streamFitCommand(ctx, dataPath as string, opts, initParams, initFile);

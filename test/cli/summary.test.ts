@@ -90,6 +90,9 @@ describe('emgpu summary and predict --uncertainty', () => {
     expect(out.stdout).toContain('full (VVV)');
     expect(out.stdout).toContain('tied (EEE)');
     expect(out.stdout).toMatch(/best by BIC \(\*\): tied \(EEE\), K = 3/);
+    const stray = await run(['fit', data, '-k', '2', '--hc-subset', '100']);
+    expect(stray.code).not.toBe(0);
+    expect(stray.stderr).toMatch(/--hc-subset sets the rows of --init hc; add --init hc or drop --hc-subset/);
     const bad = await run(['select', data, '--hc-subset', '9000']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/hc-subset/);
