@@ -13,6 +13,8 @@
 //                                model against the same columns as CSV (bench/tables.ts)
 //   npm run bench -- --online    online EM (partialFit, one pass in batches) against batch EM to
 //                                convergence, time and mean log-likelihood (bench/online.ts; its options follow)
+//   npm run bench -- --mclust    model selection against R mclust: best BIC, cells no worse and time per data set
+//                                (bench/mclust.ts, answers from scripts/mclust_bic.R; its options follow)
 //   npm run bench -- --stream    streamed EM (fit --stream): time and peak RSS against the in-memory fit on
 //                                the flights Parquet file (with and without the spill file), peak RSS at 3M
 //                                and 30M synthetic rows, and the Dask integration (bench/stream.ts)
@@ -50,6 +52,7 @@ const programs = {
   '--stream': './stream.ts',
   '--online': './online.ts',
   '--serve': './serve.ts',
+  '--mclust': './mclust.ts',
 } as const;
 const program = (Object.keys(programs) as (keyof typeof programs)[]).find(flag);
 if (program !== undefined) {

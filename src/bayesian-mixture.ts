@@ -215,6 +215,7 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
         nComponents: o.nComponents,
         method: o.initParams,
         seed: request.seed,
+        hcSubset: o.hcSubset,
         throwIfAborted: this.throwIfAborted,
         onProgress: (m) => this.progress(m),
       }));

@@ -20,6 +20,7 @@ import { validateModelJson } from './model/validate-json.ts';
 import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
 import { freshSeed, Random } from './random.ts';
 import { momentsFor, scaleStats } from './stats.ts';
+import { summarise, uncertaintyOf, type MixtureSummary } from './summary.ts';
 import {
   EmgpuInputError,
   resolveOptions,
@@ -108,6 +109,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
         regCovar: opts.regCovar,
         method: opts.initParams,
         seed: request.seed,
+        hcSubset: opts.hcSubset,
         user: this.userInit(data.cols),
         throwIfAborted: this.throwIfAborted,
         onProgress: (m) => this.progress(m),
@@ -161,6 +163,22 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const p = this.nParameters();
     const bic = -2 * score * n + p * Math.log(n);
     return { bic, aic: -2 * score * n + 2 * p, icl: bic - 2 * entropy, score, n };
+  }
+
+  /**
+   * mclust's summary() of the model on X: its mclust name, log-likelihood, n, df, BIC, ICL (mclust's
+   * hard-classification ICL), mixing proportions and the MAP cluster sizes (src/summary.ts).
+   */
+  async summary(X: MatrixInput, fitOptions: FitOptions = {}): Promise<MixtureSummary> {
+    const p = this.state.params;
+    const [logLik, proba] = [await this.scoreSamples(X), await this.predictProba(X)];
+    const weights = toSampleWeight(fitOptions.sampleWeight, logLik.length);
+    return summarise({ ...p, df: this.nParameters() }, logLik, proba, weights);
+  }
+
+  /** Classification uncertainty of each row: 1 − its largest posterior probability (mclust's uncertainty). */
+  async uncertainty(X: MatrixInput): Promise<Float64Array> {
+    return uncertaintyOf(await this.predictProba(X), this.state.params.nComponents);
   }
 
   /** Akaike information criterion: −2·N·score + 2p. */

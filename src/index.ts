@@ -45,5 +45,6 @@ export type {
   StatisticsEstimator,
   StatisticsOptions,
 } from './statistics.ts';
-export { selectModel, CRITERIA } from './select-model.ts';
-export type { Criterion, SelectionResult, SelectionRow, SelectModelOptions } from './select-model.ts';
+export { selectModel, CRITERIA, SELECT_STRATEGIES, SELECT_DEFAULTS } from './select-model.ts';
+export type { Criterion, SelectionResult, SelectionRow, SelectModelOptions, SelectStrategy } from './select-model.ts';
+export type { MixtureSummary } from './summary.ts';

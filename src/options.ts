@@ -2,6 +2,7 @@
 // in src/bayesian-options.ts): defaults (scikit-learn's), and validation whose messages name
 // the option and suggest a fix.
 
+import { HC_MAX_ROWS } from './init/hc.ts';
 import { MCLUST_MODELS } from './model/names.ts';
 
 /** scikit-learn's four covariance types (their storage layouts are sklearn's). */
@@ -13,7 +14,7 @@ export const SKLEARN_COVARIANCE_TYPES = ['full', 'tied', 'diag', 'spherical'] as
 export const COVARIANCE_TYPES = [...SKLEARN_COVARIANCE_TYPES, ...MCLUST_MODELS] as const;
 export type CovarianceType = (typeof COVARIANCE_TYPES)[number];
 
-export const INIT_METHODS = ['kmeans', 'k-means++', 'random', 'random_from_data'] as const;
+export const INIT_METHODS = ['kmeans', 'k-means++', 'random', 'random_from_data', 'hc'] as const;
 export type InitMethod = (typeof INIT_METHODS)[number];
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
@@ -53,6 +54,12 @@ export interface BaseMixtureOptions {
   maxIter?: number;
   nInit?: number;
   initParams?: InitMethod;
+  /**
+   * initParams 'hc' (mclust's model-based hierarchical clustering): the most rows its tree is
+   * built on; larger data sets use that many rows drawn at random. O(m²) memory: at most 5000.
+   * Default 2000 (mclust's).
+   */
+  hcSubset?: number;
   /** A 32-bit seed; the same seed gives a bit-identical result on the same backend. */
   randomState?: number | null;
   warmStart?: boolean;
@@ -104,6 +111,7 @@ export interface ResolvedBaseOptions {
   maxIter: number;
   nInit: number;
   initParams: InitMethod;
+  hcSubset: number;
   randomState: number | null;
   warmStart: boolean;
   backend: BackendChoice;
@@ -131,6 +139,7 @@ export const DEFAULT_OPTIONS = {
   maxIter: 100,
   nInit: 1,
   initParams: 'kmeans',
+  hcSubset: 2000,
   warmStart: false,
   backend: 'auto',
   stepDecay: 0.6,
@@ -172,6 +181,7 @@ const BASE_OPTIONS = [
   'maxIter',
   'nInit',
   'initParams',
+  'hcSubset',
   'randomState',
   'warmStart',
   'backend',
@@ -262,6 +272,7 @@ export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly st
     maxIter: integerAtLeast('maxIter', options.maxIter ?? DEFAULT_OPTIONS.maxIter, 0),
     nInit: integerAtLeast('nInit', options.nInit ?? DEFAULT_OPTIONS.nInit, 1),
     initParams: oneOf('initParams', options.initParams ?? DEFAULT_OPTIONS.initParams, INIT_METHODS),
+    hcSubset: hcSubsetOption(options.hcSubset ?? DEFAULT_OPTIONS.hcSubset),
     randomState,
     warmStart: booleanOption('warmStart', options.warmStart, DEFAULT_OPTIONS.warmStart),
     backend: oneOf('backend', options.backend ?? DEFAULT_OPTIONS.backend, BACKEND_CHOICES),
@@ -271,6 +282,16 @@ export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly st
     onWarning: functionOrNull('onWarning', options.onWarning),
     signal: signalOrNull(options.signal),
   };
+}
+
+/** hc's subset size: its pair table is m(m − 1)/2 float64s, so it is capped. */
+function hcSubsetOption(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > HC_MAX_ROWS) {
+    throw new EmgpuInputError(
+      `Option hcSubset must be an integer from 2 to ${HC_MAX_ROWS} (hc needs memory for every pair of rows; 2000 is the default), got ${describe(value)}.`,
+    );
+  }
+  return value;
 }
 
 /** The exponent of online EM's step sizes: a number in (0.5, 1] (Cappé & Moulines' condition for convergence). */

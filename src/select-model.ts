@@ -5,6 +5,8 @@
 // M-steps overlap the engine's passes.
 
 import { GaussianMixture } from './gaussian-mixture.ts';
+import { isDegenerate } from './model/degenerate.ts';
+import { DEFAULT_OPTIONS, type GaussianMixtureOptions } from './options.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import {
   COVARIANCE_TYPES,
@@ -22,6 +24,37 @@ import { abortErrorOf } from './errors.ts';
 export const CRITERIA = ['bic', 'aic', 'icl'] as const;
 export type Criterion = (typeof CRITERIA)[number];
 
+/**
+ * How each cell of the grid is started:
+ * - 'init': one fit from initParams (nInit of them), as GaussianMixture fits;
+ * - 'hc': from mclust's model-based hierarchical clustering (initParams 'hc');
+ * - 'emEM': shortRuns short runs (shortIter iterations each) from k-means++ seeds, the best
+ *   continued to convergence (Biernacki, Celeux & Govaert 2003);
+ * - 'hc+emEM': both, each run to convergence, the one with the higher log-likelihood kept;
+ * - 'emEM+hc': hc's start joins the short runs as one more candidate, and only the best of
+ *   them all is continued (one run to convergence per cell instead of two).
+ */
+export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc'] as const;
+export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
+
+/** emEM rounds from other seeds when every start of a cell ended degenerate. */
+const DEGENERATE_RETRIES = 2;
+
+/** selectModel's defaults where they differ from GaussianMixture's: chosen by bench/mclust.ts (docs/model-selection.md). */
+export const SELECT_DEFAULTS = {
+  strategy: 'hc+emEM',
+  tol: 1e-5,
+  maxIter: 1000,
+  shortRuns: 10,
+  shortIter: 10,
+} as const satisfies {
+  strategy: SelectStrategy;
+  tol: number;
+  maxIter: number;
+  shortRuns: number;
+  shortIter: number;
+};
+
 export interface SelectModelOptions {
   /** The K to try (default 1 to 10). */
   nComponents?: readonly number[];
@@ -29,10 +62,20 @@ export interface SelectModelOptions {
   covarianceTypes?: readonly CovarianceType[];
   /** Which criterion picks the best (smaller is better); default 'bic'. */
   criterion?: Criterion;
+  /** How each cell is started (see SELECT_STRATEGIES); default SELECT_DEFAULTS.strategy. */
+  strategy?: SelectStrategy;
+  /** emEM: short runs per cell (default 10). */
+  shortRuns?: number;
+  /** emEM: EM iterations of each short run (default 10). */
+  shortIter?: number;
+  /** initParams 'hc' and strategy 'hc': the most rows the tree is built on (default 2000). */
+  hcSubset?: number;
   nInit?: number;
   randomState?: number | null;
+  /** Default 1e-5 (GaussianMixture's 1e-3 stops many cells on a plateau). */
   tol?: number;
   regCovar?: number;
+  /** Default 1000. */
   maxIter?: number;
   initParams?: InitMethod;
   backend?: BackendChoice;
@@ -57,6 +100,11 @@ export interface SelectionRow {
   readonly lowerBound: number;
   readonly converged: boolean;
   readonly nIter: number;
+  /**
+   * A component's covariance is singular but for regCovar (src/model/degenerate.ts): a spurious
+   * maximum whose BIC means nothing (mclust reports NA). Never the best row unless all are.
+   */
+  readonly degenerate: boolean;
   /** Seconds the fit and its scoring took. */
   readonly seconds: number;
 }
@@ -65,7 +113,7 @@ export interface SelectionResult {
   readonly criterion: Criterion;
   /** Rows in grid order: covariance types outer, K inner. */
   readonly table: SelectionRow[];
-  /** The row with the smallest criterion (the first on ties: smaller K, earlier type). */
+  /** The row with the smallest criterion among those not degenerate (the first on ties: smaller K, earlier type). */
   readonly bestRow: SelectionRow;
   /** That model, fitted. */
   readonly best: GaussianMixture;
@@ -76,6 +124,9 @@ function checkOptions(options: SelectModelOptions): {
   types: CovarianceType[];
   criterion: Criterion;
   concurrency: number;
+  strategy: SelectStrategy;
+  shortRuns: number;
+  shortIter: number;
 } {
   if (options === null || typeof options !== 'object')
     throw new EmgpuInputError(`selectModel's options must be an object, got ${describe(options)}.`);
@@ -88,12 +139,37 @@ function checkOptions(options: SelectModelOptions): {
   types.forEach((t) => oneOf('covarianceTypes (each)', t, COVARIANCE_TYPES));
   const criterion = oneOf('criterion', options.criterion ?? 'bic', CRITERIA);
   const concurrency = integerAtLeast('concurrency', options.concurrency ?? 2, 1);
-  return { ks: [...new Set(ks)], types: [...new Set(types)], criterion, concurrency };
+  const strategy = oneOf('strategy', options.strategy ?? SELECT_DEFAULTS.strategy, SELECT_STRATEGIES);
+  const shortRuns = integerAtLeast('shortRuns', options.shortRuns ?? SELECT_DEFAULTS.shortRuns, 1);
+  const shortIter = integerAtLeast('shortIter', options.shortIter ?? SELECT_DEFAULTS.shortIter, 1);
+  return {
+    ks: [...new Set(ks)],
+    types: [...new Set(types)],
+    criterion,
+    concurrency,
+    strategy,
+    shortRuns,
+    shortIter,
+  };
+}
+
+/** Each column's variance (the scale degenerate covariances are measured in). */
+function featureVariance(matrix: Matrix): Float64Array {
+  const { data, rows, cols } = matrix;
+  const out = new Float64Array(cols);
+  for (let a = 0; a < cols; a++) {
+    let mean = 0;
+    for (let i = 0; i < rows; i++) mean += (data[i * cols + a] as number) / rows;
+    let v = 0;
+    for (let i = 0; i < rows; i++) v += ((data[i * cols + a] as number) - mean) ** 2;
+    out[a] = v / rows;
+  }
+  return out;
 }
 
 /** Fits every K × covariance type of the grid to X and returns the table and the best model. */
 export async function selectModel(X: MatrixInput, options: SelectModelOptions = {}): Promise<SelectionResult> {
-  const { ks, types, criterion, concurrency } = checkOptions(options);
+  const { ks, types, criterion, concurrency, strategy, shortRuns, shortIter } = checkOptions(options);
   // One typed copy of X, so that every fit and every score finds it loaded.
   const checked = toMatrix(X);
   const matrix: Matrix = Array.isArray(X) ? checked : { data: checked.data, rows: checked.rows, cols: checked.cols };
@@ -107,6 +183,115 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   const rows: Array<SelectionRow | undefined> = new Array(cells.length);
   const models: Array<GaussianMixture | undefined> = new Array(cells.length);
   const fitOptions = weights === null ? {} : { sampleWeight: weights };
+  const common: GaussianMixtureOptions = {
+    tol: options.tol ?? SELECT_DEFAULTS.tol,
+    maxIter: options.maxIter ?? SELECT_DEFAULTS.maxIter,
+    ...(options.randomState !== undefined ? { randomState: options.randomState } : {}),
+    ...(options.regCovar !== undefined ? { regCovar: options.regCovar } : {}),
+    ...(options.hcSubset !== undefined ? { hcSubset: options.hcSubset } : {}),
+    ...(options.backend !== undefined ? { backend: options.backend } : {}),
+    ...(options.cpuThreads !== undefined ? { cpuThreads: options.cpuThreads } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const regCovar = options.regCovar ?? DEFAULT_OPTIONS.regCovar;
+  const variance = featureVariance(matrix);
+  type Scores = Awaited<ReturnType<GaussianMixture['criteria']>> & { degenerate: boolean };
+  const scored = async (gm: GaussianMixture): Promise<{ gm: GaussianMixture; scores: Scores }> => ({
+    gm,
+    scores: {
+      ...(await gm.criteria(matrix, fitOptions)),
+      degenerate: isDegenerate(gm.params, regCovar, variance),
+    },
+  });
+  /** One start's fit of a cell. */
+  const fitFrom = async (
+    cell: { nComponents: number; covarianceType: CovarianceType },
+    start: 'init' | 'hc' | 'emEM',
+    withHc = false,
+    round = 0,
+  ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
+    if (start !== 'emEM') {
+      const gm = new GaussianMixture({
+        ...common,
+        ...cell,
+        ...(options.nInit !== undefined ? { nInit: options.nInit } : {}),
+        ...(start === 'hc'
+          ? { initParams: 'hc' }
+          : options.initParams !== undefined
+            ? { initParams: options.initParams }
+            : {}),
+      });
+      return scored(await gm.fit(matrix, fitOptions));
+    }
+    // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
+    // A later round (after degenerate fits) draws other seeds.
+    const reseeded =
+      round > 0 && options.randomState != null ? { randomState: (options.randomState + 7919 * round) >>> 0 } : {};
+    let short = new GaussianMixture({
+      ...common,
+      ...cell,
+      ...reseeded,
+      initParams: 'k-means++',
+      nInit: shortRuns,
+      maxIter: shortIter,
+      tol: 0,
+    });
+    await short.fit(matrix, fitOptions);
+    if (withHc) {
+      const fromHc = new GaussianMixture({ ...common, ...cell, initParams: 'hc', maxIter: shortIter, tol: 0 });
+      try {
+        await fromHc.fit(matrix, fitOptions);
+        if (fromHc.lowerBound > short.lowerBound) short = fromHc;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'AbortError') throw error;
+      }
+    }
+    const { tol: _tol, maxIter: _maxIter, ...rest } = common;
+    const gm = GaussianMixture.fromJSON(short.toJSON(), {
+      ...rest,
+      tol: common.tol ?? SELECT_DEFAULTS.tol,
+      maxIter: common.maxIter ?? SELECT_DEFAULTS.maxIter,
+      warmStart: true,
+    });
+    return scored(await gm.fit(matrix, fitOptions));
+  };
+  const fitCell = async (cell: {
+    nComponents: number;
+    covarianceType: CovarianceType;
+  }): Promise<{ gm: GaussianMixture; scores: Scores }> => {
+    if (strategy === 'emEM+hc') return fitFrom(cell, 'emEM', true);
+    const starts: Array<'init' | 'hc' | 'emEM'> = strategy === 'hc+emEM' ? ['hc', 'emEM'] : [strategy];
+    let best: { gm: GaussianMixture; scores: Scores } | null = null;
+    let failure: unknown = null;
+    for (const start of starts) {
+      let fitted: { gm: GaussianMixture; scores: Scores };
+      try {
+        fitted = await fitFrom(cell, start);
+      } catch (error) {
+        // A start that fails (a singular group at regCovar 0) leaves the others to answer.
+        if (starts.length === 1 || (error instanceof Error && error.name === 'AbortError')) throw error;
+        failure = error;
+        continue;
+      }
+      // The better of the starts: a model that is not degenerate, then the higher log-likelihood.
+      const rank = (f: { scores: Scores }): [number, number] => [
+        f.scores.degenerate ? 1 : 0,
+        Number.isFinite(f.scores.score) ? -f.scores.score : Infinity,
+      ];
+      if (best === null) best = fitted;
+      else {
+        const [a, b] = [rank(fitted), rank(best)];
+        if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) best = fitted;
+      }
+    }
+    if (best === null) throw failure;
+    // Every start degenerate: emEM again from other seeds, a few times, for a proper maximum.
+    for (let round = 1; round <= DEGENERATE_RETRIES && best.scores.degenerate && starts.includes('emEM'); round++) {
+      const again = await fitFrom(cell, 'emEM', false, round);
+      if (!again.scores.degenerate) best = again;
+    }
+    return best;
+  };
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
@@ -116,20 +301,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       if (options.signal?.aborted) return;
       const cell = cells[index] as { nComponents: number; covarianceType: CovarianceType };
       const started = performance.now();
-      const gm = new GaussianMixture({
-        ...cell,
-        ...(options.nInit !== undefined ? { nInit: options.nInit } : {}),
-        ...(options.randomState !== undefined ? { randomState: options.randomState } : {}),
-        ...(options.tol !== undefined ? { tol: options.tol } : {}),
-        ...(options.regCovar !== undefined ? { regCovar: options.regCovar } : {}),
-        ...(options.maxIter !== undefined ? { maxIter: options.maxIter } : {}),
-        ...(options.initParams !== undefined ? { initParams: options.initParams } : {}),
-        ...(options.backend !== undefined ? { backend: options.backend } : {}),
-        ...(options.cpuThreads !== undefined ? { cpuThreads: options.cpuThreads } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      await gm.fit(matrix, fitOptions);
-      const scores = await gm.criteria(matrix, fitOptions);
+      const { gm, scores } = await fitCell(cell);
       const row: SelectionRow = {
         ...cell,
         bic: scores.bic,
@@ -139,6 +311,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
         lowerBound: gm.lowerBound,
         converged: gm.converged,
         nIter: gm.nIter,
+        degenerate: scores.degenerate,
         seconds: (performance.now() - started) / 1000,
       };
       rows[index] = row;
@@ -150,9 +323,10 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   await Promise.all(Array.from({ length: Math.min(concurrency, cells.length) }, () => worker()));
   if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
   const table = rows as SelectionRow[];
-  let bestIndex = 0;
+  const eligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
+  let bestIndex = table.indexOf(eligible[0] as SelectionRow);
   table.forEach((row, i) => {
-    if (row[criterion] < (table[bestIndex] as SelectionRow)[criterion]) bestIndex = i;
+    if (eligible.includes(row) && row[criterion] < (table[bestIndex] as SelectionRow)[criterion]) bestIndex = i;
   });
   return { criterion, table, bestRow: table[bestIndex] as SelectionRow, best: models[bestIndex] as GaussianMixture };
 }

@@ -25,6 +25,7 @@ import {
 import { sampleBlocks, type SampleParams } from '../model/sample.ts';
 import { freshSeed, Random } from '../random.ts';
 import { releaseBackends } from '../select-backend.ts';
+import { uncertaintyOf } from '../summary.ts';
 import { abortable, isAbortError, pause } from './abort.ts';
 import { readData, readSampleWeights, readSource, type DataOptions, type ReadOptions, type Table } from './data.ts';
 import { TABLE_FORMATS } from '../io/formats.ts';
@@ -49,7 +50,8 @@ import {
   type OnlineRun,
 } from './online.ts';
 import { reservoirJSON } from './reservoir.ts';
-import { selectCommand, selectOptions, type SelectOpts } from './select.ts';
+import { hcSubsetOption, selectCommand, selectOptions, type SelectOpts } from './select.ts';
+import { summaryCommand, type SummaryOpts } from './summary.ts';
 import { serveCommand, type TableCache } from './serve.ts';
 import { SpillSource, spillFolder } from './spill.ts';
 import { columnsWithWeight, splitWeightColumn, weightColumnIndex, weightedChunks } from './weight-column.ts';
@@ -418,6 +420,7 @@ interface FitOpts extends BayesianOpts, OnlineOpts, StreamOpts, DataOptions {
   components?: number;
   covariance?: CovarianceType;
   init?: string;
+  hcSubset?: number;
   maxIter?: number;
   tol?: number;
   regCovar?: number;
@@ -475,6 +478,8 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
       initFile = parseInitFile(source.label, source.text);
     }
   }
+  if (opts.hcSubset !== undefined && initParams !== 'hc')
+    throw new CliError('--hc-subset sets the rows of --init hc; add --init hc or drop --hc-subset.');
 
   if (opts.stream === true) {
     await streamFitCommand(ctx, dataPath as string, opts, initParams, initFile);
@@ -540,6 +545,7 @@ async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitO
     ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
     ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
     ...(initParams !== undefined ? { initParams } : {}),
+    ...(opts.hcSubset !== undefined ? { hcSubset: opts.hcSubset } : {}),
   };
   const fileInit = {
     ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
@@ -682,6 +688,7 @@ async function streamFitCommand(
       ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
       ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
       ...(initParams !== undefined ? { initParams } : {}),
+      ...(opts.hcSubset !== undefined ? { hcSubset: opts.hcSubset } : {}),
       ...(fromFile?.weightsInit ? { weightsInit: fromFile.weightsInit } : {}),
       ...(fromFile?.meansInit ? { meansInit: fromFile.meansInit } : {}),
       ...(fromFile?.precisionsInit ? { precisionsInit: fromFile.precisionsInit } : {}),
@@ -736,7 +743,13 @@ async function modelAndData(ctx: Context, dataPath: string, opts: ModelOpts): Pr
   return { gm, table };
 }
 
-async function predictCommand(ctx: Context, dataPath: string, opts: ModelOpts & { proba?: boolean }): Promise<void> {
+async function predictCommand(
+  ctx: Context,
+  dataPath: string,
+  opts: ModelOpts & { proba?: boolean; uncertainty?: boolean },
+): Promise<void> {
+  if (opts.proba === true && opts.uncertainty === true)
+    throw new CliError('--proba and --uncertainty print different things; pass one of them.');
   const { gm, table } = await modelAndData(ctx, dataPath, opts);
   const { signal } = ctx.abort;
   const k = gm.nComponents;
@@ -746,7 +759,11 @@ async function predictCommand(ctx: Context, dataPath: string, opts: ModelOpts & 
   );
   await withOutput(ctx, async (out) => {
     for (const block of rowBlocks(table, k)) {
-      if (opts.proba === true) {
+      if (opts.uncertainty === true) {
+        const proba = await abortable(gm.predictProba(block), signal);
+        const uncertainty = uncertaintyOf(proba, k);
+        if (!(await out.lines(block.rows, 22, (i) => String(uncertainty[i])))) return;
+      } else if (opts.proba === true) {
         const proba = await abortable(gm.predictProba(block), signal);
         if (!(await out.lines(block.rows, 22 * k, (i) => csvRow(proba, i * k, k)))) return;
       } else {
@@ -916,6 +933,7 @@ ${EXIT_HELP}`,
         `initialisation: ${INIT_METHODS.join(', ')} (default: kmeans), or a JSON file with any of weights, means, and covariances or precisions (scikit-learn shapes; a model written by fit works too), or with 'resp': initial responsibilities, N × K`,
       ),
     )
+    .addOption(hcSubsetOption())
     .addOption(
       new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(
         integerAtLeast(0),
@@ -1005,14 +1023,15 @@ ${EXIT_HELP}`,
       new Option('--init <method>', `initialisation of every fit: ${INIT_METHODS.join(', ')} (default: kmeans)`),
     )
     .addOption(
-      new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 100)').argParser(
+      new Option('--max-iter <N>', 'maximum EM iterations per initialisation (default: 1000 for select)').argParser(
         integerAtLeast(0),
       ),
     )
     .addOption(
-      new Option('--tol <T>', 'convergence threshold on the change of the lower bound (default: 0.001)').argParser(
-        nonNegativeNumber,
-      ),
+      new Option(
+        '--tol <T>',
+        'convergence threshold on the change of the lower bound (default: 1e-5 for select)',
+      ).argParser(nonNegativeNumber),
     )
     .addOption(
       new Option('--reg-covar <R>', 'added to the covariance diagonals (default: 1e-6)').argParser(nonNegativeNumber),
@@ -1089,6 +1108,10 @@ ${EXIT_HELP}`,
       '--proba',
       'print the probability of each component instead: CSV, one row per data row, K columns, no header',
     )
+    .option(
+      '--uncertainty',
+      "print each row's classification uncertainty instead: 1 − its largest component probability (mclust's uncertainty)",
+    )
     .addOption(outputOption('the result'))
     .addOption(formatOption())
     .addOption(columnsOption())
@@ -1096,7 +1119,52 @@ ${EXIT_HELP}`,
     .addOption(backendOption())
     .addOption(verboseOption())
     .addHelpText('after', DATA_HELP)
-    .action(async (data: string, opts: ModelOpts & { proba?: boolean }) => predictCommand(ctx, data, opts));
+    .action(async (data: string, opts: ModelOpts & { proba?: boolean; uncertainty?: boolean }) =>
+      predictCommand(ctx, data, opts),
+    );
+
+  configure(program.command('summary'), 'emgpu summary')
+    .description(
+      "print mclust's summary of a model on DATA: model name, log-likelihood, n, df, BIC, ICL, mixing proportions and cluster sizes",
+    )
+    .argument('<DATA>', DATA_ARGUMENT)
+    .requiredOption(
+      '-m, --model <file>',
+      "model JSON written by 'emgpu fit' (or 'emgpu select --output': its best model)",
+    )
+    .option('--json', 'print the summary as JSON (BIC and ICL in both signs, weights, clusterSizes)')
+    .addOption(
+      new Option(
+        '--sample-weight <file>',
+        'one non-negative weight per data row: one number per line or a one-column CSV',
+      ),
+    )
+    .addOption(outputOption('the summary'))
+    .addOption(formatOption())
+    .addOption(columnsOption())
+    .addOption(missingOption())
+    .addOption(backendOption())
+    .addOption(verboseOption())
+    .addHelpText(
+      'after',
+      `
+BIC and ICL are in emgpu's sign (−2·loglik + df·log n, smaller is better);
+mclust's are their negatives, printed beside them. ICL is mclust's: BIC
+− 2·Σ log(largest component probability of each row).
+${DATA_HELP}`,
+    )
+    .action(async (data: string, opts: SummaryOpts) =>
+      summaryCommand(
+        {
+          signal: ctx.abort.signal,
+          modelAndData: (path) => modelAndData(ctx, path, opts),
+          readWeights: (path, table) => readSampleWeights(path, ctx.stdin, table, readOptions(ctx)),
+          write: (text) => withOutput(ctx, (out) => out.text(text)),
+        },
+        data,
+        opts,
+      ),
+    );
 
   configure(program.command('score'), 'emgpu score')
     .description('print the log-likelihood log p(x) of each row of DATA, one per line')

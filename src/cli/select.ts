@@ -13,7 +13,18 @@ import {
   type CovarianceType,
   type InitMethod,
 } from '../options.ts';
-import { CRITERIA, selectModel, type Criterion, type SelectionResult, type SelectionRow } from '../select-model.ts';
+import { HC_MAX_ROWS } from '../init/hc.ts';
+import { mclustName } from '../model/names.ts';
+import {
+  CRITERIA,
+  SELECT_DEFAULTS,
+  SELECT_STRATEGIES,
+  selectModel,
+  type Criterion,
+  type SelectionResult,
+  type SelectionRow,
+  type SelectStrategy,
+} from '../select-model.ts';
 import { CliError } from './errors.ts';
 import type { ChunkedOutput } from './output.ts';
 
@@ -21,6 +32,8 @@ export interface SelectOpts extends DataOptions {
   components?: number[];
   covariance?: CovarianceType[];
   criterion?: Criterion;
+  strategy?: SelectStrategy;
+  hcSubset?: number;
   nInit?: number;
   seed?: number;
   maxIter?: number;
@@ -77,6 +90,21 @@ export function covarianceList(value: string): CovarianceType[] {
   return [...new Set(items as CovarianceType[])];
 }
 
+/** --hc-subset, for fit and select. */
+export function hcSubsetOption(): Option {
+  return new Option(
+    '--hc-subset <N>',
+    `init hc: build the tree on at most N rows, drawn at random from larger data (2 to ${HC_MAX_ROWS}; default: 2000, as mclust)`,
+  ).argParser((value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < 2 || n > HC_MAX_ROWS)
+      throw new InvalidArgumentError(
+        `It must be an integer from 2 to ${HC_MAX_ROWS} (hc holds every pair of rows in memory).`,
+      );
+    return n;
+  });
+}
+
 export function selectOptions(): Option[] {
   return [
     new Option('-k, --components <list>', 'the K to try: a range or a list (default: 1-10)').argParser(componentList),
@@ -88,16 +116,28 @@ export function selectOptions(): Option[] {
       '--criterion <name>',
       'the criterion that picks the best model, smaller is better (default: bic)',
     ).choices(CRITERIA),
+    new Option(
+      '--strategy <name>',
+      `how each cell starts: init (one fit from --init), hc (mclust's hierarchical clustering), emEM (${SELECT_DEFAULTS.shortRuns} short runs of ${SELECT_DEFAULTS.shortIter} iterations from k-means++ seeds, the best continued), hc+emEM (both, the better kept), emEM+hc (hc's start among the short runs, one continued) (default: ${SELECT_DEFAULTS.strategy})`,
+    ).choices(SELECT_STRATEGIES),
+    hcSubsetOption(),
   ];
 }
 
 const fmt = (v: number): string => (Math.abs(v) >= 1e7 ? v.toExponential(6) : v.toFixed(3));
 
 function renderTable(result: SelectionResult, header: string): string {
-  const lines = [header, ''];
+  const lines = [header, "BIC, AIC and ICL in emgpu's sign (smaller is better; mclust's BIC is −BIC)", ''];
+  const names = result.table.map((row) => {
+    const mclust = mclustName(row.covarianceType);
+    return mclust === null || (mclust as string) === row.covarianceType
+      ? row.covarianceType
+      : `${row.covarianceType} (${mclust})`;
+  });
+  const width = Math.max(10, ...names.map((n) => n.length));
   lines.push(
     [
-      'covariance',
+      'covariance'.padEnd(width),
       'K'.padStart(3),
       'BIC'.padStart(14),
       'AIC'.padStart(14),
@@ -107,11 +147,11 @@ function renderTable(result: SelectionResult, header: string): string {
       'seconds'.padStart(8),
     ].join('  '),
   );
-  for (const row of result.table) {
-    const mark = row === result.bestRow ? ' *' : '';
+  result.table.forEach((row, i) => {
+    const mark = row === result.bestRow ? ' *' : row.degenerate ? ' ~' : '';
     lines.push(
       [
-        row.covarianceType.padEnd(10),
+        (names[i] as string).padEnd(width),
         String(row.nComponents).padStart(3),
         fmt(row.bic).padStart(14),
         fmt(row.aic).padStart(14),
@@ -121,12 +161,16 @@ function renderTable(result: SelectionResult, header: string): string {
         row.seconds.toFixed(2).padStart(8),
       ].join('  ') + mark,
     );
-  }
+  });
   const b = result.bestRow;
   lines.push(
     '',
-    `best by ${result.criterion.toUpperCase()} (*): ${b.covarianceType}, K = ${b.nComponents} (${result.criterion.toUpperCase()} ${fmt(b[result.criterion])})`,
+    `best by ${result.criterion.toUpperCase()} (*): ${names[result.table.indexOf(b)] as string}, K = ${b.nComponents} (${result.criterion.toUpperCase()} ${fmt(b[result.criterion])})`,
   );
+  if (result.table.some((r) => r.degenerate))
+    lines.push(
+      '~ degenerate: a component collapsed onto too few rows (singular but for --reg-covar), never chosen; mclust reports NA',
+    );
   if (result.table.some((r) => !r.converged))
     lines.push('! did not converge within --max-iter (raise --max-iter or --tol)');
   return `${lines.join('\n')}\n`;
@@ -168,6 +212,8 @@ export async function selectCommand(io: SelectIO, dataPath: string, opts: Select
       ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
       ...(opts.regCovar !== undefined ? { regCovar: opts.regCovar } : {}),
       ...(initParams !== undefined ? { initParams } : {}),
+      ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+      ...(opts.hcSubset !== undefined ? { hcSubset: opts.hcSubset } : {}),
       onProgress: ({ done, row }) =>
         io.progress(
           `select: ${done}/${total} fitted (${row.covarianceType}, K = ${row.nComponents}: BIC ${fmt(row.bic)})`,

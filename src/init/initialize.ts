@@ -9,6 +9,7 @@ import { estimateGaussianParameters } from '../model/m-step.ts';
 import type { CovarianceType, InitMethod } from '../options.ts';
 import { Random } from '../random.ts';
 import { kmeans } from './kmeans.ts';
+import { hcStatistics } from './hc-start.ts';
 
 export interface UserInit {
   readonly weights: Float64Array | null;
@@ -23,6 +24,8 @@ export interface InitContext {
   readonly regCovar: number;
   readonly method: InitMethod;
   readonly seed: number;
+  /** hc: the most rows the tree is built on (a random subset of them for larger N). */
+  readonly hcSubset: number;
   readonly user: UserInit;
   readonly throwIfAborted: () => void;
   readonly onProgress: (message: string) => void;
@@ -86,6 +89,10 @@ export async function initialStatistics(
       context.onProgress(`initialising with k-means++ seeds, K = ${k}`);
       const indices = await data.kmeansPlusPlus(k, random.nextSeed());
       return oneHotRowStats(await data.rowsAt(indices), k, d, data.totalWeight, moments);
+    }
+    case 'hc': {
+      context.onProgress(`initialising with model-based hierarchical clustering (VVV), K = ${k}`);
+      return hcStatistics(data, k, context.hcSubset, random.nextSeed(), moments, context.throwIfAborted);
     }
     case 'random_from_data': {
       const indices = distinctRows(data.rows, k, random);

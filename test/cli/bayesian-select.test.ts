@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BayesianGaussianMixture } from '../../src/bayesian-mixture.ts';
 import { GaussianMixture } from '../../src/gaussian-mixture.ts';
+import { mclustName } from '../../src/model/names.ts';
 import { selectModel } from '../../src/select-model.ts';
 import { releaseBackends } from '../../src/select-backend.ts';
 import { IRIS, listDir, parseRows, run, tempDir, writeFile } from './helpers.ts';
@@ -194,13 +195,15 @@ describe('emgpu select', () => {
       backend: 'cpu',
     });
     const lines = stdout.trim().split('\n');
-    const rows = lines.filter((line) => /^(full|diag)\s/.test(line));
+    const rows = lines.filter((line) => /^(full \(VVV\)|diag \(VVI\))\s/.test(line));
     expect(rows).toHaveLength(8);
     expect(rows.filter((line) => line.endsWith(' *'))).toHaveLength(1);
     const marked = rows.find((line) => line.endsWith(' *')) as string;
-    expect(marked).toMatch(new RegExp(`^${lib.bestRow.covarianceType}\\s+${lib.bestRow.nComponents}\\s`));
+    const name = `${lib.bestRow.covarianceType} (${mclustName(lib.bestRow.covarianceType)})`;
+    expect(marked.startsWith(`${name} `)).toBe(true);
+    expect(marked).toMatch(new RegExp(`\\)\\s+${lib.bestRow.nComponents}\\s`));
     expect(lines.at(-1)).toBe(
-      `best by BIC (*): ${lib.bestRow.covarianceType}, K = ${lib.bestRow.nComponents} (BIC ${lib.bestRow.bic.toFixed(3)})`,
+      `best by BIC (*): ${name}, K = ${lib.bestRow.nComponents} (BIC ${lib.bestRow.bic.toFixed(3)})`,
     );
 
     const json = JSON.parse(readFileSync(out, 'utf8'));
@@ -231,7 +234,7 @@ describe('emgpu select', () => {
       ...CPU,
     ]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/best by AIC \(\*\): tied, K = [23] /);
+    expect(stdout).toMatch(/best by AIC \(\*\): tied \(EEE\), K = [23] /);
     expect(stderr.split('\n').filter((line) => line.startsWith('emgpu: select: '))).toHaveLength(2);
   });
 

@@ -266,7 +266,7 @@ describe('bad options', () => {
     ],
     [
       ['--init', 'kmeens'],
-      /--init 'kmeens' is neither a method \(kmeans, k-means\+\+, random, random_from_data\) nor a \.json file/,
+      /--init 'kmeens' is neither a method \(kmeans, k-means\+\+, random, random_from_data, hc\) nor a \.json file/,
     ],
     [['--frobnicate'], /unknown option '--frobnicate' \(see 'emgpu fit --help'\)/],
   ])('fit %j', async (args, message) => {

@@ -67,7 +67,7 @@ describe('input validation', () => {
     [{ maxIter: -1 }, 'Option maxIter must be an integer ≥ 0, got -1.'],
     [
       { initParams: 'kmeans2' },
-      "Option initParams must be one of 'kmeans', 'k-means++', 'random', 'random_from_data', got \"kmeans2\".",
+      "Option initParams must be one of 'kmeans', 'k-means++', 'random', 'random_from_data', 'hc', got \"kmeans2\".",
     ],
     [{ backend: 'cuda' }, "Option backend must be one of 'auto', 'cpu', 'webgpu', got \"cuda\"."],
     [{ randomState: -3 }, 'Option randomState must be an integer from 0 to 4294967295, got -3.'],

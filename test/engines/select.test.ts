@@ -40,6 +40,10 @@ describe.each(['cpu', 'webgpu'] as const)('selectModel on %s', (backend) => {
         randomState: 0,
         backend,
         criterion: 'bic',
+        // scikit-learn's settings (selectModel's own defaults start each cell more thoroughly).
+        strategy: 'init',
+        tol: 1e-3,
+        maxIter: 100,
       });
       expect(result.table).toHaveLength(s.table.length);
       expect({ nComponents: result.bestRow.nComponents, covarianceType: result.bestRow.covarianceType }).toEqual({
