@@ -104,7 +104,7 @@ describe('emgpu help CMD', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      "emgpu: help: there is no command 'fitt'; the commands are fit, select, predict, score, sample, stats, merge, mstep, convert, reservoir, serve.\n",
+      "emgpu: help: there is no command 'fitt'; the commands are fit, select, predict, summary, score, sample, stats, merge, mstep, convert, reservoir, serve.\n",
     );
   });
 });
