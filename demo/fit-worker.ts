@@ -474,6 +474,10 @@ async function chooseModel(
   });
   const selection = await selectModel(X, {
     ...fitControls(settings, controller),
+    // Each cell from the page's init method, maxIter and tol, as its Run does: selectModel's
+    // default (hc and emEM starts, tol 1e-5) is several times the work, too slow to watch on a
+    // software adapter.
+    strategy: 'init',
     nComponents: ks,
     covarianceTypes: select.covarianceTypes,
     criterion: select.criterion,

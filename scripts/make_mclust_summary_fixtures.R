@@ -39,5 +39,5 @@ out <- lapply(cases, function(case) {
   )
 })
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = FALSE),
-           "test/fixtures/mclust/summary.json")
-cat("wrote test/fixtures/mclust/summary.json\n")
+           "test/fixtures/mclust-summary/summary.json")
+cat("wrote test/fixtures/mclust-summary/summary.json\n")

@@ -19,7 +19,9 @@ beforeAll(async () => {
 });
 afterAll(() => releaseBackends());
 
-const cases = FIXTURES.flatMap((f) =>
+// cancer-rows (single-row starts, held to the looser bound of docs/numerics.md) is the engine
+// suite's; this test keeps to the starts the stated contract covers.
+const cases = FIXTURES.filter((f) => f.dataset !== 'cancer-rows').flatMap((f) =>
   f.cases.filter((c) => c.group === 'fidelity' && c.options.covariance_type === 'full').map((c) => [f, c] as const),
 );
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GaussianMixture } from '../../src/gaussian-mixture.ts';
 import { releaseBackends } from '../../src/select-backend.ts';
 import { run, tempDir, writeFile } from './helpers.ts';
-import fixtures from '../fixtures/mclust/summary.json';
+import fixtures from '../fixtures/mclust-summary/summary.json';
 
 afterAll(() => releaseBackends());
 

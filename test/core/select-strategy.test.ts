@@ -19,12 +19,14 @@ function params(type: CovarianceType, collapsed: boolean, reg: number) {
   const full = new Float64Array(k * d * d);
   for (let c = 0; c < k; c++)
     for (let a = 0; a < d; a++) full[c * d * d + a * d + a] = (collapsed && c === 1 ? 0 : 1 + 0.1 * a) + reg;
+  // By storage form: mclust's models store K full matrices whatever their structure.
+  const form = COVARIANCE_MODELS[type].form;
   const covariances =
-    type === 'full'
+    form === 'full'
       ? full
-      : type === 'tied'
+      : form === 'tied'
         ? full.slice(collapsed ? d * d : 0, collapsed ? 2 * d * d : d * d)
-        : type === 'diag'
+        : form === 'diag'
           ? Float64Array.from({ length: k * d }, (_, i) => full[Math.floor(i / d) * d * d + (i % d) * d + (i % d)]!)
           : Float64Array.from({ length: k }, (_, c) => full[c * d * d]!);
   return {

@@ -1,6 +1,6 @@
 // summary() and uncertainty() against mclust 6.0.0: the same parameters loaded into emgpu give
 // mclust's log-likelihood, df, BIC, ICL, cluster sizes and per-row uncertainty
-// (test/fixtures/mclust/summary.json, made by scripts/make_mclust_summary_fixtures.R).
+// (test/fixtures/mclust-summary/summary.json, made by scripts/make_mclust_summary_fixtures.R).
 import { describe, expect, it } from 'vitest';
 import { GaussianMixture } from '../../src/gaussian-mixture.ts';
 import { nest } from '../../src/model/arrays.ts';
@@ -8,7 +8,7 @@ import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import { SKLEARN_ALIASES } from '../../src/model/names.ts';
 import type { CovarianceType } from '../../src/options.ts';
 import { renderSummary } from '../../src/summary.ts';
-import fixtures from '../fixtures/mclust/summary.json';
+import fixtures from '../fixtures/mclust-summary/summary.json';
 
 interface Case {
   name: string;

@@ -189,20 +189,27 @@ describe('emgpu demo page', () => {
     expect(s.accuracy).toBeGreaterThanOrEqual(0.99);
     expect(await page.$eval('#k', (e) => (e as HTMLInputElement).value)).toBe('3');
 
-    // Stop: a 40-model grid stopped once its first model is in.
+    // Stop: a grid of K = 1..10 × every covariance type (sklearn's four and mclust's 14) stopped
+    // once its first model is in.
     await page.$eval('#max-k', (e) => ((e as HTMLInputElement).value = '10'));
-    await page.$$eval('#select-types input', (boxes) => boxes.forEach((b) => ((b as HTMLInputElement).checked = true)));
+    const types = await page.$$eval('#select-types input', (boxes) => {
+      boxes.forEach((b) => ((b as HTMLInputElement).checked = true));
+      return boxes.length;
+    });
+    expect(types).toBe(18);
     await page.click('#select-model');
     await page.waitForFunction(
-      () => (window.__emgpuDemo.selection?.table.length ?? 0) >= 1 && window.__emgpuDemo.selection?.total === 40,
+      (total) =>
+        (window.__emgpuDemo.selection?.table.length ?? 0) >= 1 && window.__emgpuDemo.selection?.total === total,
       { timeout: 120_000, polling: 50 },
+      10 * types,
     );
     await page.click('#stop');
     const stopped = await waitIdle(page, 30_000);
     expect(stopped.stoppedCount).toBe(1);
     expect(stopped.error).toBeNull();
     expect(stopped.selection?.best).toBeNull();
-    expect(stopped.selection?.table.length).toBeLessThan(40);
+    expect(stopped.selection?.table.length).toBeLessThan(10 * types);
     expect(await page.$eval('#status', (e) => e.textContent)).toMatch(/stopped/i);
     expect(errors).toEqual([]);
     await page.close();
