@@ -9,12 +9,13 @@
 //
 // Options: --strategies hc+emEM,hc,emEM,init (each is timed and compared; default: selectModel's
 //          default)   --datasets faithful,diabetes,...   --backend cpu|webgpu|auto   --seed 0
+//          --models mclust|sklearn (mclust's 14, the default, or sklearn's four)
 // Writes bench/results/mclust-<time>.json.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mclustName } from '../src/model/names.ts';
-import { COVARIANCE_TYPES, type BackendChoice } from '../src/options.ts';
+import { MCLUST_MODELS, mclustName } from '../src/model/names.ts';
+import { SKLEARN_COVARIANCE_TYPES, type BackendChoice, type CovarianceType } from '../src/options.ts';
 import { releaseBackends } from '../src/select-backend.ts';
 import { SELECT_DEFAULTS, SELECT_STRATEGIES, selectModel, type SelectStrategy } from '../src/select-model.ts';
 
@@ -30,6 +31,11 @@ for (const s of strategies)
   if (!(SELECT_STRATEGIES as readonly string[]).includes(s))
     throw new Error(`--strategies: "${s}" is not one of ${SELECT_STRATEGIES.join(', ')}.`);
 const backend = (option('--backend') ?? 'cpu') as BackendChoice;
+// mclust's 14 models (default), or sklearn's four (the models emgpu had before mclust's).
+const modelSet = option('--models') ?? 'mclust';
+if (modelSet !== 'mclust' && modelSet !== 'sklearn')
+  throw new Error(`--models: "${modelSet}" is not mclust or sklearn.`);
+const TYPES: readonly CovarianceType[] = modelSet === 'sklearn' ? SKLEARN_COVARIANCE_TYPES : MCLUST_MODELS;
 const seed = Number(option('--seed') ?? 0);
 const available = readdirSync(answers)
   .filter((f) => f.endsWith('.json'))
@@ -70,7 +76,7 @@ for (const name of datasets) {
   const answer = JSON.parse(readFileSync(join(answers, `${name}.json`), 'utf8')) as MclustAnswer;
   const X = readCsv(join(root, 'bench/data/mclust', `${name}.csv`));
   const theirs = new Map(answer.table.map((c) => [`${c.model}:${c.G}`, c.bic === null ? null : -c.bic]));
-  const models = COVARIANCE_TYPES.map((t) => ({ type: t, name: mclustName(t) as string }));
+  const models = TYPES.map((t) => ({ type: t, name: mclustName(t) as string }));
   let sharedBest = { model: '', G: 0, bic: Infinity };
   for (const m of models)
     for (const G of answer.G) {
@@ -81,7 +87,7 @@ for (const name of datasets) {
     const started = performance.now();
     const result = await selectModel(X, {
       nComponents: answer.G,
-      covarianceTypes: COVARIANCE_TYPES,
+      covarianceTypes: TYPES,
       strategy,
       randomState: seed,
       backend,
@@ -140,6 +146,6 @@ mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = join(root, 'bench/results', `mclust-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ date: new Date().toISOString(), backend, seed, models: COVARIANCE_TYPES, note: "BIC in emgpu's sign", results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), backend, seed, models: TYPES, note: "BIC in emgpu's sign", results }, null, 2)}\n`,
 );
 console.log(`\nwrote ${file}`);
