@@ -19,6 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GaussianMixture, releaseBackends, type Matrix } from '../src/index.ts';
+import { symmetricEigen } from '../src/model/linalg.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -97,38 +98,9 @@ function whitenedErrors(a: Fitted, b: Fitted): number[] {
   return out;
 }
 
-/** Eigenvalues of a symmetric D × D matrix (cyclic Jacobi). */
+/** Eigenvalues of a symmetric D × D matrix (largest first). */
 function eigenvalues(a: Float64Array, offset: number): number[] {
-  const m = Float64Array.from(a.subarray(offset, offset + D * D));
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < D; p++) for (let q = p + 1; q < D; q++) off += (m[p * D + q] as number) ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < D; p++)
-      for (let q = p + 1; q < D; q++) {
-        const apq = m[p * D + q] as number;
-        if (apq === 0) continue;
-        const app = m[p * D + p] as number;
-        const aqq = m[q * D + q] as number;
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const cos = 1 / Math.sqrt(t * t + 1);
-        const sin = t * cos;
-        for (let r = 0; r < D; r++) {
-          const arp = m[r * D + p] as number;
-          const arq = m[r * D + q] as number;
-          m[r * D + p] = cos * arp - sin * arq;
-          m[r * D + q] = sin * arp + cos * arq;
-        }
-        for (let r = 0; r < D; r++) {
-          const apr = m[p * D + r] as number;
-          const aqr = m[q * D + r] as number;
-          m[p * D + r] = cos * apr - sin * aqr;
-          m[q * D + r] = sin * apr + cos * aqr;
-        }
-      }
-  }
-  return Array.from({ length: D }, (_, i) => m[i * D + i] as number);
+  return Array.from(symmetricEigen(a, offset, D).values);
 }
 
 function conditionNumbers(f: Fitted): number[] {

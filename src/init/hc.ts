@@ -13,6 +13,8 @@
 //
 // Memory is O(m²) for m rows (every pair's Δ), so fit runs it on at most `hcSubset` rows.
 
+import { symmetricEigen } from '../model/linalg.ts';
+
 /** The merges of a tree over m rows: merge s joined groups `a[s]` and `b[s]` (a < b, each named by its smallest row). */
 export interface HcTree {
   readonly rows: number;
@@ -56,7 +58,7 @@ export function svdScale(rows: Float64Array, n: number, d: number): { data: Floa
       for (let b = 0; b <= a; b++) gram[a * p + b] = (gram[a * p + b] as number) + xa * (x[i * p + b] as number);
     }
   for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b] as number;
-  const { values, vectors } = symmetricEigen(gram, p);
+  const { values, vectors } = symmetricEigen(gram, 0, p);
   const out = new Float64Array(n * p);
   for (let j = 0; j < p; j++) {
     const s = Math.sqrt(Math.max(values[j] as number, 0));
@@ -68,60 +70,6 @@ export function svdScale(rows: Float64Array, n: number, d: number): { data: Floa
     }
   }
   return { data: out, cols: p };
-}
-
-/** Eigenvalues (decreasing) and eigenvectors (columns of a p × p row-major matrix) by cyclic Jacobi rotations. */
-export function symmetricEigen(matrix: Float64Array, p: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(matrix);
-  const v = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) v[i * p + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) off += (a[i * p + j] as number) ** 2;
-    if (off < 1e-30 * Math.max(1e-300, trace(a, p) ** 2)) break;
-    for (let i = 0; i < p; i++)
-      for (let j = i + 1; j < p; j++) {
-        const aij = a[i * p + j] as number;
-        if (aij === 0) continue;
-        const theta = ((a[j * p + j] as number) - (a[i * p + i] as number)) / (2 * aij);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < p; k++) {
-          const aki = a[k * p + i] as number;
-          const akj = a[k * p + j] as number;
-          a[k * p + i] = c * aki - s * akj;
-          a[k * p + j] = s * aki + c * akj;
-        }
-        for (let k = 0; k < p; k++) {
-          const aik = a[i * p + k] as number;
-          const ajk = a[j * p + k] as number;
-          a[i * p + k] = c * aik - s * ajk;
-          a[j * p + k] = s * aik + c * ajk;
-        }
-        for (let k = 0; k < p; k++) {
-          const vki = v[k * p + i] as number;
-          const vkj = v[k * p + j] as number;
-          v[k * p + i] = c * vki - s * vkj;
-          v[k * p + j] = s * vki + c * vkj;
-        }
-      }
-  }
-  const order = Array.from({ length: p }, (_, i) => i).sort(
-    (i, j) => (a[j * p + j] as number) - (a[i * p + i] as number),
-  );
-  const values = Float64Array.from(order, (i) => a[i * p + i] as number);
-  const vectors = new Float64Array(p * p);
-  order.forEach((from, to) => {
-    for (let k = 0; k < p; k++) vectors[k * p + to] = v[k * p + from] as number;
-  });
-  return { values, vectors };
-}
-
-function trace(a: Float64Array, p: number): number {
-  let t = 0;
-  for (let i = 0; i < p; i++) t += a[i * p + i] as number;
-  return t;
 }
 
 /** log det((W + ω·I) / n) for the packed-full d × d W at w[offset..], by Cholesky; scratch holds d × d. */
