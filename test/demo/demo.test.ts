@@ -384,20 +384,27 @@ describe('emgpu demo page', () => {
       batch: 5000,
       backend: 'cpu',
     });
+    // The live model after each batch: the iteration counter seen while the stream runs, sampled
+    // in the page every 5 ms (a poll from here costs a round trip, and on a loaded machine saw
+    // too few of the batches, which are paced at up to 25 a second).
+    type Sampled = Window & { __seen?: number[]; __sampler?: number };
+    await page.evaluate(() => {
+      const w = window as Sampled;
+      w.__seen = [];
+      w.__sampler = window.setInterval(() => {
+        if (window.__emgpuDemo.running) w.__seen?.push(window.__emgpuDemo.iteration);
+      }, 5);
+    });
     await page.click('#stream');
-    // The live model after each batch: the iteration counter seen while the stream runs.
-    const seen = new Set<number>();
     await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
-    for (let polls = 0; polls < 600; polls++) {
-      const live = await page.evaluate(() => ({
-        running: window.__emgpuDemo.running,
-        iteration: window.__emgpuDemo.iteration,
-      }));
-      if (!live.running) break;
-      seen.add(live.iteration);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
     const s = await waitIdle(page);
+    const seen = new Set(
+      await page.evaluate(() => {
+        const w = window as Sampled;
+        window.clearInterval(w.__sampler);
+        return w.__seen ?? [];
+      }),
+    );
     expect(s.error).toBeNull();
     expect(s.fitCount).toBe(1);
     // 100,000 rows in batches of 5,000: one lower bound (the batch's mean log-likelihood) per batch.
