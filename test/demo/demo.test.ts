@@ -1,45 +1,16 @@
 // Browser tests of the demo page (Vite dev server + headless Chromium, WebGPU on SwiftShader).
 // Without Chromium they are skipped with the reason, except under CI=true, where they fail.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, type TestContext } from 'vitest';
-import { missingChromium } from '../helpers/chromium.ts';
+import { afterAll, describe, expect, test, type TestContext } from 'vitest';
 import { writeParquet } from '../helpers/parquet-writer.ts';
-import {
-  demoState,
-  openDemo,
-  outputDir,
-  root,
-  startDemo,
-  waitForScatter,
-  waitIdle,
-  type DemoHarness,
-} from './harness.ts';
+import { demoState, openDemo, outputDir, root, waitForScatter, waitIdle, useDemo } from './harness.ts';
 
-const unavailable = missingChromium();
-let harness: DemoHarness | undefined;
-
-beforeAll(async () => {
-  if (unavailable !== null) {
-    if (process.env.CI === 'true') throw new Error(`The demo tests cannot run: ${unavailable}; CI=true requires them.`);
-    return;
-  }
-  mkdirSync(outputDir, { recursive: true });
-  harness = await startDemo();
-});
-
-afterAll(async () => {
-  await harness?.close();
-});
-
-/** The running demo, or the test is skipped with the reason (beforeAll already failed under CI). */
-function demo(ctx: TestContext): DemoHarness {
-  if (harness === undefined) return ctx.skip(unavailable ?? 'the demo did not start');
-  return harness;
-}
+/** The running demo, or the test is skipped with the reason (under CI=true, beforeAll fails instead). */
+const demo = useDemo();
 
 /** The library's WebGPU engine is present in this tree (it was written alongside the demo). */
 const libraryHasWebGpu = existsSync(join(root, 'src/gpu/index.ts'));

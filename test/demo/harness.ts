@@ -1,9 +1,11 @@
 // Shared set-up for the demo's browser tests: a Vite dev server on a free port serving
 // demo/ (with the COOP/COEP headers from vite.config.ts) and one headless Chromium.
 
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, ConsoleMessage, Page, Viewport } from 'puppeteer';
-import { launchChromium } from '../helpers/chromium.ts';
+import { afterAll, beforeAll, type TestContext } from 'vitest';
+import { launchChromium, missingChromium } from '../helpers/chromium.ts';
 import { createServer, type ViteDevServer } from 'vite';
 import { BACKGROUND, NEUTRAL } from '../../demo/scatter.ts';
 import type { DemoState } from '../../demo/state.ts';
@@ -180,4 +182,27 @@ declare global {
   interface Window {
     __emgpuDemo: DemoState;
   }
+}
+
+/**
+ * One demo server and Chromium for a test file: started before its tests and closed after them.
+ * Returns the accessor each test calls: the running demo, or the test is skipped with the reason.
+ * Without Chromium, CI=true fails the file instead of skipping it.
+ */
+export function useDemo(): (ctx: TestContext) => DemoHarness {
+  const unavailable = missingChromium();
+  let harness: DemoHarness | undefined;
+  beforeAll(async () => {
+    if (unavailable !== null) {
+      if (process.env.CI === 'true')
+        throw new Error(`The demo tests cannot run: ${unavailable}; CI=true requires them.`);
+      return;
+    }
+    mkdirSync(outputDir, { recursive: true });
+    harness = await startDemo();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  return (ctx) => (harness === undefined ? ctx.skip(unavailable ?? 'the demo did not start') : harness);
 }

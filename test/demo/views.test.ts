@@ -5,34 +5,15 @@
 // Without Chromium they are skipped with the reason, except under CI=true, where they fail.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
-import { afterAll, beforeAll, describe, expect, test, type TestContext } from 'vitest';
-import { missingChromium } from '../helpers/chromium.ts';
-import { demoState, openDemo, outputDir, root, startDemo, waitIdle, type DemoHarness } from './harness.ts';
+import { describe, expect, test } from 'vitest';
+import { demoState, openDemo, outputDir, root, useDemo, waitIdle } from './harness.ts';
 
-const unavailable = missingChromium();
-let harness: DemoHarness | undefined;
-
-beforeAll(async () => {
-  if (unavailable !== null) {
-    if (process.env.CI === 'true') throw new Error(`The demo tests cannot run: ${unavailable}; CI=true requires them.`);
-    return;
-  }
-  mkdirSync(outputDir, { recursive: true });
-  harness = await startDemo();
-});
-
-afterAll(async () => {
-  await harness?.close();
-});
-
-function demo(ctx: TestContext): DemoHarness {
-  if (harness === undefined) return ctx.skip(unavailable ?? 'the demo did not start');
-  return harness;
-}
+/** The running demo, or the test is skipped with the reason (under CI=true, beforeAll fails instead). */
+const demo = useDemo();
 
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 
