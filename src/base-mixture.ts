@@ -241,6 +241,31 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     return this.state.params;
   }
 
+  /** The fields of the model JSON that say how the fit went and with which options (both estimators write them). */
+  protected fitStateJSON(): Pick<
+    MixtureJSONCommon,
+    'converged' | 'nIter' | 'lowerBound' | 'lowerBounds' | 'backend' | 'options'
+  > {
+    const s = this.state;
+    const o = this.options;
+    return {
+      converged: s.converged,
+      nIter: s.nIter,
+      // null stands for −Infinity (maxIter = 0).
+      lowerBound: Number.isFinite(s.lowerBound) ? s.lowerBound : null,
+      lowerBounds: [...s.lowerBounds],
+      backend: s.backendName,
+      options: {
+        tol: o.tol,
+        regCovar: o.regCovar,
+        maxIter: o.maxIter,
+        nInit: o.nInit,
+        initParams: o.initParams,
+        randomState: o.randomState,
+      },
+    };
+  }
+
   // ---- fitting ----------------------------------------------------------------------------
 
   protected throwIfAborted = (): void => {

@@ -318,19 +318,7 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
             ? (priors.covariancePrior[0] as number)
             : nest(priors.covariancePrior, p.covarianceType === 'diag' ? [d] : [d, d]),
       },
-      converged: s.converged,
-      nIter: s.nIter,
-      lowerBound: Number.isFinite(s.lowerBound) ? s.lowerBound : null,
-      lowerBounds: [...s.lowerBounds],
-      backend: s.backendName,
-      options: {
-        tol: o.tol,
-        regCovar: o.regCovar,
-        maxIter: o.maxIter,
-        nInit: o.nInit,
-        initParams: o.initParams,
-        randomState: o.randomState,
-      },
+      ...this.fitStateJSON(),
     };
   }
 

@@ -339,7 +339,6 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const p = s.params;
     const model = COVARIANCE_MODELS[p.covarianceType];
     const shape = model.shape(p.nComponents, p.nFeatures);
-    const o = this.options;
     return {
       format: 'emgpu-gaussian-mixture',
       version: 1,
@@ -350,19 +349,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
       means: nest(p.means, [p.nComponents, p.nFeatures]) as number[][],
       covariances: nest(p.covariances, shape),
       precisionsCholesky: nest(p.precisionsCholesky, shape),
-      converged: s.converged,
-      nIter: s.nIter,
-      lowerBound: Number.isFinite(s.lowerBound) ? s.lowerBound : null,
-      lowerBounds: [...s.lowerBounds],
-      backend: s.backendName,
-      options: {
-        tol: o.tol,
-        regCovar: o.regCovar,
-        maxIter: o.maxIter,
-        nInit: o.nInit,
-        initParams: o.initParams,
-        randomState: o.randomState,
-      },
+      ...this.fitStateJSON(),
     };
   }
 
