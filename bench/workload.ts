@@ -3,7 +3,7 @@
 
 import { toDataset } from '../src/matrix.ts';
 import type { Backend, LoadedData, MixtureParams } from '../src/backend.ts';
-import { momentsFor } from '../src/stats.ts';
+import { momentsFor } from '../src/sufficient-stats.ts';
 import { mStep } from '../src/em.ts';
 import { COVARIANCE_MODELS } from '../src/model/covariance.ts';
 import type { CovarianceType } from '../src/options.ts';

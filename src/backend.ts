@@ -1,15 +1,15 @@
 // The contract between the generic EM loop and the engines that do the O(N) work.
 //
 // A backend never returns per-point N × K matrices during a fit: it returns additive
-// sufficient statistics (src/stats.ts) per component, accumulated about a per-component shift
+// sufficient statistics (src/sufficient-stats.ts) per component, accumulated about a per-component shift
 // (normally the current means). The shared float64 M-step (src/model/m-step.ts) turns them
 // into parameters.
 
 import type { Dataset } from './matrix.ts';
 import type { CovarianceType } from './options.ts';
-import type { Moments, SufficientStats } from './stats.ts';
+import type { Moments, SufficientStats } from './sufficient-stats.ts';
 
-export type { Moments, SufficientStats } from './stats.ts';
+export type { Moments, SufficientStats } from './sufficient-stats.ts';
 
 /** Parameters an E-step needs, in sklearn's storage (see src/model/params.ts). */
 export interface MixtureParams {

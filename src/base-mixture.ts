@@ -2,7 +2,7 @@
 // and loading onto an engine, nInit initialisations, the EM loop, warm starts, device-loss
 // fallback — and everything done with a fitted model: predict, predictProba, scoreSamples,
 // score, sample — and the statistics API (statistics, mStep: EM over data split across processes
-// or machines, src/statistics.ts). A subclass brings its initial parameters and its EmModel
+// or machines, src/statistics-api.ts). A subclass brings its initial parameters and its EmModel
 // (M-step and lower bound); GaussianMixture and BayesianGaussianMixture are the two.
 
 import type { Backend, EvaluateRequest, EvaluateResult, JobShape, LoadedData } from './backend.ts';
@@ -36,7 +36,7 @@ import {
   type ChunkSource,
   type StreamFitOptions,
 } from './stream.ts';
-import { momentsFor, scaleStats, type SufficientStats } from './stats.ts';
+import { momentsFor, scaleStats, type SufficientStats } from './sufficient-stats.ts';
 import {
   parametersFingerprint,
   readStatistics,
@@ -46,7 +46,7 @@ import {
   type MStepResult,
   type StatisticsEstimator,
   type StatisticsOptions,
-} from './statistics.ts';
+} from './statistics-api.ts';
 import { abortErrorOf } from './errors.ts';
 import { jobOf, onEngine, prepareInput, withInput, type EngineChoice } from './engine-session.ts';
 

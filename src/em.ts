@@ -6,7 +6,7 @@ import type { LoadedData, MixtureParams } from './backend.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { estimateGaussianParameters } from './model/m-step.ts';
 import type { CovarianceType, IterationInfo } from './options.ts';
-import { momentsFor, type SufficientStats } from './stats.ts';
+import { momentsFor, type SufficientStats } from './sufficient-stats.ts';
 
 export interface FittedParams extends MixtureParams {
   readonly covariances: Float64Array;

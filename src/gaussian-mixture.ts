@@ -19,7 +19,7 @@ import { COVARIANCE_MODELS, nParameters } from './model/covariance.ts';
 import { validateModelJson } from './model/validate-json.ts';
 import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
 import { freshSeed, Random } from './random.ts';
-import { momentsFor, scaleStats } from './stats.ts';
+import { momentsFor, scaleStats } from './sufficient-stats.ts';
 import { summarise, uncertaintyOf, type MixtureSummary } from './summary.ts';
 import {
   EmgpuInputError,

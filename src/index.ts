@@ -36,15 +36,15 @@ export type {
 export { IllDefinedCovarianceError } from './model/covariance.ts';
 export { BackendUnavailableError, releaseBackends } from './select-backend.ts';
 export type { Backend, LoadedData, MixtureParams } from './backend.ts';
-export type { SufficientStats } from './stats.ts';
-export { mergeStatistics, STATISTICS_FORMAT, STATISTICS_VERSION } from './statistics.ts';
+export type { SufficientStats } from './sufficient-stats.ts';
+export { mergeStatistics, STATISTICS_FORMAT, STATISTICS_VERSION } from './statistics-api.ts';
 export type {
   MixtureStatistics,
   MStepOptions,
   MStepResult,
   StatisticsEstimator,
   StatisticsOptions,
-} from './statistics.ts';
+} from './statistics-api.ts';
 export { selectModel, CRITERIA, SELECT_STRATEGIES, SELECT_DEFAULTS } from './select-model.ts';
 export type { Criterion, SelectionResult, SelectionRow, SelectModelOptions, SelectStrategy } from './select-model.ts';
 export type { MixtureSummary } from './summary.ts';

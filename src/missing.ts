@@ -9,7 +9,7 @@
 //     E-step uses log N(x_o; μ_o, Σ_oo), its conditional mean x̂_m = μ_m + Σ_mo Σ_oo⁻¹ (x_o − μ_o)
 //     and the conditional covariance C = Σ_mm − Σ_mo Σ_oo⁻¹ Σ_om, which the statistics add to
 //     the second moments (Σ w·r·[(x̂ − c)(x̂ − c)ᵀ + C]).
-// Both parts give statistics in the one layout (src/stats.ts), added before the shared M-step.
+// Both parts give statistics in the one layout (src/sufficient-stats.ts), added before the shared M-step.
 // The initialisations (k-means, k-means++, random, random_from_data, resp) run on a copy of X
 // with each hole filled by its column's (weighted) observed mean.
 
@@ -25,7 +25,7 @@ import type { Dataset, Matrix } from './matrix.ts';
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
 import { EmgpuInputError } from './options.ts';
-import { addStats, type Moments, type SufficientStats } from './stats.ts';
+import { addStats, type Moments, type SufficientStats } from './sufficient-stats.ts';
 import { InternalError } from './errors.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -15,7 +15,7 @@
 // running sums are re-centred there (recentreStats), so second moments stay centred and the
 // float64 sums precise.
 
-import { addStats, recentreStats, type SufficientStats } from './stats.ts';
+import { addStats, recentreStats, type SufficientStats } from './sufficient-stats.ts';
 
 /** Options of one partialFit call. */
 export interface PartialFitOptions {

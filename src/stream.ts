@@ -22,7 +22,7 @@ import type {
 import { timesPowerOfTwo, toMatrix, weightExponentFor, type Dataset, type Matrix, type MatrixInput } from './matrix.ts';
 import { EmgpuInputError } from './options.ts';
 import { Random } from './random.ts';
-import { addStats, type SufficientStats } from './stats.ts';
+import { addStats, type SufficientStats } from './sufficient-stats.ts';
 
 /** One chunk of rows: a row-major matrix, optionally with one sample weight per row. */
 export interface StreamChunk extends Matrix {

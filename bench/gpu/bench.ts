@@ -21,7 +21,7 @@ import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import type { CovarianceType } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
 import type { Backend, LoadedData, MixtureParams } from '../../src/backend.ts';
-import { momentsFor } from '../../src/stats.ts';
+import { momentsFor } from '../../src/sufficient-stats.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.lastIndexOf(`--${name}`);

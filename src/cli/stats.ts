@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { EmgpuInputError, type BackendChoice } from '../options.ts';
-import { readStatistics, StatisticsSum, type MixtureStatistics } from '../statistics.ts';
+import { readStatistics, StatisticsSum, type MixtureStatistics } from '../statistics-api.ts';
 import { abortable, throwIfAborted } from './abort.ts';
 import type { Mixture } from './bayesian.ts';
 import type { DataOptions, Table, TextSource } from './data.ts';

@@ -1,9 +1,9 @@
 // The CPU engine's unit of work: a task run over fixed-size blocks of rows, each block adding
-// into its own packed partial (src/stats.ts layout). The engine (or the worker threads) runs
+// into its own packed partial (src/sufficient-stats.ts layout). The engine (or the worker threads) runs
 // the blocks; the partials are summed in block order, so results do not depend on threads.
 
 import type { KernelParams } from '../model/params.ts';
-import { statsLayout, type Moments, type StatsLayout } from '../stats.ts';
+import { statsLayout, type Moments, type StatsLayout } from '../sufficient-stats.ts';
 import { assignBlock, eStepBlock, randomBlock, Scratch, type RowSource } from './kernels.ts';
 
 /** Rows per block: fixed, so the summation order never depends on the thread count. */

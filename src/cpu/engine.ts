@@ -16,7 +16,7 @@ import type {
 import { rowsOf, type Dataset } from '../matrix.ts';
 import { toKernelParams } from '../model/params.ts';
 import { Random } from '../random.ts';
-import { unpackStats, type Moments, type SufficientStats } from '../stats.ts';
+import { unpackStats, type Moments, type SufficientStats } from '../sufficient-stats.ts';
 import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents, taskLayout, type BlockTask } from './blocks.ts';
 import { evaluateBlock, type RowSource } from './kernels.ts';
 import { kmeansPlusPlusSequential } from './kmeanspp.ts';

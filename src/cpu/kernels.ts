@@ -2,12 +2,12 @@
 // adds into a flat partial-statistics array (layout below); the engine sums the partials of
 // fixed-size blocks in block order, so the result does not depend on how many threads ran.
 //
-// Partials use the packed layout of src/stats.ts (value: Σ w·log p(x) for the E-step, Σ w·min
+// Partials use the packed layout of src/sufficient-stats.ts (value: Σ w·log p(x) for the E-step, Σ w·min
 // distance² for assign).
 
 import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
-import { packedMomentSize, type Moments } from '../stats.ts';
+import { packedMomentSize, type Moments } from '../sufficient-stats.ts';
 import { expNonPositive } from './exp.ts';
 import {
   unrolledAccumulate,

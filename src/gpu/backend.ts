@@ -4,7 +4,7 @@
 import type { Backend, JobShape, LoadedData } from '../backend.ts';
 import type { Dataset } from '../matrix.ts';
 import { formOf } from '../model/covariance.ts';
-import { statsLayout, momentsFor } from '../stats.ts';
+import { statsLayout, momentsFor } from '../sufficient-stats.ts';
 import { GpuContext, type WebGpuBackendOptions } from './context.ts';
 import { GpuData } from './data.ts';
 import { GpuChunkSlot } from './slot.ts';

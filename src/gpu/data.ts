@@ -12,7 +12,7 @@ import type {
 } from '../backend.ts';
 import { rowsOf, type Dataset } from '../matrix.ts';
 import { formOf, type CovarianceForm } from '../model/covariance.ts';
-import type { Moments, SufficientStats } from '../stats.ts';
+import type { Moments, SufficientStats } from '../sufficient-stats.ts';
 import { BufferSet, type GpuContext } from './context.ts';
 import { evalPlan, runEvaluate, type EvalPlan } from './evaluate.ts';
 import { gpuKmeansPlusPlus } from './kmeanspp.ts';

@@ -16,7 +16,7 @@
 import type { MixtureParams } from '../backend.ts';
 import { toKernelParams } from '../model/params.ts';
 import { formOf, type CovarianceForm } from '../model/covariance.ts';
-import { unpackStats, type StatsLayout, type SufficientStats } from '../stats.ts';
+import { unpackStats, type StatsLayout, type SufficientStats } from '../sufficient-stats.ts';
 
 /** Number of precision-factor floats for a covariance type. */
 export function factorCount(cov: CovarianceForm, k: number, d: number): number {

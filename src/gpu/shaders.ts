@@ -18,7 +18,7 @@ import vec4Source from '../../shaders/vec4.wgsl?raw';
 import evaluateSource from '../../shaders/evaluate.wgsl?raw';
 import kmeansppSource from '../../shaders/kmeanspp.wgsl?raw';
 import type { CovarianceForm } from '../model/covariance.ts';
-import { statsLayout, type Moments } from '../stats.ts';
+import { statsLayout, type Moments } from '../sufficient-stats.ts';
 import { declareBuffers, type BufferUse } from './bindings.ts';
 import { factorCount, vectorWidth } from './layout.ts';
 import { InternalError } from '../errors.ts';

@@ -4,7 +4,7 @@
 // the nearest final centre. Every pass runs on the backend that holds the data.
 
 import type { LoadedData } from '../backend.ts';
-import type { SufficientStats } from '../stats.ts';
+import type { SufficientStats } from '../sufficient-stats.ts';
 
 const MAX_LLOYD_ITERATIONS = 300;
 const RELATIVE_TOLERANCE = 1e-4;

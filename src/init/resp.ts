@@ -5,7 +5,7 @@
 import { accumulate, Scratch } from '../cpu/kernels.ts';
 import type { Dataset } from '../matrix.ts';
 import { EmgpuInputError } from '../options.ts';
-import { statsLayout, unpackStats, type SufficientStats } from '../stats.ts';
+import { statsLayout, unpackStats, type SufficientStats } from '../sufficient-stats.ts';
 
 /** Checks resp (flat N × K or nested) and returns it flat: finite, ≥ 0, each row summing to 1. */
 export function toResponsibilities(

@@ -9,7 +9,7 @@ import digamma from '@stdlib/math-base-special-digamma';
 import gammaln from '@stdlib/math-base-special-gammaln';
 import type { MixtureParams } from '../backend.ts';
 import type { CovarianceType } from '../options.ts';
-import type { SufficientStats } from '../stats.ts';
+import type { SufficientStats } from '../sufficient-stats.ts';
 import { COVARIANCE_MODELS } from './covariance.ts';
 import { estimateGaussianParameters } from './m-step.ts';
 

@@ -1,7 +1,7 @@
 // The one float64 M-step every backend shares: sufficient statistics -> weights, means,
 // covariances (sklearn's _estimate_gaussian_parameters, from centred sums).
 
-import type { SufficientStats } from '../stats.ts';
+import type { SufficientStats } from '../sufficient-stats.ts';
 import type { CovarianceType } from '../options.ts';
 import { COVARIANCE_MODELS } from './covariance.ts';
 import { SCATTER_M_STEPS, type Scatter } from './mclust-m-step.ts';

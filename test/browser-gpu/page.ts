@@ -6,7 +6,7 @@
 import { CpuBackend } from '../../src/cpu/engine.ts';
 import { createWebGpuBackend } from '../../src/gpu/index.ts';
 import { toDataset } from '../../src/matrix.ts';
-import { momentsFor, type SufficientStats } from '../../src/stats.ts';
+import { momentsFor, type SufficientStats } from '../../src/sufficient-stats.ts';
 import { blobs, COV_TYPES, makeParams } from '../gpu/fixtures.ts';
 import { fixture } from '../suite/fixtures.ts';
 import { runCase, WEBGPU, type Outcome } from '../suite/run.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BayesianGaussianMixture } from '../../src/bayesian-mixture.ts';
 import { GaussianMixture } from '../../src/gaussian-mixture.ts';
 import { releaseBackends } from '../../src/select-backend.ts';
-import { mergeStatistics, type MixtureStatistics } from '../../src/statistics.ts';
+import { mergeStatistics, type MixtureStatistics } from '../../src/statistics-api.ts';
 import { IRIS, listDir, parseRows, run, tempDir, writeFile } from './helpers.ts';
 
 afterAll(() => releaseBackends());

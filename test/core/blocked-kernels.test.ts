@@ -3,7 +3,7 @@
 // per-row loops below bit for bit (which is what makes results independent of the blocking).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accumulate, Scratch, weightedLogProb } from '../../src/cpu/kernels.ts';
-import { statsLayout } from '../../src/stats.ts';
+import { statsLayout } from '../../src/sufficient-stats.ts';
 import { setUnrolledEnabled } from '../../src/cpu/unrolled.ts';
 import type { KernelParams } from '../../src/model/params.ts';
 import { Random } from '../../src/random.ts';

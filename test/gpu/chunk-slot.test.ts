@@ -7,7 +7,7 @@ import { createWebGpuBackend } from '../../src/gpu/index.ts';
 import { toDataset, type Dataset } from '../../src/matrix.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { blobs, makeParams, sameBits, weightsFor } from './helpers.ts';
-import type { SufficientStats } from '../../src/stats.ts';
+import type { SufficientStats } from '../../src/sufficient-stats.ts';
 
 // Two bindings per chunk at most 1,500 rows: the slot splits rows across regions as an upload does.
 const gpuOf = useGpu({ maxRowsPerChunk: 1500 });

@@ -1,7 +1,7 @@
 // Comparisons shared by the WebGPU backend tests (seeded inputs are in fixtures.ts).
 
 import { expect } from 'vitest';
-import type { SufficientStats } from '../../src/stats.ts';
+import type { SufficientStats } from '../../src/sufficient-stats.ts';
 
 export { blobs, COV_TYPES, makeParams, weightsFor } from './fixtures.ts';
 

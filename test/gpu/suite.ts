@@ -6,7 +6,7 @@ import type { Backend, LoadedData } from '../../src/backend.ts';
 import { CpuBackend } from '../../src/cpu/engine.ts';
 import { toDataset } from '../../src/matrix.ts';
 import type { CovarianceType } from '../../src/options.ts';
-import { momentsFor } from '../../src/stats.ts';
+import { momentsFor } from '../../src/sufficient-stats.ts';
 import type { GpuHandle } from '../helpers/gpu.ts';
 import { blobs, COV_TYPES, expectClose, expectStatsClose, makeParams, weightsFor } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 // and how parameters are written for it. Plans are built once per (job, K, covariance type,
 // moments) for a loaded data set and reused every iteration.
 
-import type { StatsLayout } from '../../stats.ts';
+import type { StatsLayout } from '../../sufficient-stats.ts';
 import type { Dispatch } from '../context.ts';
 import type { Job } from '../shaders.ts';
 import type { RunTable } from '../uniforms.ts';

@@ -8,7 +8,7 @@
 //   (first block) or adding to the partial slots;
 // then the reduction. The cost model beside it keeps every invocation under the loop budget.
 
-import { statsLayout } from '../../stats.ts';
+import { statsLayout } from '../../sufficient-stats.ts';
 import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, type BufferSet, type Dispatch, type GpuContext } from '../context.ts';
 import { factorCount } from '../layout.ts';
 import {

@@ -3,7 +3,7 @@
 // about 10× slower) and write their partial statistics to their own slot; then the reduction.
 // Its cost model bounds the rows per invocation under the loop budget.
 
-import { statsLayout } from '../../stats.ts';
+import { statsLayout } from '../../sufficient-stats.ts';
 import {
   COPY_DST,
   MAP_READ,

@@ -1,4 +1,4 @@
-// The statistics API: the E-step's additive sufficient statistics (src/stats.ts) as a plain,
+// The statistics API: the E-step's additive sufficient statistics (src/sufficient-stats.ts) as a plain,
 // JSON-serialisable object, so that EM can run over data that is split across processes or
 // machines: each part computes statistics of its rows under the same parameters
 // (`gm.statistics`), the parts are summed (`mergeStatistics`), and one M-step turns the sum into
@@ -14,7 +14,7 @@ import { nest } from './model/arrays.ts';
 import { isRecord, own, show } from './model/validate-json.ts';
 import { MCLUST_MODELS } from './model/names.ts';
 import { COVARIANCE_TYPES, EmgpuInputError, type CovarianceType } from './options.ts';
-import { addStats, momentsFor, type SufficientStats } from './stats.ts';
+import { addStats, momentsFor, type SufficientStats } from './sufficient-stats.ts';
 
 export const STATISTICS_FORMAT = 'emgpu-statistics';
 export const STATISTICS_VERSION = 1;
