@@ -40,6 +40,8 @@ export interface CovarianceModel {
   precisions(precisionsCholesky: Float64Array, k: number, d: number): Float64Array;
   /** Covariances P⁻¹ from the precision Cholesky factors. */
   covariancesFromPrecisionCholesky(precisionsCholesky: Float64Array, k: number, d: number): Float64Array;
+  /** Each component's covariance as a dense D × D matrix (K × D × D), whatever the storage layout. */
+  componentCovariances(precisionsCholesky: Float64Array, k: number, d: number): Float64Array;
   /** Σ log diag(U) per component (length K). */
   logDetCholesky(precisionsCholesky: Float64Array, k: number, d: number): Float64Array;
   /** Free covariance parameters. */
@@ -115,6 +117,22 @@ function elementwiseSqrt(values: Float64Array, perComponent: number): Float64Arr
   return out;
 }
 
+/** K dense D × D matrices with the given diagonals: `perComponent` values each (d, or 1 for a multiple of I). */
+function denseDiagonals(diagonals: Float64Array, k: number, d: number, perComponent: number): Float64Array {
+  const out = new Float64Array(k * d * d);
+  for (let c = 0; c < k; c++)
+    for (let a = 0; a < d; a++)
+      out[c * d * d + a * d + a] = diagonals[c * perComponent + (perComponent === 1 ? 0 : a)] as number;
+  return out;
+}
+
+/** The one shared D × D matrix repeated for each of K components. */
+function repeated(matrix: Float64Array, k: number, d: number): Float64Array {
+  const out = new Float64Array(k * d * d);
+  for (let c = 0; c < k; c++) out.set(matrix.subarray(0, d * d), c * d * d);
+  return out;
+}
+
 const square = (factors: Float64Array): Float64Array => factors.map((u) => u * u);
 const inverseSquare = (factors: Float64Array): Float64Array => factors.map((u) => 1 / (u * u));
 
@@ -128,6 +146,7 @@ const LAYOUTS: Record<CovarianceForm, Layout> = {
     precisionCholeskyFromPrecisions: (p, k, d) => fullFromPrecisions(p, k, d, false),
     precisions: (u, k, d) => fullPrecisions(u, k, d),
     covariancesFromPrecisionCholesky: (u, k, d) => fullCovariances(u, k, d, false),
+    componentCovariances: (u, k, d) => fullCovariances(u, k, d, false),
     logDetCholesky: (u, k, d) => fullLogDet(u, k, d, k),
   },
   tied: {
@@ -137,6 +156,7 @@ const LAYOUTS: Record<CovarianceForm, Layout> = {
     precisionCholeskyFromPrecisions: (p, _k, d) => fullFromPrecisions(p, 1, d, true),
     precisions: (u, _k, d) => fullPrecisions(u, 1, d),
     covariancesFromPrecisionCholesky: (u, _k, d) => fullCovariances(u, 1, d, true),
+    componentCovariances: (u, k, d) => repeated(fullCovariances(u, 1, d, true), k, d),
     logDetCholesky: (u, k, d) => fullLogDet(u, 1, d, k),
   },
   diag: {
@@ -146,6 +166,7 @@ const LAYOUTS: Record<CovarianceForm, Layout> = {
     precisionCholeskyFromPrecisions: (p, _k, d) => elementwiseSqrt(p, d),
     precisions: (u) => square(u),
     covariancesFromPrecisionCholesky: (u) => inverseSquare(u),
+    componentCovariances: (u, k, d) => denseDiagonals(inverseSquare(u), k, d, d),
     logDetCholesky: (u, k, d) => {
       const out = new Float64Array(k);
       for (let c = 0; c < k; c++) {
@@ -163,6 +184,7 @@ const LAYOUTS: Record<CovarianceForm, Layout> = {
     precisionCholeskyFromPrecisions: (p) => elementwiseSqrt(p, 1),
     precisions: (u) => square(u),
     covariancesFromPrecisionCholesky: (u) => inverseSquare(u),
+    componentCovariances: (u, k, d) => denseDiagonals(inverseSquare(u), k, d, 1),
     logDetCholesky: (u, _k, d) => u.map((value) => d * Math.log(value)),
   },
 };

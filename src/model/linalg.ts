@@ -45,6 +45,24 @@ export function invertLower(l: Float64Array, offset: number, d: number, out: Flo
   }
 }
 
+/** Solves L·y = b in place for the lower-triangular L at l[offset..] (D x D, row-major). */
+export function solveLower(l: Float64Array, offset: number, d: number, b: Float64Array): void {
+  for (let i = 0; i < d; i++) {
+    let s = b[i] as number;
+    for (let j = 0; j < i; j++) s -= (l[offset + i * d + j] as number) * (b[j] as number);
+    b[i] = s / (l[offset + i * d + i] as number);
+  }
+}
+
+/** Solves Lᵀ·x = y in place for the lower-triangular L at l[offset..]: with solveLower, A·x = b for A = L·Lᵀ. */
+export function solveLowerTransposed(l: Float64Array, offset: number, d: number, y: Float64Array): void {
+  for (let i = d - 1; i >= 0; i--) {
+    let s = y[i] as number;
+    for (let j = i + 1; j < d; j++) s -= (l[offset + j * d + i] as number) * (y[j] as number);
+    y[i] = s / (l[offset + i * d + i] as number);
+  }
+}
+
 /** out = M·Mᵀ for the D x D block at m[offset..]. */
 export function multiplyByTranspose(
   m: Float64Array,
