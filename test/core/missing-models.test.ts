@@ -19,17 +19,14 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/missing/holes3d.jso
 const X = fixture.X.map((row) => row.map((v) => (v === null ? NaN : v)));
 const D = 3;
 
-/** Inverse and log-determinant of a small SPD matrix (number[][]) by Gauss–Jordan with partial pivoting. */
+/** Inverse and log-determinant of a small SPD matrix (number[][]) by Gauss–Jordan elimination. */
 function inverseAndLogDet(a: number[][]): { inverse: number[][]; logDet: number } {
   const n = a.length;
   const m = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
   let logDet = 0;
   for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
     const p = m[col]![col]!;
-    expect(p).toBeGreaterThan(0); // SPD: the pivots stay positive, no swap changes the sign
+    expect(p).toBeGreaterThan(0); // SPD: every pivot is positive, and no row swap is needed
     logDet += Math.log(p);
     for (let j = 0; j < 2 * n; j++) m[col]![j]! /= p;
     for (let r = 0; r < n; r++) {
@@ -83,17 +80,33 @@ function logSumExp(v: number[]): number {
   return top + Math.log(v.reduce((t, a) => t + Math.exp(a - top), 0));
 }
 
-/** The fitted mixture as nested arrays (an mclust-named model stores K full D × D covariances). */
-function mixtureOf(gm: GaussianMixture): Mixture {
+/**
+ * The fitted mixture as nested arrays, each covariance a dense D × D matrix expanded here from
+ * gm.covariances' layout: sklearn's full K × D × D, tied D × D, diag K × D, spherical K; an
+ * mclust-named model stores K full D × D matrices.
+ */
+function mixtureOf(gm: GaussianMixture, covarianceType: CovarianceType = 'VVV'): Mixture {
   const k = gm.weights.length;
-  expect(gm.covariances.length).toBe(k * D * D);
+  const cov = gm.covariances;
+  const entry = (c: number, a: number, b: number): number => {
+    switch (covarianceType) {
+      case 'tied':
+        return cov[a * D + b] as number;
+      case 'diag':
+        return a === b ? (cov[c * D + a] as number) : 0;
+      case 'spherical':
+        return a === b ? (cov[c] as number) : 0;
+      default:
+        return cov[c * D * D + a * D + b] as number;
+    }
+  };
+  const sizes: Partial<Record<CovarianceType, number>> = { tied: D * D, diag: k * D, spherical: k };
+  expect(cov.length).toBe(sizes[covarianceType] ?? k * D * D);
   return {
     weights: Array.from(gm.weights),
     means: Array.from({ length: k }, (_, c) => Array.from(gm.means.subarray(c * D, (c + 1) * D))),
     covariances: Array.from({ length: k }, (_, c) =>
-      Array.from({ length: D }, (_, a) =>
-        Array.from(gm.covariances.subarray(c * D * D + a * D, c * D * D + (a + 1) * D)),
-      ),
+      Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => entry(c, a, b))),
     ),
   };
 }
@@ -249,6 +262,29 @@ describe.each(['VEV', 'EEI'] as const)('missing values with covariance model %s'
     });
     close(gm.lowerBound, sum / weight, 1e-10);
   });
+});
+
+describe('missing values with every covariance type', () => {
+  it.each(Object.keys(COVARIANCE_MODELS) as CovarianceType[])(
+    '%s fits with holes and scores each kept row as the reference does',
+    async (covarianceType) => {
+      const gm = await new GaussianMixture({
+        nComponents: 2,
+        covarianceType,
+        randomState: 1,
+        maxIter: 3,
+        regCovar: fixture.regCovar,
+        missing: 'marginalize',
+        backend: 'cpu',
+      }).fit(X, { sampleWeight: fixture.sampleWeight });
+      const mix = mixtureOf(gm, covarianceType);
+      const scores = await gm.scoreSamples(X);
+      X.forEach((x, i) => {
+        if (x.every((v) => Number.isNaN(v))) expect(scores[i]).toBeNaN();
+        else close(scores[i] as number, logSumExp(reference(x, mix).logp), 1e-10);
+      });
+    },
+  );
 });
 
 describe('COVARIANCE_MODELS componentCovariances', () => {
