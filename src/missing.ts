@@ -279,13 +279,13 @@ interface HolePass {
 
 /**
  * The E-step of the rows with holes, in float64: per row the responsibilities from the
- * observed coordinates and, with `moments`, the statistics with the conditional moments.
+ * observed coordinates and, given `moments`, the statistics with the conditional moments.
  */
 export function holesEStep(
   dataset: Dataset,
   layout: MissingLayout,
   params: MixtureParams,
-  moments: Moments | 'none',
+  moments?: Moments,
 ): HolePass {
   const { nComponents: k, nFeatures: d } = params;
   const { data, weights } = dataset;
@@ -295,7 +295,7 @@ export function holesEStep(
   const rowsOut = new Int32Array(total);
   const logLik = new Float64Array(total);
   const proba = new Float64Array(total * k);
-  const wantStats = moments !== 'none';
+  const wantStats = moments !== undefined;
   const full = moments === 'full';
   const sumResp = new Float64Array(k);
   const sumDiff = new Float64Array(k * d);
@@ -386,7 +386,7 @@ export function holesEStep(
     ? {
         nComponents: k,
         nFeatures: d,
-        moments: moments as Moments,
+        moments,
         shifts: Float64Array.from(params.means),
         sumResp,
         sumDiff,
@@ -476,7 +476,7 @@ export class MarginalData implements LoadedData {
     const n = this.originalRows;
     const k = params.nComponents;
     const kept = this.layout.kept;
-    const holes = holesEStep(this.dataset, this.layout, params, 'none');
+    const holes = holesEStep(this.dataset, this.layout, params);
     const inner = this.complete === null ? {} : await this.complete.evaluate(params, request);
     const completeRows = this.layout.complete;
     const result: { labels?: Int32Array; logLik?: Float64Array; proba?: Float64Array } = {};
