@@ -657,7 +657,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     const exponent = weightExponentFor(stats.totalWeight, source.nRows);
     const scaled = scaleStats(stats, exponent);
     const model = this.statisticsModel(exponent);
-    const params = model.mStep(scaled, p);
+    const params = model.maximize(scaled, p);
     const lowerBound = model.lowerBound(scaled, params);
     const change = lowerBound - previous;
     const converged = Math.abs(change) < this.options.tol;

@@ -16,7 +16,7 @@ import { timesPowerOfTwo, type Dataset, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import {
   bayesianLowerBound,
-  bayesianMStep,
+  estimateVariationalParameters,
   eStepLogWeights,
   resolvePriors,
   type BayesianParams,
@@ -220,7 +220,7 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
         onProgress: (m) => this.progress(m),
       }));
     // In the units of the caller's weights: the engines see them scaled by 2^e, and the priors are not scale-free.
-    return bayesianMStep(
+    return estimateVariationalParameters(
       scaleStats(stats, -request.dataset.weightExponent),
       o.covarianceType,
       o.regCovar,
@@ -232,7 +232,8 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
   private modelWith(priors: BayesianPriors, weightExponent: number): EmModel<BayesianParams> {
     const o = this.options;
     return {
-      mStep: (stats) => bayesianMStep(scaleStats(stats, -weightExponent), o.covarianceType, o.regCovar, priors),
+      maximize: (stats) =>
+        estimateVariationalParameters(scaleStats(stats, -weightExponent), o.covarianceType, o.regCovar, priors),
       lowerBound: (stats, next) =>
         bayesianLowerBound(
           next,

@@ -109,11 +109,11 @@ export function expectedWeights(
 }
 
 /**
- * The M-step (sklearn's _m_step: _estimate_weights, _estimate_means, _estimate_precisions) from
+ * The variational model's parameters from statistics (sklearn's BayesianGaussianMixture._m_step: _estimate_weights, _estimate_means, _estimate_precisions) from
  * the E-step's statistics: nk, x̄_k and S_k as the Gaussian mixture computes them (nk + 10·eps,
  * reg_covar on S_k's diagonal), then the posterior's parameters.
  */
-export function bayesianMStep(
+export function estimateVariationalParameters(
   stats: SufficientStats,
   covarianceType: CovarianceType,
   regCovar: number,
