@@ -19,6 +19,7 @@ import {
   estimateVariationalParameters,
   eStepLogWeights,
   resolvePriors,
+  variationalCovariance,
   type BayesianParams,
   type BayesianPriors,
   type DataMoments,
@@ -144,17 +145,18 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     let covariancePrior: Float64Array | null = null;
     if (o.covariancePrior !== null) {
       const raw = o.covariancePrior;
-      if (type === 'spherical') {
+      const shape = variationalCovariance(type).priorShape(d);
+      if (shape.length === 0) {
         covariancePrior =
           typeof raw === 'number' ? Float64Array.of(raw) : flattenParameter('covariancePrior', raw, [1]);
       } else {
         if (typeof raw === 'number')
           throw new EmgpuInputError(
-            `Option covariancePrior must be ${type === 'diag' ? `${d} values` : `a ${d} × ${d} matrix`} for covarianceType '${type}', got a number.`,
+            `Option covariancePrior must be ${shape.length === 1 ? `${d} values` : `a ${d} × ${d} matrix`} for covarianceType '${type}', got a number.`,
           );
-        covariancePrior = flattenParameter('covariancePrior', raw, type === 'diag' ? [d] : [d, d]);
+        covariancePrior = flattenParameter('covariancePrior', raw, shape);
       }
-      if (type === 'full' || type === 'tied') {
+      if (shape.length === 2) {
         for (let i = 0; i < d; i++)
           for (let j = 0; j < i; j++) {
             if (
@@ -289,6 +291,8 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const k = p.nComponents;
     const d = p.nFeatures;
     const shape = COVARIANCE_MODELS[p.covarianceType].shape(k, d);
+    const variational = variationalCovariance(p.covarianceType);
+    const priorShape = variational.priorShape(d);
     const o = this.options;
     const wc = p.weightConcentration;
     return {
@@ -307,17 +311,16 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
           ? [Array.from(wc.subarray(0, k)), Array.from(wc.subarray(k))]
           : Array.from(wc),
       meanPrecision: Array.from(p.meanPrecision),
-      degreesOfFreedom:
-        p.covarianceType === 'tied' ? (p.degreesOfFreedom[0] as number) : Array.from(p.degreesOfFreedom),
+      degreesOfFreedom: variational.sharedDegreesOfFreedom
+        ? (p.degreesOfFreedom[0] as number)
+        : Array.from(p.degreesOfFreedom),
       priors: {
         weightConcentrationPrior: priors.weightConcentrationPrior,
         meanPrecisionPrior: priors.meanPrecisionPrior,
         meanPrior: Array.from(priors.meanPrior),
         degreesOfFreedomPrior: priors.degreesOfFreedomPrior,
         covariancePrior:
-          p.covarianceType === 'spherical'
-            ? (priors.covariancePrior[0] as number)
-            : nest(priors.covariancePrior, p.covarianceType === 'diag' ? [d] : [d, d]),
+          priorShape.length === 0 ? (priors.covariancePrior[0] as number) : nest(priors.covariancePrior, priorShape),
       },
       ...this.fitStateJSON(),
     };
