@@ -18,6 +18,23 @@ import { toKernelParams } from '../model/params.ts';
 import { COVARIANCE_MODELS, formOf, type CovarianceForm } from '../model/covariance.ts';
 import { unpackStats, type StatsLayout, type SufficientStats } from '../sufficient-stats.ts';
 
+/**
+ * How a layout's precision factors are stored on the device: upper-triangular D × D matrices
+ * (an E-step then solves with them and can whiten its second moments), and whether one is
+ * shared by every component.
+ */
+export interface FactorShape {
+  readonly matrix: boolean;
+  readonly shared: boolean;
+}
+
+export const FACTOR_SHAPES: Record<CovarianceForm, FactorShape> = {
+  full: { matrix: true, shared: false },
+  tied: { matrix: true, shared: true },
+  diag: { matrix: false, shared: false },
+  spherical: { matrix: false, shared: false },
+};
+
 /** Number of precision-factor floats for a covariance layout (the covariance table's size). */
 export function factorCount(cov: CovarianceForm, k: number, d: number): number {
   return COVARIANCE_MODELS[cov].size(k, d);
@@ -234,7 +251,7 @@ export function hostStats(
   whitened: DeviceParams | null,
 ): SufficientStats {
   const stats = unpackStats(flat, layout, centres);
-  if (whitened !== null) unwhiten(stats, whitened.factors, whitened.covarianceType === 'tied');
+  if (whitened !== null) unwhiten(stats, whitened.factors, FACTOR_SHAPES[whitened.covarianceType].shared);
   const { nComponents: k, nFeatures: d } = stats;
   const s = cond.scale;
   for (let c = 0; c < k; c++) {

@@ -10,7 +10,7 @@
 
 import { statsLayout, type Moments } from '../../sufficient-stats.ts';
 import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, type BufferSet, type Dispatch, type GpuContext } from '../context.ts';
-import { factorCount } from '../layout.ts';
+import { FACTOR_SHAPES, factorCount } from '../layout.ts';
 import { respModule, rowsTriModule, tiledModule, type Job, type ModuleSpec } from '../shaders.ts';
 import { LOOP_BUDGET } from '../tuning.ts';
 import { RunTable } from '../uniforms.ts';
@@ -50,7 +50,7 @@ export function tiledBlockCount(d: number, moments: Moments, cb = 1, rb = 1): nu
 /** Loop iterations one row costs rows_main (K component values, finish_row, the weighting); an upper estimate. */
 export function rowIterations(job: Job, spec: ModuleSpec): number {
   const { k, d, cov } = spec;
-  const solve = job === 'estep' && (cov === 'full' || cov === 'tied') ? (d * (d + 1)) / 2 : 0;
+  const solve = job === 'estep' && FACTOR_SHAPES[cov].matrix ? (d * (d + 1)) / 2 : 0;
   return k * (8 + 2 * d + solve) + 4 * k + d + 8;
 }
 
@@ -115,8 +115,7 @@ function passAShape(ctx: GpuContext, job: Job, spec: ModuleSpec, wgB: number) {
   const t = ctx.tuning;
   const lim = ctx.limits;
   const triBytes = triBytesPerComponent(d);
-  let tri =
-    job === 'estep' && (cov === 'full' || cov === 'tied') && d <= TRI_MAX_D && triBytes <= lim.wgMem && t.triSolve;
+  let tri = job === 'estep' && FACTOR_SHAPES[cov].matrix && d <= TRI_MAX_D && triBytes <= lim.wgMem && t.triSolve;
   const wg = tri ? Math.min(t.triWorkgroupSize ?? (ctx.software ? wgB : 128), lim.wgInvocations) : wgB;
   // Factors staged at once: within 16 KiB on hardware (occupancy), all of workgroup memory on software.
   const kc = Math.max(
