@@ -9,7 +9,7 @@
 
 import type { Backend, EvaluateRequest, EvaluateResult, LoadedData } from './backend.ts';
 import { runEm, type EmModel, type EmRunResult, type FittedParams } from './em.ts';
-import { jobOf, onEngine, prepareInput, withInput, type EngineChoice } from './engine-session.ts';
+import { jobOf, onEngine, withFittedInput, withInput, type EngineChoice } from './engine-session.ts';
 import { abortErrorOf } from './errors.ts';
 import { prepareFit, type FitOptions } from './estimator/fit-input.ts';
 import {
@@ -299,21 +299,12 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     weights: Float64Array | null = null,
     use: 'fit' | 'evaluate' = weights === null ? 'evaluate' : 'fit',
   ): Promise<T> {
-    const params = this.state.params;
-    // Typed input is checked for shape here and for values only when it is not the data already
-    // loaded (the same array with the same contents); nested arrays are checked and copied.
-    const input = prepareInput(X, { missing: this.missingMode(), sampleWeight: weights, checkValues: false });
-    const { matrix } = input;
-    if (matrix.cols !== params.nFeatures) {
-      throw new EmgpuInputError(
-        `X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`,
-      );
-    }
-    // Rows with holes: the complete ones on the engine, the others here; not cached.
-    const job = jobOf(input, params.nComponents, params.covarianceType);
-    return onEngine(job, this.engineChoice, (backend) =>
-      withInput(backend, input, use === 'fit' ? 'statistics' : 'evaluate', (data) => fn(data, backend)),
-    );
+    const load = {
+      missing: this.missingMode(),
+      sampleWeight: weights,
+      use: use === 'fit' ? 'statistics' : 'evaluate',
+    } as const;
+    return withFittedInput(X, this.state.params, load, this.engineChoice, fn);
   }
 
   private async evaluate(X: MatrixInput, request: EvaluateRequest): Promise<EvaluateResult> {
