@@ -4,7 +4,7 @@
 import { toDataset } from '../src/matrix.ts';
 import type { Backend, LoadedData, MixtureParams } from '../src/backend.ts';
 import { momentsFor } from '../src/sufficient-stats.ts';
-import { mStep } from '../src/em.ts';
+import { estimateGaussianMixture } from '../src/em.ts';
 import { COVARIANCE_MODELS } from '../src/model/covariance.ts';
 import type { CovarianceType } from '../src/options.ts';
 import { Random } from '../src/random.ts';
@@ -87,7 +87,7 @@ export async function timeIterations(
     for (let i = 0; i < warmup + reps; i++) {
       const start = performance.now();
       const stats = await loaded.eStep(params, moments);
-      params = mStep(stats, cell.covarianceType, 1e-6);
+      params = estimateGaussianMixture(stats, cell.covarianceType, 1e-6);
       const elapsed = (performance.now() - start) / 1000;
       lowerBounds.push(stats.sumLogLik / stats.totalWeight);
       if (i >= warmup) seconds.push(elapsed);

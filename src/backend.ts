@@ -79,7 +79,7 @@ export interface LoadedData {
   readonly disposed: boolean;
 
   /** E-step plus statistics about shift = params.means (moments: momentsFor(covarianceType)). */
-  eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats>;
+  eStep(params: MixtureParams, moments: Exclude<Moments, null>): Promise<SufficientStats>;
 
   /**
    * Hard assignment of every row to its nearest centre (squared Euclidean distance, lowest
@@ -95,7 +95,7 @@ export interface LoadedData {
     seed: number,
     nComponents: number,
     shifts: Float64Array,
-    moments: 'full' | 'diag',
+    moments: Exclude<Moments, null>,
   ): Promise<SufficientStats>;
 
   /**

@@ -16,9 +16,10 @@ import { timesPowerOfTwo, type Dataset, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
 import {
   bayesianLowerBound,
-  bayesianMStep,
+  estimateVariationalParameters,
   eStepLogWeights,
   resolvePriors,
+  variationalCovariance,
   type BayesianParams,
   type BayesianPriors,
   type DataMoments,
@@ -144,17 +145,18 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     let covariancePrior: Float64Array | null = null;
     if (o.covariancePrior !== null) {
       const raw = o.covariancePrior;
-      if (type === 'spherical') {
+      const shape = variationalCovariance(type).priorShape(d);
+      if (shape.length === 0) {
         covariancePrior =
           typeof raw === 'number' ? Float64Array.of(raw) : flattenParameter('covariancePrior', raw, [1]);
       } else {
         if (typeof raw === 'number')
           throw new EmgpuInputError(
-            `Option covariancePrior must be ${type === 'diag' ? `${d} values` : `a ${d} × ${d} matrix`} for covarianceType '${type}', got a number.`,
+            `Option covariancePrior must be ${shape.length === 1 ? `${d} values` : `a ${d} × ${d} matrix`} for covarianceType '${type}', got a number.`,
           );
-        covariancePrior = flattenParameter('covariancePrior', raw, type === 'diag' ? [d] : [d, d]);
+        covariancePrior = flattenParameter('covariancePrior', raw, shape);
       }
-      if (type === 'full' || type === 'tied') {
+      if (shape.length === 2) {
         for (let i = 0; i < d; i++)
           for (let j = 0; j < i; j++) {
             if (
@@ -220,7 +222,7 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
         onProgress: (m) => this.progress(m),
       }));
     // In the units of the caller's weights: the engines see them scaled by 2^e, and the priors are not scale-free.
-    return bayesianMStep(
+    return estimateVariationalParameters(
       scaleStats(stats, -request.dataset.weightExponent),
       o.covarianceType,
       o.regCovar,
@@ -232,7 +234,8 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
   private modelWith(priors: BayesianPriors, weightExponent: number): EmModel<BayesianParams> {
     const o = this.options;
     return {
-      mStep: (stats) => bayesianMStep(scaleStats(stats, -weightExponent), o.covarianceType, o.regCovar, priors),
+      maximize: (stats) =>
+        estimateVariationalParameters(scaleStats(stats, -weightExponent), o.covarianceType, o.regCovar, priors),
       lowerBound: (stats, next) =>
         bayesianLowerBound(
           next,
@@ -288,6 +291,8 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
     const k = p.nComponents;
     const d = p.nFeatures;
     const shape = COVARIANCE_MODELS[p.covarianceType].shape(k, d);
+    const variational = variationalCovariance(p.covarianceType);
+    const priorShape = variational.priorShape(d);
     const o = this.options;
     const wc = p.weightConcentration;
     return {
@@ -306,17 +311,16 @@ export class BayesianGaussianMixture extends BaseMixture<BayesianParams, Resolve
           ? [Array.from(wc.subarray(0, k)), Array.from(wc.subarray(k))]
           : Array.from(wc),
       meanPrecision: Array.from(p.meanPrecision),
-      degreesOfFreedom:
-        p.covarianceType === 'tied' ? (p.degreesOfFreedom[0] as number) : Array.from(p.degreesOfFreedom),
+      degreesOfFreedom: variational.sharedDegreesOfFreedom
+        ? (p.degreesOfFreedom[0] as number)
+        : Array.from(p.degreesOfFreedom),
       priors: {
         weightConcentrationPrior: priors.weightConcentrationPrior,
         meanPrecisionPrior: priors.meanPrecisionPrior,
         meanPrior: Array.from(priors.meanPrior),
         degreesOfFreedomPrior: priors.degreesOfFreedomPrior,
         covariancePrior:
-          p.covarianceType === 'spherical'
-            ? (priors.covariancePrior[0] as number)
-            : nest(priors.covariancePrior, p.covarianceType === 'diag' ? [d] : [d, d]),
+          priorShape.length === 0 ? (priors.covariancePrior[0] as number) : nest(priors.covariancePrior, priorShape),
       },
       ...this.fitStateJSON(),
     };

@@ -13,15 +13,15 @@ export interface FittedParams extends MixtureParams {
 }
 
 /**
- * What a mixture model brings to the loop: its M-step and its lower bound. The E-step is the
- * Gaussian one on every engine; a model changes it only through params.logWeights.
+ * What a mixture model brings to the loop: its M-step (`maximize`) and its lower bound. The
+ * E-step is the Gaussian one on every engine; a model changes it only through params.logWeights.
  */
 export interface EmModel<P extends FittedParams> {
   /**
    * Parameters from E-step statistics; `previous` (the parameters the E-step used, when known)
    * starts the iterative M-steps of mclust's models where they left off.
    */
-  mStep(stats: SufficientStats, previous?: P | null): P;
+  maximize(stats: SufficientStats, previous?: P | null): P;
   /**
    * The lower bound of an iteration from its E-step statistics and the parameters the M-step
    * made from them (the Gaussian mixture's is the E-step's mean log-likelihood; the
@@ -51,8 +51,8 @@ export interface EmSettings {
   readonly onIteration: ((info: IterationInfo) => void) | null;
 }
 
-/** The Gaussian mixture's M-step: weights renormalised to sum to 1 (sklearn's _m_step). */
-export function mStep(
+/** The Gaussian mixture's parameters from statistics: weights renormalised to sum to 1 (sklearn's GaussianMixture._m_step). */
+export function estimateGaussianMixture(
   stats: SufficientStats,
   covarianceType: CovarianceType,
   regCovar: number,
@@ -81,7 +81,8 @@ export function mStep(
 /** The Gaussian mixture as an EmModel: lowerBound is the E-step's mean log-likelihood (it lags the parameters by one M-step). */
 export function gaussianModel(covarianceType: CovarianceType, regCovar: number): EmModel<FittedParams> {
   return {
-    mStep: (stats, previous) => mStep(stats, covarianceType, regCovar, previous?.covariances ?? null),
+    maximize: (stats, previous) =>
+      estimateGaussianMixture(stats, covarianceType, regCovar, previous?.covariances ?? null),
     lowerBound: (stats) => stats.sumLogLik / stats.totalWeight,
   };
 }
@@ -104,7 +105,7 @@ export async function runEm<P extends FittedParams>(
     const began = performance.now();
     const previous = lowerBound;
     const stats = await data.eStep(params, moments);
-    params = model.mStep(stats, params);
+    params = model.maximize(stats, params);
     lowerBound = model.lowerBound(stats, params);
     lowerBounds.push(lowerBound);
     nIter = iteration;

@@ -4,7 +4,7 @@
 // loaded (the cached copy of typed X, the complete rows plus the holes' patterns, or a plain
 // copy) and released, and a lost GPU device forgotten, with 'auto' restarting on the CPU engine.
 
-import type { Backend, JobShape, LoadedData } from './backend.ts';
+import type { Backend, JobShape, LoadedData, MixtureParams } from './backend.ts';
 import { isDeviceLost } from './errors.ts';
 import { withLoaded } from './loaded-cache.ts';
 import {
@@ -17,7 +17,7 @@ import {
   type MatrixInput,
 } from './matrix.ts';
 import { checkNoInfinity, hasMissing, keptRows, loadMarginal, missingLayout, type MissingLayout } from './missing.ts';
-import type { BackendChoice, CovarianceType, MissingMode } from './options.ts';
+import { EmgpuInputError, type BackendChoice, type CovarianceType, type MissingMode } from './options.ts';
 import { cpuBackend, forgetBackend, selectBackend } from './select-backend.ts';
 
 /** A call's rows, ready for an engine. */
@@ -153,4 +153,28 @@ export async function onEngine<T>(
       choice.onProgress?.(`WebGPU device lost; restarting on ${backend.description}`);
     }
   }
+}
+
+/**
+ * Runs fn on X loaded for a call on a fitted model (predict, score, statistics …): X checked
+ * against the model's features (typed X for values only when it is not the data already
+ * loaded; nested arrays as they are copied), then loaded for `use` on the engine chosen for it.
+ * Rows with holes: the complete ones on the engine, the others on the host; not cached.
+ */
+export async function withFittedInput<T>(
+  X: MatrixInput,
+  params: MixtureParams,
+  load: { readonly missing: MissingMode; readonly sampleWeight: Float64Array | null; readonly use: LoadUse },
+  choice: EngineChoice,
+  fn: (data: LoadedData, backend: Backend) => Promise<T>,
+): Promise<T> {
+  const input = prepareInput(X, { missing: load.missing, sampleWeight: load.sampleWeight, checkValues: false });
+  const { matrix } = input;
+  if (matrix.cols !== params.nFeatures) {
+    throw new EmgpuInputError(
+      `X has ${matrix.cols} columns but the model was fitted with ${params.nFeatures} features; pass data with ${params.nFeatures} columns.`,
+    );
+  }
+  const job = jobOf(input, params.nComponents, params.covarianceType);
+  return onEngine(job, choice, (backend) => withInput(backend, input, load.use, (data) => fn(data, backend)));
 }

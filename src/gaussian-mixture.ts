@@ -11,7 +11,7 @@ import {
   type InitRequest,
   type MixtureJSONCommon,
 } from './base-mixture.ts';
-import { gaussianModel, mStep, type EmModel, type FittedParams } from './em.ts';
+import { estimateGaussianMixture, gaussianModel, type EmModel, type FittedParams } from './em.ts';
 import { initializeParameters, type UserInit } from './init/initialize.ts';
 import { toSampleWeight, weightExponentFor, type MatrixInput } from './matrix.ts';
 import { flattenParameter, nest } from './model/arrays.ts';
@@ -298,8 +298,8 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const next = advance(state, batch, matrix.rows, { stepDecay: opts.stepDecay, burnIn: opts.burnIn });
     const sums = next.state.sums;
     // fit's M-step, on the sums scaled as fit would scale weights W over the burn-in's rows.
-    const params = next.mStep
-      ? mStep(
+    const params = next.maximize
+      ? estimateGaussianMixture(
           scaleStats(sums, weightExponentFor(sums.totalWeight, next.state.burnInRows)),
           opts.covarianceType,
           opts.regCovar,
@@ -323,7 +323,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
       params,
       lowerBound,
       lowerBounds,
-      nIter: (current?.nIter ?? 0) + (next.mStep ? 1 : 0),
+      nIter: (current?.nIter ?? 0) + (next.maximize ? 1 : 0),
       converged: false,
       backendName: backend.description,
       warnings,

@@ -115,13 +115,13 @@ class HoleSums {
 
 /**
  * The E-step of the rows with holes, in float64: per row the responsibilities from the
- * observed coordinates and, with `moments`, the statistics with the conditional moments.
+ * observed coordinates and, given `moments`, the statistics with the conditional moments.
  */
 export function holesEStep(
   dataset: Dataset,
   layout: MissingLayout,
   params: MixtureParams,
-  moments: Moments | 'none',
+  moments?: Moments,
 ): HolePass {
   const { nComponents: k, nFeatures: d } = params;
   const { data, weights } = dataset;
@@ -132,7 +132,7 @@ export function holesEStep(
   const rowsOut = new Int32Array(total);
   const logLik = new Float64Array(total);
   const proba = new Float64Array(total * k);
-  const sums = moments === 'none' ? null : new HoleSums(k, d, moments);
+  const sums = moments === undefined ? null : new HoleSums(k, d, moments);
   let out = 0;
   const logp = new Float64Array(k);
   const dev = new Float64Array(d);

@@ -120,7 +120,7 @@ export class MarginalData implements LoadedData {
     const n = this.originalRows;
     const k = params.nComponents;
     const kept = this.layout.kept;
-    const holes = holesEStep(this.dataset, this.layout, params, 'none');
+    const holes = holesEStep(this.dataset, this.layout, params);
     const inner = this.complete === null ? {} : await this.complete.evaluate(params, request);
     const completeRows = this.layout.complete;
     const result: { labels?: Int32Array; logLik?: Float64Array; proba?: Float64Array } = {};

@@ -28,7 +28,7 @@ import type { CovarianceType } from './options.ts';
 export type Moments = 'full' | 'diag' | null;
 
 /** The second moments each covariance type needs. */
-export function momentsFor(covarianceType: CovarianceType): 'full' | 'diag' {
+export function momentsFor(covarianceType: CovarianceType): Exclude<Moments, null> {
   return COVARIANCE_MODELS[covarianceType].moments;
 }
 

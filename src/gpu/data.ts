@@ -29,7 +29,7 @@ import type { Chunk, StatsPlan } from './plans/plan.ts';
 import { PassTimer, runStatsPlan } from './plans/run.ts';
 import { tiledPlan } from './plans/tiled.ts';
 import { vectorFits, vectorPlan } from './plans/vector.ts';
-import { momentCode, type Job, type ModuleSpec } from './shaders.ts';
+import type { Job, ModuleSpec } from './shaders.ts';
 import { InternalError } from '../errors.ts';
 
 export class GpuData implements LoadedData {
@@ -123,7 +123,7 @@ export class GpuData implements LoadedData {
         k,
         d: this.cols,
         cov,
-        mom: momentCode(moments),
+        moments,
         weighted: this.dataset.weights !== null,
         whiten,
       };

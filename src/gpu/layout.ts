@@ -15,21 +15,29 @@
 
 import type { MixtureParams } from '../backend.ts';
 import { toKernelParams } from '../model/params.ts';
-import { formOf, type CovarianceForm } from '../model/covariance.ts';
+import { COVARIANCE_MODELS, formOf, type CovarianceForm } from '../model/covariance.ts';
 import { unpackStats, type StatsLayout, type SufficientStats } from '../sufficient-stats.ts';
 
-/** Number of precision-factor floats for a covariance type. */
+/**
+ * How a layout's precision factors are stored on the device: upper-triangular D × D matrices
+ * (an E-step then solves with them and can whiten its second moments), and whether one is
+ * shared by every component.
+ */
+export interface FactorShape {
+  readonly matrix: boolean;
+  readonly shared: boolean;
+}
+
+export const FACTOR_SHAPES: Record<CovarianceForm, FactorShape> = {
+  full: { matrix: true, shared: false },
+  tied: { matrix: true, shared: true },
+  diag: { matrix: false, shared: false },
+  spherical: { matrix: false, shared: false },
+};
+
+/** Number of precision-factor floats for a covariance layout (the covariance table's size). */
 export function factorCount(cov: CovarianceForm, k: number, d: number): number {
-  switch (cov) {
-    case 'full':
-      return k * d * d;
-    case 'tied':
-      return d * d;
-    case 'diag':
-      return k * d;
-    case 'spherical':
-      return k;
-  }
+  return COVARIANCE_MODELS[cov].size(k, d);
 }
 
 /** x' = (x − shift)·scale, with scale a power of two. */
@@ -154,9 +162,32 @@ export function vectorWidth(d: number): number {
 export function vectorParamCount(withFactors: boolean, cov: CovarianceForm, k: number, d: number): number {
   const dv = vectorWidth(d);
   if (!withFactors) return k * dv;
-  const f = cov === 'full' ? k * dv * dv : cov === 'tied' ? dv * dv : cov === 'diag' ? k * dv : k;
-  return k * dv + f + k;
+  // The factors padded to DV features: the layout's size at D = DV.
+  return k * dv + factorCount(cov, k, dv) + k;
 }
+
+/** Writes the precision factors f (D features) at host[o..] padded to DV features, per layout. */
+type VectorFactorWriter = (host: Float32Array, o: number, f: Float64Array, k: number, d: number, dv: number) => void;
+
+/** Full/tied: `count` column-major DV×DV matrices with column j = U[·, j]. */
+function writeMatrices(count: number): VectorFactorWriter {
+  return (host, o, f, _k, d, dv) => {
+    for (let c = 0; c < count; c++)
+      for (let j = 0; j < d; j++)
+        for (let a = 0; a < d; a++) host[o + c * dv * dv + j * dv + a] = f[c * d * d + a * d + j] as number;
+  };
+}
+
+const VECTOR_FACTOR_WRITERS: Record<CovarianceForm, VectorFactorWriter> = {
+  full: (host, o, f, k, d, dv) => writeMatrices(k)(host, o, f, k, d, dv),
+  tied: writeMatrices(1),
+  diag: (host, o, f, k, d, dv) => {
+    for (let c = 0; c < k; c++) for (let a = 0; a < d; a++) host[o + c * dv + a] = f[c * d + a] as number;
+  },
+  spherical: (host, o, f, k) => {
+    for (let c = 0; c < k; c++) host[o + c] = f[c] as number;
+  },
+};
 
 /**
  * The register kernel's layout (shaders/stats_vec.wgsl): centres K·DV, then factors (full: K
@@ -169,22 +200,10 @@ export function writeVectorParams(host: Float32Array, p: DeviceParams): void {
   host.fill(0);
   for (let c = 0; c < k; c++) for (let a = 0; a < d; a++) host[c * dv + a] = p.centres[c * d + a] as number;
   if (p.factors.length === 0) return;
-  const f = p.factors;
-  let o = k * dv;
-  if (cov === 'full' || cov === 'tied') {
-    const count = cov === 'full' ? k : 1;
-    for (let c = 0; c < count; c++)
-      for (let j = 0; j < d; j++)
-        for (let a = 0; a < d; a++) host[o + c * dv * dv + j * dv + a] = f[c * d * d + a * d + j] as number;
-    o += count * dv * dv;
-  } else if (cov === 'diag') {
-    for (let c = 0; c < k; c++) for (let a = 0; a < d; a++) host[o + c * dv + a] = f[c * d + a] as number;
-    o += k * dv;
-  } else {
-    for (let c = 0; c < k; c++) host[o + c] = f[c] as number;
-    o += k;
-  }
-  for (let c = 0; c < k; c++) host[o + c] = finiteConstant(p.logConstants[c] as number);
+  const o = k * dv;
+  VECTOR_FACTOR_WRITERS[cov](host, o, p.factors, k, d, dv);
+  const constants = o + factorCount(cov, k, dv);
+  for (let c = 0; c < k; c++) host[constants + c] = finiteConstant(p.logConstants[c] as number);
 }
 
 /** v ← (Uᵀ)⁻¹·v for U upper triangular at u[ub..] (forward substitution), in place at v[vb..] with stride. */
@@ -232,7 +251,7 @@ export function hostStats(
   whitened: DeviceParams | null,
 ): SufficientStats {
   const stats = unpackStats(flat, layout, centres);
-  if (whitened !== null) unwhiten(stats, whitened.factors, whitened.covarianceType === 'tied');
+  if (whitened !== null) unwhiten(stats, whitened.factors, FACTOR_SHAPES[whitened.covarianceType].shared);
   const { nComponents: k, nFeatures: d } = stats;
   const s = cond.scale;
   for (let c = 0; c < k; c++) {

@@ -24,17 +24,10 @@ import { factorCount, vectorWidth } from './layout.ts';
 import { InternalError } from '../errors.ts';
 
 export type Job = 'estep' | 'assign' | 'random';
-/** Second moments as the kernels code them: 0 none, 1 diagonal, 2 full (packed upper triangle). */
-export type MomentCode = 0 | 1 | 2;
 
-export function momentCode(moments: Moments): MomentCode {
+/** Second moments as the kernels' MOM constant codes them: 0 none, 1 diagonal, 2 full (packed upper triangle). */
+function momentCode(moments: Moments): 0 | 1 | 2 {
   return moments === 'full' ? 2 : moments === 'diag' ? 1 : 0;
-}
-
-const MOMENTS: Record<MomentCode, Moments> = { 0: null, 1: 'diag', 2: 'full' };
-
-export function momentsOfCode(mom: MomentCode): Moments {
-  return MOMENTS[mom];
 }
 
 export const COV_CODE: Record<CovarianceForm, number> = { full: 0, tied: 1, diag: 2, spherical: 3 };
@@ -43,7 +36,7 @@ export interface ModuleSpec {
   readonly k: number;
   readonly d: number;
   readonly cov: CovarianceForm;
-  readonly mom: MomentCode;
+  readonly moments: Moments;
   readonly weighted: boolean;
   /** Second moments in whitened coordinates (full/tied E-steps). */
   readonly whiten: boolean;
@@ -72,20 +65,20 @@ function storeYFn(store: boolean): string {
 
 /** The specialised constants, the module's buffer declarations, and weight() / store_y(). */
 function header(spec: ModuleSpec, buffers: BufferUse, storeY = false): string {
-  const { k, d, cov, mom, weighted, whiten } = spec;
+  const { k, d, cov, moments, weighted, whiten } = spec;
   const use: BufferUse = {
     ...buffers,
     ...(weighted ? { wts: 'read' } : {}),
     ...(storeY ? { yscr: 'read_write' } : {}),
   };
-  const layout = statsLayout(k, d, MOMENTS[mom]);
+  const layout = statsLayout(k, d, moments);
   const offF = k * d;
   const offC = offF + factorCount(cov, k, d);
   return [
     `const K: u32 = ${k}u;`,
     `const D: u32 = ${d}u;`,
     `const COV: u32 = ${COV_CODE[cov]}u;`,
-    `const MOM: u32 = ${mom}u;`,
+    `const MOM: u32 = ${momentCode(moments)}u;`,
     `const P: u32 = ${layout.packed}u;`,
     `const S: u32 = ${layout.size}u;`,
     `const OFF_F: u32 = ${offF}u;`,
@@ -182,7 +175,7 @@ export function reduceModule(s: number): string {
 
 /** stats_resp.wgsl's value_main (E-step values) plus evaluate.wgsl's eval_main. */
 export function evaluateModule(k: number, d: number, cov: CovarianceForm): string {
-  const spec: ModuleSpec = { k, d, cov, mom: 0, weighted: false, whiten: false };
+  const spec: ModuleSpec = { k, d, cov, moments: null, weighted: false, whiten: false };
   return `${header(spec, { ...COMMON, ...RESP, ...EVALUATE })}\n${commonSource}\n${runSource}\n${jobSection('estep', 'scratch')}\n${respSource}\n${evaluateSource}`;
 }
 

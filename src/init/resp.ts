@@ -5,7 +5,7 @@
 import { accumulate, Scratch } from '../cpu/kernels.ts';
 import type { Dataset } from '../matrix.ts';
 import { EmgpuInputError } from '../options.ts';
-import { statsLayout, unpackStats, type SufficientStats } from '../sufficient-stats.ts';
+import { statsLayout, unpackStats, type Moments, type SufficientStats } from '../sufficient-stats.ts';
 
 /** Checks resp (flat N × K or nested) and returns it flat: finite, ≥ 0, each row summing to 1. */
 export function toResponsibilities(
@@ -69,7 +69,7 @@ export function responsibilityStatistics(
   const source = { data: dataset.data, cols: d, weights: dataset.weights };
   const block = 4096;
   const scratch = new Scratch(block, k, d);
-  const pass = (shifts: Float64Array, secondMoments: 'full' | 'diag' | null): Float64Array => {
+  const pass = (shifts: Float64Array, secondMoments: Moments): Float64Array => {
     const out = new Float64Array(statsLayout(k, d, secondMoments).size);
     for (let start = 0; start < rows; start += block) {
       const end = Math.min(rows, start + block);

@@ -12,6 +12,7 @@ import type { CovarianceType } from '../options.ts';
 import type { SufficientStats } from '../sufficient-stats.ts';
 import { COVARIANCE_MODELS } from './covariance.ts';
 import { estimateGaussianParameters } from './m-step.ts';
+import type { SklearnCovarianceName } from './names.ts';
 
 export const WEIGHT_CONCENTRATION_PRIOR_TYPES = ['dirichlet_process', 'dirichlet_distribution'] as const;
 export type WeightConcentrationPriorType = (typeof WEIGHT_CONCENTRATION_PRIOR_TYPES)[number];
@@ -58,6 +59,140 @@ export interface PriorOptions {
   readonly covariancePrior: Float64Array | null;
 }
 
+/** What the variational M-step reads for the Wishart part: nk, x̄_k and S_k (Gaussian estimates), β_k, the priors. */
+interface WishartInput {
+  readonly k: number;
+  readonly d: number;
+  readonly nk: Float64Array;
+  readonly xk: Float64Array;
+  readonly sk: Float64Array;
+  readonly meanPrecision: Float64Array;
+  readonly priors: BayesianPriors;
+}
+
+/** One covariance type of the variational model (sklearn's four). */
+export interface VariationalCovariance {
+  /** The covariance prior's nested shape: [D, D] (full, tied), [D] (diag) or [] (spherical: one number). */
+  priorShape(d: number): number[];
+  /** ν is one number shared by the components (tied), else one per component. */
+  readonly sharedDegreesOfFreedom: boolean;
+  /** sklearn's default covariance prior from the data's covariance (D × D, ddof = 1). */
+  defaultPrior(covariance: Float64Array, d: number): Float64Array;
+  /** ν and the Wishart scale normalised by ν (sklearn's _estimate_wishart_full, _tied, _diag, _spherical). */
+  wishart(input: WishartInput): { degreesOfFreedom: Float64Array; covariances: Float64Array };
+}
+
+const diagonalOf = (c: Float64Array, d: number): Float64Array =>
+  Float64Array.from({ length: d }, (_, a) => c[a * d + a] as number);
+const shiftOf =
+  ({ xk, d, priors }: WishartInput) =>
+  (c: number, a: number): number =>
+    (xk[c * d + a] as number) - (priors.meanPrior[a] as number);
+
+const VARIATIONAL_COVARIANCES: Record<SklearnCovarianceName, VariationalCovariance> = {
+  full: {
+    priorShape: (d) => [d, d],
+    sharedDegreesOfFreedom: false,
+    defaultPrior: (c) => Float64Array.from(c),
+    wishart: (input) => {
+      const { k, d, nk, sk, meanPrecision, priors } = input;
+      const diff = shiftOf(input);
+      const w0 = priors.covariancePrior;
+      const beta0 = priors.meanPrecisionPrior;
+      const degreesOfFreedom = nk.map((n) => priors.degreesOfFreedomPrior + n);
+      const covariances = new Float64Array(k * d * d);
+      for (let c = 0; c < k; c++) {
+        const n = nk[c] as number;
+        const shrink = (n * beta0) / (meanPrecision[c] as number);
+        const nu = degreesOfFreedom[c] as number;
+        for (let a = 0; a < d; a++) {
+          for (let b = 0; b < d; b++) {
+            const o = c * d * d + a * d + b;
+            covariances[o] =
+              ((w0[a * d + b] as number) + n * (sk[o] as number) + shrink * diff(c, a) * diff(c, b)) / nu;
+          }
+        }
+      }
+      return { degreesOfFreedom, covariances };
+    },
+  },
+  tied: {
+    priorShape: (d) => [d, d],
+    sharedDegreesOfFreedom: true,
+    defaultPrior: (c) => Float64Array.from(c),
+    wishart: (input) => {
+      const { k, d, nk, sk, meanPrecision, priors } = input;
+      const diff = shiftOf(input);
+      const w0 = priors.covariancePrior;
+      const beta0 = priors.meanPrecisionPrior;
+      let total = 0;
+      for (const n of nk) total += n;
+      const nu = priors.degreesOfFreedomPrior + total / k;
+      const covariances = new Float64Array(d * d);
+      for (let a = 0; a < d; a++) {
+        for (let b = 0; b < d; b++) {
+          let spread = 0;
+          for (let c = 0; c < k; c++)
+            spread += ((nk[c] as number) / (meanPrecision[c] as number)) * diff(c, a) * diff(c, b);
+          covariances[a * d + b] =
+            ((w0[a * d + b] as number) + ((sk[a * d + b] as number) * total) / k + (beta0 / k) * spread) / nu;
+        }
+      }
+      return { degreesOfFreedom: Float64Array.of(nu), covariances };
+    },
+  },
+  diag: {
+    priorShape: (d) => [d],
+    sharedDegreesOfFreedom: false,
+    defaultPrior: diagonalOf,
+    wishart: (input) => {
+      const { k, d, nk, sk, meanPrecision, priors } = input;
+      const diff = shiftOf(input);
+      const w0 = priors.covariancePrior;
+      const degreesOfFreedom = nk.map((n) => priors.degreesOfFreedomPrior + n);
+      const covariances = new Float64Array(k * d);
+      for (let c = 0; c < k; c++) {
+        const n = nk[c] as number;
+        const shrink = priors.meanPrecisionPrior / (meanPrecision[c] as number);
+        for (let a = 0; a < d; a++)
+          covariances[c * d + a] =
+            ((w0[a] as number) + n * ((sk[c * d + a] as number) + shrink * diff(c, a) ** 2)) /
+            (degreesOfFreedom[c] as number);
+      }
+      return { degreesOfFreedom, covariances };
+    },
+  },
+  spherical: {
+    priorShape: () => [],
+    sharedDegreesOfFreedom: false,
+    defaultPrior: (c, d) => Float64Array.of(diagonalOf(c, d).reduce((s, v) => s + v, 0) / d),
+    wishart: (input) => {
+      const { k, d, nk, sk, meanPrecision, priors } = input;
+      const diff = shiftOf(input);
+      const w0 = priors.covariancePrior;
+      const degreesOfFreedom = nk.map((n) => priors.degreesOfFreedomPrior + n);
+      const covariances = new Float64Array(k);
+      for (let c = 0; c < k; c++) {
+        let square = 0;
+        for (let a = 0; a < d; a++) square += diff(c, a) ** 2;
+        const n = nk[c] as number;
+        covariances[c] =
+          ((w0[0] as number) +
+            n * ((sk[c] as number) + (priors.meanPrecisionPrior / (meanPrecision[c] as number)) * (square / d))) /
+          (degreesOfFreedom[c] as number);
+      }
+      return { degreesOfFreedom, covariances };
+    },
+  },
+};
+
+/** The variational model's entry for a covariance type (sklearn's four; others are refused when options resolve). */
+export function variationalCovariance(covarianceType: CovarianceType): VariationalCovariance {
+  if (!Object.hasOwn(VARIATIONAL_COVARIANCES, covarianceType))
+    throw new Error(`internal: BayesianGaussianMixture has no covarianceType '${covarianceType}'`);
+  return VARIATIONAL_COVARIANCES[covarianceType as SklearnCovarianceName];
+}
+
 /** sklearn's _check_parameters: defaults from the data where a prior is not given. */
 export function resolvePriors(
   options: PriorOptions,
@@ -66,15 +201,8 @@ export function resolvePriors(
   k: number,
   d: number,
 ): BayesianPriors {
-  let covariancePrior = options.covariancePrior;
-  if (covariancePrior === null) {
-    const c = data.covariance;
-    if (covarianceType === 'full' || covarianceType === 'tied') covariancePrior = Float64Array.from(c);
-    else {
-      const diagonal = Float64Array.from({ length: d }, (_, a) => c[a * d + a] as number);
-      covariancePrior = covarianceType === 'diag' ? diagonal : Float64Array.of(diagonal.reduce((s, v) => s + v, 0) / d);
-    }
-  }
+  const covariancePrior =
+    options.covariancePrior ?? variationalCovariance(covarianceType).defaultPrior(data.covariance, d);
   return {
     weightConcentrationPriorType: options.weightConcentrationPriorType,
     weightConcentrationPrior: options.weightConcentrationPrior ?? 1 / k,
@@ -109,11 +237,11 @@ export function expectedWeights(
 }
 
 /**
- * The M-step (sklearn's _m_step: _estimate_weights, _estimate_means, _estimate_precisions) from
+ * The variational model's parameters from statistics (sklearn's BayesianGaussianMixture._m_step: _estimate_weights, _estimate_means, _estimate_precisions) from
  * the E-step's statistics: nk, x̄_k and S_k as the Gaussian mixture computes them (nk + 10·eps,
  * reg_covar on S_k's diagonal), then the posterior's parameters.
  */
-export function bayesianMStep(
+export function estimateVariationalParameters(
   stats: SufficientStats,
   covarianceType: CovarianceType,
   regCovar: number,
@@ -146,75 +274,15 @@ export function bayesianMStep(
         (meanPrecision[c] as number);
   }
   // Precisions: the Wishart scale, normalised by ν (sklearn's covariances_).
-  const nu0 = priors.degreesOfFreedomPrior;
-  const w0 = priors.covariancePrior;
-  let degreesOfFreedom: Float64Array;
-  let covariances: Float64Array;
-  const diff = (c: number, a: number): number => (xk[c * d + a] as number) - (priors.meanPrior[a] as number);
-  switch (covarianceType) {
-    case 'full': {
-      degreesOfFreedom = nk.map((n) => nu0 + n);
-      covariances = new Float64Array(k * d * d);
-      for (let c = 0; c < k; c++) {
-        const n = nk[c] as number;
-        const shrink = (n * beta0) / (meanPrecision[c] as number);
-        const nu = degreesOfFreedom[c] as number;
-        for (let a = 0; a < d; a++) {
-          for (let b = 0; b < d; b++) {
-            const o = c * d * d + a * d + b;
-            covariances[o] =
-              ((w0[a * d + b] as number) + n * (sk[o] as number) + shrink * diff(c, a) * diff(c, b)) / nu;
-          }
-        }
-      }
-      break;
-    }
-    case 'tied': {
-      let total = 0;
-      for (const n of nk) total += n;
-      const nu = nu0 + total / k;
-      degreesOfFreedom = Float64Array.of(nu);
-      covariances = new Float64Array(d * d);
-      for (let a = 0; a < d; a++) {
-        for (let b = 0; b < d; b++) {
-          let spread = 0;
-          for (let c = 0; c < k; c++)
-            spread += ((nk[c] as number) / (meanPrecision[c] as number)) * diff(c, a) * diff(c, b);
-          covariances[a * d + b] =
-            ((w0[a * d + b] as number) + ((sk[a * d + b] as number) * total) / k + (beta0 / k) * spread) / nu;
-        }
-      }
-      break;
-    }
-    case 'diag': {
-      degreesOfFreedom = nk.map((n) => nu0 + n);
-      covariances = new Float64Array(k * d);
-      for (let c = 0; c < k; c++) {
-        const n = nk[c] as number;
-        const shrink = beta0 / (meanPrecision[c] as number);
-        for (let a = 0; a < d; a++)
-          covariances[c * d + a] =
-            ((w0[a] as number) + n * ((sk[c * d + a] as number) + shrink * diff(c, a) ** 2)) /
-            (degreesOfFreedom[c] as number);
-      }
-      break;
-    }
-    case 'spherical': {
-      degreesOfFreedom = nk.map((n) => nu0 + n);
-      covariances = new Float64Array(k);
-      for (let c = 0; c < k; c++) {
-        let square = 0;
-        for (let a = 0; a < d; a++) square += diff(c, a) ** 2;
-        const n = nk[c] as number;
-        covariances[c] =
-          ((w0[0] as number) + n * ((sk[c] as number) + (beta0 / (meanPrecision[c] as number)) * (square / d))) /
-          (degreesOfFreedom[c] as number);
-      }
-      break;
-    }
-    default:
-      throw new Error(`internal: BayesianGaussianMixture has no M-step for covarianceType '${covarianceType}'`);
-  }
+  const { degreesOfFreedom, covariances } = variationalCovariance(covarianceType).wishart({
+    k,
+    d,
+    nk,
+    xk,
+    sk,
+    meanPrecision,
+    priors,
+  });
   const precisionsCholesky = COVARIANCE_MODELS[covarianceType].precisionCholesky(covariances, k, d);
   const weights = expectedWeights(weightConcentration, priors.weightConcentrationPriorType, k);
   const params: BayesianParams = {
@@ -297,7 +365,7 @@ export function bayesianLowerBound(
   const { covarianceType, nComponents: k, nFeatures: d, degreesOfFreedom } = params;
   const logDet = COVARIANCE_MODELS[covarianceType].logDetCholesky(params.precisionsCholesky, k, d);
   let logWishart = 0;
-  if (covarianceType === 'tied') {
+  if (variationalCovariance(covarianceType).sharedDegreesOfFreedom) {
     const nu = degreesOfFreedom[0] as number;
     logWishart = k * logWishartNorm(nu, (logDet[0] as number) - 0.5 * d * Math.log(nu), d);
   } else {

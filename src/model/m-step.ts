@@ -1,5 +1,6 @@
-// The one float64 M-step every backend shares: sufficient statistics -> weights, means,
-// covariances (sklearn's _estimate_gaussian_parameters, from centred sums).
+// The one float64 Gaussian estimate every M-step shares (both estimators, every backend, the
+// initialisations): sufficient statistics -> nk, means, covariances (sklearn's
+// _estimate_gaussian_parameters, from centred sums), the covariances by a table per type.
 
 import type { SufficientStats } from '../sufficient-stats.ts';
 import type { CovarianceType } from '../options.ts';
@@ -57,11 +58,11 @@ export function estimateGaussianParameters(
     const outer = full ? (sumOuter[c * d * d + i * d + j] as number) : (sumOuter[c * d + i] as number);
     return outer - correction * (sumDiff[c * d + i] as number) * (sumDiff[c * d + j] as number);
   };
-  const covariances = COVARIANCE_M_STEPS[covarianceType]({ k, d, nk, centredEntry, regCovar, previous });
+  const covariances = COVARIANCE_ESTIMATORS[covarianceType]({ k, d, nk, centredEntry, regCovar, previous });
   return { nk, means, covariances };
 }
 
-/** What a covariance M-step reads: n_k, the centred scatter entries W_k[i][j], regCovar, the previous covariances. */
+/** What a covariance estimator reads: n_k, the centred scatter entries W_k[i][j], regCovar, the previous covariances. */
 interface CovarianceInput {
   readonly k: number;
   readonly d: number;
@@ -72,7 +73,7 @@ interface CovarianceInput {
 }
 
 /** sklearn's four: its formulas exactly, regCovar added to the diagonal of each covariance. */
-const SKLEARN_M_STEPS = {
+const SKLEARN_ESTIMATORS = {
   full: ({ k, d, nk, centredEntry, regCovar }: CovarianceInput): Float64Array => {
     const covariances = new Float64Array(k * d * d);
     for (let c = 0; c < k; c++) {
@@ -123,11 +124,11 @@ const SKLEARN_M_STEPS = {
 };
 
 /**
- * An mclust model's M-step. regCovar enters as n_k·regCovar added to the diagonal of each
+ * An mclust model's covariance estimator (its M-step's covariance part). regCovar enters as n_k·regCovar added to the diagonal of each
  * scatter W_k, which keeps the model's structure and, for VII, VVI, EEE and VVV, equals sklearn's
  * regularisation of spherical, diag, tied and full (mclust itself has none: regCovar 0).
  */
-function mclustMStep(name: MclustModelName): (input: CovarianceInput) => Float64Array {
+function mclustEstimator(name: MclustModelName): (input: CovarianceInput) => Float64Array {
   const diagonal = COVARIANCE_MODELS[name].moments === 'diag';
   return ({ k, d, nk, centredEntry, regCovar, previous }) => {
     const w = new Float64Array(diagonal ? k * d : k * d * d);
@@ -150,10 +151,10 @@ function mclustMStep(name: MclustModelName): (input: CovarianceInput) => Float64
   };
 }
 
-/** The covariance M-step of every covariance type, by name. */
-const COVARIANCE_M_STEPS: Record<CovarianceType, (input: CovarianceInput) => Float64Array> = {
-  ...SKLEARN_M_STEPS,
-  ...(Object.fromEntries(MCLUST_MODELS.map((name) => [name, mclustMStep(name)])) as Record<
+/** The covariance estimator of every covariance type, by name. */
+const COVARIANCE_ESTIMATORS: Record<CovarianceType, (input: CovarianceInput) => Float64Array> = {
+  ...SKLEARN_ESTIMATORS,
+  ...(Object.fromEntries(MCLUST_MODELS.map((name) => [name, mclustEstimator(name)])) as Record<
     MclustModelName,
     (input: CovarianceInput) => Float64Array
   >),

@@ -8,18 +8,10 @@
 //   (first block) or adding to the partial slots;
 // then the reduction. The cost model beside it keeps every invocation under the loop budget.
 
-import { statsLayout } from '../../sufficient-stats.ts';
+import { statsLayout, type Moments } from '../../sufficient-stats.ts';
 import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, type BufferSet, type Dispatch, type GpuContext } from '../context.ts';
-import { factorCount } from '../layout.ts';
-import {
-  momentsOfCode,
-  respModule,
-  rowsTriModule,
-  tiledModule,
-  type Job,
-  type MomentCode,
-  type ModuleSpec,
-} from '../shaders.ts';
+import { FACTOR_SHAPES, factorCount } from '../layout.ts';
+import { respModule, rowsTriModule, tiledModule, type Job, type ModuleSpec } from '../shaders.ts';
 import { LOOP_BUDGET } from '../tuning.ts';
 import { RunTable } from '../uniforms.ts';
 import type { Chunk, StatsPlan } from './plan.ts';
@@ -42,23 +34,23 @@ export function tiledFits(ctx: GpuContext, d: number): boolean {
 
 /**
  * Register blocks of Σ r·z·zᵀ pass B computes per component, each 4·rb rows × 4·cb columns:
- * the upper triangle (MOM 2), else row 0 (+ the diagonal, MOM 1; rb 1 only).
+ * the upper triangle (full moments), else row 0 (+ the diagonal for diag moments; rb 1 only).
  */
-export function tiledBlockCount(d: number, mom: MomentCode, cb = 1, rb = 1): number {
+export function tiledBlockCount(d: number, moments: Moments, cb = 1, rb = 1): number {
   const nb = tiledRowVecs(d);
-  if (mom === 2) {
+  if (moments === 'full') {
     let n = 0;
     for (let ba = 0; ba < nb; ba += rb) n += Math.ceil((nb - ba) / cb);
     return n;
   }
-  if (rb !== 1) throw new InternalError('tiledBlockCount: rb > 1 needs MOM 2');
-  return Math.ceil(nb / cb) + (mom === 1 ? nb - 1 : 0);
+  if (rb !== 1) throw new InternalError('tiledBlockCount: rb > 1 needs full moments');
+  return Math.ceil(nb / cb) + (moments === 'diag' ? nb - 1 : 0);
 }
 
 /** Loop iterations one row costs rows_main (K component values, finish_row, the weighting); an upper estimate. */
 export function rowIterations(job: Job, spec: ModuleSpec): number {
   const { k, d, cov } = spec;
-  const solve = job === 'estep' && (cov === 'full' || cov === 'tied') ? (d * (d + 1)) / 2 : 0;
+  const solve = job === 'estep' && FACTOR_SHAPES[cov].matrix ? (d * (d + 1)) / 2 : 0;
   return k * (8 + 2 * d + solve) + 4 * k + d + 8;
 }
 
@@ -90,13 +82,13 @@ interface Block {
 
 /** Pass B's shape: register and component blocking, workgroup size and tile rows. */
 function passBShape(ctx: GpuContext, spec: ModuleSpec) {
-  const { k, d, mom } = spec;
+  const { k, d, moments } = spec;
   const t = ctx.tuning;
   const lim = ctx.limits;
   const nb = tiledRowVecs(d);
-  const rb = mom === 2 ? Math.max(1, Math.min(2, t.tiledRowBlocks)) : 1;
+  const rb = moments === 'full' ? Math.max(1, Math.min(2, t.tiledRowBlocks)) : 1;
   const cb = rb === 2 ? 2 : Math.max(1, Math.min(2, t.tiledColumnBlocks ?? (d > 12 ? 2 : 1)));
-  const blocks = tiledBlockCount(d, mom, cb, rb);
+  const blocks = tiledBlockCount(d, moments, cb, rb);
   // Whitened coordinates differ per component, so a tile serves one component (KB 1).
   const kb = spec.whiten
     ? 1
@@ -104,7 +96,7 @@ function passBShape(ctx: GpuContext, spec: ModuleSpec) {
   // Software adapters: 64 invocations when a component has few blocks (llvmpipe, 1e5 rows, D = 8,
   // K = 16: 0.24 s against 0.36 s at 256), else 256 (D = 32, K = 16: 1.55 s against 3.0 s at 64).
   const wg = Math.min(
-    t.tiledWorkgroupSize ?? (ctx.software && tiledBlockCount(d, mom) < 32 ? 64 : 256),
+    t.tiledWorkgroupSize ?? (ctx.software && tiledBlockCount(d, moments) < 32 ? 64 : 256),
     lim.wgInvocations,
   );
   const per = Math.min(kb * blocks, wg);
@@ -123,8 +115,7 @@ function passAShape(ctx: GpuContext, job: Job, spec: ModuleSpec, wgB: number) {
   const t = ctx.tuning;
   const lim = ctx.limits;
   const triBytes = triBytesPerComponent(d);
-  let tri =
-    job === 'estep' && (cov === 'full' || cov === 'tied') && d <= TRI_MAX_D && triBytes <= lim.wgMem && t.triSolve;
+  let tri = job === 'estep' && FACTOR_SHAPES[cov].matrix && d <= TRI_MAX_D && triBytes <= lim.wgMem && t.triSolve;
   const wg = tri ? Math.min(t.triWorkgroupSize ?? (ctx.software ? wgB : 128), lim.wgInvocations) : wgB;
   // Factors staged at once: within 16 KiB on hardware (occupancy), all of workgroup memory on software.
   const kc = Math.max(
@@ -156,7 +147,7 @@ export async function tiledPlan(
   spec: ModuleSpec,
 ): Promise<StatsPlan> {
   const { k, d, whiten } = spec;
-  const layout = statsLayout(k, d, momentsOfCode(spec.mom));
+  const layout = statsLayout(k, d, spec.moments);
   const s = layout.size;
   const lim = ctx.limits;
   const t = ctx.tuning;

@@ -15,7 +15,7 @@ import {
   type GpuContext,
 } from '../context.ts';
 import { vectorParamCount } from '../layout.ts';
-import { momentsOfCode, vectorModule, type Job, type ModuleSpec } from '../shaders.ts';
+import { vectorModule, type Job, type ModuleSpec } from '../shaders.ts';
 import { LOOP_BUDGET } from '../tuning.ts';
 import { RunTable } from '../uniforms.ts';
 import type { Chunk, StatsPlan } from './plan.ts';
@@ -38,7 +38,7 @@ export function vectorRowCap(k: number, d: number, packed: number): number {
  * fails the last two, and takes the tiled shape.
  */
 export function vectorFits(ctx: GpuContext, job: Job, spec: ModuleSpec, chunks: readonly Chunk[]): boolean {
-  const layout = statsLayout(spec.k, spec.d, momentsOfCode(spec.mom));
+  const layout = statsLayout(spec.k, spec.d, spec.moments);
   const cap = vectorRowCap(spec.k, spec.d, layout.packed);
   if (spec.d > 4 || cap < 1 || vectorParamCount(job === 'estep', spec.cov, spec.k, spec.d) * 4 > ctx.limits.maxUniform)
     return false;
@@ -59,7 +59,7 @@ export async function vectorPlan(
   spec: ModuleSpec,
 ): Promise<StatsPlan> {
   const { k, d } = spec;
-  const layout = statsLayout(k, d, momentsOfCode(spec.mom));
+  const layout = statsLayout(k, d, spec.moments);
   const s = layout.size;
   const wg = ctx.tuning.workgroupSize;
   const partCap = Math.min(ctx.limits.maxBinding, ctx.limits.maxBuffer, 256 * 2 ** 20);
