@@ -1,6 +1,6 @@
 // Missing values under mclust-named covariance models (VEV: full second moments, EEI: diagonal
 // ones), against a slow float64 reference written here from the conditional Gaussian formulas
-// (Gauss–Jordan inverses and determinants of the observed blocks, no Cholesky factor):
+// (Gauss–Jordan inverses and determinants of the observed blocks from test/reference.ts, no Cholesky factor):
 //   log p(x_o) = log Σ_k w_k N(x_o; μ_o, Σ_oo),
 //   E[x_m | x_o] = μ_m + Σ_mo Σ_oo⁻¹ (x_o − μ_o),   Cov[x_m | x_o] = Σ_mm − Σ_mo Σ_oo⁻¹ Σ_om.
 // The data are the rows of test/fixtures/missing/holes3d.json (3-D, 1 to 3 holes in 106 rows).
@@ -10,6 +10,7 @@ import { GaussianMixture } from '../../src/index.ts';
 import { holesEStep, keptRows, missingLayout } from '../../src/missing.ts';
 import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
 import type { CovarianceType } from '../../src/options.ts';
+import { inverseAndLogDet } from '../reference.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/missing/holes3d.json', import.meta.url), 'utf8')) as {
   X: (number | null)[][];
@@ -18,25 +19,6 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/missing/holes3d.jso
 };
 const X = fixture.X.map((row) => row.map((v) => (v === null ? NaN : v)));
 const D = 3;
-
-/** Inverse and log-determinant of a small SPD matrix (number[][]) by Gauss–Jordan elimination. */
-function inverseAndLogDet(a: number[][]): { inverse: number[][]; logDet: number } {
-  const n = a.length;
-  const m = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  let logDet = 0;
-  for (let col = 0; col < n; col++) {
-    const p = m[col]![col]!;
-    expect(p).toBeGreaterThan(0); // SPD: every pivot is positive, and no row swap is needed
-    logDet += Math.log(p);
-    for (let j = 0; j < 2 * n; j++) m[col]![j]! /= p;
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const f = m[r]![col]!;
-      for (let j = 0; j < 2 * n; j++) m[r]![j]! -= f * m[col]![j]!;
-    }
-  }
-  return { inverse: m.map((row) => row.slice(n)), logDet };
-}
 
 interface Mixture {
   readonly weights: number[];
