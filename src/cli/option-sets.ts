@@ -116,15 +116,17 @@ export function weightOptions({
   ];
 }
 
-/** -o, --output FILE (`help` or "write WHAT to this file (atomically …) instead of stdout") and --verbose. */
-export function outputOptions(what: string, help?: string): Option[] {
-  return [
-    new Option(
-      '-o, --output <file>',
-      help ?? `write ${what} to this file (atomically: complete or not at all) instead of stdout`,
-    ),
-    new Option('--verbose', 'progress and details on stderr; stack traces of internal errors'),
-  ];
+/** -o, --output FILE: `help`, or "write WHAT to this file (atomically …) instead of stdout". */
+export function outputOption(what: string, help?: string): Option {
+  return new Option(
+    '-o, --output <file>',
+    help ?? `write ${what} to this file (atomically: complete or not at all) instead of stdout`,
+  );
+}
+
+/** --verbose (every command that reads or writes files has it, last). */
+export function verboseOption(): Option {
+  return new Option('--verbose', 'progress and details on stderr; stack traces of internal errors');
 }
 
 /** EM's settings shared by fit and select, with their defaults as each command states them. */

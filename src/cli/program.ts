@@ -5,7 +5,8 @@
 import { Command } from 'commander';
 import type { Context } from './context.ts';
 import { EXIT, oneLine, printable } from './errors.ts';
-import { addOptions, dataOptions, engineOptions, modelOption, outputOptions } from './option-sets.ts';
+import { addOptions, dataOptions, engineOptions, modelOption, outputOption, verboseOption } from './option-sets.ts';
+import type { Option } from 'commander';
 
 export const DATA_ARGUMENT = 'CSV, TSV, JSON, Parquet or Arrow file, or - for stdin';
 
@@ -22,8 +23,8 @@ milliseconds since the Unix epoch); string and dictionary columns are refused.`;
 
 export const EXIT_HELP = `
 Exit codes: ${EXIT.ok} success, ${EXIT.fitFailed} the fit failed (e.g. an ill-defined covariance) or the
-engine is unavailable, ${EXIT.usage} usage or input error, ${EXIT.internal} internal error, ${EXIT.interrupted} interrupted
-(Ctrl-C), ${EXIT.hangup} stopped by SIGHUP, ${EXIT.terminated} stopped by SIGTERM.`;
+engine is unavailable, ${EXIT.usage} usage or input error, ${EXIT.internal} internal error,
+${EXIT.interrupted} interrupted (Ctrl-C), ${EXIT.hangup} stopped by SIGHUP, ${EXIT.terminated} stopped by SIGTERM.`;
 
 /** The command `name` of `parent` (or the program itself), writing to ctx's streams. */
 export function defineCommand(ctx: Context, cmd: Command, helpName: string): Command {
@@ -42,10 +43,24 @@ export function subcommand(ctx: Context, program: Command, name: string): Comman
   return defineCommand(ctx, program.command(name), `emgpu ${name}`);
 }
 
-/** What predict, score and summary take: DATA, --model, --output WHAT, how DATA is read, the engine. */
-export function modelOnData(ctx: Context, program: Command, name: string, description: string, what: string): Command {
-  const cmd = subcommand(ctx, program, name).description(description).argument('<DATA>', DATA_ARGUMENT);
-  return addOptions(cmd, [modelOption(), ...outputOptions(what), ...dataOptions(), ...engineOptions()]);
+/**
+ * What predict, score and summary take: DATA, --model, the command's `own` options, --output
+ * WHAT, how DATA is read, the engine and --verbose.
+ */
+export function modelOnData(
+  ctx: Context,
+  program: Command,
+  command: { name: string; description: string; what: string; own: readonly Option[] },
+): Command {
+  const cmd = subcommand(ctx, program, command.name).description(command.description).argument('<DATA>', DATA_ARGUMENT);
+  return addOptions(cmd, [
+    modelOption(),
+    ...command.own,
+    outputOption(command.what),
+    ...dataOptions(),
+    ...engineOptions(),
+    verboseOption(),
+  ]);
 }
 
 /** How a command file adds its command to the program. */

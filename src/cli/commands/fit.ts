@@ -21,7 +21,8 @@ import {
   emOptions,
   engineOptions,
   integerAtLeast,
-  outputOptions,
+  outputOption,
+  verboseOption,
   weightOptions,
 } from '../option-sets.ts';
 import { FitProgress } from '../progress.ts';
@@ -221,7 +222,8 @@ export function registerFit(program: Command, ctx: Context): void {
     ...dataOptions(),
     ...engineOptions(),
     ...weightOptions({ column: true }),
-    ...outputOptions('the model JSON', 'write the model JSON to this file (atomically) instead of stdout'),
+    outputOption('the model JSON', 'write the model JSON to this file (atomically) instead of stdout'),
+    verboseOption(),
     new Option('--demo', "fit Fisher's bundled iris data (K = 3, seed 0) and print a readable summary"),
     ...bayesianOptions(),
     ...onlineOptions(),

@@ -41,25 +41,21 @@ export async function predictCommand(ctx: Context, dataPath: string, opts: Predi
 }
 
 export function registerPredict(program: Command, ctx: Context): void {
-  modelOnData(
-    ctx,
-    program,
-    'predict',
-    'print the most likely component (0-based) of each row of DATA, one per line',
-    'the result',
-  )
-    .addOption(
+  modelOnData(ctx, program, {
+    name: 'predict',
+    description: 'print the most likely component (0-based) of each row of DATA, one per line',
+    what: 'the result',
+    own: [
       new Option(
         '--proba',
         'print the probability of each component instead: CSV, one row per data row, K columns, no header',
       ),
-    )
-    .addOption(
       new Option(
         '--uncertainty',
         "print each row's classification uncertainty instead: 1 − its largest component probability (mclust's uncertainty)",
       ),
-    )
+    ],
+  })
     .addHelpText('after', DATA_HELP)
     .action(async (data: string, opts: PredictOpts) => predictCommand(ctx, data, opts));
 }

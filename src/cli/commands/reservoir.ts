@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { checkOutput, writeText, type Context } from '../context.ts';
 import type { DataOptions } from '../data.ts';
-import { addOptions, dataOptions, integerAtLeast, outputOptions, weightOptions } from '../option-sets.ts';
+import { addOptions, dataOptions, integerAtLeast, outputOption, verboseOption, weightOptions } from '../option-sets.ts';
 import { DATA_ARGUMENT, DATA_HELP, EXIT_HELP, subcommand } from '../program.ts';
 import { reservoirJSON } from '../reservoir.ts';
 import { readTableAndWeights } from '../table-input.ts';
@@ -42,8 +42,9 @@ export function registerReservoir(program: Command, ctx: Context): void {
       column: true,
       help: "one non-negative weight per data row: one number per line or a one-column CSV (the sample keeps its rows' weights)",
     }),
-    ...outputOptions('the sample'),
+    outputOption('the sample'),
     ...dataOptions(),
+    verboseOption(),
   ])
     .addHelpText(
       'after',

@@ -6,7 +6,15 @@ import { freshSeed, Random } from '../../random.ts';
 import { pause } from '../abort.ts';
 import { checkOutput, say, withOutput, type Context } from '../context.ts';
 import { loadModel } from '../model-file.ts';
-import { addOptions, integerAtLeast, MAX_SAMPLES, modelOption, outputOptions, sampleCount } from '../option-sets.ts';
+import {
+  addOptions,
+  integerAtLeast,
+  MAX_SAMPLES,
+  modelOption,
+  outputOption,
+  sampleCount,
+  verboseOption,
+} from '../option-sets.ts';
 import { CHUNK_CHARS, csvRow } from '../output.ts';
 import { subcommand } from '../program.ts';
 
@@ -67,7 +75,8 @@ export function registerSample(program: Command, ctx: Context): void {
       'random seed, 0 to 4294967295 (default: the seed the model was fitted with, else random)',
     ).argParser(integerAtLeast(0, 0xffffffff)),
     new Option('--labels', 'add a last column with the component (0-based) each sample was drawn from'),
-    ...outputOptions('the samples'),
+    outputOption('the samples'),
+    verboseOption(),
   ])
     .addHelpText(
       'after',

@@ -36,14 +36,12 @@ export async function scoreCommand(ctx: Context, dataPath: string, opts: ScoreOp
 }
 
 export function registerScore(program: Command, ctx: Context): void {
-  modelOnData(
-    ctx,
-    program,
-    'score',
-    'print the log-likelihood log p(x) of each row of DATA, one per line',
-    'the result',
-  )
-    .addOption(new Option('--mean', 'print only the mean log-likelihood (scikit-learn score)'))
+  modelOnData(ctx, program, {
+    name: 'score',
+    description: 'print the log-likelihood log p(x) of each row of DATA, one per line',
+    what: 'the result',
+    own: [new Option('--mean', 'print only the mean log-likelihood (scikit-learn score)')],
+  })
     .addHelpText('after', DATA_HELP)
     .action(async (data: string, opts: ScoreOpts) => scoreCommand(ctx, data, opts));
 }

@@ -3,7 +3,15 @@
 import { Command, Option } from 'commander';
 import { INIT_METHODS } from '../../options.ts';
 import { checkOutput, printToStdout, writeText, type Context } from '../context.ts';
-import { addOptions, dataOptions, emOptions, engineOptions, outputOptions, weightOptions } from '../option-sets.ts';
+import {
+  addOptions,
+  dataOptions,
+  emOptions,
+  engineOptions,
+  outputOption,
+  verboseOption,
+  weightOptions,
+} from '../option-sets.ts';
 import { DATA_ARGUMENT, DATA_HELP, EXIT_HELP, subcommand } from '../program.ts';
 import { selectCommand, selectOptions, type SelectOpts } from '../select.ts';
 import { readTable, readWeights } from '../table-input.ts';
@@ -43,7 +51,8 @@ export function registerSelect(program: Command, ctx: Context): void {
     ...dataOptions({ missing: false }),
     ...engineOptions(),
     ...weightOptions({ column: false }),
-    ...outputOptions('', 'also write the table and the best model as JSON to this file (atomically)'),
+    outputOption('', 'also write the table and the best model as JSON to this file (atomically)'),
+    verboseOption(),
   ])
     .addHelpText(
       'after',

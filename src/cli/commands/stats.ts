@@ -7,7 +7,15 @@ import { checkOutput, say, writeText, type Context } from '../context.ts';
 import { readSource, type DataOptions } from '../data.ts';
 import { printable } from '../errors.ts';
 import { loadModel } from '../model-file.ts';
-import { addOptions, dataOptions, engineOptions, modelOption, outputOptions, weightOptions } from '../option-sets.ts';
+import {
+  addOptions,
+  dataOptions,
+  engineOptions,
+  modelOption,
+  outputOption,
+  verboseOption,
+  weightOptions,
+} from '../option-sets.ts';
 import { DATA_ARGUMENT, DATA_HELP, EXIT_HELP, subcommand } from '../program.ts';
 import {
   mergeCommand,
@@ -53,9 +61,10 @@ export function registerStats(program: Command, ctx: Context): void {
   addOptions(stats, [
     modelOption("model JSON written by 'emgpu fit' or 'emgpu mstep': the current iteration's"),
     ...weightOptions({ column: true }),
-    ...outputOptions('the statistics'),
+    outputOption('the statistics'),
     ...dataOptions(),
     ...engineOptions(),
+    verboseOption(),
   ])
     .addHelpText('after', `${DISTRIBUTED_HELP}\n${DATA_HELP}\n${EXIT_HELP}`)
     .action(async (data: string, opts: StatsOpts) => statsCommand(statsIO(ctx, opts), data, opts));
@@ -65,7 +74,7 @@ export function registerMerge(program: Command, ctx: Context): void {
   const merge = subcommand(ctx, program, 'merge')
     .description("sum statistics files of parts of the data (written by 'emgpu stats' or 'emgpu merge') into one")
     .argument('<PARTS...>', 'statistics files (one of them may be - for stdin)');
-  addOptions(merge, outputOptions('the merged statistics'))
+  addOptions(merge, [outputOption('the merged statistics'), verboseOption()])
     .addHelpText(
       'after',
       `
@@ -85,7 +94,8 @@ export function registerMstep(program: Command, ctx: Context): void {
   addOptions(mstep, [
     modelOption('the model JSON the statistics were computed with'),
     ...mstepOptions(),
-    ...outputOptions('the next model JSON'),
+    outputOption('the next model JSON'),
+    verboseOption(),
   ])
     .addHelpText(
       'after',

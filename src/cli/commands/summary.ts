@@ -3,23 +3,22 @@
 import { Command, Option } from 'commander';
 import { writeText, type Context } from '../context.ts';
 import { modelAndData } from '../model-file.ts';
-import { weightOptions, addOptions } from '../option-sets.ts';
+import { weightOptions } from '../option-sets.ts';
 import { DATA_HELP, modelOnData } from '../program.ts';
 import { summaryCommand, type SummaryOpts } from '../summary.ts';
 import { readWeights } from '../table-input.ts';
 
 export function registerSummary(program: Command, ctx: Context): void {
-  const summary = modelOnData(
-    ctx,
-    program,
-    'summary',
-    "print mclust's summary of a model on DATA: model name, log-likelihood, n, df, BIC, ICL, mixing proportions and cluster sizes",
-    'the summary',
-  );
-  addOptions(summary, [
-    new Option('--json', 'print the summary as JSON (BIC and ICL in both signs, weights, clusterSizes)'),
-    ...weightOptions({ column: false }),
-  ])
+  modelOnData(ctx, program, {
+    name: 'summary',
+    description:
+      "print mclust's summary of a model on DATA: model name, log-likelihood, n, df, BIC, ICL, mixing proportions and cluster sizes",
+    what: 'the summary',
+    own: [
+      new Option('--json', 'print the summary as JSON (BIC and ICL in both signs, weights, clusterSizes)'),
+      ...weightOptions({ column: false }),
+    ],
+  })
     .addHelpText(
       'after',
       `
