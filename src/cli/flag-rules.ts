@@ -105,6 +105,11 @@ const onlineOnly = (flag: string): FlagRule => ({
   reason: `${flag} is an option of online EM; add --online, or drop ${flag}.`,
 });
 
+const bayesianOnly = (flag: string): FlagRule => ({
+  flags: [flag, '--bayesian'],
+  reason: `${flag} is an option of the Bayesian mixture; add --bayesian, or drop ${flag}.`,
+});
+
 /** Flags (first) that mean something only beside another (second), checked after INCOMPATIBLE. */
 export const NEEDS: readonly FlagRule[] = [
   onlineOnly('--batch-size'),
@@ -118,6 +123,12 @@ export const NEEDS: readonly FlagRule[] = [
   },
   { flags: ['--spill', '--stream'], reason: '--spill is an option of streamed EM; add --stream, or drop it.' },
   { flags: ['--no-spill', '--stream'], reason: '--no-spill is an option of streamed EM; add --stream, or drop it.' },
+  bayesianOnly('--weight-prior-type'),
+  bayesianOnly('--weight-concentration-prior'),
+  bayesianOnly('--mean-precision-prior'),
+  bayesianOnly('--degrees-of-freedom-prior'),
+  bayesianOnly('--mean-prior'),
+  bayesianOnly('--covariance-prior'),
   {
     flags: ['--hc-subset', '--init hc'],
     reason: '--hc-subset sets the rows of --init hc; add --init hc or drop --hc-subset.',

@@ -54,6 +54,12 @@ const VALUES: Record<string, string> = {
   '--spill': 'spill-dir',
   '--hc-subset': '100',
   '--missing': 'error',
+  '--weight-prior-type': 'dirichlet_process',
+  '--weight-concentration-prior': '0.1',
+  '--mean-precision-prior': '1',
+  '--degrees-of-freedom-prior': '5',
+  '--mean-prior': '1,2',
+  '--covariance-prior': '1',
 };
 
 const nameOf = (spec: string): string => spec.split(' ')[0] as string;
