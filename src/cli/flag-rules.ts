@@ -137,7 +137,7 @@ export const NEEDS: readonly FlagRule[] = [
   },
 ];
 
-/** A flag of the table on one parsed command: whether the command has it, and whether it was given. */
+/** A flag of the table on one parsed command: whether the command has it, whether it was given (with the value the rule names), its value. */
 interface Flag {
   readonly known: boolean;
   readonly given: boolean;
@@ -165,7 +165,10 @@ function flagOn(cmd: Command, spec: string): Flag {
   return { known: true, given: given && (wanted === undefined || String(value) === wanted), value };
 }
 
-/** The first rule of `rules` that applies to `cmd` and whose flags hold: `need` false for "both given". */
+/**
+ * The first rule of `rules` for `cmd` that its parsed flags break: the first flag given and the
+ * second given too (`need` false: INCOMPATIBLE) or not given (`need` true: NEEDS).
+ */
 function broken(cmd: Command, rules: readonly FlagRule[], need: boolean): FlagRule | undefined {
   return rules.find((rule) => {
     if (rule.only !== undefined && !rule.only.includes(cmd.name())) return false;

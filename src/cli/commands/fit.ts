@@ -12,7 +12,7 @@ import { bayesianOptions, namingPriorFlags, priorOptions, type Mixture } from '.
 import { checkOutput, printToStdout, writeText, type Context } from '../context.ts';
 import type { Table } from '../data.ts';
 import { demoSummary, loadIris } from '../demo.ts';
-import { CliError, printable, quoted } from '../errors.ts';
+import { CliError, quoted } from '../errors.ts';
 import { initParamsFromFile, respFromFile } from '../init-file.ts';
 import { onlineOptions } from '../online.ts';
 import {
