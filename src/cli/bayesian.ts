@@ -112,14 +112,12 @@ export function bayesianOptions(): Option[] {
   ];
 }
 
-/** The Bayesian estimator's prior options, or null without --bayesian (prior flags alone are a usage error). */
+/**
+ * The Bayesian estimator's prior options, or null without --bayesian (prior flags without it are
+ * refused before the command runs: src/cli/flag-rules.ts).
+ */
 export function priorOptions(opts: BayesianOpts): Partial<BayesianGaussianMixtureOptions> | null {
-  if (opts.bayesian !== true) {
-    const stray = PRIOR_FLAGS.find(([key]) => opts[key] !== undefined);
-    if (stray !== undefined)
-      throw new CliError(`${stray[1]} is an option of the Bayesian mixture; add --bayesian, or drop ${stray[1]}.`);
-    return null;
-  }
+  if (opts.bayesian !== true) return null;
   return {
     ...(opts.weightPriorType !== undefined ? { weightConcentrationPriorType: opts.weightPriorType } : {}),
     ...(opts.weightConcentrationPrior !== undefined ? { weightConcentrationPrior: opts.weightConcentrationPrior } : {}),

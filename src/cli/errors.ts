@@ -7,8 +7,19 @@ import { EmgpuInputError } from '../options.ts';
 import { BackendUnavailableError } from '../select-backend.ts';
 import { InternalError, isAbortError } from '../errors.ts';
 
-/** Exit codes: 0 ok, 1 the fit failed, 2 usage or input error, 70 internal error (EX_SOFTWARE), 130 interrupted. */
-export const EXIT = { ok: 0, fitFailed: 1, usage: 2, internal: 70, interrupted: 130 } as const;
+/**
+ * Exit codes: 0 ok, 1 the fit failed, 2 usage or input error, 70 internal error (EX_SOFTWARE),
+ * 130 interrupted (Ctrl-C), 129 and 143 stopped by SIGHUP and SIGTERM (128 + the signal, as a shell says).
+ */
+export const EXIT = {
+  ok: 0,
+  fitFailed: 1,
+  usage: 2,
+  internal: 70,
+  interrupted: 130,
+  hangup: 129,
+  terminated: 143,
+} as const;
 
 /** A user-facing error of the command line: the message names the problem, the place and the fix. */
 export class CliError extends Error {

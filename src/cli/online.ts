@@ -61,49 +61,7 @@ export function onlineOptions(): Option[] {
   ];
 }
 
-const ONLINE_FLAGS: ReadonlyArray<[keyof OnlineOpts, string]> = [
-  ['batchSize', '--batch-size'],
-  ['stepDecay', '--step-decay'],
-  ['burnIn', '--burn-in'],
-  ['passes', '--passes'],
-  ['shuffle', '--shuffle'],
-];
-
-/** Flags of `fit` that online EM does not use (it runs --passes passes, not iterations to convergence). */
-export interface FitFlagsForOnline extends OnlineOpts {
-  bayesian?: boolean;
-  demo?: boolean;
-  maxIter?: number;
-  tol?: number;
-  nInit?: number;
-}
-
-/** Usage errors of the online flags, before any reading: each a one-line CliError. */
-export function checkOnlineFlags(opts: FitFlagsForOnline): void {
-  if (opts.online !== true) {
-    const stray = ONLINE_FLAGS.find(([key]) => opts[key] !== undefined);
-    if (stray !== undefined)
-      throw new CliError(`${stray[1]} is an option of online EM; add --online, or drop ${stray[1]}.`);
-    return;
-  }
-  if (opts.demo === true)
-    throw new CliError('fit --demo does not take --online; run `emgpu fit data/iris.csv -k 3 --online` for that.');
-  if (opts.bayesian === true)
-    throw new CliError(
-      '--online fits a GaussianMixture (online EM is not defined here for the Bayesian mixture); drop --bayesian or --online.',
-    );
-  const unused: ReadonlyArray<[keyof FitFlagsForOnline, string]> = [
-    ['maxIter', '--max-iter'],
-    ['tol', '--tol'],
-    ['nInit', '--n-init'],
-  ];
-  for (const [key, flag] of unused) {
-    if (opts[key] !== undefined)
-      throw new CliError(
-        `${flag} has no effect with --online (online EM runs --passes passes of --batch-size rows, one M-step per batch); drop ${flag}.`,
-      );
-  }
-}
+// Which flags need --online, and which it refuses, is in src/cli/flag-rules.ts.
 
 /** [start, end) of each batch: ⌈N / B⌉ batches of at most B rows, sizes differing by at most one (the larger first). */
 export function batchBounds(rows: number, batchSize: number): Array<[number, number]> {

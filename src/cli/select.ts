@@ -46,7 +46,7 @@ export interface SelectOpts extends DataOptions {
   verbose?: boolean;
 }
 
-/** What the command needs from the CLI's plumbing (src/cli/main.ts). */
+/** What the command needs from the CLI's plumbing (src/cli/commands/select.ts). */
 export interface SelectIO {
   readonly signal: AbortSignal;
   readTable(path: string): Promise<Table>;

@@ -14,7 +14,7 @@ import type { Mixture } from './bayesian.ts';
 import type { DataOptions, Table, TextSource } from './data.ts';
 import { CliError, printable } from './errors.ts';
 
-/** What the commands need from the CLI's plumbing (src/cli/main.ts). */
+/** What the commands need from the CLI's plumbing (src/cli/commands/stats.ts). */
 export interface StatsIO {
   readonly signal: AbortSignal;
   /** Checks --output before any work (nothing is written on an error). */
@@ -105,11 +105,7 @@ const STATS_HINT = "pass statistics written by 'emgpu stats' or 'emgpu merge'.";
 
 /** `emgpu stats --model m.json DATA`: the statistics of DATA's rows under the model, as one JSON line. */
 export async function statsCommand(io: StatsIO, dataPath: string, opts: StatsOpts): Promise<void> {
-  if (dataPath === '-' && opts.model === '-') throw new CliError('DATA and --model cannot both be read from stdin.');
-  if (dataPath === '-' && opts.sampleWeight === '-')
-    throw new CliError('DATA and --sample-weight cannot both be read from stdin; put the weights in a file.');
-  if (opts.model === '-' && opts.sampleWeight === '-')
-    throw new CliError('--model and --sample-weight cannot both be read from stdin; put the weights in a file.');
+  // DATA, --model and --sample-weight from stdin at once are refused before this runs (src/cli/flag-rules.ts).
   await io.checkOutput(opts.output);
   const gm = await io.loadModel(opts.model, opts.backend);
   const { table, weights: sampleWeight } = await io.readTableAndWeights(dataPath, opts);
@@ -172,7 +168,6 @@ export async function mergeCommand(io: StatsIO, paths: string[], opts: MergeOpts
 
 /** `emgpu mstep --model m.json STATS`: the next model from merged statistics, and its lower bound. */
 export async function mstepCommand(io: StatsIO, statsPath: string, opts: MStepOpts): Promise<void> {
-  if (statsPath === '-' && opts.model === '-') throw new CliError('STATS and --model cannot both be read from stdin.');
   await io.checkOutput(opts.output);
   const gm = await io.loadModel(opts.model, 'cpu', opts.tol);
   const source = await io.readText(statsPath, 'statistics file');

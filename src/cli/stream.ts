@@ -51,49 +51,7 @@ export function streamOptions(): Option[] {
   ];
 }
 
-/** What --stream cannot be combined with, checked before any reading. */
-export interface FitFlagsForStream extends StreamOpts {
-  online?: boolean;
-  bayesian?: boolean;
-  demo?: boolean;
-  sampleWeight?: string;
-  missing?: 'error' | 'marginalize';
-}
-
-export function checkStreamFlags(opts: FitFlagsForStream, dataPath: string | undefined): void {
-  if (opts.stream !== true) {
-    if (opts.chunkRows !== undefined)
-      throw new CliError('--chunk-rows is an option of streamed EM; add --stream, or drop --chunk-rows.');
-    if (opts.spill !== undefined)
-      throw new CliError(
-        `${opts.spill === false ? '--no-spill' : '--spill'} is an option of streamed EM; add --stream, or drop it.`,
-      );
-    return;
-  }
-  if (opts.online === true) {
-    throw new CliError(
-      '--stream and --online are two different fits: --stream runs exact EM, reading the file once per iteration; --online runs online EM over batches. Choose one.',
-    );
-  }
-  if (opts.demo === true)
-    throw new CliError('fit --demo does not take --stream; run `emgpu fit data/iris.csv -k 3 --stream` for that.');
-  if (opts.bayesian === true)
-    throw new CliError(
-      '--stream fits a GaussianMixture (the Bayesian mixture takes its priors from the whole table in memory); drop --bayesian or --stream.',
-    );
-  if (opts.sampleWeight !== undefined)
-    throw new CliError(
-      '--stream does not take --sample-weight (the weights file would be read whole); drop --sample-weight, or fit without --stream.',
-    );
-  if (dataPath === '-')
-    throw new CliError(
-      '--stream reads DATA once per iteration, so DATA must be a file, not stdin; save the data to a file first.',
-    );
-  if (opts.missing === 'marginalize')
-    throw new CliError(
-      '--missing marginalize does not work with --stream yet; fit the table in memory, or remove or impute the missing values.',
-    );
-}
+// Which flags need --stream, and which it refuses, is in src/cli/flag-rules.ts.
 
 /** DATA opened for streaming: its chunks (a new pass on every call), and what it is. */
 export interface StreamedFile {

@@ -20,7 +20,7 @@ export interface SummaryOpts extends DataOptions {
   verbose?: boolean;
 }
 
-/** What the command needs from the CLI's plumbing (src/cli/main.ts). */
+/** What the command needs from the CLI's plumbing (src/cli/commands/summary.ts). */
 export interface SummaryIO {
   readonly signal: AbortSignal;
   /** The model (checked), then the data (checked against it). */
