@@ -2,6 +2,7 @@
 // file order (or shuffled with --shuffle), for --passes passes.
 
 import { InvalidArgumentError, Option } from 'commander';
+import { integerAtLeast } from './option-sets.ts';
 import type { GaussianMixture } from '../gaussian-mixture.ts';
 import { permutation, Random } from '../random.ts';
 import { abortable, pause } from './abort.ts';
@@ -19,15 +20,7 @@ export interface OnlineOpts {
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 
-const INTEGER = /^[+]?\d+$/;
 const NUMBER = /^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!INTEGER.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError('It must be an integer ≥ 1.');
-  return n;
-}
 
 function stepDecay(value: string): number {
   const n = Number(value);
@@ -46,14 +39,14 @@ export function onlineOptions(): Option[] {
     new Option(
       '--batch-size <B>',
       `with --online: rows per batch, at most (batches as equal as possible; default: ${DEFAULT_BATCH_SIZE})`,
-    ).argParser(positiveInteger),
+    ).argParser(integerAtLeast(1)),
     new Option('--step-decay <a>', 'with --online: step sizes (t + 2)^-a, a in (0.5, 1] (default: 0.6)').argParser(
       stepDecay,
     ),
     new Option('--burn-in <N>', 'with --online: batches summed before the first M-step (default: 1)').argParser(
-      positiveInteger,
+      integerAtLeast(1),
     ),
-    new Option('--passes <P>', 'with --online: passes over the data (default: 1)').argParser(positiveInteger),
+    new Option('--passes <P>', 'with --online: passes over the data (default: 1)').argParser(integerAtLeast(1)),
     new Option(
       '--shuffle',
       'with --online: visit the rows in a new random order (from --seed) on every pass instead of file order',

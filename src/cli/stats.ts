@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
+import { nonNegativeNumber } from './option-sets.ts';
 import { EmgpuInputError, type BackendChoice } from '../options.ts';
 import { readStatistics, StatisticsSum, type MixtureStatistics } from '../statistics-api.ts';
 import { abortable, throwIfAborted } from './abort.ts';
@@ -62,13 +63,6 @@ function finiteNumber(value: string): number {
   const n = Number(value);
   if (!NUMBER.test(value.trim()) || !Number.isFinite(n))
     throw new InvalidArgumentError('It must be a finite number, e.g. -4.25 (write --previous-lower-bound=-4.25).');
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!NUMBER.test(value.trim()) || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError('It must be a finite number ≥ 0.');
   return n;
 }
 

@@ -8,6 +8,7 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { open, stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
+import { integerAtLeast } from './option-sets.ts';
 import cliProgress from 'cli-progress';
 import { formatFromName, type TableFormat } from '../io/formats.ts';
 import { csvChunks } from '../io/text.ts';
@@ -27,13 +28,6 @@ export interface StreamOpts {
   spill?: string | false;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^[+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError('It must be an integer ≥ 1.');
-  return n;
-}
-
 export function streamOptions(): Option[] {
   return [
     new Option(
@@ -41,7 +35,7 @@ export function streamOptions(): Option[] {
       'exact EM with DATA (a CSV, TSV or Parquet file) read in chunks on every iteration: memory bounded by a chunk, not the table (a GaussianMixture)',
     ),
     new Option('--chunk-rows <N>', `with --stream: rows per chunk (default: ${DEFAULT_CHUNK_ROWS})`).argParser(
-      positiveInteger,
+      integerAtLeast(1),
     ),
     new Option(
       '--spill <dir>',
