@@ -104,7 +104,12 @@ function prepare(name: 'before' | 'after', spec: string): Side {
   // node_modules as hard links: a copy of the tree without copying the bytes.
   execFileSync('cp', ['-al', join(root, 'node_modules'), join(dir, 'node_modules')]);
   const subject = git(root, 'log', '-1', '--format=%s', commit);
-  return { name, dir, label: `${spec} = ${commit.slice(0, 12)} (${subject.slice(0, 100)})`, temporary: dir };
+  return {
+    name,
+    dir,
+    label: `${spec} = ${commit.slice(0, 12)} (${subject.length > 100 ? `${subject.slice(0, 99)}…` : subject})`,
+    temporary: dir,
+  };
 }
 
 /** Runs bench/run.ts on one side; returns the result JSON it wrote, moved into the output folder. */
