@@ -315,7 +315,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const resultFile = `bench/results/${stamp}${cellsOption !== undefined ? '-cells' : quick ? '-quick' : ''}.json`;
 writeFileSync(join(root, resultFile), JSON.stringify(saved, null, 1));
 if (cellsOption === undefined) {
-  writeFileSync(join(root, 'BENCHMARKS.md'), renderReport(saved, root));
+  writeFileSync(join(root, 'BENCHMARKS.md'), renderReport(saved, root, resultFile));
   console.log(`\nwrote BENCHMARKS.md and ${resultFile}`);
 } else {
   console.log(`\nwrote ${resultFile} (BENCHMARKS.md is only rewritten by a grid run)`);

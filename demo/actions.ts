@@ -274,7 +274,7 @@ export function runSelectModel(): Promise<void> {
         `Fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.join(', ')} on all ${fmtInt(hook.points)} points…`,
       );
       setStatus(
-        `Choose the model: fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.length} covariance types (backend ${settings.backend})…`,
+        `Choose the model: fitting K = 1 … ${grid.maxK} × ${grid.covarianceTypes.length} covariance types (backend ${settings.backend}; ${grid.starts === 'select' ? "emgpu select's hc and emEM starts" : "the page's init"})…`,
         true,
       );
       const reply = await fitWorker.run({ type: 'select-model', settings, select: grid }, 'selected', (message) => {
@@ -306,7 +306,7 @@ export function runSelectModel(): Promise<void> {
       select('covariance-type').value = best.covarianceType;
       showSelectionSummary(
         `Lowest ${name}: <strong>${describeCell(best)}</strong> — shown as the result (K and covariance set in the form). ` +
-          `<span class="muted">${r.table.length} models in ${fmtMs(r.totalTime)}.</span>`,
+          `<span class="muted">${r.table.length} models in ${fmtMs(r.totalTime)}, started ${grid.starts === 'select' ? 'as emgpu select does (hc and emEM)' : "from the page's init"}.</span>`,
       );
       setStatus(
         `Choose the model done: ${name} picks ${describeCell(best)} · ${r.table.length} models · ${fmtInt(hook.points)} points · ${fmtMs(r.totalTime)} in all`,

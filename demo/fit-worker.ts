@@ -472,12 +472,17 @@ async function chooseModel(
     id,
     message: `fitting ${cells} models (K = 1 … ${ks.length} × ${select.covarianceTypes.join(', ')})…`,
   });
+  // 'page': each cell from the page's init method, maxIter and tol, as its Run does (the default:
+  // selectModel's own starts took 9× as long on 100,000 generated points,
+  // bench/results/demo-select-2026-12-07.txt).
+  // 'select': selectModel's defaults (hc and emEM starts, tol 1e-5), `emgpu select`'s answer.
+  const controls = fitControls(settings, controller);
+  const starts =
+    select.starts === 'page'
+      ? { ...controls, strategy: 'init' as const }
+      : { randomState: controls.randomState, backend: controls.backend, signal: controls.signal };
   const selection = await selectModel(X, {
-    ...fitControls(settings, controller),
-    // Each cell from the page's init method, maxIter and tol, as its Run does: selectModel's
-    // default (hc and emEM starts, tol 1e-5) is several times the work, too slow to watch on a
-    // software adapter.
-    strategy: 'init',
+    ...starts,
     nComponents: ks,
     covarianceTypes: select.covarianceTypes,
     criterion: select.criterion,

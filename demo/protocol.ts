@@ -88,10 +88,19 @@ export interface CompareResult {
 }
 
 /** The grid "Choose the model" fits: K = 1..maxK × these covariance types, ranked by the criterion. */
+/**
+ * How "Choose the model" starts each cell: 'page' from the page's init method, maxIter and tol,
+ * as Run does (fast enough to watch); 'select' as `emgpu select` and selectModel's defaults
+ * (SELECT_DEFAULTS: hc and emEM starts, tol 1e-5, maxIter 1000), the same answer as the CLI.
+ */
+export type SelectStarts = 'page' | 'select';
+export const SELECT_STARTS: readonly SelectStarts[] = ['page', 'select'];
+
 export interface SelectSettings {
   readonly maxK: number;
   readonly covarianceTypes: readonly CovarianceType[];
   readonly criterion: Criterion;
+  readonly starts: SelectStarts;
 }
 
 export interface ModelSelection {

@@ -12,7 +12,14 @@ import {
 } from '../src/index.ts';
 import { MAX_POINTS } from './datasets.ts';
 import { fmtInt } from './format.ts';
-import type { FitSettings, GeneratorShape, GeneratorSpec, SelectSettings } from './protocol.ts';
+import {
+  SELECT_STARTS,
+  type FitSettings,
+  type GeneratorShape,
+  type GeneratorSpec,
+  type SelectSettings,
+  type SelectStarts,
+} from './protocol.ts';
 import type { PresentMode } from './scatter-webgpu.ts';
 import { input, select, typeBoxes } from './ui.ts';
 
@@ -61,7 +68,8 @@ export function readSelectSettings(): SelectSettings {
     .filter((box) => box.checked)
     .map((box) => box.value as CovarianceType);
   if (covarianceTypes.length === 0) throw new Error('Tick at least one covariance type to choose among.');
-  return { maxK, covarianceTypes, criterion: select('criterion').value as Criterion };
+  const starts = select('select-starts').value as SelectStarts;
+  return { maxK, covarianceTypes, criterion: select('criterion').value as Criterion, starts };
 }
 
 /** The batch size of "Stream": at least K rows per batch. */
@@ -81,7 +89,7 @@ export function readGeneratorSpec(): GeneratorSpec {
   };
 }
 
-/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…&batch=…&missing=marginalize), for links and tests. */
+/** Fills the form from the address bar (?n=…&k=…&backend=…&maxIter=…&tol=…&maxK=…&types=…&criterion=…&starts=page|select&batch=…&missing=marginalize), for links and tests. */
 export function applyUrlSettings(): void {
   const q = new URLSearchParams(location.search);
   const set = (key: string, id: string): void => {
@@ -108,6 +116,7 @@ export function applyUrlSettings(): void {
   set('batch', 'stream-batch');
   if (q.get('missing') === 'marginalize') input('marginalize').checked = true;
   choose('criterion', 'criterion', CRITERIA);
+  choose('starts', 'select-starts', SELECT_STARTS);
   choose('view', 'view-mode', ['points', 'uncertainty', 'density']);
   // ?types=full,diag ticks exactly those covariance types for "Choose the model".
   const types = q.get('types');

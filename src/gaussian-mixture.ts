@@ -20,7 +20,7 @@ import { validateModelJson } from './model/validate-json.ts';
 import { advance, type OnlineState, type PartialFitOptions } from './online.ts';
 import { freshSeed, Random } from './random.ts';
 import { momentsFor, scaleStats } from './sufficient-stats.ts';
-import { summarise, uncertaintyOf, type MixtureSummary } from './summary.ts';
+import { mixtureCriteria, summarise, uncertaintyOf, type MixtureSummary } from './summary.ts';
 import {
   EmgpuInputError,
   resolveOptions,
@@ -135,34 +135,26 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
   }
 
   /**
-   * BIC, AIC and ICL of X, and its mean log-likelihood, from one E-step pass at the fitted
-   * parameters on the engine (reusing X loaded by the fit). ICL = BIC − 2·Σ w·Σ_k r_k·log r_k
-   * (the responsibilities' entropy penalises overlapping components); smaller is better.
+   * BIC, AIC and ICL of X, and its mean log-likelihood, from one evaluate pass at the fitted
+   * parameters on the engine (reusing X loaded by the fit), computed by mixtureCriteria
+   * (src/summary.ts): ICL is mclust's, BIC − 2·Σ w·log max_k z_k; smaller is better.
    */
   async criteria(
     X: MatrixInput,
     fitOptions: FitOptions = {},
   ): Promise<{ bic: number; aic: number; icl: number; score: number; n: number }> {
     const params = this.state.params;
-    const rows = Array.isArray(X) ? X.length : (X as { rows: number }).rows;
+    const { logLik, proba } = await this.withData(X, (data) => data.evaluate(params, { logLik: true, proba: true }));
+    const rows = (logLik as Float64Array).length;
     const weights = toSampleWeight(fitOptions.sampleWeight, rows);
-    const stats = await this.withData(
-      X,
-      (data) => data.eStep(params, momentsFor(params.covarianceType)),
+    const c = mixtureCriteria(
+      this.nParameters(),
+      logLik as Float64Array,
+      proba as Float64Array,
+      params.nComponents,
       weights,
-      'fit',
-    ); // eStep sums depend on the weights the copy was loaded with
-    let n = rows;
-    if (weights !== null) {
-      n = 0;
-      for (const w of weights) n += w;
-    }
-    // Ratios to Σw, so the engine's power-of-two scaling of tiny or huge weights cancels.
-    const score = stats.sumLogLik / stats.totalWeight;
-    const entropy = (stats.sumRespLogResp / stats.totalWeight) * n;
-    const p = this.nParameters();
-    const bic = -2 * score * n + p * Math.log(n);
-    return { bic, aic: -2 * score * n + 2 * p, icl: bic - 2 * entropy, score, n };
+    );
+    return { bic: c.bic, aic: c.aic, icl: c.icl, score: c.score, n: c.n };
   }
 
   /**

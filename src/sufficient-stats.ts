@@ -5,7 +5,7 @@
 //   s0 = Σ w·r_k,  s1 = Σ w·r_k·(x − c_k),  s2 = Σ w·r_k·(x − c_k)(x − c_k)ᵀ (or its diagonal),
 // and over all rows Σ w·value (log p(x) for an E-step, min squared distance for k-means),
 // Σ w·Σ_k r_k·log r_k (E-step: the responsibilities' negative entropy, for the variational
-// bound and ICL) and Σ w.
+// bound; ICL is mclust's hard one, src/summary.ts) and Σ w.
 // They are additive over rows: chunks, threads, GPUs and machines sum them (`addStats`).
 //
 // The packed layout engines write (float64 on the CPU, float32 on the GPU), in this order:

@@ -7,6 +7,8 @@
 // their negatives (bic and mclustBic below). ICL is mclust's (Biernacki, Celeux & Govaert 2000, as
 // mclust's icl() computes it): BIC plus twice the log-probability of the MAP classification,
 //   emgpu ICL = BIC − 2·Σ_i w_i·log max_k z_ik.
+// mixtureCriteria below is the one place BIC, AIC and ICL are computed: the summary, criteria()
+// (selectModel, `emgpu select`) and `emgpu summary` all read it.
 
 import { mclustName } from './model/names.ts';
 import type { CovarianceType } from './options.ts';
@@ -49,14 +51,38 @@ export function uncertaintyOf(proba: Float64Array, k: number): Float64Array {
   return out;
 }
 
-/** The summary from per-row log-likelihoods and responsibilities (NaN rows: all values missing, left out). */
-export function summarise(
-  model: { covarianceType: CovarianceType; nComponents: number; nFeatures: number; df: number; weights: Float64Array },
+/** BIC, AIC and ICL of a model on X, in emgpu's sign (smaller is better), and what they come from. */
+export interface MixtureCriteria {
+  /** Rows of X (Σ sampleWeight when weighted); rows whose log-likelihood is NaN are left out. */
+  readonly n: number;
+  /** Σ_i w_i·log p(x_i). */
+  readonly logLikelihood: number;
+  /** Mean log-likelihood, logLikelihood / n (sklearn's score). */
+  readonly score: number;
+  /** −2·logLikelihood + df·log n. */
+  readonly bic: number;
+  /** −2·logLikelihood + 2·df. */
+  readonly aic: number;
+  /** bic − 2·Σ_i w_i·log max_k z_ik: mclust's icl() with the sign flipped. */
+  readonly icl: number;
+  /** Σ w of the rows the MAP classification puts in each component, K. */
+  readonly clusterSizes: Float64Array;
+}
+
+/**
+ * The one definition of emgpu's BIC, AIC and ICL, used by summary(), criteria(), selectModel
+ * and the CLI: from per-row log-likelihoods, the N × K responsibilities, the model's free
+ * parameters (df) and optional row weights. ICL is mclust's (the MAP classification's
+ * log-probability, not the responsibilities' entropy); MAP ties go to the lowest component,
+ * as predict's do.
+ */
+export function mixtureCriteria(
+  df: number,
   logLik: Float64Array,
   proba: Float64Array,
-  weights: Float64Array | null,
-): MixtureSummary {
-  const k = model.nComponents;
+  k: number,
+  weights: ArrayLike<number> | null,
+): MixtureCriteria {
   let n = 0;
   let logLikelihood = 0;
   let logMap = 0;
@@ -66,19 +92,43 @@ export function summarise(
     const w = weights === null ? 1 : (weights[i] as number);
     n += w;
     logLikelihood += w * (logLik[i] as number);
-    // MAP: the first component of largest posterior (predict's ties).
     let best = 0;
     for (let c = 1; c < k; c++) if ((proba[i * k + c] as number) > (proba[i * k + best] as number)) best = c;
     const z = proba[i * k + best] as number;
+    // mclust: C·log z with log 0 taken as 0 (a row's largest z is never 0 when its row sums to 1).
     if (z > 0) logMap += w * Math.log(z);
     clusterSizes[best] = (clusterSizes[best] as number) + w;
   }
-  const bic = -2 * logLikelihood + model.df * Math.log(n);
-  const icl = bic - 2 * logMap;
+  const bic = -2 * logLikelihood + df * Math.log(n);
+  return {
+    n,
+    logLikelihood,
+    score: logLikelihood / n,
+    bic,
+    aic: -2 * logLikelihood + 2 * df,
+    icl: bic - 2 * logMap,
+    clusterSizes,
+  };
+}
+
+/** The summary from per-row log-likelihoods and responsibilities (NaN rows: all values missing, left out). */
+export function summarise(
+  model: { covarianceType: CovarianceType; nComponents: number; nFeatures: number; df: number; weights: Float64Array },
+  logLik: Float64Array,
+  proba: Float64Array,
+  weights: ArrayLike<number> | null,
+): MixtureSummary {
+  const { n, logLikelihood, bic, icl, clusterSizes } = mixtureCriteria(
+    model.df,
+    logLik,
+    proba,
+    model.nComponents,
+    weights,
+  );
   return {
     model: mclustName(model.covarianceType) ?? model.covarianceType,
     covarianceType: model.covarianceType,
-    nComponents: k,
+    nComponents: model.nComponents,
     nFeatures: model.nFeatures,
     n,
     logLikelihood,

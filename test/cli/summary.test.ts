@@ -85,11 +85,19 @@ describe('emgpu summary and predict --uncertainty', () => {
       '0',
       '--backend',
       'cpu',
+      '-o',
+      `${dir}/best.json`,
     ]);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain('full (VVV)');
     expect(out.stdout).toContain('tied (EEE)');
     expect(out.stdout).toMatch(/best by BIC \(\*\): tied \(EEE\), K = 3/);
+    // The select table's ICL of the best cell is the one `emgpu summary` prints for that model.
+    const best = await run(['summary', '--model', `${dir}/best.json`, data, '--backend', 'cpu', '--json']);
+    expect(best.code, best.stderr).toBe(0);
+    const icl = (JSON.parse(best.stdout) as { icl: number }).icl;
+    const row = out.stdout.split('\n').find((l) => l.startsWith('tied (EEE)') && l.endsWith(' *'))!;
+    expect(row.trim().split(/\s+/)).toContain(icl.toFixed(3));
     const stray = await run(['fit', data, '-k', '2', '--hc-subset', '100']);
     expect(stray.code).not.toBe(0);
     expect(stray.stderr).toMatch(/--hc-subset sets the rows of --init hc; add --init hc or drop --hc-subset/);

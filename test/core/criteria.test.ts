@@ -1,9 +1,13 @@
-// GaussianMixture.criteria(X): BIC, AIC, ICL and the score from one E-step pass, against the
-// same quantities computed from scoreSamples and predictProba.
+// GaussianMixture.criteria(X): BIC, AIC, ICL and the score from one evaluate pass, against the
+// same quantities computed here from scoreSamples and predictProba, and ICL against mclust's
+// icl() at mclust's fitted parameters (test/fixtures/mclust-summary/summary.json, made by
+// scripts/make_mclust_summary_fixtures.R): selectModel's ICL is the summary's, mclust's.
 import { describe, expect, it } from 'vitest';
 import { GaussianMixture } from '../../src/gaussian-mixture.ts';
 import { SKLEARN_COVARIANCE_TYPES } from '../../src/options.ts';
 import { Random } from '../../src/random.ts';
+import mclustCases from '../fixtures/mclust-summary/summary.json';
+import { mclustModel, type McCase } from '../helpers/mclust-model.ts';
 
 const random = new Random(11);
 const rows = 600;
@@ -16,26 +20,24 @@ for (let i = 0; i < rows; i++) {
 const X = { data, rows, cols: 2 };
 const weights = Array.from({ length: rows }, (_, i) => 0.5 + (i % 4));
 
-/** BIC, AIC, ICL from per-row log-likelihoods and responsibilities (float64, in the test). */
+/** BIC, AIC, mclust's ICL from per-row log-likelihoods and responsibilities (float64, in the test). */
 async function slowCriteria(gm: GaussianMixture, w: number[] | null) {
   const logLik = await gm.scoreSamples(X);
   const proba = await gm.predictProba(X);
   const k = gm.nComponents;
   let n = 0;
   let sum = 0;
-  let entropy = 0;
+  let logMap = 0;
   for (let i = 0; i < rows; i++) {
     const wi = w === null ? 1 : w[i]!;
     n += wi;
     sum += wi * logLik[i]!;
-    for (let c = 0; c < k; c++) {
-      const r = proba[i * k + c]!;
-      if (r > 0) entropy += wi * r * Math.log(r);
-    }
+    const row = Array.from(proba.subarray(i * k, (i + 1) * k));
+    logMap += wi * Math.log(Math.max(...row));
   }
   const p = gm.nParameters();
   const bic = -2 * sum + p * Math.log(n);
-  return { bic, aic: -2 * sum + 2 * p, icl: bic - 2 * entropy, score: sum / n };
+  return { bic, aic: -2 * sum + 2 * p, icl: bic - 2 * logMap, score: sum / n };
 }
 
 describe('GaussianMixture.criteria', () => {
@@ -48,7 +50,7 @@ describe('GaussianMixture.criteria', () => {
       const slow = await slowCriteria(gm, null);
       for (const key of ['bic', 'aic', 'icl', 'score'] as const)
         expect(Math.abs(fast[key] - slow[key]) / Math.abs(slow[key]), key).toBeLessThan(1e-12);
-      expect(fast.icl).toBeGreaterThan(fast.bic); // overlapping clusters: a positive entropy penalty
+      expect(fast.icl).toBeGreaterThan(fast.bic); // overlapping clusters: uncertain MAP rows cost ICL
       expect(fast.bic).toBeCloseTo(await gm.bic(X), 8);
       expect(fast.aic).toBeCloseTo(await gm.aic(X), 8);
     },
@@ -63,7 +65,25 @@ describe('GaussianMixture.criteria', () => {
     const slowPlain = await slowCriteria(gm, null);
     expect(Math.abs(weighted.bic - slowWeighted.bic) / Math.abs(slowWeighted.bic)).toBeLessThan(1e-12);
     expect(Math.abs(plain.bic - slowPlain.bic) / Math.abs(slowPlain.bic)).toBeLessThan(1e-12);
+    expect(Math.abs(weighted.icl - slowWeighted.icl) / Math.abs(slowWeighted.icl)).toBeLessThan(1e-12);
     expect(Math.abs(plain.score - (await gm.score(X)))).toBeLessThan(1e-12);
     expect(plain.n).toBe(rows);
   });
+
+  it.for((mclustCases as McCase[]).map((c) => [c.name, c] as const))(
+    "%s: ICL is mclust's icl() (hard MAP classification), the summary's, not the soft entropy",
+    async ([, c]) => {
+      const gm = mclustModel(c);
+      const Xc = { data: Float64Array.from(c.X.flat()), rows: c.n, cols: c.d };
+      const got = await gm.criteria(Xc);
+      expect(-got.bic).toBeCloseTo(c.bic, 7);
+      expect(-got.icl).toBeCloseTo(c.icl, 7);
+      expect(got.icl).toBe((await gm.summary(Xc)).icl);
+      // The soft-entropy ICL (Σ z·log z) differs from mclust's by more than the tolerance above.
+      const proba = await gm.predictProba(Xc);
+      let soft = 0;
+      for (const z of proba) if (z > 0) soft += z * Math.log(z);
+      expect(Math.abs(got.bic - 2 * soft - got.icl)).toBeGreaterThan(1e-3);
+    },
+  );
 });

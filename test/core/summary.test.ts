@@ -2,71 +2,9 @@
 // mclust's log-likelihood, df, BIC, ICL, cluster sizes and per-row uncertainty
 // (test/fixtures/mclust-summary/summary.json, made by scripts/make_mclust_summary_fixtures.R).
 import { describe, expect, it } from 'vitest';
-import { GaussianMixture } from '../../src/gaussian-mixture.ts';
-import { nest } from '../../src/model/arrays.ts';
-import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
-import { SKLEARN_ALIASES } from '../../src/model/names.ts';
-import type { CovarianceType } from '../../src/options.ts';
 import { renderSummary } from '../../src/summary.ts';
 import fixtures from '../fixtures/mclust-summary/summary.json';
-
-interface Case {
-  name: string;
-  model: string;
-  G: number;
-  n: number;
-  d: number;
-  X: number[][];
-  weights: number[];
-  means: number[][];
-  sigma: number[][][];
-  loglik: number;
-  df: number;
-  bic: number;
-  icl: number;
-  uncertainty: number[];
-  clusterSizes: number[];
-}
-
-const typeOf = (model: string): CovarianceType =>
-  (Object.keys(SKLEARN_ALIASES) as CovarianceType[]).find((t) => SKLEARN_ALIASES[t as 'full'] === model)!;
-
-/** The fixture's parameters as a model JSON in the covariance type's own layout. */
-function modelOf(c: Case): GaussianMixture {
-  const type = typeOf(c.model);
-  const { G: k, d } = c;
-  const cov =
-    type === 'full'
-      ? c.sigma.flat(2)
-      : type === 'tied'
-        ? c.sigma[0]!.flat()
-        : type === 'diag'
-          ? c.sigma.flatMap((s) => s.map((row, a) => row[a]!))
-          : c.sigma.map((s) => s[0]![0]!);
-  const covariances = Float64Array.from(cov);
-  const shape = COVARIANCE_MODELS[type].shape(k, d);
-  const precisionsCholesky = COVARIANCE_MODELS[type].precisionCholesky(covariances, k, d);
-  return GaussianMixture.fromJSON(
-    {
-      format: 'emgpu-gaussian-mixture',
-      version: 1,
-      covarianceType: type,
-      nComponents: k,
-      nFeatures: d,
-      weights: c.weights,
-      means: c.means,
-      covariances: nest(covariances, shape),
-      precisionsCholesky: nest(precisionsCholesky, shape),
-      converged: true,
-      nIter: 1,
-      lowerBound: 0,
-      lowerBounds: [0],
-      backend: 'mclust',
-      options: { tol: 1e-3, regCovar: 0, maxIter: 100, nInit: 1, initParams: 'kmeans', randomState: null },
-    },
-    { backend: 'cpu' },
-  );
-}
+import { mclustModel as modelOf, typeOf, type McCase as Case } from '../helpers/mclust-model.ts';
 
 describe("summary() against mclust's summary", () => {
   it.for((fixtures as Case[]).map((c) => [c.name, c] as const))('%s', async ([, c]) => {

@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test, type TestContext } from 'vitest';
+import { generate } from '../../demo/datasets.ts';
+import { releaseBackends, selectModel } from '../../src/index.ts';
 import { writeParquet } from '../helpers/parquet-writer.ts';
 import { demoState, openDemo, outputDir, root, waitForScatter, waitIdle, useDemo } from './harness.ts';
 
@@ -182,6 +184,46 @@ describe('emgpu demo page', () => {
     expect(stopped.selection?.best).toBeNull();
     expect(stopped.selection?.table.length).toBeLessThan(10 * types);
     expect(await page.$eval('#status', (e) => e.textContent)).toMatch(/stopped/i);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("Choose the model 'as emgpu select' gives selectModel's default answer on the same points", async (ctx) => {
+    const grid = { n: 3000, clusters: 3, dataSeed: 1, seed: 0, maxK: 4, types: 'full,spherical' };
+    const { page, errors } = await openDemo(demo(ctx), { ...grid, backend: 'cpu', starts: 'select' });
+    const began = Date.now();
+    await page.click('#select-model');
+    await page.waitForFunction(() => window.__emgpuDemo.running, { timeout: 10_000 }).catch(() => {});
+    const s = await waitIdle(page);
+    console.log(`demo select (hc+emEM), ${grid.n} points, K 1-${grid.maxK} x 2 types: ${Date.now() - began} ms`);
+    expect(s.error).toBeNull();
+    // The same generated points and selectModel's defaults in Node, on the CPU engine.
+    const ds = generate({
+      kind: 'generator',
+      shape: 'blobs',
+      n: grid.n,
+      k: grid.clusters,
+      spread: 1,
+      seed: grid.dataSeed,
+    });
+    const lib = await selectModel(
+      { data: ds.data, rows: ds.rows, cols: ds.cols },
+      { nComponents: [1, 2, 3, 4], covarianceTypes: ['full', 'spherical'], randomState: grid.seed, backend: 'cpu' },
+    );
+    const table = s.selection?.table ?? [];
+    expect(table.map((r) => `${r.covarianceType} ${r.nComponents} ${r.nIter}`)).toEqual(
+      lib.table.map((r) => `${r.covarianceType} ${r.nComponents} ${r.nIter}`),
+    );
+    table.forEach((r, i) => {
+      const want = lib.table[i]!;
+      expect(Math.abs(r.bic - want.bic) / Math.abs(want.bic)).toBeLessThan(1e-9);
+      expect(Math.abs(r.icl - want.icl) / Math.abs(want.icl)).toBeLessThan(1e-9);
+    });
+    expect(s.selection?.best).toMatchObject({
+      covarianceType: lib.bestRow.covarianceType,
+      nComponents: lib.bestRow.nComponents,
+    });
+    expect(await page.$eval('#select-summary', (e) => e.textContent)).toMatch(/as emgpu select does/);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -498,5 +540,6 @@ function flightsCsv(ctx: TestContext): string {
 }
 
 afterAll(() => {
+  releaseBackends();
   if (flightsDir !== null) rmSync(flightsDir, { recursive: true, force: true });
 });

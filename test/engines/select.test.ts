@@ -63,6 +63,9 @@ describe.each(['cpu', 'webgpu'] as const)('selectModel on %s', (backend) => {
       expect(close / s.table.length).toBeGreaterThanOrEqual(0.75);
       // ICL penalises overlap: never below BIC.
       for (const row of result.table) expect(row.icl).toBeGreaterThanOrEqual(row.bic - 1e-9);
+      // The table's ICL is mclust's hard ICL, the one summary() reports for the same model.
+      const summary = await result.best.summary(matrixOf(f.X));
+      expect(Math.abs(result.bestRow.icl - summary.icl) / Math.abs(summary.icl)).toBeLessThan(1e-9);
     },
   );
 });

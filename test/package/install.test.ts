@@ -229,6 +229,14 @@ describe('npm pack', () => {
       ),
     ).toEqual([]);
     expect(listing.filter((f) => f.startsWith('bin/'))).toEqual(['bin/emgpu.js']);
+    // Every file the README links to (docs/*.md, their images, BENCHMARKS.md, data/README.md)
+    // ships, so the README read from node_modules or npm's page has no dead relative links.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1]!)
+      .filter((target) => !/^[a-z]+:/.test(target));
+    expect(linked.length).toBeGreaterThan(5);
+    for (const target of linked) expect(listing, `README links to ${target}`).toContain(target);
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
