@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Parity fixtures for mclust's 14 covariance models (test/core/mclust-parity.test.ts and the
+# Parity fixtures for mclust's 14 covariance models (test/engines/cpu-mclust.test.ts, test/engines/webgpu-node-mclust.test.ts and the
 # engine suite). Run from the repository root:
 #
 #     Rscript scripts/make_mclust_fixtures.R

@@ -1,4 +1,4 @@
-# Fixtures for emgpu's summary() and uncertainty (test/core/summary.test.ts): mclust 6.0.0 fits a
+# Fixtures for emgpu's summary() and uncertainty (test/estimator/summary.test.ts): mclust 6.0.0 fits a
 # model, then at its fitted parameters estep() gives the log-likelihood and z, from which mclust's
 # own bic(), icl() and uncertainty are read. The test loads the same parameters into emgpu and
 # compares. Run from the repository root: Rscript scripts/make_mclust_summary_fixtures.R

@@ -9,7 +9,7 @@
 // (ln 2)/64 is split into a high part with 32 significant bits (so n·high is exact for
 // |n| < 2^21) and a low part, as fdlibm does, so r carries no cancellation error; exp(r) is a
 // degree-5 Taylor polynomial (truncation < 3.6e-17 relative). Measured against Math.exp on
-// 10^7 points of the range: at most 2 ulp apart for normal results (test/core/exp.test.ts
+// 10^7 points of the range: at most 2 ulp apart for normal results (test/cpu/exp.test.ts
 // checks 10^6).
 // The power of two is applied last, so results that underflow to subnormals round once.
 

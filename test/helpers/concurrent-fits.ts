@@ -1,4 +1,4 @@
-// Run as a program by test/core/reliability.test.ts: two fits, a predict and a score at once on
+// Run as a program by test/estimator/reliability.test.ts: two fits, a predict and a score at once on
 // the 2-thread CPU engine, in a process that has nothing else keeping it alive (the worker pool
 // once let go of its workers when the first job ended, and the process exited mid-fit with
 // every promise pending). Prints the results as one JSON line.

@@ -1,6 +1,6 @@
 // A CPU engine worker that dies (process.exit(3), as a crash would) as its second job arrives
 // when the file named by EMGPU_CRASH_MARKER exists; the first worker to see the file removes it,
-// so one crash happens per marker. Used by test/core/reliability.test.ts.
+// so one crash happens per marker. Used by test/estimator/reliability.test.ts.
 import { existsSync, unlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
