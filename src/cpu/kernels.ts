@@ -25,6 +25,8 @@ export interface RowSource {
 
 /** Scratch reused across blocks, sized for `blockRows` rows. */
 export class Scratch {
+  /** The most rows a block may have. */
+  readonly blockRows: number;
   readonly resp: Float64Array;
   /** Four rows' differences, interleaved: diff[a·4 + t] for row t of a group of four. */
   readonly diff: Float64Array;
@@ -36,6 +38,7 @@ export class Scratch {
   /** Per-block sums of normalise(): Σ w·lse, Σ w·Σ r·log r. */
   readonly totals = new Float64Array(2);
   constructor(blockRows: number, k: number, d: number) {
+    this.blockRows = blockRows;
     this.resp = new Float64Array(blockRows * k);
     this.diff = new Float64Array(4 * d);
     this.weighted = new Float64Array(4 * d);
