@@ -157,6 +157,12 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
   const u = Float64Array.from(f); // columns rotated in place until orthogonal: F·R = P·S
   const r = new Float64Array(d * d);
   for (let i = 0; i < d; i++) r[i * d + i] = 1;
+  // A column below this squared norm is a zero singular value's (completed below): rotating it
+  // against the others only moves rounding noise, and where F is singular (K = 1 in EVE/VVE's
+  // steps) the pair test below never passes on that noise, which ran every sweep there was.
+  let frobenius = 0;
+  for (let i = 0; i < d * d; i++) frobenius += (f[i] as number) ** 2;
+  const negligible = 1e-26 * frobenius;
   for (let sweep = 0; sweep < 100; sweep++) {
     let rotated = false;
     for (let p = 0; p < d - 1; p++) {
@@ -171,7 +177,7 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
           beta += uq * uq;
           gamma += up * uq;
         }
-        if (!(Math.abs(gamma) > 1e-15 * Math.sqrt(alpha * beta))) continue;
+        if (!(Math.abs(gamma) > 1e-15 * Math.sqrt(alpha * beta)) || alpha <= negligible || beta <= negligible) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
@@ -203,7 +209,8 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
   const singular: number[] = [];
   for (let j = 0; j < d; j++) {
     const norm = norms[j] as number;
-    if (norm > 1e-13 * largest) for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
+    if (norm > 1e-13 * largest && norm * norm > negligible)
+      for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
     else singular.push(j);
   }
   const done = new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
