@@ -4,7 +4,8 @@
 
 import type { KernelParams } from '../model/params.ts';
 import { statsLayout, type Moments, type StatsLayout } from '../sufficient-stats.ts';
-import { assignBlock, eStepBlock, randomBlock, Scratch, type RowSource } from './kernels.ts';
+import { Scratch, type RowSource } from './accumulate.ts';
+import { assignBlock, eStepBlock, randomBlock } from './kernels.ts';
 
 /** Rows per block: fixed, so the summation order never depends on the thread count. */
 export const BLOCK_ROWS = 4096;
