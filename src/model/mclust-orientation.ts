@@ -82,6 +82,10 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
   const volumes = new Float64Array(k);
   let target = Number.NaN;
   let previousTarget = Number.MAX_VALUE / 2;
+  // Each MM step's right singular vectors, the start of its next SVD (F moves little between them).
+  const right1 = new Float64Array(dd);
+  const right2 = new Float64Array(dd);
+  for (let i = 0; i < d; i++) right1[i * d + i] = right2[i * d + i] = 1;
   for (let iter = 0; iter < INNER_MAX; iter++) {
     // MM 1: F = Σ_k A_k⁻¹·Dᵀ·(W_k − ω_k·I); D ← R·Pᵀ for F = P·S·Rᵀ maximises tr(F·D) up to sign.
     const f1 = new Float64Array(dd);
@@ -96,7 +100,7 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
         }
       }
     }
-    orientation = procrustesRotation(f1, d, orientation);
+    orientation = procrustesRotation(f1, d, orientation, right1);
     // MM 2: F = Σ_k W_k·D·(A_k⁻¹ − max A_k⁻¹·I); D ← the Q maximising tr(Fᵀ·Q), i.e. R·Pᵀ of Fᵀ.
     const f2t = new Float64Array(dd); // Fᵀ
     for (let c = 0; c < k; c++) {
@@ -111,7 +115,7 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
         }
       }
     }
-    orientation = procrustesRotation(f2t, d, orientation);
+    orientation = procrustesRotation(f2t, d, orientation, right2);
     target = 0;
     for (let c = 0; c < k; c++) {
       const b = rotatedDiagonal(w, c, d, orientation);

@@ -96,4 +96,32 @@ describe('procrustesRotation', () => {
     const singular = symmetricEigen(gtg, 0, d).values.reduce((sum, x) => sum + Math.sqrt(Math.max(0, x)), 0);
     expect(Math.abs(trace - singular) / singular).toBeLessThan(1e-10);
   });
+
+  it('started from a guess at R (right), gives the same Q and leaves the R found there', () => {
+    const right = new Float64Array(16);
+    for (let i = 0; i < 4; i++) right[i * 4 + i] = 1;
+    const cold = procrustesRotation(F, 4, null, right);
+    cold.forEach((v, i) => expect(Math.abs(v - (Q[i] as number))).toBeLessThan(1e-12));
+    expectOrthogonal(right, 4);
+    // F·R has orthogonal columns (R: F's right singular vectors).
+    for (let a = 0; a < 4; a++)
+      for (let b = a + 1; b < 4; b++) {
+        let dot = 0;
+        for (let i = 0; i < 4; i++) {
+          let fa = 0;
+          let fb = 0;
+          for (let m = 0; m < 4; m++) {
+            fa += (F[i * 4 + m] as number) * (right[m * 4 + a] as number);
+            fb += (F[i * 4 + m] as number) * (right[m * 4 + b] as number);
+          }
+          dot += fa * fb;
+        }
+        expect(Math.abs(dot)).toBeLessThan(1e-12);
+      }
+    // A slightly different F started from that R: the same answer as from scratch.
+    const g = F.map((v, i) => v * (1 + 1e-3 * Math.sin(i)));
+    const warm = procrustesRotation(g, 4, null, right);
+    const fresh = procrustesRotation(g, 4, null);
+    warm.forEach((v, i) => expect(Math.abs(v - (fresh[i] as number))).toBeLessThan(1e-12));
+  });
 });
