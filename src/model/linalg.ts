@@ -232,7 +232,8 @@ export function procrustesRotation(
       for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
     else singular.push(j);
   }
-  const done = new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
+  const done =
+    singular.length === 0 ? null : new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
   for (const j of singular) {
     // Gram–Schmidt of the unit vector least covered by the columns so far.
     let best: Float64Array | null = null;
@@ -240,7 +241,7 @@ export function procrustesRotation(
     for (let e = 0; e < d; e++) {
       const v = new Float64Array(d);
       v[e] = 1;
-      for (const other of done) {
+      for (const other of done as Set<number>) {
         let dot = 0;
         for (let i = 0; i < d; i++) dot += (v[i] as number) * (u[i * d + other] as number);
         for (let i = 0; i < d; i++) v[i] = (v[i] as number) - dot * (u[i * d + other] as number);
@@ -260,7 +261,7 @@ export function procrustesRotation(
           agreement += (reference[a * d + b] as number) * (r[a * d + j] as number) * (u[b * d + j] as number);
       if (agreement < 0) for (let i = 0; i < d; i++) u[i * d + j] = -(u[i * d + j] as number);
     }
-    done.add(j);
+    (done as Set<number>).add(j);
   }
   right?.set(r);
   const q = new Float64Array(d * d);

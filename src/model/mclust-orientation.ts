@@ -13,9 +13,14 @@ import {
   type Scatter,
 } from './mclust-inner.ts';
 
-/** diag(Dᵀ·M_k·D) for the D x D block k of m. */
-function rotatedDiagonal(m: Float64Array, c: number, d: number, orientation: Float64Array): Float64Array {
-  const out = new Float64Array(d);
+/** diag(Dᵀ·M_k·D) for the D x D block k of m (into out, when given). */
+function rotatedDiagonal(
+  m: Float64Array,
+  c: number,
+  d: number,
+  orientation: Float64Array,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   for (let col = 0; col < d; col++) {
     let sum = 0;
     for (let i = 0; i < d; i++) {
@@ -86,9 +91,14 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
   const right1 = new Float64Array(dd);
   const right2 = new Float64Array(dd);
   for (let i = 0; i < d; i++) right1[i * d + i] = right2[i * d + i] = 1;
+  // The iterations' work arrays, allocated once.
+  const f1 = new Float64Array(dd);
+  const f2t = new Float64Array(dd); // MM 2's Fᵀ
+  const inverseGap = new Float64Array(d);
+  const b = new Float64Array(d);
   for (let iter = 0; iter < INNER_MAX; iter++) {
     // MM 1: F = Σ_k A_k⁻¹·Dᵀ·(W_k − ω_k·I); D ← R·Pᵀ for F = P·S·Rᵀ maximises tr(F·D) up to sign.
-    const f1 = new Float64Array(dd);
+    f1.fill(0);
     for (let c = 0; c < k; c++) {
       const a = shapes[c] as Float64Array;
       const omega = largest[c] as number;
@@ -102,23 +112,24 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
     }
     orientation = procrustesRotation(f1, d, orientation, right1);
     // MM 2: F = Σ_k W_k·D·(A_k⁻¹ − max A_k⁻¹·I); D ← the Q maximising tr(Fᵀ·Q), i.e. R·Pᵀ of Fᵀ.
-    const f2t = new Float64Array(dd); // Fᵀ
+    f2t.fill(0);
     for (let c = 0; c < k; c++) {
       const a = shapes[c] as Float64Array;
       let largestInverse = 0;
       for (let m = 0; m < d; m++) largestInverse = Math.max(largestInverse, 1 / (a[m] as number));
+      for (let m = 0; m < d; m++) inverseGap[m] = 1 / (a[m] as number) - largestInverse;
       for (let i = 0; i < d; i++) {
         for (let m = 0; m < d; m++) {
           let wd = 0; // (W_k·D)[i][m]
           for (let j = 0; j < d; j++) wd += (w[c * dd + i * d + j] as number) * (orientation[j * d + m] as number);
-          f2t[m * d + i] = (f2t[m * d + i] as number) + wd * (1 / (a[m] as number) - largestInverse);
+          f2t[m * d + i] = (f2t[m * d + i] as number) + wd * (inverseGap[m] as number);
         }
       }
     }
     orientation = procrustesRotation(f2t, d, orientation, right2);
     target = 0;
     for (let c = 0; c < k; c++) {
-      const b = rotatedDiagonal(w, c, d, orientation);
+      rotatedDiagonal(w, c, d, orientation, b);
       if (!equalVolume) for (let m = 0; m < d; m++) b[m] = (b[m] as number) / (nk[c] as number);
       const g = geometricMean(b);
       volumes[c] = g;
