@@ -5,7 +5,7 @@
 // M-steps overlap the engine's passes.
 
 import { GaussianMixture } from './gaussian-mixture.ts';
-import { isDegenerate } from './model/degenerate.ts';
+import { featureVariance, isDegenerate } from './model/degenerate.ts';
 import { DEFAULT_OPTIONS, type GaussianMixtureOptions } from './options.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import {
@@ -171,20 +171,6 @@ function checkOptions(options: SelectModelOptions): {
   };
 }
 
-/** Each column's variance (the scale degenerate covariances are measured in). */
-function featureVariance(matrix: Matrix): Float64Array {
-  const { data, rows, cols } = matrix;
-  const out = new Float64Array(cols);
-  for (let a = 0; a < cols; a++) {
-    let mean = 0;
-    for (let i = 0; i < rows; i++) mean += (data[i * cols + a] as number) / rows;
-    let v = 0;
-    for (let i = 0; i < rows; i++) v += ((data[i * cols + a] as number) - mean) ** 2;
-    out[a] = v / rows;
-  }
-  return out;
-}
-
 /** Fits every K × covariance type of the grid to X and returns the table and the best model. */
 export async function selectModel(X: MatrixInput, options: SelectModelOptions = {}): Promise<SelectionResult> {
   const { ks, types, criterion, concurrency, strategy, shortRuns, shortIter } = checkOptions(options);
@@ -244,6 +230,25 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     });
     return scored(await gm.fit(matrix, fitOptions));
   };
+  const rowOf = (
+    cell: { nComponents: number; covarianceType: CovarianceType },
+    gm: GaussianMixture,
+    scores: Scores,
+    nIter: number,
+    seconds: number,
+  ): SelectionRow => ({
+    nComponents: cell.nComponents,
+    covarianceType: cell.covarianceType,
+    bic: scores.bic,
+    aic: scores.aic,
+    icl: scores.icl,
+    score: scores.score,
+    lowerBound: gm.lowerBound,
+    converged: gm.converged,
+    nIter,
+    degenerate: scores.degenerate,
+    seconds,
+  });
   /** One start's fit of a cell. */
   const fitFrom = async (
     cell: { nComponents: number; covarianceType: CovarianceType },
@@ -344,18 +349,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       const cell = cells[index] as { nComponents: number; covarianceType: CovarianceType };
       const started = performance.now();
       const { gm, scores } = await fitCell(cell);
-      const row: SelectionRow = {
-        ...cell,
-        bic: scores.bic,
-        aic: scores.aic,
-        icl: scores.icl,
-        score: scores.score,
-        lowerBound: gm.lowerBound,
-        converged: gm.converged,
-        nIter: gm.nIter,
-        degenerate: scores.degenerate,
-        seconds: (performance.now() - started) / 1000,
-      };
+      const row = rowOf(cell, gm, scores, gm.nIter, (performance.now() - started) / 1000);
       rows[index] = row;
       models[index] = gm;
       done++;
@@ -386,18 +380,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     const { gm, scores } = polished;
     if (scores.degenerate && !row.degenerate) continue;
     models[index] = gm;
-    table[index] = {
-      ...row,
-      bic: scores.bic,
-      aic: scores.aic,
-      icl: scores.icl,
-      score: scores.score,
-      lowerBound: gm.lowerBound,
-      converged: gm.converged,
-      nIter: row.nIter + gm.nIter,
-      degenerate: scores.degenerate,
-      seconds: row.seconds + (performance.now() - started) / 1000,
-    };
+    table[index] = rowOf(row, gm, scores, row.nIter + gm.nIter, row.seconds + (performance.now() - started) / 1000);
   }
   if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
   const finalEligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
