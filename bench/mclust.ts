@@ -10,6 +10,7 @@
 // Options: --strategies hc+emEM,hc,emEM,init (each is timed and compared; default: selectModel's
 //          default)   --datasets faithful,diabetes,...   --backend cpu|webgpu|auto   --seed 0
 //          --models mclust|sklearn (mclust's 14, the default, or sklearn's four)
+//          --tol, --short-runs, --short-iter (selectModel's options; default SELECT_DEFAULTS)
 // Writes bench/results/mclust-<time>.json.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,18 @@ if (modelSet !== 'mclust' && modelSet !== 'sklearn')
   throw new Error(`--models: "${modelSet}" is not mclust or sklearn.`);
 const TYPES: readonly CovarianceType[] = modelSet === 'sklearn' ? SKLEARN_COVARIANCE_TYPES : MCLUST_MODELS;
 const seed = Number(option('--seed') ?? 0);
+const numberOption = (name: string): number | undefined => {
+  const v = option(name);
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(Number(v))) throw new Error(`${name}: "${v}" is not a number.`);
+  return Number(v);
+};
+const tuning = {
+  tol: numberOption('--tol'),
+  shortRuns: numberOption('--short-runs'),
+  shortIter: numberOption('--short-iter'),
+};
+const tuned = Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
 const available = readdirSync(answers)
   .filter((f) => f.endsWith('.json'))
   .map((f) => f.slice(0, -5));
@@ -91,6 +104,7 @@ for (const name of datasets) {
       strategy,
       randomState: seed,
       backend,
+      ...tuned,
     });
     const seconds = (performance.now() - started) / 1000;
     let noWorse = 0;
@@ -146,6 +160,6 @@ mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = join(root, 'bench/results', `mclust-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ date: new Date().toISOString(), backend, seed, models: TYPES, note: "BIC in emgpu's sign", results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), backend, seed, models: TYPES, options: tuned, note: "BIC in emgpu's sign", results }, null, 2)}\n`,
 );
 console.log(`\nwrote ${file}`);

@@ -5,7 +5,7 @@
 // M-steps overlap the engine's passes.
 
 import { GaussianMixture } from './gaussian-mixture.ts';
-import { isDegenerate } from './model/degenerate.ts';
+import { featureVariance, isDegenerate } from './model/degenerate.ts';
 import { DEFAULT_OPTIONS, type GaussianMixtureOptions } from './options.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import {
@@ -26,26 +26,40 @@ export type Criterion = (typeof CRITERIA)[number];
 
 /**
  * How each cell of the grid is started:
- * - 'init': one fit from initParams (nInit of them), as GaussianMixture fits;
+ * - 'init': one fit from initParams (nInit of them), as GaussianMixture fits (tol absolute, as there);
  * - 'hc': from mclust's model-based hierarchical clustering (initParams 'hc');
  * - 'emEM': shortRuns short runs (shortIter iterations each) from k-means++ seeds, the best
  *   continued to convergence (Biernacki, Celeux & Govaert 2003);
  * - 'hc+emEM': both, each run to convergence, the one with the higher log-likelihood kept;
  * - 'emEM+hc': hc's start joins the short runs as one more candidate, and only the best of
  *   them all is continued (one run to convergence per cell instead of two).
+ * Except for 'init', a start's fit runs shortIter iterations and then to mclust's convergence
+ * rule, |ΔL| / (1 + |L|) < tol on the total log-likelihood L, and the three best rows are then
+ * continued to a 100 times smaller change (see selectModel).
  */
 export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc'] as const;
 export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
 
+/** Rows, best first by the criterion, continued to a tighter convergence at the end. */
+const POLISHED = 3;
+/** How much smaller the relative change the polished rows stop at is. */
+const POLISH_FACTOR = 100;
+
 /** emEM rounds from other seeds when every start of a cell ended degenerate. */
 const DEGENERATE_RETRIES = 2;
 
-/** selectModel's defaults where they differ from GaussianMixture's: chosen by bench/mclust.ts (docs/model-selection.md). */
+/**
+ * selectModel's defaults where they differ from GaussianMixture's, chosen by bench/mclust.ts
+ * against mclust's mclustBIC (docs/model-selection.md): hc+emEM, whose cells are no worse than
+ * mclust's where hc or emEM alone are not; tol 1e-5 relative, mclust's rule and value (its EM's
+ * `tol[1]`); 5 short runs of 10 iterations, which kept the cells and best models of 10 × 10 at
+ * 0.6 times its E-step passes.
+ */
 export const SELECT_DEFAULTS = {
   strategy: 'hc+emEM',
   tol: 1e-5,
   maxIter: 1000,
-  shortRuns: 10,
+  shortRuns: 5,
   shortIter: 10,
 } as const satisfies {
   strategy: SelectStrategy;
@@ -64,15 +78,19 @@ export interface SelectModelOptions {
   criterion?: Criterion;
   /** How each cell is started (see SELECT_STRATEGIES); default SELECT_DEFAULTS.strategy. */
   strategy?: SelectStrategy;
-  /** emEM: short runs per cell (default 10). */
+  /** emEM: short runs per cell (default 5). */
   shortRuns?: number;
-  /** emEM: EM iterations of each short run (default 10). */
+  /** emEM and hc: EM iterations of each short run, and of a start before the relative rule applies (default 10). */
   shortIter?: number;
   /** initParams 'hc' and strategy 'hc': the most rows the tree is built on (default 2000). */
   hcSubset?: number;
   nInit?: number;
   randomState?: number | null;
-  /** Default 1e-5 (GaussianMixture's 1e-3 stops many cells on a plateau). */
+  /**
+   * Default 1e-5. Except for strategy 'init', relative as mclust's: a fit stops when the total
+   * log-likelihood L changes by less than tol·(1 + |L|) (GaussianMixture's absolute 1e-3 on the
+   * mean log-likelihood stops many cells on a plateau).
+   */
   tol?: number;
   regCovar?: number;
   /** Default 1000. */
@@ -153,20 +171,6 @@ function checkOptions(options: SelectModelOptions): {
   };
 }
 
-/** Each column's variance (the scale degenerate covariances are measured in). */
-function featureVariance(matrix: Matrix): Float64Array {
-  const { data, rows, cols } = matrix;
-  const out = new Float64Array(cols);
-  for (let a = 0; a < cols; a++) {
-    let mean = 0;
-    for (let i = 0; i < rows; i++) mean += (data[i * cols + a] as number) / rows;
-    let v = 0;
-    for (let i = 0; i < rows; i++) v += ((data[i * cols + a] as number) - mean) ** 2;
-    out[a] = v / rows;
-  }
-  return out;
-}
-
 /** Fits every K × covariance type of the grid to X and returns the table and the best model. */
 export async function selectModel(X: MatrixInput, options: SelectModelOptions = {}): Promise<SelectionResult> {
   const { ks, types, criterion, concurrency, strategy, shortRuns, shortIter } = checkOptions(options);
@@ -203,6 +207,48 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       degenerate: isDegenerate(gm.params, regCovar, variance),
     },
   });
+  const totalWeight = weights === null ? matrix.rows : weights.reduce((sum, w) => sum + w, 0);
+  const relativeTol = common.tol ?? SELECT_DEFAULTS.tol;
+  /**
+   * A start's fit, continued to convergence by mclust's rule |ΔL| / (1 + |L|) < tol on the total
+   * log-likelihood L = W·ℓ (W the total weight, ℓ the lower bound per unit of weight): a change of
+   * ℓ below tol·(1/W + |ℓ|), with ℓ that of the start's shortIter-th iteration (it moves by a
+   * small fraction of itself after that). mclust's EM stops there; a fixed 1e-5 on ℓ ran several
+   * times its iterations on data whose |ℓ| is a few units, for the same BIC to a small fraction.
+   */
+  const continued = async (
+    start: GaussianMixture,
+    tol = relativeTol,
+  ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
+    const { tol: _tol, maxIter: _maxIter, ...rest } = common;
+    const bound = Number.isFinite(start.lowerBound) ? Math.abs(start.lowerBound) : 0;
+    const gm = GaussianMixture.fromJSON(start.toJSON(), {
+      ...rest,
+      tol: tol * (1 / totalWeight + bound),
+      maxIter: common.maxIter ?? SELECT_DEFAULTS.maxIter,
+      warmStart: true,
+    });
+    return scored(await gm.fit(matrix, fitOptions));
+  };
+  const rowOf = (
+    cell: { nComponents: number; covarianceType: CovarianceType },
+    gm: GaussianMixture,
+    scores: Scores,
+    nIter: number,
+    seconds: number,
+  ): SelectionRow => ({
+    nComponents: cell.nComponents,
+    covarianceType: cell.covarianceType,
+    bic: scores.bic,
+    aic: scores.aic,
+    icl: scores.icl,
+    score: scores.score,
+    lowerBound: gm.lowerBound,
+    converged: gm.converged,
+    nIter,
+    degenerate: scores.degenerate,
+    seconds,
+  });
   /** One start's fit of a cell. */
   const fitFrom = async (
     cell: { nComponents: number; covarianceType: CovarianceType },
@@ -210,18 +256,26 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     withHc = false,
     round = 0,
   ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
-    if (start !== 'emEM') {
+    if (start === 'init') {
       const gm = new GaussianMixture({
         ...common,
         ...cell,
         ...(options.nInit !== undefined ? { nInit: options.nInit } : {}),
-        ...(start === 'hc'
-          ? { initParams: 'hc' }
-          : options.initParams !== undefined
-            ? { initParams: options.initParams }
-            : {}),
+        ...(options.initParams !== undefined ? { initParams: options.initParams } : {}),
       });
       return scored(await gm.fit(matrix, fitOptions));
+    }
+    if (start === 'hc') {
+      // shortIter iterations from hc's start, then continued by the relative rule.
+      const fromHc = new GaussianMixture({
+        ...common,
+        ...cell,
+        initParams: 'hc',
+        maxIter: Math.min(shortIter, common.maxIter ?? SELECT_DEFAULTS.maxIter),
+        tol: 0,
+      });
+      await fromHc.fit(matrix, fitOptions);
+      return continued(fromHc);
     }
     // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
     // A later round (after degenerate fits) draws other seeds.
@@ -246,14 +300,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
         if (error instanceof Error && error.name === 'AbortError') throw error;
       }
     }
-    const { tol: _tol, maxIter: _maxIter, ...rest } = common;
-    const gm = GaussianMixture.fromJSON(short.toJSON(), {
-      ...rest,
-      tol: common.tol ?? SELECT_DEFAULTS.tol,
-      maxIter: common.maxIter ?? SELECT_DEFAULTS.maxIter,
-      warmStart: true,
-    });
-    return scored(await gm.fit(matrix, fitOptions));
+    return continued(short);
   };
   const fitCell = async (cell: {
     nComponents: number;
@@ -302,18 +349,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       const cell = cells[index] as { nComponents: number; covarianceType: CovarianceType };
       const started = performance.now();
       const { gm, scores } = await fitCell(cell);
-      const row: SelectionRow = {
-        ...cell,
-        bic: scores.bic,
-        aic: scores.aic,
-        icl: scores.icl,
-        score: scores.score,
-        lowerBound: gm.lowerBound,
-        converged: gm.converged,
-        nIter: gm.nIter,
-        degenerate: scores.degenerate,
-        seconds: (performance.now() - started) / 1000,
-      };
+      const row = rowOf(cell, gm, scores, gm.nIter, (performance.now() - started) / 1000);
       rows[index] = row;
       models[index] = gm;
       done++;
@@ -324,9 +360,33 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
   const table = rows as SelectionRow[];
   const eligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
-  let bestIndex = table.indexOf(eligible[0] as SelectionRow);
+  // The leading rows polished: continued to a POLISH_FACTOR times smaller relative change, so
+  // that the one returned is not a few hundredths of a unit of log-likelihood short of its maximum
+  // (where rows are near ties, that decides the order too).
+  // (Strategy 'init' is GaussianMixture's fit, its tol absolute as there: not polished.)
+  const leading =
+    strategy === 'init' ? [] : [...eligible].sort((a, b) => a[criterion] - b[criterion]).slice(0, POLISHED);
+  for (const row of leading) {
+    if (options.signal?.aborted) break;
+    const index = table.indexOf(row);
+    const started = performance.now();
+    let polished: { gm: GaussianMixture; scores: Scores };
+    try {
+      polished = await continued(models[index] as GaussianMixture, relativeTol / POLISH_FACTOR);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'AbortError') throw error;
+      continue; // the row as it was
+    }
+    const { gm, scores } = polished;
+    if (scores.degenerate && !row.degenerate) continue;
+    models[index] = gm;
+    table[index] = rowOf(row, gm, scores, row.nIter + gm.nIter, row.seconds + (performance.now() - started) / 1000);
+  }
+  if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
+  const finalEligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
+  let bestIndex = table.indexOf(finalEligible[0] as SelectionRow);
   table.forEach((row, i) => {
-    if (eligible.includes(row) && row[criterion] < (table[bestIndex] as SelectionRow)[criterion]) bestIndex = i;
+    if (finalEligible.includes(row) && row[criterion] < (table[bestIndex] as SelectionRow)[criterion]) bestIndex = i;
   });
   return { criterion, table, bestRow: table[bestIndex] as SelectionRow, best: models[bestIndex] as GaussianMixture };
 }

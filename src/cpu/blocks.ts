@@ -4,23 +4,34 @@
 
 import type { KernelParams } from '../model/params.ts';
 import { statsLayout, type Moments, type StatsLayout } from '../sufficient-stats.ts';
-import { assignBlock, eStepBlock, randomBlock, Scratch, type RowSource } from './kernels.ts';
+import { Scratch, type RowSource } from './accumulate.ts';
+import { assignBlock, eStepBlock, randomBlock } from './kernels.ts';
 
 /** Rows per block: fixed, so the summation order never depends on the thread count. */
 export const BLOCK_ROWS = 4096;
 
-let keptScratch: { readonly k: number; readonly d: number; readonly scratch: Scratch } | null = null;
+/** Scratches kept for this thread's next callers, by K and D (the most recently used last). */
+const keptScratches = new Map<string, Scratch>();
+/** Shapes kept at once: selectModel runs fits of several K side by side. */
+const KEPT_SHAPES = 8;
 
 /**
- * A scratch of BLOCK_ROWS rows for K components and D features, kept for this thread's next
- * caller of the same shape: a streamed fit runs once per chunk, and a new scratch each time
- * (K·32 KiB and more) left the C allocator holding tens of MiB of fragments between garbage
- * collections. Use it synchronously (no await while it is in use).
+ * A scratch for blocks of up to `rows` rows (at most BLOCK_ROWS), K components and D features,
+ * kept for this thread's next caller of the same shape. A new scratch on every pass (K·32 KiB
+ * and more) cost more than a small data set's E-step, and left the C allocator holding tens of
+ * MiB of fragments between garbage collections; one kept shape was not enough when fits of
+ * different K alternate (selectModel runs two at a time). Use it synchronously (no await while
+ * it is in use).
  */
-export function blockScratch(k: number, d: number): Scratch {
-  if (keptScratch === null || keptScratch.k !== k || keptScratch.d !== d)
-    keptScratch = { k, d, scratch: new Scratch(BLOCK_ROWS, k, d) };
-  return keptScratch.scratch;
+export function blockScratch(k: number, d: number, rows: number = BLOCK_ROWS): Scratch {
+  const key = `${k}:${d}`;
+  const needed = Math.max(1, Math.min(rows, BLOCK_ROWS));
+  let scratch = keptScratches.get(key);
+  if (scratch !== undefined) keptScratches.delete(key);
+  if (scratch === undefined || scratch.blockRows < needed) scratch = new Scratch(needed, k, d);
+  keptScratches.set(key, scratch);
+  if (keptScratches.size > KEPT_SHAPES) keptScratches.delete(keptScratches.keys().next().value as string);
+  return scratch;
 }
 
 export type BlockTask =

@@ -18,7 +18,8 @@ import { toKernelParams } from '../model/params.ts';
 import { Random } from '../random.ts';
 import { unpackStats, type Moments, type SufficientStats } from '../sufficient-stats.ts';
 import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents, taskLayout, type BlockTask } from './blocks.ts';
-import { evaluateBlock, type RowSource } from './kernels.ts';
+import type { RowSource } from './accumulate.ts';
+import { evaluateBlock } from './kernels.ts';
 import { kmeansPlusPlusSequential } from './kmeanspp.ts';
 import type { SharedRows, WorkerPool } from './pool.ts';
 import { AbortError } from '../errors.ts';
@@ -58,34 +59,33 @@ class CpuData implements LoadedData {
     const started = performance.now();
     const size = taskLayout(task, this.cols).size;
     const total = new Float64Array(size);
-    const window = Math.max(1, Math.floor(PARTIALS_BUDGET / (8 * size)));
     const scratch =
       this.pool === null || this.shared === null || this.blocks === 1
-        ? blockScratch(taskComponents(task), this.cols)
+        ? blockScratch(taskComponents(task), this.cols, this.rows)
         : null;
-    for (let first = 0; first < this.blocks; first += window) {
-      const end = Math.min(this.blocks, first + window);
-      let partials: Float64Array;
-      if (scratch === null) {
-        partials = await (this.pool as WorkerPool).run((this.shared as SharedRows).id, task, first, end, size);
-        this.checkAlive();
-      } else {
-        partials = new Float64Array((end - first) * size);
-        for (let b = first; b < end; b++) {
+    if (scratch !== null) {
+      // On this thread, block after block, each block's partial added into the total as it is
+      // done: the same sums in the same order as the workers' windows below.
+      if (this.blocks === 1) runBlockTask(task, this.source, 0, this.rows, scratch, total);
+      else {
+        const partial = new Float64Array(size);
+        for (let b = 0; b < this.blocks; b++) {
           const start = b * BLOCK_ROWS;
-          runBlockTask(
-            task,
-            this.source,
-            start,
-            Math.min(this.rows, start + BLOCK_ROWS),
-            scratch,
-            partials.subarray((b - first) * size, (b - first + 1) * size),
-          );
+          partial.fill(0);
+          runBlockTask(task, this.source, start, Math.min(this.rows, start + BLOCK_ROWS), scratch, partial);
+          for (let j = 0; j < size; j++) total[j] = (total[j] as number) + (partial[j] as number);
         }
       }
-      for (let b = 0; b < end - first; b++) {
-        const base = b * size;
-        for (let j = 0; j < size; j++) total[j] = (total[j] as number) + (partials[base + j] as number);
+    } else {
+      const window = Math.max(1, Math.floor(PARTIALS_BUDGET / (8 * size)));
+      for (let first = 0; first < this.blocks; first += window) {
+        const end = Math.min(this.blocks, first + window);
+        const partials = await (this.pool as WorkerPool).run((this.shared as SharedRows).id, task, first, end, size);
+        this.checkAlive();
+        for (let b = 0; b < end - first; b++) {
+          const base = b * size;
+          for (let j = 0; j < size; j++) total[j] = (total[j] as number) + (partials[base + j] as number);
+        }
       }
     }
     this.lastTimings = { kernelMs: null, wallMs: performance.now() - started };
@@ -126,7 +126,7 @@ class CpuData implements LoadedData {
     const labels = request.labels ? new Int32Array(this.rows) : null;
     const logLik = request.logLik ? new Float64Array(this.rows) : null;
     const proba = request.proba ? new Float64Array(this.rows * k) : null;
-    const scratch = blockScratch(k, this.cols);
+    const scratch = blockScratch(k, this.cols, this.rows);
     for (let start = 0; start < this.rows; start += BLOCK_ROWS) {
       evaluateBlock(
         this.source,

@@ -1,7 +1,8 @@
 // sklearn's greedy k-means++ seeding (kmeans_plusplus) over rows held in memory, in float64.
 
 import type { Random } from '../random.ts';
-import { distancesToPoint, type RowSource } from './kernels.ts';
+import type { RowSource } from './accumulate.ts';
+import { distancesToPoint } from './kernels.ts';
 import { unrolledPotentials } from './unrolled.ts';
 
 /**

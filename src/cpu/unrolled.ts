@@ -46,7 +46,7 @@ export type UnrolledAccumulate = (
 ) => void;
 
 // Limits, measured at 100k rows, K = 16. Past them, generated functions that keep many sums in
-// locals stop being optimised well by some V8 versions, and the four-row loops in kernels.ts are
+// locals stop being optimised well by some V8 versions, and the four-row loops (accumulate.ts, log-prob.ts) are
 // faster: in Chromium's Web Workers (V8 13) the full accumulation fell off a cliff from D = 15
 // (0.078 s) to D = 16 (0.47 s), and the diag kernels at D = 64 took 2.6× the loops' time. Node 20
 // (V8 11) optimised much larger ones (the solve to D = 48, the accumulation to D = 32), but the

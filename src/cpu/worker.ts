@@ -2,7 +2,7 @@
 // the data and computes whole blocks of partial statistics into a shared output array.
 
 import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents } from './blocks.ts';
-import type { RowSource } from './kernels.ts';
+import type { RowSource } from './accumulate.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 import { InternalError } from '../errors.ts';
 

@@ -2,7 +2,7 @@
 // sklearn's _initialize(X, resp) starts from, accumulated in float64 on the host (they are
 // needed once per fit), weighted by the sample weights.
 
-import { accumulate, Scratch } from '../cpu/kernels.ts';
+import { accumulate, Scratch } from '../cpu/accumulate.ts';
 import type { Dataset } from '../matrix.ts';
 import { EmgpuInputError } from '../options.ts';
 import { statsLayout, unpackStats, type Moments, type SufficientStats } from '../sufficient-stats.ts';

@@ -6,6 +6,7 @@
 
 import type { MixtureParams } from '../backend.ts';
 import { COVARIANCE_MODELS } from './covariance.ts';
+import type { Matrix } from '../matrix.ts';
 import { choleskyLower } from './linalg.ts';
 
 /** Below this, a pivot² of a covariance in units of the data's variances counts as zero. */
@@ -48,4 +49,18 @@ export function isDegenerate(
     for (let a = 0; a < d; a++) if (!((l[a * d + a] as number) ** 2 > SINGULAR)) return true;
   }
   return false;
+}
+
+/** Each column's variance (the scale degenerate covariances are measured in). */
+export function featureVariance(matrix: Matrix): Float64Array {
+  const { data, rows, cols } = matrix;
+  const out = new Float64Array(cols);
+  for (let a = 0; a < cols; a++) {
+    let mean = 0;
+    for (let i = 0; i < rows; i++) mean += (data[i * cols + a] as number) / rows;
+    let v = 0;
+    for (let i = 0; i < rows; i++) v += ((data[i * cols + a] as number) - mean) ** 2;
+    out[a] = v / rows;
+  }
+  return out;
 }

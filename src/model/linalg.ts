@@ -170,11 +170,36 @@ export function symmetricEigen(
  * is singular, the singular vectors of a zero singular value are an orthonormal completion whose
  * sign does not change tr(F·Q); it is chosen to keep Q nearest `reference` (tr(referenceᵀ·Q)
  * largest), so that an iteration does not flip needlessly.
+ *
+ * `right`, when given, is an orthogonal guess at R on entry (the previous call's, in an
+ * iteration whose F changes little) and holds the R found on return: the rotations start from
+ * F·R instead of F, and need fewer sweeps.
  */
-export function procrustesRotation(f: Float64Array, d: number, reference: Float64Array | null = null): Float64Array {
-  const u = Float64Array.from(f); // columns rotated in place until orthogonal: F·R = P·S
+export function procrustesRotation(
+  f: Float64Array,
+  d: number,
+  reference: Float64Array | null = null,
+  right: Float64Array | null = null,
+): Float64Array {
+  // Columns rotated in place until orthogonal: F·R = P·S.
+  const u = right === null ? Float64Array.from(f) : new Float64Array(d * d);
   const r = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) r[i * d + i] = 1;
+  if (right === null) for (let i = 0; i < d; i++) r[i * d + i] = 1;
+  else {
+    r.set(right);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        let sum = 0;
+        for (let m = 0; m < d; m++) sum += (f[i * d + m] as number) * (r[m * d + j] as number);
+        u[i * d + j] = sum;
+      }
+  }
+  // A column below this squared norm is a zero singular value's (completed below): rotating it
+  // against the others only moves rounding noise, and where F is singular (K = 1 in EVE/VVE's
+  // steps) the pair test below never passes on that noise, which ran every sweep there was.
+  let frobenius = 0;
+  for (let i = 0; i < d * d; i++) frobenius += (f[i] as number) ** 2;
+  const negligible = 1e-26 * frobenius;
   for (let sweep = 0; sweep < 100; sweep++) {
     let rotated = false;
     for (let p = 0; p < d - 1; p++) {
@@ -189,7 +214,7 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
           beta += uq * uq;
           gamma += up * uq;
         }
-        if (!(Math.abs(gamma) > 1e-15 * Math.sqrt(alpha * beta))) continue;
+        if (!(Math.abs(gamma) > 1e-15 * Math.sqrt(alpha * beta)) || alpha <= negligible || beta <= negligible) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
@@ -221,10 +246,12 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
   const singular: number[] = [];
   for (let j = 0; j < d; j++) {
     const norm = norms[j] as number;
-    if (norm > 1e-13 * largest) for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
+    if (norm > 1e-13 * largest && norm * norm > negligible)
+      for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
     else singular.push(j);
   }
-  const done = new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
+  const done =
+    singular.length === 0 ? null : new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
   for (const j of singular) {
     // Gram–Schmidt of the unit vector least covered by the columns so far.
     let best: Float64Array | null = null;
@@ -232,7 +259,7 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
     for (let e = 0; e < d; e++) {
       const v = new Float64Array(d);
       v[e] = 1;
-      for (const other of done) {
+      for (const other of done as Set<number>) {
         let dot = 0;
         for (let i = 0; i < d; i++) dot += (v[i] as number) * (u[i * d + other] as number);
         for (let i = 0; i < d; i++) v[i] = (v[i] as number) - dot * (u[i * d + other] as number);
@@ -252,8 +279,9 @@ export function procrustesRotation(f: Float64Array, d: number, reference: Float6
           agreement += (reference[a * d + b] as number) * (r[a * d + j] as number) * (u[b * d + j] as number);
       if (agreement < 0) for (let i = 0; i < d; i++) u[i * d + j] = -(u[i * d + j] as number);
     }
-    done.add(j);
+    (done as Set<number>).add(j);
   }
+  right?.set(r);
   const q = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {

@@ -2,7 +2,8 @@
 // sum must still receive its terms one row at a time in row order, so they equal the plain
 // per-row loops below bit for bit (which is what makes results independent of the blocking).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accumulate, Scratch, weightedLogProb } from '../../src/cpu/kernels.ts';
+import { accumulate, Scratch } from '../../src/cpu/accumulate.ts';
+import { weightedLogProb } from '../../src/cpu/log-prob.ts';
 import { statsLayout } from '../../src/sufficient-stats.ts';
 import { setUnrolledEnabled } from '../../src/cpu/unrolled.ts';
 import type { KernelParams } from '../../src/model/params.ts';

@@ -101,6 +101,41 @@ describe('selectModel strategies', () => {
     for (const row of result.table) if (row.degenerate) expect(row).not.toBe(result.bestRow);
   });
 
+  it("stops each start by mclust's relative rule, and polishes the best row to a 100 times smaller change", async () => {
+    const X = duplicatedRows();
+    const tol = 1e-4;
+    const result = await selectModel(X, {
+      nComponents: [1, 2, 3],
+      covarianceTypes: ['full', 'spherical'],
+      strategy: 'hc',
+      tol,
+      randomState: 5,
+      backend: 'cpu',
+    });
+    const n = X.rows;
+    for (const row of result.table) expect(row.converged).toBe(true);
+    // The returned model is the polished one its row describes; its last step (of the polishing
+    // continuation) is below tol / 100 relative to the total log-likelihood.
+    expect(result.best.lowerBound).toBe(result.bestRow.lowerBound);
+    expect(result.best.converged).toBe(true);
+    const bounds = result.best.lowerBounds;
+    if (bounds.length >= 2) {
+      const last = bounds[bounds.length - 1] as number;
+      const change = Math.abs(last - (bounds[bounds.length - 2] as number));
+      expect(change).toBeLessThan((tol / 100) * (1 / n + Math.abs(last)));
+    }
+    // The same cell selected alone (and polished there too) gives the same model.
+    const again = await selectModel(X, {
+      nComponents: [result.bestRow.nComponents],
+      covarianceTypes: [result.bestRow.covarianceType],
+      strategy: 'hc',
+      tol,
+      randomState: 5,
+      backend: 'cpu',
+    });
+    expect(again.bestRow.score).toBeCloseTo(result.bestRow.score, 10);
+  });
+
   it('refuses an unknown strategy, naming the choices', async () => {
     await expect(selectModel(duplicatedRows(), { strategy: 'best' as 'hc' })).rejects.toThrow(
       /strategy must be one of 'init', 'hc', 'emEM', 'hc\+emEM'/,

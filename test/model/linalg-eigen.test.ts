@@ -68,4 +68,60 @@ describe('procrustesRotation', () => {
     // numpy: svd(G)[1].sum()
     expect(Math.abs(trace - 6.879441058716791)).toBeLessThan(1e-12);
   });
+
+  it('for F = M·(I − v·vᵀ) (singular, its null column only rounding noise) is orthogonal and reaches Σ singular values', () => {
+    // EVE/VVE's steps at K = 1 give such F: W − ω·I with ω W's largest eigenvalue.
+    const d = 6;
+    const v = Float64Array.from({ length: d }, (_, i) => (i + 1) / Math.sqrt(91));
+    const m = Float64Array.from({ length: d * d }, (_, i) => Math.sin(1.7 * i + 0.3) * (1 + (i % 5)));
+    const g = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        let sum = 0;
+        for (let a = 0; a < d; a++)
+          sum += (m[i * d + a] as number) * ((a === j ? 1 : 0) - (v[a] as number) * (v[j] as number));
+        g[i * d + j] = sum;
+      }
+    const q = procrustesRotation(g, d, null);
+    expectOrthogonal(q, d);
+    let trace = 0;
+    for (let i = 0; i < d; i++)
+      for (let a = 0; a < d; a++) trace += (g[i * d + a] as number) * (q[a * d + i] as number);
+    // Σ singular values = Σ √eigenvalues of Gᵀ·G.
+    const gtg = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++)
+        for (let a = 0; a < d; a++)
+          gtg[i * d + j] = (gtg[i * d + j] as number) + (g[a * d + i] as number) * (g[a * d + j] as number);
+    const singular = symmetricEigen(gtg, 0, d).values.reduce((sum, x) => sum + Math.sqrt(Math.max(0, x)), 0);
+    expect(Math.abs(trace - singular) / singular).toBeLessThan(1e-10);
+  });
+
+  it('started from a guess at R (right), gives the same Q and leaves the R found there', () => {
+    const right = new Float64Array(16);
+    for (let i = 0; i < 4; i++) right[i * 4 + i] = 1;
+    const cold = procrustesRotation(F, 4, null, right);
+    cold.forEach((v, i) => expect(Math.abs(v - (Q[i] as number))).toBeLessThan(1e-12));
+    expectOrthogonal(right, 4);
+    // F·R has orthogonal columns (R: F's right singular vectors).
+    for (let a = 0; a < 4; a++)
+      for (let b = a + 1; b < 4; b++) {
+        let dot = 0;
+        for (let i = 0; i < 4; i++) {
+          let fa = 0;
+          let fb = 0;
+          for (let m = 0; m < 4; m++) {
+            fa += (F[i * 4 + m] as number) * (right[m * 4 + a] as number);
+            fb += (F[i * 4 + m] as number) * (right[m * 4 + b] as number);
+          }
+          dot += fa * fb;
+        }
+        expect(Math.abs(dot)).toBeLessThan(1e-12);
+      }
+    // A slightly different F started from that R: the same answer as from scratch.
+    const g = F.map((v, i) => v * (1 + 1e-3 * Math.sin(i)));
+    const warm = procrustesRotation(g, 4, null, right);
+    const fresh = procrustesRotation(g, 4, null);
+    warm.forEach((v, i) => expect(Math.abs(v - (fresh[i] as number))).toBeLessThan(1e-12));
+  });
 });
