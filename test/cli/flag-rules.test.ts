@@ -148,6 +148,16 @@ describe('the flags that cannot be used together', () => {
     });
   }
 
+  it("select's --init - is refused as no method, not as a second read of stdin (init files are fit's)", async () => {
+    const rule = INCOMPATIBLE.find((r) => r.flags.join() === 'DATA -,--init -') as FlagRule;
+    expect(commandsOf(rule).map((c) => c.name())).toEqual(['fit']);
+    const refused = await run(['select', '-', '--init', '-']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^emgpu: --init for select must be a method \(kmeans, .*\); init files are for fit\.\n$/,
+    );
+  });
+
   it('select takes --hc-subset without --init hc (it is also for --strategy hc)', async () => {
     expect(await passes(['select', IRIS, '--hc-subset', '100'])).toBeNull();
     const error = await passes(['fit', IRIS, '--hc-subset', '100']);
