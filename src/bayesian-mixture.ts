@@ -28,7 +28,7 @@ import {
 import { COVARIANCE_MODELS } from './model/covariance.ts';
 import { choleskyLower } from './model/linalg.ts';
 import { BAYESIAN_FORMAT, validateBayesianJson } from './model/validate-bayesian-json.ts';
-import { EmgpuInputError, type CovarianceType, type Nested } from './options.ts';
+import { EmgpuInputError, type Nested } from './options.ts';
 import type { PartialFitOptions } from './online.ts';
 import { scaleStats } from './sufficient-stats.ts';
 import type { ChunkSource, StreamFitOptions } from './stream.ts';

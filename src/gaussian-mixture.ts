@@ -290,7 +290,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     const next = advance(state, batch, matrix.rows, { stepDecay: opts.stepDecay, burnIn: opts.burnIn });
     const sums = next.state.sums;
     // fit's M-step, on the sums scaled as fit would scale weights W over the burn-in's rows.
-    const params = next.maximize
+    const params = next.mStepDue
       ? estimateGaussianMixture(
           scaleStats(sums, weightExponentFor(sums.totalWeight, next.state.burnInRows)),
           opts.covarianceType,
@@ -315,7 +315,7 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
       params,
       lowerBound,
       lowerBounds,
-      nIter: (current?.nIter ?? 0) + (next.maximize ? 1 : 0),
+      nIter: (current?.nIter ?? 0) + (next.mStepDue ? 1 : 0),
       converged: false,
       backendName: backend.description,
       warnings,

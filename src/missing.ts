@@ -30,17 +30,14 @@ import { holesEStep } from './missing-estep.ts';
 import { gatherRows, meanImputed, type MissingLayout } from './missing-layout.ts';
 import { addStats, type Moments, type SufficientStats } from './sufficient-stats.ts';
 
-export { holesEStep, type HolePass } from './missing-estep.ts';
+export { holesEStep } from './missing-estep.ts';
 export {
   checkNoInfinity,
-  gatherRows,
   hasMissing,
   keptRows,
-  meanImputed,
   missingLayout,
   UnobservedColumnError,
   type MissingLayout,
-  type Pattern,
 } from './missing-layout.ts';
 
 /**

@@ -76,7 +76,7 @@ export function advance(
   batch: SufficientStats,
   rows: number,
   settings: OnlineSettings,
-): { state: Omit<OnlineState, 'model'>; maximize: boolean } {
+): { state: Omit<OnlineState, 'model'>; mStepDue: boolean } {
   const t = state?.batches ?? 0;
   const seen = { batches: t + 1, rows: (state?.rows ?? 0) + rows, weight: (state?.weight ?? 0) + batch.totalWeight };
   if (state === null || t < settings.burnIn) {
@@ -84,12 +84,12 @@ export function advance(
     const sums = state === null ? batch : addStats(state.sums, batch);
     return {
       state: { sums, burnInRows: (state?.burnInRows ?? 0) + rows, stepSize: null, ...seen },
-      maximize: t + 1 >= settings.burnIn,
+      mStepDue: t + 1 >= settings.burnIn,
     };
   }
   const gamma = stepSize(t, settings.stepDecay);
   return {
     state: { sums: blendStats(state.sums, batch, gamma), burnInRows: state.burnInRows, stepSize: gamma, ...seen },
-    maximize: true,
+    mStepDue: true,
   };
 }

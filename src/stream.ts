@@ -43,7 +43,6 @@ export {
   type ChunkInput,
   type ChunkIterable,
   type ChunkSource,
-  type PassSettings,
   type StreamChunk,
   type StreamProgress,
 } from './stream-source.ts';

@@ -85,6 +85,8 @@ export const INCOMPATIBLE: readonly FlagRule[] = [
   {
     flags: ['DATA -', '--init -'],
     reason: 'DATA and --init cannot both be read from stdin; put the initial parameters in a file.',
+    // select's --init is a method name only: it says so itself.
+    only: ['fit'],
   },
   { flags: ['DATA -', '--model -'], reason: 'DATA and --model cannot both be read from stdin.' },
   { flags: ['DATA -', '--sample-weight -'], reason: STDIN_WEIGHTS('DATA') },

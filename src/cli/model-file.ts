@@ -40,7 +40,7 @@ export async function loadModel(
   }
 }
 
-export function checkColumns(table: Table, gm: Mixture, modelPath: string): void {
+function checkColumns(table: Table, gm: Mixture, modelPath: string): void {
   if (table.cols !== gm.nFeatures) {
     throw new CliError(
       `${table.label} has ${table.cols} column${table.cols === 1 ? '' : 's'} but the model ${printable(modelPath)} has ${gm.nFeatures} features; pass data with ${gm.nFeatures} columns.`,

@@ -2,12 +2,12 @@
 // file order (or shuffled with --shuffle), for --passes passes.
 
 import { InvalidArgumentError, Option } from 'commander';
-import { integerAtLeast } from './option-sets.ts';
 import type { GaussianMixture } from '../gaussian-mixture.ts';
 import { permutation, Random } from '../random.ts';
 import { abortable, pause } from './abort.ts';
 import type { Table } from './data.ts';
 import { CliError } from './errors.ts';
+import { integerAtLeast } from './option-sets.ts';
 
 export interface OnlineOpts {
   online?: boolean;

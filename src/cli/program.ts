@@ -26,7 +26,10 @@ Exit codes: ${EXIT.ok} success, ${EXIT.fitFailed} the fit failed (e.g. an ill-de
 engine is unavailable, ${EXIT.usage} usage or input error, ${EXIT.internal} internal error,
 ${EXIT.interrupted} interrupted (Ctrl-C), ${EXIT.hangup} stopped by SIGHUP, ${EXIT.terminated} stopped by SIGTERM.`;
 
-/** The command `name` of `parent` (or the program itself), writing to ctx's streams. */
+/**
+ * `cmd` (a command, or the program itself) writing to ctx's streams, its usage errors one
+ * `emgpu:` line that points to `helpName --help`, and throwing instead of exiting.
+ */
 export function defineCommand(ctx: Context, cmd: Command, helpName: string): Command {
   return cmd
     .configureOutput({

@@ -7,13 +7,13 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
-import { nonNegativeNumber } from './option-sets.ts';
 import { EmgpuInputError, type BackendChoice } from '../options.ts';
 import { readStatistics, StatisticsSum, type MixtureStatistics } from '../statistics-api.ts';
 import { abortable, throwIfAborted } from './abort.ts';
 import type { Mixture } from './bayesian.ts';
 import type { DataOptions, Table, TextSource } from './data.ts';
 import { CliError, printable } from './errors.ts';
+import { nonNegativeNumber } from './option-sets.ts';
 
 /** What the commands need from the CLI's plumbing (src/cli/commands/stats.ts). */
 export interface StatsIO {

@@ -7,8 +7,7 @@ import { createReadStream } from 'node:fs';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { open, stat } from 'node:fs/promises';
-import { InvalidArgumentError, Option } from 'commander';
-import { integerAtLeast } from './option-sets.ts';
+import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatFromName, type TableFormat } from '../io/formats.ts';
 import { csvChunks } from '../io/text.ts';
@@ -17,6 +16,7 @@ import type { ChunkInput, ChunkSource, StreamChunk, StreamProgress } from '../st
 import { pause } from './abort.ts';
 import { describeFsError, handleBuffer, type DataOptions } from './data.ts';
 import { CliError, printable } from './errors.ts';
+import { integerAtLeast } from './option-sets.ts';
 import { shortBackend, type ErrStream } from './progress.ts';
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;

@@ -8,6 +8,7 @@ import { readOptions, say, type Context } from './context.ts';
 import { printable, quoted } from './errors.ts';
 import { columnsWithWeight, splitWeightColumn, weightColumnIndex } from './weight-column.ts';
 
+/** DATA as a table (from serve's cache when the same unchanged file was read with the same options), said with --verbose. */
 export async function readTable(ctx: Context, path: string, opts: DataOptions): Promise<Table> {
   say(ctx, path === '-' ? 'reading data from stdin' : `reading data file ${printable(path)}`);
   const read = (): Promise<Table> => readData(path, ctx.stdin, { ...readOptions(ctx), ...opts });

@@ -148,6 +148,38 @@ describe('the flags that cannot be used together', () => {
     });
   }
 
+  it('every option whose help says "with --X:" has its NEEDS row for --X (a new flag of a mode is refused without it)', () => {
+    const missing: string[] = [];
+    let checked = 0;
+    for (const command of program().commands) {
+      for (const option of command.options) {
+        const partner = /^with (--[a-z-]+):/.exec(option.description)?.[1];
+        if (partner === undefined) continue;
+        checked++;
+        const rule = NEEDS.find(
+          (r) =>
+            r.flags[0] === option.long &&
+            r.flags[1] === partner &&
+            (r.only === undefined || r.only.includes(command.name())),
+        );
+        expect(has(command, partner), `${command.name()} has ${partner}`).toBe(true);
+        if (rule === undefined) missing.push(`${command.name()} ${option.long} (needs ${partner})`);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(14);
+    expect(missing).toEqual([]);
+  });
+
+  it("select's --init - is refused as no method, not as a second read of stdin (init files are fit's)", async () => {
+    const rule = INCOMPATIBLE.find((r) => r.flags.join() === 'DATA -,--init -') as FlagRule;
+    expect(commandsOf(rule).map((c) => c.name())).toEqual(['fit']);
+    const refused = await run(['select', '-', '--init', '-']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^emgpu: --init for select must be a method \(kmeans, .*\); init files are for fit\.\n$/,
+    );
+  });
+
   it('select takes --hc-subset without --init hc (it is also for --strategy hc)', async () => {
     expect(await passes(['select', IRIS, '--hc-subset', '100'])).toBeNull();
     const error = await passes(['fit', IRIS, '--hc-subset', '100']);

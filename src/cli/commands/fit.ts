@@ -73,7 +73,7 @@ function fitDetails(gm: Mixture, table: Table, ms: number): string {
 }
 
 /** The flags that cannot go together were refused before this runs (src/cli/flag-rules.ts). */
-export async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitOpts): Promise<void> {
+async function fitCommand(ctx: Context, dataPath: string | undefined, opts: FitOpts): Promise<void> {
   if (opts.demo !== true && dataPath === undefined) {
     throw new CliError(
       "fit needs DATA: a CSV, TSV, JSON, Parquet or Arrow file, or - for stdin (or run 'emgpu fit --demo'); see 'emgpu fit --help'.",

@@ -10,12 +10,12 @@ import { csvRow } from '../output.ts';
 import { DATA_HELP, modelOnData } from '../program.ts';
 import { rowBlocks } from '../table-input.ts';
 
-export interface PredictOpts extends ModelOpts {
+interface PredictOpts extends ModelOpts {
   proba?: boolean;
   uncertainty?: boolean;
 }
 
-export async function predictCommand(ctx: Context, dataPath: string, opts: PredictOpts): Promise<void> {
+async function predictCommand(ctx: Context, dataPath: string, opts: PredictOpts): Promise<void> {
   const { gm, table } = await modelAndData(ctx, dataPath, opts);
   const { signal } = ctx.abort;
   const k = gm.nComponents;

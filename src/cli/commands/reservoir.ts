@@ -9,7 +9,7 @@ import { DATA_ARGUMENT, DATA_HELP, EXIT_HELP, subcommand } from '../program.ts';
 import { reservoirJSON } from '../reservoir.ts';
 import { readTableAndWeights } from '../table-input.ts';
 
-export interface ReservoirOpts extends DataOptions {
+interface ReservoirOpts extends DataOptions {
   size: number;
   seed: number;
   sampleWeight?: string;
@@ -18,7 +18,7 @@ export interface ReservoirOpts extends DataOptions {
   verbose?: boolean;
 }
 
-export async function reservoirCommand(ctx: Context, data: string, opts: ReservoirOpts): Promise<void> {
+async function reservoirCommand(ctx: Context, data: string, opts: ReservoirOpts): Promise<void> {
   await checkOutput(ctx, opts.output);
   const { table, weights } = await readTableAndWeights(ctx, data, opts);
   const sample = reservoirJSON(table, weights, opts.size, opts.seed);

@@ -18,7 +18,7 @@ import {
 import { CHUNK_CHARS, csvRow } from '../output.ts';
 import { subcommand } from '../program.ts';
 
-export interface SampleOpts {
+interface SampleOpts {
   model: string;
   nSamples: number;
   seed?: number;
@@ -27,7 +27,7 @@ export interface SampleOpts {
   verbose?: boolean;
 }
 
-export async function sampleCommand(ctx: Context, opts: SampleOpts): Promise<void> {
+async function sampleCommand(ctx: Context, opts: SampleOpts): Promise<void> {
   await checkOutput(ctx, opts.output);
   const gm = await loadModel(opts.model, ctx, 'cpu');
   const { signal } = ctx.abort;

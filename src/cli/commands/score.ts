@@ -8,11 +8,11 @@ import { modelAndData, type ModelOpts } from '../model-file.ts';
 import { DATA_HELP, modelOnData } from '../program.ts';
 import { rowBlocks } from '../table-input.ts';
 
-export interface ScoreOpts extends ModelOpts {
+interface ScoreOpts extends ModelOpts {
   mean?: boolean;
 }
 
-export async function scoreCommand(ctx: Context, dataPath: string, opts: ScoreOpts): Promise<void> {
+async function scoreCommand(ctx: Context, dataPath: string, opts: ScoreOpts): Promise<void> {
   const { gm, table } = await modelAndData(ctx, dataPath, opts);
   const { signal } = ctx.abort;
   say(ctx, `scoring ${table.rows} rows (${gm.nComponents} components)`);

@@ -16,7 +16,7 @@ import { DATA_ARGUMENT, DATA_HELP, EXIT_HELP, subcommand } from '../program.ts';
 import { selectCommand, selectOptions, type SelectOpts } from '../select.ts';
 import { readTable, readWeights } from '../table-input.ts';
 
-export async function runSelect(ctx: Context, data: string, opts: SelectOpts): Promise<void> {
+async function runSelect(ctx: Context, data: string, opts: SelectOpts): Promise<void> {
   await checkOutput(ctx, opts.output);
   const showProgress = ctx.verbose || ctx.stderr.isTTY === true;
   await selectCommand(
