@@ -7,7 +7,7 @@
 
 import type { Dataset } from './matrix.ts';
 import type { CovarianceType } from './options.ts';
-import type { Moments, SufficientStats } from './sufficient-stats.ts';
+import type { Moments, SufficientStats, SecondMoments } from './sufficient-stats.ts';
 
 export type { Moments, SufficientStats } from './sufficient-stats.ts';
 
@@ -79,7 +79,7 @@ export interface LoadedData {
   readonly disposed: boolean;
 
   /** E-step plus statistics about shift = params.means (moments: momentsFor(covarianceType)). */
-  eStep(params: MixtureParams, moments: Exclude<Moments, null>): Promise<SufficientStats>;
+  eStep(params: MixtureParams, moments: SecondMoments): Promise<SufficientStats>;
 
   /**
    * Hard assignment of every row to its nearest centre (squared Euclidean distance, lowest
@@ -95,7 +95,7 @@ export interface LoadedData {
     seed: number,
     nComponents: number,
     shifts: Float64Array,
-    moments: Exclude<Moments, null>,
+    moments: SecondMoments,
   ): Promise<SufficientStats>;
 
   /**

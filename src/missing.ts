@@ -28,7 +28,7 @@ import { InternalError } from './errors.ts';
 import type { Dataset } from './matrix.ts';
 import { holesEStep } from './missing-estep.ts';
 import { gatherRows, meanImputed, type MissingLayout } from './missing-layout.ts';
-import { addStats, type Moments, type SufficientStats } from './sufficient-stats.ts';
+import { addStats, type Moments, type SufficientStats, type SecondMoments } from './sufficient-stats.ts';
 
 export { holesEStep } from './missing-estep.ts';
 export {
@@ -81,7 +81,7 @@ export class MarginalData implements LoadedData {
     return this.imputed;
   }
 
-  async eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  async eStep(params: MixtureParams, moments: SecondMoments): Promise<SufficientStats> {
     const holes = holesEStep(this.dataset, this.layout, params, moments).stats as SufficientStats;
     if (this.complete === null) return holes;
     const engine = await this.complete.eStep(params, moments);
@@ -96,7 +96,7 @@ export class MarginalData implements LoadedData {
     seed: number,
     nComponents: number,
     shifts: Float64Array,
-    moments: 'full' | 'diag',
+    moments: SecondMoments,
   ): Promise<SufficientStats> {
     return this.init().randomResponsibilities(seed, nComponents, shifts, moments);
   }

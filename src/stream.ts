@@ -35,7 +35,7 @@ import {
   type StreamProgress,
   type StreamShape,
 } from './stream-source.ts';
-import { addStats, type SufficientStats } from './sufficient-stats.ts';
+import { addStats, type SufficientStats, type SecondMoments } from './sufficient-stats.ts';
 
 export { scanStream, type StreamScan } from './stream-scan.ts';
 export {
@@ -102,7 +102,7 @@ export class StreamedData implements LoadedData {
     this.totalWeight = timesPowerOfTwo(scan.totalWeight, scan.weightExponent);
   }
 
-  async eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  async eStep(params: MixtureParams, moments: SecondMoments): Promise<SufficientStats> {
     if (this.disposed) throw new Error('This streamed data was released.');
     const started = performance.now();
     const { scan, settings } = this;
@@ -174,11 +174,7 @@ export class StreamedData implements LoadedData {
   }
 
   /** One chunk's E-step statistics: through the engine's chunk slot, or loaded and released. */
-  private async chunkStats(
-    dataset: Dataset,
-    params: MixtureParams,
-    moments: 'full' | 'diag',
-  ): Promise<SufficientStats> {
+  private async chunkStats(dataset: Dataset, params: MixtureParams, moments: SecondMoments): Promise<SufficientStats> {
     const slot = this.chunkSlot();
     if (slot !== null) return (await slot.load(dataset)).eStep(params, moments);
     const data = await this.backend.load(dataset);

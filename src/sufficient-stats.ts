@@ -27,8 +27,11 @@ import type { CovarianceType } from './options.ts';
  */
 export type Moments = 'full' | 'diag' | null;
 
+/** The second moments of an E-step pass, which every covariance model needs one of. */
+export type SecondMoments = Exclude<Moments, null>;
+
 /** The second moments each covariance type needs. */
-export function momentsFor(covarianceType: CovarianceType): Exclude<Moments, null> {
+export function momentsFor(covarianceType: CovarianceType): SecondMoments {
   return COVARIANCE_MODELS[covarianceType].moments;
 }
 

@@ -3,7 +3,7 @@
 // the blocks; the partials are summed in block order, so results do not depend on threads.
 
 import type { KernelParams } from '../model/params.ts';
-import { statsLayout, type Moments, type StatsLayout } from '../sufficient-stats.ts';
+import { statsLayout, type Moments, type StatsLayout, type SecondMoments } from '../sufficient-stats.ts';
 import { Scratch, type RowSource } from './accumulate.ts';
 import { assignBlock, eStepBlock, randomBlock } from './kernels.ts';
 
@@ -35,14 +35,14 @@ export function blockScratch(k: number, d: number, rows: number = BLOCK_ROWS): S
 }
 
 export type BlockTask =
-  | { readonly kind: 'estep'; readonly params: KernelParams; readonly moments: 'full' | 'diag' }
+  | { readonly kind: 'estep'; readonly params: KernelParams; readonly moments: SecondMoments }
   | { readonly kind: 'assign'; readonly centers: Float64Array; readonly k: number; readonly moments: Moments }
   | {
       readonly kind: 'random';
       readonly seed: number;
       readonly k: number;
       readonly shifts: Float64Array;
-      readonly moments: 'full' | 'diag';
+      readonly moments: SecondMoments;
     };
 
 /** Components of a task. */

@@ -16,7 +16,7 @@ import type {
 import { rowsOf, type Dataset } from '../matrix.ts';
 import { toKernelParams } from '../model/params.ts';
 import { Random } from '../random.ts';
-import { unpackStats, type Moments, type SufficientStats } from '../sufficient-stats.ts';
+import { unpackStats, type Moments, type SufficientStats, type SecondMoments } from '../sufficient-stats.ts';
 import { BLOCK_ROWS, blockScratch, runBlockTask, taskComponents, taskLayout, type BlockTask } from './blocks.ts';
 import type { RowSource } from './accumulate.ts';
 import { evaluateBlock } from './kernels.ts';
@@ -92,7 +92,7 @@ class CpuData implements LoadedData {
     return total;
   }
 
-  async eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  async eStep(params: MixtureParams, moments: SecondMoments): Promise<SufficientStats> {
     const task: BlockTask = { kind: 'estep', params: toKernelParams(params), moments };
     return unpackStats(await this.reduce(task), taskLayout(task, this.cols), params.means);
   }
@@ -108,7 +108,7 @@ class CpuData implements LoadedData {
     seed: number,
     nComponents: number,
     shifts: Float64Array,
-    moments: 'full' | 'diag',
+    moments: SecondMoments,
   ): Promise<SufficientStats> {
     const task: BlockTask = { kind: 'random', seed, k: nComponents, shifts, moments };
     return unpackStats(await this.reduce(task), taskLayout(task, this.cols), shifts);

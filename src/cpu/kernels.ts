@@ -8,7 +8,7 @@
 
 import type { KernelParams } from '../model/params.ts';
 import { uniformFromHash } from '../random.ts';
-import type { Moments } from '../sufficient-stats.ts';
+import type { Moments, SecondMoments } from '../sufficient-stats.ts';
 import { accumulate, addTotalWeight, type RowSource, type Scratch } from './accumulate.ts';
 import { normalise, weightedLogProb } from './log-prob.ts';
 
@@ -17,7 +17,7 @@ export function eStepBlock(
   start: number,
   end: number,
   params: KernelParams,
-  moments: 'full' | 'diag',
+  moments: SecondMoments,
   scratch: Scratch,
   out: Float64Array,
 ): void {
@@ -75,7 +75,7 @@ export function randomBlock(
   seed: number,
   k: number,
   shifts: Float64Array,
-  moments: 'full' | 'diag',
+  moments: SecondMoments,
   scratch: Scratch,
   out: Float64Array,
 ): void {

@@ -12,7 +12,7 @@ import type {
 } from '../backend.ts';
 import { rowsOf, type Dataset } from '../matrix.ts';
 import { formOf, type CovarianceForm } from '../model/covariance.ts';
-import type { Moments, SufficientStats } from '../sufficient-stats.ts';
+import type { Moments, SufficientStats, SecondMoments } from '../sufficient-stats.ts';
 import { BufferSet, type GpuContext } from './context.ts';
 import { evalPlan, runEvaluate, type EvalPlan } from './evaluate.ts';
 import { gpuKmeansPlusPlus } from './kmeanspp.ts';
@@ -160,7 +160,7 @@ export class GpuData implements LoadedData {
     };
   }
 
-  eStep(params: MixtureParams, moments: 'full' | 'diag'): Promise<SufficientStats> {
+  eStep(params: MixtureParams, moments: SecondMoments): Promise<SufficientStats> {
     return this.serial(async () => {
       if (params.nFeatures !== this.cols)
         throw new InternalError(`webgpu engine: parameters have ${params.nFeatures} features, the data ${this.cols}`);
@@ -186,7 +186,7 @@ export class GpuData implements LoadedData {
     seed: number,
     nComponents: number,
     shifts: Float64Array,
-    moments: 'full' | 'diag',
+    moments: SecondMoments,
   ): Promise<SufficientStats> {
     return this.serial(async () => {
       const plan = await this.plan('random', nComponents, 'spherical', moments);

@@ -7,7 +7,7 @@
 import type { LoadedData } from '../backend.ts';
 import { EmgpuInputError } from '../options.ts';
 import { Random } from '../random.ts';
-import type { SufficientStats } from '../sufficient-stats.ts';
+import type { SufficientStats, SecondMoments } from '../sufficient-stats.ts';
 import { cutTree, HC_MAX_ROWS, hcTree, svdScale, type HcTree } from './hc.ts';
 
 /** Trees already built on a loaded data set, by subset: selectModel cuts one tree for every K. */
@@ -59,7 +59,7 @@ export async function hcStatistics(
   k: number,
   hcSubset: number,
   seed: number,
-  moments: 'full' | 'diag',
+  moments: SecondMoments,
   throwIfAborted: () => void,
 ): Promise<SufficientStats> {
   if (k > HC_MAX_ROWS)

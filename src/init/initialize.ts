@@ -3,7 +3,7 @@
 // user's weightsInit / meansInit / precisionsInit override what they name.
 
 import type { LoadedData, MixtureParams } from '../backend.ts';
-import { momentsFor, type SufficientStats } from '../sufficient-stats.ts';
+import { momentsFor, type SufficientStats, type SecondMoments } from '../sufficient-stats.ts';
 import { COVARIANCE_MODELS } from '../model/covariance.ts';
 import { estimateGaussianParameters } from '../model/m-step.ts';
 import type { CovarianceType, InitMethod } from '../options.ts';
@@ -42,7 +42,7 @@ function oneHotRowStats(
   k: number,
   d: number,
   totalWeight: number,
-  moments: 'full' | 'diag',
+  moments: SecondMoments,
 ): SufficientStats {
   return {
     nComponents: k,

@@ -4,7 +4,7 @@
 // the nearest final centre. Every pass runs on the backend that holds the data.
 
 import type { LoadedData } from '../backend.ts';
-import type { SufficientStats } from '../sufficient-stats.ts';
+import type { SufficientStats, SecondMoments } from '../sufficient-stats.ts';
 
 const MAX_LLOYD_ITERATIONS = 300;
 const RELATIVE_TOLERANCE = 1e-4;
@@ -29,7 +29,7 @@ export async function kmeans(
   data: LoadedData,
   k: number,
   seed: number,
-  moments: 'full' | 'diag',
+  moments: SecondMoments,
   throwIfAborted: () => void,
 ): Promise<SufficientStats> {
   const d = data.cols;

@@ -5,7 +5,13 @@
 import { accumulate, Scratch } from '../cpu/accumulate.ts';
 import type { Dataset } from '../matrix.ts';
 import { EmgpuInputError } from '../options.ts';
-import { statsLayout, unpackStats, type Moments, type SufficientStats } from '../sufficient-stats.ts';
+import {
+  statsLayout,
+  unpackStats,
+  type Moments,
+  type SufficientStats,
+  type SecondMoments,
+} from '../sufficient-stats.ts';
 
 /** Checks resp (flat N × K or nested) and returns it flat: finite, ≥ 0, each row summing to 1. */
 export function toResponsibilities(
@@ -62,7 +68,7 @@ export function responsibilityStatistics(
   dataset: Dataset,
   resp: Float64Array,
   k: number,
-  moments: 'full' | 'diag',
+  moments: SecondMoments,
 ): SufficientStats {
   const { rows, cols: d } = dataset;
   const layout = statsLayout(k, d, moments);

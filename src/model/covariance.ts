@@ -5,7 +5,7 @@
 // models store K full D × D matrices, so the 'full' E-step kernels of every engine serve them.
 
 import type { CovarianceType } from '../options.ts';
-import type { Moments } from '../sufficient-stats.ts';
+import type { SecondMoments } from '../sufficient-stats.ts';
 import { MCLUST_MODELS, SKLEARN_ALIASES, type MclustModelName, type SklearnCovarianceName } from './names.ts';
 import { choleskyLower, invertLower, invertSpd, multiplyByTranspose } from './linalg.ts';
 
@@ -26,7 +26,7 @@ export interface CovarianceModel {
   /** How covariances and precision factors are stored, and so which E-step kernels read them. */
   readonly form: CovarianceForm;
   /** The second moments the M-step needs: the full D × D matrices or only their diagonals. */
-  readonly moments: Exclude<Moments, null>;
+  readonly moments: SecondMoments;
   /** The model in mclust's vocabulary (sklearn's names are aliases: full = VVV, …). */
   readonly mclustName: MclustModelName;
   /** Numbers in the covariance (and precision Cholesky) array. */
