@@ -44,7 +44,7 @@ export function registerSelect(program: Command, ctx: Context): void {
     new Option('--init <method>', `initialisation of every fit: ${INIT_METHODS.join(', ')} (default: kmeans)`),
     ...emOptions({
       maxIter: '1000 for select',
-      tol: '1e-5 for select',
+      tol: "1e-5 for select; with the hc and emEM strategies it is relative, mclust's |ΔL| / (1 + |L|) on the total log-likelihood",
       nInit: 'initialisations per cell; the best is kept (default: 1)',
       seed: 'random seed, 0 to 4294967295, for a reproducible grid (default: random)',
     }),
