@@ -49,3 +49,17 @@ export function abortErrorOf(signal: AbortSignal | undefined | null, message: st
   const reason: unknown = signal?.reason;
   return isAbortError(reason) ? (reason as Error) : new AbortError(message);
 }
+
+/**
+ * The error of a call whose engine releaseBackends() released: before the call, while the engine
+ * started, or while the call ran. Every AbortError emgpu raises is made here or by abortErrorOf.
+ */
+export function engineReleased(engine: 'CPU' | 'WebGPU', when: 'before' | 'starting' | 'running'): AbortError {
+  const moment = when === 'before' ? '' : when === 'starting' ? ' while it started' : ' while this call was running';
+  return new AbortError(`The ${engine} engine was released (releaseBackends())${moment}; run the call again.`);
+}
+
+/** A CLI command stopped by Ctrl-C (SIGINT) or a termination signal. */
+export function interrupted(): AbortError {
+  return new AbortError('The command was interrupted.');
+}

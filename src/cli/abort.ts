@@ -2,10 +2,10 @@
 // the abort signal, and long loops pause so that the signal handler gets a chance to run.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { AbortError, isAbortError } from '../errors.ts';
+import { interrupted, isAbortError } from '../errors.ts';
 
 export function abortError(): Error {
-  return new AbortError('The command was interrupted.');
+  return interrupted();
 }
 
 export { isAbortError };

@@ -22,7 +22,7 @@ import type { RowSource } from './accumulate.ts';
 import { evaluateBlock } from './kernels.ts';
 import { kmeansPlusPlusSequential } from './kmeanspp.ts';
 import type { SharedRows, WorkerPool } from './pool.ts';
-import { AbortError } from '../errors.ts';
+import { engineReleased } from '../errors.ts';
 
 /** Partials held at once (bytes): blocks are summed in windows so memory stays bounded in N. */
 const PARTIALS_BUDGET = 64 * 2 ** 20;
@@ -201,7 +201,7 @@ export class CpuBackend implements Backend {
 
   async load(dataset: Dataset): Promise<LoadedData> {
     if (this.disposed) {
-      throw new AbortError('The CPU engine was released (releaseBackends()); run the call again.');
+      throw engineReleased('CPU', 'before');
     }
     // Small data is not worth the copy into shared memory.
     const shared =

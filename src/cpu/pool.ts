@@ -11,7 +11,7 @@
 
 import type { BlockTask } from './blocks.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
-import { AbortError } from '../errors.ts';
+import { engineReleased } from '../errors.ts';
 
 export interface SharedRows {
   readonly id: number;
@@ -179,14 +179,14 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
 
   /** The live workers, started (and given the loaded data) when needed. */
   const ready = async (): Promise<AnyWorker[]> => {
-    if (disposed) throw new AbortError('The CPU engine was released (releaseBackends()); create a new estimator call.');
+    if (disposed) throw engineReleased('CPU', 'before');
     if (workers !== null) return workers;
     starting ??= spawn(threads, events).then(
       (list) => {
         starting = null;
         if (disposed) {
           retire(list);
-          throw new AbortError('The CPU engine was released (releaseBackends()) while it started.');
+          throw engineReleased('CPU', 'starting');
         }
         for (const message of loaded.values()) for (const worker of list) worker.postMessage(message);
         if (running > 0) for (const worker of list) worker.ref?.();
@@ -267,7 +267,7 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
       if (workers !== null) retire(workers);
       workers = null;
       loaded.clear();
-      rejectAll(new AbortError('The CPU engine was released (releaseBackends()) while this call was running.'));
+      rejectAll(engineReleased('CPU', 'running'));
     },
   };
 }

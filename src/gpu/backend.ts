@@ -13,6 +13,7 @@ import { factorCount } from './layout.ts';
 import { tiledFits } from './plans/tiled.ts';
 import { MAX_COMPONENTS, MAX_FEATURES } from './tuning.ts';
 import { uploadDataset } from './upload.ts';
+import { engineReleased } from '../errors.ts';
 
 const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0)} MiB`;
 
@@ -62,7 +63,7 @@ export class WebGpuBackend implements Backend {
   }
 
   async load(dataset: Dataset): Promise<LoadedData> {
-    if (this.disposed) throw new Error('This WebGPU engine was released (releaseBackends()); run the call again.');
+    if (this.disposed) throw engineReleased('WebGPU', 'before');
     this.ctx.checkLost();
     const { chunks, conditioning } = await uploadDataset(this.ctx, dataset);
     const loaded = new GpuData(this.ctx, dataset, chunks, conditioning, (d) => this.live.delete(d));
@@ -72,7 +73,7 @@ export class WebGpuBackend implements Backend {
 
   /** Device buffers for a stream of chunks of ≤ maxRows rows, written again for each chunk (streamed EM). */
   openChunkSlot(cols: number, maxRows: number, weighted: boolean): GpuChunkSlot {
-    if (this.disposed) throw new Error('This WebGPU engine was released (releaseBackends()); run the call again.');
+    if (this.disposed) throw engineReleased('WebGPU', 'before');
     const slot = new GpuChunkSlot(this.ctx, cols, maxRows, weighted, this.live, (s) => this.slots.delete(s));
     this.slots.add(slot);
     return slot;

@@ -2,7 +2,7 @@
 // keyed by the module and its constants, device-loss tracking, and submissions wrapped in
 // error scopes so validation and out-of-memory errors surface as exceptions.
 
-import { AbortError, DeviceLostError } from '../errors.ts';
+import { DeviceLostError, engineReleased } from '../errors.ts';
 import { defaultTuning, type KernelShape, type Tuning } from './tuning.ts';
 import { bindGroupEntries, type Bindings } from './bindings.ts';
 
@@ -95,9 +95,7 @@ export class GpuContext {
 
   checkLost(): void {
     if (this.released) {
-      throw new AbortError(
-        'The WebGPU engine was released (releaseBackends()) while this call was running; run it again.',
-      );
+      throw engineReleased('WebGPU', 'running');
     }
     if (this.lost !== null) {
       throw new DeviceLostError(

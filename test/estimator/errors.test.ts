@@ -7,7 +7,9 @@ import {
   abortErrorOf,
   DeviceLostError,
   EmgpuInputError,
+  engineReleased,
   InternalError,
+  interrupted,
   isAbortError,
   isDeviceLost,
 } from '../../src/errors.ts';
@@ -21,6 +23,26 @@ describe('error kinds', () => {
     expect(publicApi.InternalError).toBe(InternalError);
     expect(new AbortError('x').name).toBe('AbortError');
     expect(new DeviceLostError('gone', 'destroyed').reason).toBe('destroyed');
+  });
+
+  it('say which engine was released, and when, as AbortErrors the CLI reports as interrupted', () => {
+    const cases = [
+      [engineReleased('CPU', 'before'), 'The CPU engine was released (releaseBackends()); run the call again.'],
+      [
+        engineReleased('CPU', 'starting'),
+        'The CPU engine was released (releaseBackends()) while it started; run the call again.',
+      ],
+      [
+        engineReleased('WebGPU', 'running'),
+        'The WebGPU engine was released (releaseBackends()) while this call was running; run the call again.',
+      ],
+      [interrupted(), 'The command was interrupted.'],
+    ] as const;
+    for (const [error, message] of cases) {
+      expect(error).toBeInstanceOf(AbortError);
+      expect(error.message).toBe(message);
+      expect(describeError(error).exitCode).toBe(EXIT.interrupted);
+    }
   });
 
   it('recognise our AbortError by class and the platform one by name', () => {
