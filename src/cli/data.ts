@@ -89,6 +89,11 @@ function readStreamBytes(stream: NodeJS.ReadableStream, signal?: AbortSignal): P
       onAbort();
       return;
     }
+    // A stream read to its end once emits no second 'end': a second read would wait forever.
+    if ((stream as { readableEnded?: boolean }).readableEnded === true) {
+      reject(new Error('it was already read to its end by another input of this command; give this input as a file'));
+      return;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     stream.on('data', onData);
     stream.once('end', onEnd);
