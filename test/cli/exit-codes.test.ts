@@ -23,8 +23,21 @@ describe('exit codes in --help', () => {
     expect([EXIT.interrupted, EXIT.hangup, EXIT.terminated]).toEqual([130, 129, 143]);
   });
 
-  it('fit --help ends with them too', async () => {
-    const { stdout } = await run(['fit', '--help']);
+  it.each([
+    'fit',
+    'select',
+    'predict',
+    'score',
+    'summary',
+    'sample',
+    'stats',
+    'merge',
+    'mstep',
+    'convert',
+    'reservoir',
+    'serve',
+  ])('%s --help ends with them too', async (command) => {
+    const { stdout } = await run([command, '--help']);
     expect(stdout.replace(/\s+/g, ' ')).toMatch(/Exit codes: 0 success, .* 143 stopped by SIGTERM\.\s*$/);
   });
 });

@@ -7,7 +7,7 @@ import { abortable } from '../abort.ts';
 import { say, withOutput, type Context } from '../context.ts';
 import { modelAndData, type ModelOpts } from '../model-file.ts';
 import { csvRow } from '../output.ts';
-import { DATA_HELP, modelOnData } from '../program.ts';
+import { DATA_HELP, EXIT_HELP, modelOnData } from '../program.ts';
 import { rowBlocks } from '../table-input.ts';
 
 interface PredictOpts extends ModelOpts {
@@ -56,6 +56,6 @@ export function registerPredict(program: Command, ctx: Context): void {
       ),
     ],
   })
-    .addHelpText('after', DATA_HELP)
+    .addHelpText('after', `${DATA_HELP}\n${EXIT_HELP}`)
     .action(async (data: string, opts: PredictOpts) => predictCommand(ctx, data, opts));
 }

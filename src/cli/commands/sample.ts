@@ -16,7 +16,7 @@ import {
   verboseOption,
 } from '../option-sets.ts';
 import { CHUNK_CHARS, csvRow } from '../output.ts';
-import { subcommand } from '../program.ts';
+import { EXIT_HELP, subcommand } from '../program.ts';
 
 interface SampleOpts {
   model: string;
@@ -86,7 +86,8 @@ scikit-learn's GaussianMixture.sample returns them; --labels appends the
 component column. Samples are written as they are drawn, in flat memory; the
 component of every sample is drawn first (a few seconds per 100 million), so
 a large N takes a while to start. Example:
-  emgpu sample --model model.json -n 1000 --seed 7 --labels > samples.csv`,
+  emgpu sample --model model.json -n 1000 --seed 7 --labels > samples.csv
+${EXIT_HELP}`,
     )
     .action(async (opts: SampleOpts) => sampleCommand(ctx, opts));
 }

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { abortable, pause } from '../abort.ts';
 import { say, withOutput, writeText, type Context } from '../context.ts';
 import { modelAndData, type ModelOpts } from '../model-file.ts';
-import { DATA_HELP, modelOnData } from '../program.ts';
+import { DATA_HELP, EXIT_HELP, modelOnData } from '../program.ts';
 import { rowBlocks } from '../table-input.ts';
 
 interface ScoreOpts extends ModelOpts {
@@ -42,6 +42,6 @@ export function registerScore(program: Command, ctx: Context): void {
     what: 'the result',
     own: [new Option('--mean', 'print only the mean log-likelihood (scikit-learn score)')],
   })
-    .addHelpText('after', DATA_HELP)
+    .addHelpText('after', `${DATA_HELP}\n${EXIT_HELP}`)
     .action(async (data: string, opts: ScoreOpts) => scoreCommand(ctx, data, opts));
 }

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { writeText, type Context } from '../context.ts';
 import { modelAndData } from '../model-file.ts';
 import { weightOptions } from '../option-sets.ts';
-import { DATA_HELP, modelOnData } from '../program.ts';
+import { DATA_HELP, EXIT_HELP, modelOnData } from '../program.ts';
 import { summaryCommand, type SummaryOpts } from '../summary.ts';
 import { readWeights } from '../table-input.ts';
 
@@ -25,7 +25,8 @@ export function registerSummary(program: Command, ctx: Context): void {
 BIC and ICL are in emgpu's sign (−2·loglik + df·log n, smaller is better);
 mclust's are their negatives, printed beside them. ICL is mclust's: BIC
 − 2·Σ log(largest component probability of each row).
-${DATA_HELP}`,
+${DATA_HELP}
+${EXIT_HELP}`,
     )
     .action(async (data: string, opts: SummaryOpts) =>
       summaryCommand(
