@@ -19,7 +19,7 @@ export interface FlagRule {
 }
 
 const DEMO_TAKES =
-  'fit --demo does not take --sample-weight, --init, --format or --columns; run plain `emgpu fit DATA` for those.';
+  'fit --demo does not take --sample-weight, --weight-column, --init, --format or --columns; run plain `emgpu fit DATA` for those.';
 const NO_EFFECT_ONLINE = (flag: string): string =>
   `${flag} has no effect with --online (online EM runs --passes passes of --batch-size rows, one M-step per batch); drop ${flag}.`;
 const STDIN_WEIGHTS = (other: string): string =>
@@ -29,6 +29,7 @@ const STDIN_WEIGHTS = (other: string): string =>
 export const INCOMPATIBLE: readonly FlagRule[] = [
   { flags: ['--demo', 'DATA'], reason: "fit --demo uses the bundled iris data; drop the DATA argument '{DATA}'." },
   { flags: ['--demo', '--sample-weight'], reason: DEMO_TAKES },
+  { flags: ['--demo', '--weight-column'], reason: DEMO_TAKES },
   { flags: ['--demo', '--init'], reason: DEMO_TAKES },
   { flags: ['--demo', '--format'], reason: DEMO_TAKES },
   { flags: ['--demo', '--columns'], reason: DEMO_TAKES },

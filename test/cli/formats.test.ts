@@ -320,7 +320,7 @@ describe('errors: one line, exit code 2', () => {
     );
     expectOneLineError(
       await run(['fit', '--demo', '--columns', '0']),
-      /fit --demo does not take --sample-weight, --init, --format or --columns/,
+      /fit --demo does not take --sample-weight, --weight-column, --init, --format or --columns/,
     );
   });
 
