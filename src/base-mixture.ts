@@ -307,7 +307,8 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     return withFittedInput(X, this.state.params, load, this.engineChoice, fn);
   }
 
-  private async evaluate(X: MatrixInput, request: EvaluateRequest): Promise<EvaluateResult> {
+  /** One pass of the engine over X with the fitted parameters, returning what `request` asks for. */
+  protected async evaluate(X: MatrixInput, request: EvaluateRequest): Promise<EvaluateResult> {
     const params = this.state.params;
     return this.withData(X, (data) => data.evaluate(params, request));
   }

@@ -143,17 +143,8 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
     X: MatrixInput,
     fitOptions: FitOptions = {},
   ): Promise<{ bic: number; aic: number; icl: number; score: number; n: number }> {
-    const params = this.state.params;
-    const { logLik, proba } = await this.withData(X, (data) => data.evaluate(params, { logLik: true, proba: true }));
-    const rows = (logLik as Float64Array).length;
-    const weights = toSampleWeight(fitOptions.sampleWeight, rows);
-    const c = mixtureCriteria(
-      this.nParameters(),
-      logLik as Float64Array,
-      proba as Float64Array,
-      params.nComponents,
-      weights,
-    );
+    const { logLik, proba, weights } = await this.rowsAndWeights(X, fitOptions);
+    const c = mixtureCriteria(this.nParameters(), logLik, proba, this.state.params.nComponents, weights);
     return { bic: c.bic, aic: c.aic, icl: c.icl, score: c.score, n: c.n };
   }
 
@@ -162,10 +153,22 @@ export class GaussianMixture extends BaseMixture<FittedParams, ResolvedOptions> 
    * hard-classification ICL), mixing proportions and the MAP cluster sizes (src/summary.ts).
    */
   async summary(X: MatrixInput, fitOptions: FitOptions = {}): Promise<MixtureSummary> {
-    const p = this.state.params;
-    const [logLik, proba] = [await this.scoreSamples(X), await this.predictProba(X)];
-    const weights = toSampleWeight(fitOptions.sampleWeight, logLik.length);
-    return summarise({ ...p, df: this.nParameters() }, logLik, proba, weights);
+    const { logLik, proba, weights } = await this.rowsAndWeights(X, fitOptions);
+    return summarise({ ...this.state.params, df: this.nParameters() }, logLik, proba, weights);
+  }
+
+  /** Each row's log p(x) and responsibilities in one pass over X, and the sample weights checked. */
+  private async rowsAndWeights(
+    X: MatrixInput,
+    fitOptions: FitOptions,
+  ): Promise<{ logLik: Float64Array; proba: Float64Array; weights: Float64Array | null }> {
+    const { logLik, proba } = await this.evaluate(X, { logLik: true, proba: true });
+    const rows = (logLik as Float64Array).length;
+    return {
+      logLik: logLik as Float64Array,
+      proba: proba as Float64Array,
+      weights: toSampleWeight(fitOptions.sampleWeight, rows),
+    };
   }
 
   /** Classification uncertainty of each row: 1 − its largest posterior probability (mclust's uncertainty). */
