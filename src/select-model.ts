@@ -19,7 +19,7 @@ import {
   type CovarianceType,
   type InitMethod,
 } from './options.ts';
-import { abortErrorOf } from './errors.ts';
+import { abortErrorOf, isAbortError } from './errors.ts';
 
 export const CRITERIA = ['bic', 'aic', 'icl'] as const;
 export type Criterion = (typeof CRITERIA)[number];
@@ -297,7 +297,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
         await fromHc.fit(matrix, fitOptions);
         if (fromHc.lowerBound > short.lowerBound) short = fromHc;
       } catch (error) {
-        if (error instanceof Error && error.name === 'AbortError') throw error;
+        if (isAbortError(error)) throw error;
       }
     }
     return continued(short);
@@ -316,7 +316,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
         fitted = await fitFrom(cell, start);
       } catch (error) {
         // A start that fails (a singular group at regCovar 0) leaves the others to answer.
-        if (starts.length === 1 || (error instanceof Error && error.name === 'AbortError')) throw error;
+        if (starts.length === 1 || isAbortError(error)) throw error;
         failure = error;
         continue;
       }
@@ -374,7 +374,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     try {
       polished = await continued(models[index] as GaussianMixture, relativeTol / POLISH_FACTOR);
     } catch (error) {
-      if (error instanceof Error && error.name === 'AbortError') throw error;
+      if (isAbortError(error)) throw error;
       continue; // the row as it was
     }
     const { gm, scores } = polished;

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT, printable } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
+import { isAbortError } from '../errors.ts';
 
 /** The conversion script, where the package (or the repository) has it. */
 export const CONVERT_SCRIPT = fileURLToPath(new URL('scripts/sklearn_model.py', PACKAGE_ROOT));
@@ -51,7 +52,7 @@ export function convertCommand(
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => (messages += chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.name === 'AbortError') reject(error);
+      if (isAbortError(error)) reject(error);
       else if (error.code === 'ENOENT')
         reject(
           new CliError(
