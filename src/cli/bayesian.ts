@@ -9,6 +9,7 @@ import { WEIGHT_CONCENTRATION_PRIOR_TYPES, type WeightConcentrationPriorType } f
 import { BAYESIAN_FORMAT } from '../model/validate-bayesian-json.ts';
 import { EmgpuInputError, type BackendChoice, type MissingMode } from '../options.ts';
 import { CliError } from './errors.ts';
+import { UNSIGNED_NUMBER } from './option-sets.ts';
 
 /** Either estimator, as the commands that use a fitted model see it. */
 export type Mixture = GaussianMixture | BayesianGaussianMixture;
@@ -40,14 +41,14 @@ const PRIOR_OPTION_FLAGS = new Map<string, string>([
 
 function positive(value: string): number {
   const n = Number(value);
-  if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !(n > 0) || !Number.isFinite(n))
+  if (!UNSIGNED_NUMBER.test(value.trim()) || !(n > 0) || !Number.isFinite(n))
     throw new Error('It must be a finite number > 0.');
   return n;
 }
 
 function degreesOfFreedom(value: string): number {
   const n = Number(value);
-  if (!/^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim()) || !Number.isFinite(n))
+  if (!UNSIGNED_NUMBER.test(value.trim()) || !Number.isFinite(n))
     throw new Error('It must be a finite number > D − 1, D being the number of columns (default: D).');
   return n;
 }

@@ -7,7 +7,7 @@ import { permutation, Random } from '../random.ts';
 import { abortable, pause } from './abort.ts';
 import type { Table } from './data.ts';
 import { CliError } from './errors.ts';
-import { integerAtLeast } from './option-sets.ts';
+import { integerAtLeast, UNSIGNED_NUMBER } from './option-sets.ts';
 
 export interface OnlineOpts {
   online?: boolean;
@@ -20,11 +20,9 @@ export interface OnlineOpts {
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 
-const NUMBER = /^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 function stepDecay(value: string): number {
   const n = Number(value);
-  if (!NUMBER.test(value.trim()) || !(n > 0.5) || n > 1)
+  if (!UNSIGNED_NUMBER.test(value.trim()) || !(n > 0.5) || n > 1)
     throw new InvalidArgumentError('It must be a number in (0.5, 1], e.g. 0.6.');
   return n;
 }

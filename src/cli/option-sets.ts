@@ -9,7 +9,10 @@ import { BACKEND_CHOICES, MISSING_MODES } from '../options.ts';
 /** The most samples one `emgpu sample` run draws: their component draws come first, in one pass. */
 export const MAX_SAMPLES = 1_000_000_000;
 
-const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** A decimal number as the parsers accept it (Number() alone would also take '', '0x10' and ' 1 '). */
+export const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** The same without a minus sign. */
+export const UNSIGNED_NUMBER = /^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export function integerAtLeast(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {

@@ -13,7 +13,7 @@ import { abortable, throwIfAborted } from './abort.ts';
 import type { Mixture } from './bayesian.ts';
 import type { DataOptions, Table, TextSource } from './data.ts';
 import { CliError, printable } from './errors.ts';
-import { nonNegativeNumber } from './option-sets.ts';
+import { nonNegativeNumber, NUMBER } from './option-sets.ts';
 
 /** What the commands need from the CLI's plumbing (src/cli/commands/stats.ts). */
 export interface StatsIO {
@@ -56,8 +56,6 @@ export interface MStepOpts {
   output?: string;
   verbose?: boolean;
 }
-
-const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function finiteNumber(value: string): number {
   const n = Number(value);
