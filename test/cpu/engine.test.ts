@@ -35,6 +35,17 @@ describe.each(SKLEARN_COVARIANCE_TYPES)('CPU engine vs float64 reference, %s cov
   const k = 3;
   const d = 3;
   const start = randomStart(type, X, k, 5);
+  /** The model at the random start, unchanged (maxIter 0), on the CPU engine. */
+  const fittedAtStart = (): Promise<GaussianMixture> =>
+    new GaussianMixture({
+      nComponents: k,
+      covarianceType: type,
+      maxIter: 0,
+      backend: 'cpu',
+      weightsInit: start.weights,
+      meansInit: start.means,
+      precisionsInit: start.precisions,
+    }).fit(X);
   const refParams = {
     covarianceType: type,
     k,
@@ -104,16 +115,7 @@ describe.each(SKLEARN_COVARIANCE_TYPES)('CPU engine vs float64 reference, %s cov
   });
 
   it('scoreSamples, predict and predictProba match the reference densities', async () => {
-    const gm = new GaussianMixture({
-      nComponents: k,
-      covarianceType: type,
-      maxIter: 0,
-      backend: 'cpu',
-      weightsInit: start.weights,
-      meansInit: start.means,
-      precisionsInit: start.precisions,
-    });
-    await gm.fit(X);
+    const gm = await fittedAtStart();
     const { resp, logLik } = refEStep(X, refParams);
     const wlp = refWeightedLogProb(X, refParams);
     expect(maxRelativeError(await gm.scoreSamples(X), logLik)).toBeLessThan(1e-10);
@@ -123,16 +125,7 @@ describe.each(SKLEARN_COVARIANCE_TYPES)('CPU engine vs float64 reference, %s cov
   });
 
   it('samples follow the fitted weights, means and covariances', async () => {
-    const gm = new GaussianMixture({
-      nComponents: k,
-      covarianceType: type,
-      maxIter: 0,
-      backend: 'cpu',
-      weightsInit: start.weights,
-      meansInit: start.means,
-      precisionsInit: start.precisions,
-    });
-    await gm.fit(X);
+    const gm = await fittedAtStart();
     const n = 60000;
     const { X: S, labels } = gm.sample(n, 3);
     expect(S.rows).toBe(n);
