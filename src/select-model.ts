@@ -32,13 +32,20 @@ export type Criterion = (typeof CRITERIA)[number];
  *   continued to convergence (Biernacki, Celeux & Govaert 2003);
  * - 'hc+emEM': both, each run to convergence, the one with the higher log-likelihood kept;
  * - 'emEM+hc': hc's start joins the short runs as one more candidate, and only the best of
- *   them all is continued (one run to convergence per cell instead of two).
+ *   them all is continued (one run to convergence per cell instead of two);
+ * - 'hc+best': hc on every cell (on data of at most hcSubset rows, mclust's own start: the same
+ *   tree, so the same fits as mclustBIC's), then emEM as well on the REFINED best rows by the
+ *   criterion, the better of the two kept. Where the tree is built on a subset (more rows than
+ *   hcSubset) the start depends on the subset drawn, so every cell gets emEM too, as 'hc+emEM'.
  * Except for 'init', a start's fit runs shortIter iterations and then to mclust's convergence
  * rule, |ΔL| / (1 + |L|) < tol on the total log-likelihood L, and the three best rows are then
  * continued to a 100 times smaller change (see selectModel).
  */
-export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc'] as const;
+export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc', 'hc+best'] as const;
 export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
+
+/** 'hc+best': rows, best first by the criterion after hc, that emEM also fits. */
+const REFINED = 5;
 
 /** Rows, best first by the criterion, continued to a tighter convergence at the end. */
 const POLISHED = 3;
@@ -56,7 +63,7 @@ const DEGENERATE_RETRIES = 2;
  * 0.6 times its E-step passes.
  */
 export const SELECT_DEFAULTS = {
-  strategy: 'hc+emEM',
+  strategy: 'hc+best',
   tol: 1e-5,
   maxIter: 1000,
   shortRuns: 5,
@@ -137,6 +144,16 @@ export interface SelectionResult {
   readonly best: GaussianMixture;
 }
 
+/** Whether fit a is better than fit b: not degenerate where b is, then a higher log-likelihood. */
+function better(
+  a: { readonly degenerate: boolean; readonly score: number },
+  b: { readonly degenerate: boolean; readonly score: number },
+): boolean {
+  if (a.degenerate !== b.degenerate) return b.degenerate;
+  const rank = (score: number): number => (Number.isFinite(score) ? -score : Infinity);
+  return rank(a.score) < rank(b.score);
+}
+
 function checkOptions(options: SelectModelOptions): {
   ks: number[];
   types: CovarianceType[];
@@ -207,6 +224,8 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
       degenerate: isDegenerate(gm.params, regCovar, variance),
     },
   });
+  // Whether hc's tree is built on a subset of the rows (so its start is not mclust's).
+  const subsetTree = matrix.rows > (options.hcSubset ?? DEFAULT_OPTIONS.hcSubset);
   const totalWeight = weights === null ? matrix.rows : weights.reduce((sum, w) => sum + w, 0);
   const relativeTol = common.tol ?? SELECT_DEFAULTS.tol;
   /**
@@ -307,7 +326,12 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     covarianceType: CovarianceType;
   }): Promise<{ gm: GaussianMixture; scores: Scores }> => {
     if (strategy === 'emEM+hc') return fitFrom(cell, 'emEM', true);
-    const starts: Array<'init' | 'hc' | 'emEM'> = strategy === 'hc+emEM' ? ['hc', 'emEM'] : [strategy];
+    const starts: Array<'init' | 'hc' | 'emEM'> =
+      strategy === 'hc+emEM' || (strategy === 'hc+best' && subsetTree)
+        ? ['hc', 'emEM']
+        : strategy === 'hc+best'
+          ? ['hc']
+          : [strategy];
     let best: { gm: GaussianMixture; scores: Scores } | null = null;
     let failure: unknown = null;
     for (const start of starts) {
@@ -320,20 +344,12 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
         failure = error;
         continue;
       }
-      // The better of the starts: a model that is not degenerate, then the higher log-likelihood.
-      const rank = (f: { scores: Scores }): [number, number] => [
-        f.scores.degenerate ? 1 : 0,
-        Number.isFinite(f.scores.score) ? -f.scores.score : Infinity,
-      ];
-      if (best === null) best = fitted;
-      else {
-        const [a, b] = [rank(fitted), rank(best)];
-        if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) best = fitted;
-      }
+      if (best === null || better(fitted.scores, best.scores)) best = fitted;
     }
     if (best === null) throw failure;
     // Every start degenerate: emEM again from other seeds, a few times, for a proper maximum.
-    for (let round = 1; round <= DEGENERATE_RETRIES && best.scores.degenerate && starts.includes('emEM'); round++) {
+    const retries = starts.includes('emEM') || strategy === 'hc+best' ? DEGENERATE_RETRIES : 0;
+    for (let round = 1; round <= retries && best.scores.degenerate; round++) {
       const again = await fitFrom(cell, 'emEM', false, round);
       if (!again.scores.degenerate) best = again;
     }
@@ -359,13 +375,45 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   await Promise.all(Array.from({ length: Math.min(concurrency, cells.length) }, () => worker()));
   if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
   const table = rows as SelectionRow[];
-  const eligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
+  /** The rows best first by the criterion, those not degenerate only (unless all are). */
+  const ranked = (): SelectionRow[] => {
+    const eligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
+    return [...eligible].sort((a, b) => a[criterion] - b[criterion]);
+  };
+  if (strategy === 'hc+best' && !subsetTree) {
+    // emEM on the leading rows too (their hc fits are mclust's): the better fit of each kept.
+    await Promise.all(
+      ranked()
+        .slice(0, REFINED)
+        .map(async (row) => {
+          const index = table.indexOf(row);
+          const started = performance.now();
+          let again: { gm: GaussianMixture; scores: Scores };
+          try {
+            again = await fitFrom({ nComponents: row.nComponents, covarianceType: row.covarianceType }, 'emEM');
+          } catch (error) {
+            // A fit that fails (a singular group at regCovar 0) leaves the row as it was.
+            if (isAbortError(error) || error instanceof EmgpuInputError) throw error;
+            return;
+          }
+          if (!better(again.scores, row)) return;
+          models[index] = again.gm;
+          table[index] = rowOf(
+            row,
+            again.gm,
+            again.scores,
+            again.gm.nIter,
+            row.seconds + (performance.now() - started) / 1000,
+          );
+        }),
+    );
+  }
+  if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
   // The leading rows polished: continued to a POLISH_FACTOR times smaller relative change, so
   // that the one returned is not a few hundredths of a unit of log-likelihood short of its maximum
   // (where rows are near ties, that decides the order too).
   // (Strategy 'init' is GaussianMixture's fit, its tol absolute as there: not polished.)
-  const leading =
-    strategy === 'init' ? [] : [...eligible].sort((a, b) => a[criterion] - b[criterion]).slice(0, POLISHED);
+  const leading = strategy === 'init' ? [] : ranked().slice(0, POLISHED);
   for (const row of leading) {
     if (options.signal?.aborted) break;
     const index = table.indexOf(row);

@@ -1,15 +1,14 @@
 // Model-based agglomerative hierarchical clustering (Banfield & Raftery 1993; Fraley 1998), the
 // start mclust uses by default: from singletons, merge at each step the two groups whose union
-// lowers the classification likelihood of the VVV model (each group its own full covariance)
-// least, and cut the tree at K groups for the starting partition.
+// raises the VVV classification criterion least, and cut the tree at K groups for the start.
 //
-// The VVV classification log-likelihood of a partition is, up to constants, −½·Σ_g cost(g) with
-// cost(g) = n_g·log det(W_g / n_g) (W_g the group's centred scatter). It is −∞ for groups of
-// fewer than D + 1 rows, so, as Fraley's algorithm does with its α term, the scatter is
-// regularised by ω·I with ω = tr(W_all) / (n·D) (the data's mean variance, α = 1):
-//   cost(g) = n_g·log det((W_g + ω·I) / n_g),   merge cost Δ(a, b) = cost(a ∪ b) − cost(a) − cost(b).
-// This is a regularised form of mclust's criterion (not its Fortran to the last detail), so
-// trees can differ from mclust's where merges are close.
+// The criterion is mclust's (its hcVVV with α = β = 1), written from its definition: a group of
+// n_g rows with centred scatter W_g costs
+//   term(g) = n_g·log(det(W_g / n_g) + (tr W_g + ω) / n_g),   det taken as 0 for n_g ≤ D,
+// with ω = tr(W_all) / (n·D), the data's mean variance; it stays finite for groups of fewer than
+// D + 1 rows, where log det alone is −∞. A merge costs Δ(a, b) = term(a ∪ b) − term(a) − term(b).
+// Ties are broken as mclust breaks them (see hcTree), so that on data with repeated rows the
+// tree is still mclust's. test/model/hc-mclust.test.ts compares the partitions with mclust's own.
 //
 // Memory is O(m²) for m rows (every pair's Δ), so fit runs it on at most `hcSubset` rows.
 
@@ -72,38 +71,49 @@ export function svdScale(rows: Float64Array, n: number, d: number): { data: Floa
   return { data: out, cols: p };
 }
 
-/** log det((W + ω·I) / n) for the packed-full d × d W at w[offset..], by Cholesky; scratch holds d × d. */
-function logDetRegularised(
-  w: Float64Array,
-  offset: number,
-  d: number,
-  omega: number,
-  n: number,
-  l: Float64Array,
-): number {
-  let logDet = 0;
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = (w[offset + i * d + j] as number) + (i === j ? omega : 0);
-      for (let k = 0; k < j; k++) sum -= (l[i * d + k] as number) * (l[j * d + k] as number);
-      if (i === j) {
-        const diag = Math.sqrt(Math.max(sum, 1e-300));
-        l[i * d + i] = diag;
-        logDet += 2 * Math.log(diag);
-      } else l[i * d + j] = sum / (l[j * d + j] as number);
+/**
+ * mclust's VVV term of one group of `count` rows with the packed-full d × d centred scatter W at
+ * w[offset..]: count·log(det(W / count) + (tr W + ω) / count), the determinant taken as 0 for
+ * count ≤ d (W is singular there) or where the Cholesky factorisation of W breaks down. l holds d × d.
+ */
+function groupTerm(w: Float64Array, offset: number, d: number, omega: number, count: number, l: Float64Array): number {
+  let trace = 0;
+  for (let i = 0; i < d; i++) trace += w[offset + i * d + i] as number;
+  const spread = (trace + omega) / count;
+  let det = 0;
+  if (count > d) {
+    let logDet = 0;
+    factor: for (let i = 0; i < d; i++) {
+      for (let j = 0; j <= i; j++) {
+        let sum = w[offset + i * d + j] as number;
+        for (let k = 0; k < j; k++) sum -= (l[i * d + k] as number) * (l[j * d + k] as number);
+        if (i === j) {
+          if (!(sum > 0)) {
+            logDet = -Infinity;
+            break factor;
+          }
+          const diag = Math.sqrt(sum);
+          l[i * d + i] = diag;
+          logDet += 2 * Math.log(diag);
+        } else l[i * d + j] = sum / (l[j * d + j] as number);
+      }
     }
+    det = Math.exp(logDet - d * Math.log(count));
   }
-  return logDet - d * Math.log(n);
+  return count * Math.log(det + spread);
 }
 
 /**
  * The hc tree of the n × d rows (already scaled as wanted): n − 1 merges, each of the two groups
- * with the smallest merge cost Δ (ties: the smaller group names). O(n²) memory and about O(n²·d³) time.
+ * with the smallest merge cost Δ. Ties go as in mclust's hcvvv, which keeps its groups in slots
+ * 0..L and scans the pairs (i < j) by j, then i, keeping the last smallest: the pair whose larger
+ * slot, then smaller slot, is largest. A merge puts the union in the smaller of its two slots and
+ * moves the group in the last slot L into the larger. O(n²) memory and about O(n²·d³) time.
  */
 export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted: () => void = () => {}): HcTree {
   if (n > HC_MAX_ROWS) throw new RangeError(`hc takes at most ${HC_MAX_ROWS} rows, got ${n}.`);
   const dd = d * d;
-  // ω: the mean variance over all rows (tr of the centred scatter / (n·d)).
+  // ω: the mean variance over all rows (tr of the centred scatter / (n·d)), mclust's α·tr(W)/(n·p), α = 1.
   let total = 0;
   for (let a = 0; a < d; a++) {
     let s = 0;
@@ -111,12 +121,15 @@ export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted:
     const m = s / n;
     for (let i = 0; i < n; i++) total += ((rows[i * d + a] as number) - m) ** 2;
   }
-  const omega = total > 0 ? total / (n * d) : 1;
+  const omega = Math.max(total / (n * d), Number.EPSILON);
   const count = new Float64Array(n).fill(1);
   const mean = Float64Array.from(rows.subarray(0, n * d));
   const scatter = new Float64Array(n * dd);
-  const cost = new Float64Array(n).fill(d * Math.log(omega));
+  const cost = new Float64Array(n).fill(Math.log(omega));
   const active = new Uint8Array(n).fill(1);
+  // slot[g]: group g's place in mclust's list; group[s]: the group in slot s.
+  const slot = Int32Array.from({ length: n }, (_, i) => i);
+  const group = Int32Array.from({ length: n }, (_, i) => i);
   const l = new Float64Array(dd);
   const merged = new Float64Array(dd);
   const pairCost = (i: number, j: number): number => {
@@ -132,29 +145,39 @@ export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted:
           (scatter[i * dd + a * d + b] as number) + (scatter[j * dd + a * d + b] as number) + f * da * db;
       }
     }
-    return nij * logDetRegularised(merged, 0, d, omega, nij, l) - (cost[i] as number) - (cost[j] as number);
+    return groupTerm(merged, 0, d, omega, nij, l) - (cost[i] as number) - (cost[j] as number);
   };
   // The pair table, upper triangle row by row: pair (i < j) at i·n − i(i + 1)/2 + j − i − 1.
   const at = (i: number, j: number): number =>
     i < j ? i * n - (i * (i + 1)) / 2 + j - i - 1 : j * n - (j * (j + 1)) / 2 + i - j - 1;
+  // mclust's scan position of the pair of groups i and j: larger is later, and later wins a tie.
+  const order = (i: number, j: number): number => {
+    const si = slot[i] as number;
+    const sj = slot[j] as number;
+    return si < sj ? (sj * (sj - 1)) / 2 + si : (si * (si - 1)) / 2 + sj;
+  };
   const table = new Float64Array((n * (n - 1)) / 2);
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) table[at(i, j)] = pairCost(i, j);
-  // Each group's cheapest partner (ties: the smaller name) and that cost.
+  // Each group's best partner (least cost, ties by `order`) and that cost.
   const nn = new Int32Array(n).fill(-1);
   const nnCost = new Float64Array(n).fill(Infinity);
+  const better = (g: number, c: number, h: number): boolean => {
+    const current = nn[g] as number;
+    if (current < 0) return true;
+    const cc = nnCost[g] as number;
+    return c < cc || (c === cc && order(g, h) > order(g, current));
+  };
   const rescan = (i: number): void => {
-    let best = -1;
-    let bestCost = Infinity;
+    nn[i] = -1;
+    nnCost[i] = Infinity;
     for (let j = 0; j < n; j++) {
       if (j === i || active[j] === 0) continue;
       const c = table[at(i, j)] as number;
-      if (c < bestCost) {
-        bestCost = c;
-        best = j;
+      if (better(i, c, j)) {
+        nn[i] = j;
+        nnCost[i] = c;
       }
     }
-    nn[i] = best;
-    nnCost[i] = bestCost;
   };
   for (let i = 0; i < n; i++) rescan(i);
   const outA = new Int32Array(Math.max(0, n - 1));
@@ -164,9 +187,13 @@ export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted:
     if ((step & 255) === 0) throwIfAborted();
     let i = -1;
     let best = Infinity;
+    let bestOrder = -1;
     for (let g = 0; g < n; g++) {
-      if (active[g] === 1 && (nnCost[g] as number) < best) {
-        best = nnCost[g] as number;
+      if (active[g] === 0) continue;
+      const c = nnCost[g] as number;
+      if (c < best || (c === best && order(g, nn[g] as number) > bestOrder)) {
+        best = c;
+        bestOrder = order(g, nn[g] as number);
         i = g;
       }
     }
@@ -176,7 +203,17 @@ export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted:
     outA[step] = a;
     outB[step] = b;
     outCost[step] = best;
-    // Group a becomes a ∪ b.
+    // Group a becomes a ∪ b, in the smaller of their slots; the last slot's group moves to the larger.
+    const low = Math.min(slot[a] as number, slot[b] as number);
+    const high = Math.max(slot[a] as number, slot[b] as number);
+    const last = n - 2 - step + 1;
+    const moved = high === last ? -1 : (group[last] as number);
+    slot[a] = low;
+    group[low] = a;
+    if (moved >= 0) {
+      slot[moved] = high;
+      group[high] = moved;
+    }
     const na = count[a] as number;
     const nb = count[b] as number;
     const nab = na + nb;
@@ -193,28 +230,35 @@ export function hcTree(rows: Float64Array, n: number, d: number, throwIfAborted:
     for (let x = 0; x < d; x++)
       mean[a * d + x] = ((mean[a * d + x] as number) * na + (mean[b * d + x] as number) * nb) / nab;
     count[a] = nab;
-    cost[a] = nab * logDetRegularised(scatter, a * dd, d, omega, nab, l);
+    cost[a] = groupTerm(scatter, a * dd, d, omega, nab, l);
     active[b] = 0;
     for (let g = 0; g < n; g++) {
       if (active[g] === 0 || g === a) continue;
       table[at(a, g)] = pairCost(a, g);
     }
     for (let g = 0; g < n; g++) {
-      if (active[g] === 0 || g === a) continue;
-      const c = table[at(a, g)] as number;
-      // Only g's pairs with a and b changed: when its partner was one of them, the new pair
-      // with a is still its cheapest if it costs no more than that partner did; else look again.
-      if (nn[g] === a || nn[g] === b) {
-        if (c <= (nnCost[g] as number)) {
+      if (active[g] === 0 || g === a || g === moved) continue;
+      const partner = nn[g] as number;
+      // g's pairs with a and b changed, and its pair with the moved group changed its place in
+      // the scan: look again where its best partner was one of those, or the moved group now ties.
+      if (partner === a || partner === b) {
+        // Its other pairs cost at least its old best: a strictly cheaper pair with a is the best.
+        const c = table[at(a, g)] as number;
+        if (c < (nnCost[g] as number)) {
           nn[g] = a;
           nnCost[g] = c;
         } else rescan(g);
-      } else if (c < (nnCost[g] as number) || (c === nnCost[g] && a < (nn[g] as number))) {
-        nn[g] = a;
-        nnCost[g] = c;
+      } else if (partner === moved || (moved >= 0 && table[at(g, moved)] === nnCost[g])) rescan(g);
+      else {
+        const c = table[at(a, g)] as number;
+        if (better(g, c, a)) {
+          nn[g] = a;
+          nnCost[g] = c;
+        }
       }
     }
     rescan(a);
+    if (moved >= 0) rescan(moved);
   }
   return { rows: n, a: outA, b: outB, cost: outCost };
 }

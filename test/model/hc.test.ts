@@ -17,22 +17,28 @@ function blobs(n: number, d: number, seed: number): Float64Array {
   return data;
 }
 
-/** n·log det((W + ω·I)/n) of the rows `members`, W their centred scatter, computed from the rows. */
+/**
+ * mclust's VVV term of the rows `members`, from the rows: n·log(det(W/n) + (tr W + ω)/n), W their
+ * centred scatter, the determinant taken as 0 for n ≤ d.
+ */
 function groupCost(x: Float64Array, d: number, members: number[], omega: number): number {
   const n = members.length;
   const mean = Array.from({ length: d }, (_, a) => members.reduce((s, i) => s + x[i * d + a]!, 0) / n);
   const w = Array.from({ length: d }, (_, a) =>
-    Array.from(
-      { length: d },
-      (_, b) =>
-        members.reduce((s, i) => s + (x[i * d + a]! - mean[a]!) * (x[i * d + b]! - mean[b]!), 0) / n +
-        (a === b ? omega / n : 0),
+    Array.from({ length: d }, (_, b) =>
+      members.reduce((s, i) => s + (x[i * d + a]! - mean[a]!) * (x[i * d + b]! - mean[b]!), 0),
     ),
   );
-  return n * inverseAndLogDet(w).logDet;
+  const trace = w.reduce((s, row, a) => s + row[a]!, 0);
+  const det = n > d ? Math.exp(inverseAndLogDet(w.map((row) => row.map((v) => v / n))).logDet) : 0;
+  return n * Math.log(det + (trace + omega) / n);
 }
 
-/** The slow reference: groups as lists of rows, every pair rescored from its rows at each step. */
+/**
+ * The slow reference, written from mclust's procedure: groups (lists of rows) in slots 0..L, every
+ * pair rescored from its rows at each step, scanned by larger slot j then smaller slot i, the last
+ * smallest kept; the union goes to slot i and the group in slot L moves to slot j.
+ */
 function slowTree(x: Float64Array, n: number, d: number): { a: number[]; b: number[]; cost: number[] } {
   let total = 0;
   for (let a = 0; a < d; a++) {
@@ -41,29 +47,44 @@ function slowTree(x: Float64Array, n: number, d: number): { a: number[]; b: numb
     for (let i = 0; i < n; i++) total += (x[i * d + a]! - m) ** 2;
   }
   const omega = total / (n * d);
-  const groups = new Map<number, number[]>(Array.from({ length: n }, (_, i) => [i, [i]]));
+  const slots: number[][] = Array.from({ length: n }, (_, i) => [i]);
   const out = { a: [] as number[], b: [] as number[], cost: [] as number[] };
-  while (groups.size > 1) {
-    const names = [...groups.keys()].sort((p, q) => p - q);
-    let best = { a: -1, b: -1, cost: Infinity };
-    for (const p of names)
-      for (const q of names) {
-        if (q <= p) continue;
-        const gp = groups.get(p)!;
-        const gq = groups.get(q)!;
-        const cost = groupCost(x, d, [...gp, ...gq], omega) - groupCost(x, d, gp, omega) - groupCost(x, d, gq, omega);
-        if (cost < best.cost) best = { a: p, b: q, cost };
+  while (slots.length > 1) {
+    let best = { i: -1, j: -1, cost: Infinity };
+    for (let j = 1; j < slots.length; j++)
+      for (let i = 0; i < j; i++) {
+        const gi = slots[i]!;
+        const gj = slots[j]!;
+        const cost = groupCost(x, d, [...gi, ...gj], omega) - groupCost(x, d, gi, omega) - groupCost(x, d, gj, omega);
+        if (cost <= best.cost) best = { i, j, cost };
       }
-    groups.set(best.a, [...groups.get(best.a)!, ...groups.get(best.b)!]);
-    groups.delete(best.b);
-    out.a.push(best.a);
-    out.b.push(best.b);
+    const gi = slots[best.i]!;
+    const gj = slots[best.j]!;
+    out.a.push(Math.min(...gi, ...gj) === Math.min(...gi) ? Math.min(...gi) : Math.min(...gj));
+    out.b.push(Math.min(...gi) < Math.min(...gj) ? Math.min(...gj) : Math.min(...gi));
     out.cost.push(best.cost);
+    slots[best.i] = [...gi, ...gj];
+    const last = slots.pop()!;
+    if (best.j < slots.length) slots[best.j] = last;
   }
   return out;
 }
 
-describe('hc tree (VVV, regularised)', () => {
+/** n/2 distinct rows, each twice, in a shuffled order: the first n/2 merges all tie, and the tie rule decides. */
+function withTies(n: number, d: number, seed: number): Float64Array {
+  const random = new Random(seed);
+  const distinct = blobs(n / 2, d, seed);
+  const order = Array.from({ length: n }, (_, i) => i >> 1);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const data = new Float64Array(n * d);
+  order.forEach((r, i) => data.set(distinct.subarray(r * d, r * d + d), i * d));
+  return data;
+}
+
+describe("hc tree (mclust's VVV criterion)", () => {
   for (const [n, d, seed] of [
     [40, 2, 1],
     [30, 3, 2],
@@ -78,6 +99,19 @@ describe('hc tree (VVV, regularised)', () => {
       tree.cost.forEach((c, i) => expect(c).toBeCloseTo(ref.cost[i]!, 8));
     });
   }
+
+  it('breaks ties as mclust does, on rows that are each there twice', () => {
+    for (const [n, d, seed] of [
+      [36, 2, 11],
+      [30, 3, 12],
+    ] as const) {
+      const x = withTies(n, d, seed);
+      const tree = hcTree(x, n, d);
+      const ref = slowTree(x, n, d);
+      expect(Array.from(tree.a)).toEqual(ref.a);
+      expect(Array.from(tree.b)).toEqual(ref.b);
+    }
+  });
 
   it('cuts into k groups numbered by their first row', () => {
     const x = blobs(30, 2, 4);
