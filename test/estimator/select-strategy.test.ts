@@ -1,7 +1,9 @@
 // selectModel's starts (strategy) and its refusal of degenerate models: a model with a component
 // on one row is degenerate (its BIC is a spurious maximum), an ordinary one is not, for each
 // covariance layout (including K = D, where diag's K × D looks like tied's D × D); hc+emEM keeps
-// the better of its two starts; the best row is never degenerate while another is not.
+// the better of its two starts, hc+best the better of hc and emEM in its leading rows; the best
+// row is never degenerate while another is not.
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDegenerate } from '../../src/model/degenerate.ts';
 import { COVARIANCE_MODELS } from '../../src/model/covariance.ts';
@@ -86,6 +88,64 @@ describe('selectModel strategies', () => {
       expect(row.degenerate).toBe(false);
       expect(row.score).toBeCloseTo(Math.max(...candidates.map((r) => r.score)), 8);
     });
+  });
+
+  it('hc+best: hc in every cell, and the better of hc and emEM in the leading rows', async () => {
+    // mclust's banknote (200 × 6), where emEM beats hc's start in some of the leading cells.
+    const set = (
+      JSON.parse(readFileSync(new URL('../fixtures/mclust-hc/hc.json', import.meta.url), 'utf8')) as {
+        sets: Array<{ name: string; rows: number; cols: number; X: number[] }>;
+      }
+    ).sets.find((s) => s.name === 'banknote')!;
+    const X = { data: Float64Array.from(set.X), rows: set.rows, cols: set.cols };
+    const options = {
+      nComponents: [2, 3, 4],
+      covarianceTypes: ['VVE', 'EEE'] as CovarianceType[],
+      randomState: 7,
+      backend: 'cpu' as const,
+    };
+    const [hc, em, best] = await Promise.all(
+      (['hc', 'emEM', 'hc+best'] as const).map((strategy) => selectModel(X, { ...options, strategy })),
+    );
+    // The five best rows of hc's table are the ones emEM refined (polishing, which moves each
+    // score by about tol relative, is in all three runs, hence the 1e-4).
+    const leading = new Set(
+      hc!.table
+        .filter((row) => !row.degenerate)
+        .sort((a, b) => a.bic - b.bic)
+        .slice(0, 5)
+        .map((row) => hc!.table.indexOf(row)),
+    );
+    const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-4 * Math.abs(b);
+    let refinedAbove = 0;
+    best!.table.forEach((row, i) => {
+      const a = hc!.table[i]!;
+      const b = em!.table[i]!;
+      if (!leading.has(i)) {
+        expect(close(row.score, a.score)).toBe(true);
+        return;
+      }
+      const candidates = [a, b].filter((r) => !r.degenerate);
+      expect(row.score).toBeGreaterThanOrEqual(Math.max(...candidates.map((r) => r.score)) - 1e-4 * Math.abs(a.score));
+      if (row.score > a.score + 1e-4 * Math.abs(a.score)) refinedAbove++;
+    });
+    // Here emEM finds a better maximum than hc in at least one leading cell.
+    expect(refinedAbove).toBeGreaterThan(0);
+  });
+
+  it('hc+best on data larger than hcSubset is hc+emEM: the tree is a subset, so every cell gets emEM', async () => {
+    const X = duplicatedRows();
+    const options = {
+      nComponents: [1, 2, 3],
+      covarianceTypes: ['full', 'spherical'] as CovarianceType[],
+      randomState: 3,
+      hcSubset: 30,
+      backend: 'cpu' as const,
+    };
+    const [both, best] = await Promise.all(
+      (['hc+emEM', 'hc+best'] as const).map((strategy) => selectModel(X, { ...options, strategy })),
+    );
+    expect(best!.table.map((row) => row.score)).toEqual(both!.table.map((row) => row.score));
   });
 
   it('never picks a degenerate row while another is not', async () => {
