@@ -118,7 +118,7 @@ export function selectOptions(): Option[] {
     ).choices(CRITERIA),
     new Option(
       '--strategy <name>',
-      `how each cell starts: init (one fit from --init), hc (mclust's hierarchical clustering), emEM (${SELECT_DEFAULTS.shortRuns} short runs of ${SELECT_DEFAULTS.shortIter} iterations from k-means++ seeds, the best continued), hc+emEM (both, the better kept), emEM+hc (hc's start among the short runs, one continued) (default: ${SELECT_DEFAULTS.strategy})`,
+      `how each cell starts: init (one fit from --init), hc (mclust's hierarchical clustering), emEM (${SELECT_DEFAULTS.shortRuns} short runs of ${SELECT_DEFAULTS.shortIter} iterations from k-means++ seeds, the best continued), hc+emEM (both, the better kept), emEM+hc (hc's start among the short runs, one continued), hc+best (hc everywhere, emEM too in the 5 best rows; every cell on data above --hc-subset rows) (default: ${SELECT_DEFAULTS.strategy})`,
     ).choices(SELECT_STRATEGIES),
     hcSubsetOption(),
   ];
