@@ -24,6 +24,8 @@ export type Scores = Awaited<ReturnType<GaussianMixture['criteria']>> & { degene
 export interface Fit {
   readonly gm: GaussianMixture;
   readonly scores: Scores;
+  /** On a worker thread: the seconds the fit took there (not counting its wait for the thread). */
+  readonly seconds?: number;
 }
 
 /** What a cell's fit depends on besides the rows: plain data, the same on every thread. */

@@ -317,19 +317,25 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   const fatal = (error: unknown): boolean => isAbortError(error) || error instanceof SelectWorkerError;
   try {
     // On workers, the calling thread fits cells too, one at a time, and lets the workers' replies
-    // in between (its fits on the CPU engine never leave the microtask queue); without workers,
-    // `concurrency` at once.
+    // in between (its fits on the CPU engine never leave the microtask queue); each worker holds
+    // two jobs, so that it starts the next while its reply waits for the calling thread. Without
+    // workers, `concurrency` at once.
     const lanes = (n: number): CellRunner[] =>
-      pool === null ? Array.from({ length: n }, () => local) : [yielding(local), ...pool.runners];
+      pool === null ? Array.from({ length: n }, () => local) : [yielding(local), ...pool.runners, ...pool.runners];
+    // On workers the cells go largest K first (the longest fits), so that none is left to run
+    // alone at the end; the table keeps the grid's order.
+    const order = [...cells.keys()];
+    if (pool !== null) order.sort((a, b) => (cells[b] as Cell).nComponents - (cells[a] as Cell).nComponents || a - b);
     let done = 0;
     await drain(
       cells.length,
       lanes(Math.min(concurrency, cells.length)),
-      async (runner, index) => {
+      async (runner, i) => {
+        const index = order[i] as number;
         const cell = cells[index] as Cell;
         const started = performance.now();
-        const { gm, scores } = await runner.grid(cell);
-        const row = rowOf(cell, gm, scores, gm.nIter, (performance.now() - started) / 1000);
+        const { gm, scores, seconds } = await runner.grid(cell);
+        const row = rowOf(cell, gm, scores, gm.nIter, seconds ?? (performance.now() - started) / 1000);
         rows[index] = row;
         models[index] = gm;
         done++;
@@ -364,7 +370,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
           }
           if (!better(again.scores, row)) return;
           models[index] = again.gm;
-          const seconds = row.seconds + (performance.now() - started) / 1000;
+          const seconds = row.seconds + (again.seconds ?? (performance.now() - started) / 1000);
           table[index] = rowOf(row, again.gm, again.scores, again.gm.nIter, seconds);
         },
         () => false,
@@ -393,7 +399,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
         const { gm, scores } = polished;
         if (scores.degenerate && !row.degenerate) return;
         models[index] = gm;
-        const seconds = row.seconds + (performance.now() - started) / 1000;
+        const seconds = row.seconds + (polished.seconds ?? (performance.now() - started) / 1000);
         table[index] = rowOf(row, gm, scores, row.nIter + gm.nIter, seconds);
       },
       aborted,

@@ -52,7 +52,7 @@ export type SelectReply =
   | { readonly ready: true }
   | {
       readonly job: number;
-      readonly fit: { json: GaussianMixtureJSON; scores: Scores; options: FitOptionsSnapshot };
+      readonly fit: { json: GaussianMixtureJSON; scores: Scores; options: FitOptionsSnapshot; seconds: number };
     }
   | { readonly job: number; readonly error: { name: string; message: string } };
 
@@ -217,10 +217,10 @@ export async function startSelectPool(
     settings: { ...settings, common: plain },
   };
   set.onFit = (reply, waiter) => {
-    const { json, scores, options } = reply.fit;
+    const { json, scores, options, seconds } = reply.fit;
     try {
       const gm = GaussianMixture.fromJSON({ ...json, backend: backendName }, { ...rebuild, ...options });
-      waiter.resolve({ gm, scores });
+      waiter.resolve({ gm, scores, seconds });
     } catch (error) {
       waiter.reject(error instanceof Error ? error : new Error(String(error)));
     }

@@ -48,9 +48,12 @@ function handle(message: SelectRequest, port: Port): void {
     fitter = null; // the rows are dropped until the next call
     return;
   }
+  const started = performance.now();
   run(message).then(
-    ({ gm, scores }) =>
-      port.postMessage({ job: message.job, fit: { json: gm.toJSON(), scores, options: savedOptions(gm) } }),
+    ({ gm, scores }) => {
+      const seconds = (performance.now() - started) / 1000;
+      port.postMessage({ job: message.job, fit: { json: gm.toJSON(), scores, options: savedOptions(gm), seconds } });
+    },
     (error: unknown) =>
       port.postMessage({
         job: message.job,
