@@ -2,10 +2,11 @@
 // table; scikit-learn users loop over GaussianMixture by hand), each scored by BIC, AIC and ICL,
 // and the best by the chosen criterion returned fitted. X is loaded onto the engine once for the
 // whole grid (every fit and every score reuses it), and fits run a few at a time so the host's
-// M-steps overlap the engine's passes.
+// M-steps overlap the engine's passes; on small data on the CPU engine, in Node, whole cells run
+// on worker threads too (src/select-pool.ts), with results identical to one thread.
 
 import type { GaussianMixture } from './gaussian-mixture.ts';
-import { DEFAULT_OPTIONS, BACKEND_CHOICES, type GaussianMixtureOptions } from './options.ts';
+import { DEFAULT_OPTIONS, type GaussianMixtureOptions } from './options.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import {
   COVARIANCE_TYPES,
@@ -19,10 +20,8 @@ import {
   type InitMethod,
 } from './options.ts';
 import { abortErrorOf, isAbortError } from './errors.ts';
-import { usesWorkerThreads } from './cpu/engine.ts';
-import { availableCores, selectBackend } from './select-backend.ts';
 import { better, cellFitter, type Cell, type CellSettings, type Fit, type Scores } from './select-cell.ts';
-import { canUseSelectWorkers, SelectWorkerError, startSelectPool, type CellRunner } from './select-pool.ts';
+import { drain, SelectWorkerError, startSelectPool, workerPlan, yielding, type CellRunner } from './select-pool.ts';
 
 export const CRITERIA = ['bic', 'aic', 'icl'] as const;
 export type Criterion = (typeof CRITERIA)[number];
@@ -104,8 +103,13 @@ export interface SelectModelOptions {
   maxIter?: number;
   initParams?: InitMethod;
   backend?: BackendChoice;
+  /**
+   * CPU engine threads (default: all cores). In Node, on the CPU engine and data of at most 8192
+   * rows, this many threads fit cells at once (the calling thread and worker threads; results
+   * identical to one thread; docs/model-selection.md); 1: every cell on the calling thread.
+   */
   cpuThreads?: number;
-  /** Fits run at once (default 2): their host work overlaps the engine's. */
+  /** Fits run at once on the calling thread when it fits every cell (default 2): their host work overlaps the engine's. */
   concurrency?: number;
   sampleWeight?: ArrayLike<number> | null;
   /** After each fit: how many are done, of how many, and its row of the table. */
@@ -176,82 +180,6 @@ function checkOptions(options: SelectModelOptions): {
     shortRuns,
     shortIter,
   };
-}
-
-/**
- * Runs jobs 0 … count − 1 on the runners (once ready), each one job at a time, in order of index; no
- * runner takes another job once `stop()` holds or a job failed (the failure rejects).
- */
-async function drain<R extends { readonly ready?: Promise<void> }>(
-  count: number,
-  runners: readonly R[],
-  job: (runner: R, index: number) => Promise<void>,
-  stop: () => boolean,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  /** Resolves once every job is taken (or no more will be): a worker still starting then stops waiting. */
-  let allTaken: () => void = () => {};
-  const taken = new Promise<void>((resolve) => (allTaken = resolve));
-  const lanes = runners.map(async (runner) => {
-    // A worker still starting takes no job: the others take them meanwhile.
-    if (runner.ready !== undefined) await Promise.race([runner.ready, taken]);
-    for (;;) {
-      if (failed || stop() || next >= count) return;
-      const index = next++;
-      try {
-        await job(runner, index);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  try {
-    // Every lane that returns has taken its last job: then none is left for a lane still waiting.
-    await Promise.all(lanes.map((lane) => lane.finally(allTaken)));
-  } finally {
-    allTaken();
-  }
-}
-
-/** A macrotask's wait, so that the event loop takes the messages that arrived. */
-const nextTask = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-
-/** The runner, each of its fits after a macrotask's wait. */
-function yielding(runner: CellRunner): CellRunner {
-  return {
-    grid: async (cell) => (await nextTask(), runner.grid(cell)),
-    refine: async (cell) => (await nextTask(), runner.refine(cell)),
-    polish: async (cell, gm, tol) => (await nextTask(), runner.polish(cell, gm, tol)),
-  };
-}
-
-/**
- * How many worker threads fit cells beside the calling thread, and the CPU engine's description
- * the models record: cpuThreads (default all cores) threads in all, where the CPU engine runs
- * the fits (backend 'cpu', or 'auto' without a usable GPU), on data it would keep on one thread
- * (usesWorkerThreads), in Node. null: every cell on the calling thread.
- */
-async function workerPlan(
-  options: SelectModelOptions,
-  rows: number,
-  cells: number,
-): Promise<{ workers: number; backendName: string } | null> {
-  const choice = options.backend ?? DEFAULT_OPTIONS.backend;
-  const cpuThreads = options.cpuThreads ?? null;
-  // Invalid options: the fits on this thread report them, as without workers.
-  if (!BACKEND_CHOICES.includes(choice) || (cpuThreads !== null && !(Number.isInteger(cpuThreads) && cpuThreads >= 1)))
-    return null;
-  if (cells < 2 || choice === 'webgpu' || options.signal?.aborted || usesWorkerThreads(rows)) return null;
-  if (!canUseSelectWorkers()) return null;
-  const cores = await availableCores();
-  const threads = Math.min(cpuThreads ?? cores, cores, cells);
-  if (threads < 2) return null;
-  const backend = await selectBackend(choice, cpuThreads);
-  if (backend.kind !== 'cpu') return null;
-  return { workers: threads - 1, backendName: backend.description };
 }
 
 /** Fits every K × covariance type of the grid to X and returns the table and the best model. */

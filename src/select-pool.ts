@@ -12,9 +12,11 @@
 
 import { GaussianMixture, type GaussianMixtureJSON } from './gaussian-mixture.ts';
 import type { Matrix } from './matrix.ts';
-import type { GaussianMixtureOptions } from './options.ts';
+import { BACKEND_CHOICES, DEFAULT_OPTIONS, type GaussianMixtureOptions } from './options.ts';
+import { usesWorkerThreads } from './cpu/engine.ts';
 import { AbortError, abortErrorOf, EmgpuInputError } from './errors.ts';
-import { onRelease } from './select-backend.ts';
+import { availableCores, onRelease, selectBackend } from './select-backend.ts';
+import type { SelectModelOptions } from './select-model.ts';
 import { IllDefinedCovarianceError } from './model/covariance.ts';
 import type { Cell, CellSettings, Fit, Scores } from './select-cell.ts';
 
@@ -271,4 +273,80 @@ export async function startSelectPool(
       idle = set;
     },
   };
+}
+
+/**
+ * Runs jobs 0 … count − 1 on the runners (once ready), each one job at a time, in order of index; no
+ * runner takes another job once `stop()` holds or a job failed (the failure rejects).
+ */
+export async function drain<R extends { readonly ready?: Promise<void> }>(
+  count: number,
+  runners: readonly R[],
+  job: (runner: R, index: number) => Promise<void>,
+  stop: () => boolean,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  /** Resolves once every job is taken (or no more will be): a worker still starting then stops waiting. */
+  let allTaken: () => void = () => {};
+  const taken = new Promise<void>((resolve) => (allTaken = resolve));
+  const lanes = runners.map(async (runner) => {
+    // A worker still starting takes no job: the others take them meanwhile.
+    if (runner.ready !== undefined) await Promise.race([runner.ready, taken]);
+    for (;;) {
+      if (failed || stop() || next >= count) return;
+      const index = next++;
+      try {
+        await job(runner, index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  });
+  try {
+    // Every lane that returns has taken its last job: then none is left for a lane still waiting.
+    await Promise.all(lanes.map((lane) => lane.finally(allTaken)));
+  } finally {
+    allTaken();
+  }
+}
+
+/** A macrotask's wait, so that the event loop takes the messages that arrived. */
+const nextTask = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/** The runner, each of its fits after a macrotask's wait. */
+export function yielding(runner: CellRunner): CellRunner {
+  return {
+    grid: async (cell) => (await nextTask(), runner.grid(cell)),
+    refine: async (cell) => (await nextTask(), runner.refine(cell)),
+    polish: async (cell, gm, tol) => (await nextTask(), runner.polish(cell, gm, tol)),
+  };
+}
+
+/**
+ * How many worker threads fit cells beside the calling thread, and the CPU engine's description
+ * the models record: cpuThreads (default all cores) threads in all, where the CPU engine runs
+ * the fits (backend 'cpu', or 'auto' without a usable GPU), on data it would keep on one thread
+ * (usesWorkerThreads), in Node. null: every cell on the calling thread.
+ */
+export async function workerPlan(
+  options: SelectModelOptions,
+  rows: number,
+  cells: number,
+): Promise<{ workers: number; backendName: string } | null> {
+  const choice = options.backend ?? DEFAULT_OPTIONS.backend;
+  const cpuThreads = options.cpuThreads ?? null;
+  // Invalid options: the fits on this thread report them, as without workers.
+  if (!BACKEND_CHOICES.includes(choice) || (cpuThreads !== null && !(Number.isInteger(cpuThreads) && cpuThreads >= 1)))
+    return null;
+  if (cells < 2 || choice === 'webgpu' || options.signal?.aborted || usesWorkerThreads(rows)) return null;
+  if (!canUseSelectWorkers()) return null;
+  const cores = await availableCores();
+  const threads = Math.min(cpuThreads ?? cores, cores, cells);
+  if (threads < 2) return null;
+  const backend = await selectBackend(choice, cpuThreads);
+  if (backend.kind !== 'cpu') return null;
+  return { workers: threads - 1, backendName: backend.description };
 }
