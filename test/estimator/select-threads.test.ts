@@ -4,6 +4,7 @@
 // worker that dies rejects with a clear error, and later calls work.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { IllDefinedCovarianceError } from '../../src/model/covariance.ts';
 import type { CovarianceType } from '../../src/options.ts';
 import { availableCores, releaseBackends } from '../../src/select-backend.ts';
 import { selectModel, type SelectModelOptions, type SelectionResult } from '../../src/select-model.ts';
@@ -60,6 +61,26 @@ describe('selectModel on worker threads', () => {
     expect(await b.score(X)).toBe(await a.score(X));
     expect(b.options.tol).toBe(a.options.tol);
     expect(b.options.nInit).toBe(a.options.nInit);
+  });
+
+  it("a cell whose every start fails rejects as on one thread (the fit's own error)", async (ctx) => {
+    await needTwoCores(ctx);
+    // Rounded data with few distinct values: at regCovar 0 every start has a singular group.
+    const rounded = Array.from({ length: 60 }, (_, i) => [i % 4, (i * 7) % 3, i < 30 ? 0 : 1]);
+    const options: SelectModelOptions = {
+      ...base,
+      nComponents: [1, 2, 3, 4, 5],
+      covarianceTypes: ['VVV', 'EEE', 'VII'],
+      regCovar: 0,
+      strategy: 'hc+emEM',
+    };
+    const failure = /ill-defined empirical covariance/;
+    await expect(selectModel(rounded, { ...options, cpuThreads: 1 })).rejects.toThrow(IllDefinedCovarianceError);
+    const jobs = selectWorkerJobs();
+    const threaded = selectModel(rounded, { ...options, cpuThreads: 2 });
+    await expect(threaded).rejects.toThrow(IllDefinedCovarianceError);
+    await expect(threaded).rejects.toThrow(failure);
+    expect(selectWorkerJobs()).toBeGreaterThan(jobs);
   });
 
   it('an abort mid-grid rejects with an AbortError, and a later call works', async (ctx) => {
