@@ -3,8 +3,9 @@
 // cell's fit is bit-identical to the calling thread's. The fitted model comes back as its JSON
 // and is rebuilt here (GaussianMixture.fromJSON, an exact round trip).
 //
-// Every job settles: a worker that dies (throws, exits, fails to start) rejects its job and every
-// later one with a SelectWorkerError, and its threads are terminated; an abort of `signal`
+// Every job settles: a worker that dies (throws, exits) rejects its job and every later one with a
+// SelectWorkerError, and its threads are terminated (workers that fail to start take no job, and
+// the calling thread fits the cells); an abort of `signal`
 // terminates the workers and rejects what is running with an AbortError. When selectModel
 // settles, its healthy workers are kept for the next call (a worker starts in a few hundred
 // milliseconds from the sources), unref'd so they never keep the process alive, and told to drop
@@ -235,7 +236,7 @@ export async function startSelectPool(
   const onAbort = (): void => fail(set, abortErrorOf(signal, 'The model selection was aborted.'));
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
-  if (waitForWorkers) await Promise.all(set.ready);
+  if (waitForWorkers) await Promise.allSettled(set.ready);
   let closed = false;
   const runner = (worker: NodeWorker, ready: Promise<void>): CellRunner => {
     const post = (request: Omit<Extract<SelectRequest, { type: 'job' }>, 'type' | 'job'>): Promise<Fit> => {
@@ -291,8 +292,15 @@ export async function drain<R extends { readonly ready?: Promise<void> }>(
   let allTaken: () => void = () => {};
   const taken = new Promise<void>((resolve) => (allTaken = resolve));
   const lanes = runners.map(async (runner) => {
-    // A worker still starting takes no job: the others take them meanwhile.
-    if (runner.ready !== undefined) await Promise.race([runner.ready, taken]);
+    // A worker still starting takes no job: the others take them meanwhile. One that failed to
+    // start takes none at all (it lost none; a failure that loses a job rejects the call).
+    if (runner.ready !== undefined) {
+      try {
+        await Promise.race([runner.ready, taken]);
+      } catch {
+        return;
+      }
+    }
     for (;;) {
       if (failed || stop() || next >= count) return;
       const index = next++;
