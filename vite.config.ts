@@ -9,8 +9,9 @@ import { resolve } from 'node:path';
 //                            bundled, a separate module so that dist/emgpu.js stays without them.
 //   `vite build --mode node` what Node runs without a TypeScript runner: the CLI (dist/cli.js,
 //                            dependencies left as imports, lazily loaded parts in dist/cli-*.js)
-//                            and the CPU engine's worker thread (dist/node-worker.js), which
-//                            dist/emgpu.js and the CLI start from their own folder.
+//                            and the worker threads of the CPU engine (dist/node-worker.js)
+//                            and of selectModel (dist/select-worker.js), which dist/emgpu.js
+//                            and the CLI start from their own folder.
 //   `vite` / `vite build`    the demo page in demo/ (served with cross-origin isolation so
 //                            SharedArrayBuffer works for the multi-threaded CPU engine).
 const isolationHeaders = {
@@ -49,6 +50,7 @@ export default defineConfig(({ mode }) => {
           input: {
             cli: resolve(import.meta.dirname, 'src/cli/main.ts'),
             'node-worker': resolve(import.meta.dirname, 'src/cpu/worker.ts'),
+            'select-worker': resolve(import.meta.dirname, 'src/select-thread.ts'),
           },
           // Every file in dist/ itself: src/cli/package-root.ts and the worker's URL count on it.
           output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'cli-[name]-[hash].js' },

@@ -152,12 +152,20 @@ export async function forgetBackend(backend: Backend): Promise<void> {
   backend.dispose();
 }
 
+const releasers = new Set<() => void>();
+
+/** Something releaseBackends() releases too (selectModel's idle worker threads). */
+export function onRelease(release: () => void): void {
+  releasers.add(release);
+}
+
 /**
  * Destroys every cached backend (GPU devices, worker threads) and the cached loaded data, so a
  * Node process can exit. Calls still running reject with an AbortError; later calls start afresh.
  */
 export async function releaseBackends(): Promise<void> {
   clearLoaded();
+  for (const release of releasers) release();
   const backends = [...cache.values()];
   cache.clear();
   const gpu = webgpuAttempt;

@@ -2,10 +2,10 @@
 // table; scikit-learn users loop over GaussianMixture by hand), each scored by BIC, AIC and ICL,
 // and the best by the chosen criterion returned fitted. X is loaded onto the engine once for the
 // whole grid (every fit and every score reuses it), and fits run a few at a time so the host's
-// M-steps overlap the engine's passes.
+// M-steps overlap the engine's passes; on small data on the CPU engine, in Node, whole cells run
+// on worker threads too (src/select-pool.ts), with results identical to one thread.
 
-import { GaussianMixture } from './gaussian-mixture.ts';
-import { featureVariance, isDegenerate } from './model/degenerate.ts';
+import type { GaussianMixture } from './gaussian-mixture.ts';
 import { DEFAULT_OPTIONS, type GaussianMixtureOptions } from './options.ts';
 import { toMatrix, toSampleWeight, type Matrix, type MatrixInput } from './matrix.ts';
 import {
@@ -20,6 +20,8 @@ import {
   type InitMethod,
 } from './options.ts';
 import { abortErrorOf, isAbortError } from './errors.ts';
+import { better, cellFitter, type Cell, type CellSettings, type Fit, type Scores } from './select-cell.ts';
+import { drain, SelectWorkerError, startSelectPool, workerPlan, yielding, type CellRunner } from './select-pool.ts';
 
 export const CRITERIA = ['bic', 'aic', 'icl'] as const;
 export type Criterion = (typeof CRITERIA)[number];
@@ -51,9 +53,6 @@ const REFINED = 5;
 const POLISHED = 3;
 /** How much smaller the relative change the polished rows stop at is. */
 const POLISH_FACTOR = 100;
-
-/** emEM rounds from other seeds when every start of a cell ended degenerate. */
-const DEGENERATE_RETRIES = 2;
 
 /**
  * selectModel's defaults where they differ from GaussianMixture's, chosen by bench/mclust.ts
@@ -104,8 +103,13 @@ export interface SelectModelOptions {
   maxIter?: number;
   initParams?: InitMethod;
   backend?: BackendChoice;
+  /**
+   * CPU engine threads (default: all cores). In Node, on the CPU engine and data of at most 8192
+   * rows, this many threads fit cells at once (the calling thread and worker threads; results
+   * identical to one thread; docs/model-selection.md); 1: every cell on the calling thread.
+   */
   cpuThreads?: number;
-  /** Fits run at once (default 2): their host work overlaps the engine's. */
+  /** Fits run at once on the calling thread when it fits every cell (default 2): their host work overlaps the engine's. */
   concurrency?: number;
   sampleWeight?: ArrayLike<number> | null;
   /** After each fit: how many are done, of how many, and its row of the table. */
@@ -142,16 +146,6 @@ export interface SelectionResult {
   readonly bestRow: SelectionRow;
   /** That model, fitted. */
   readonly best: GaussianMixture;
-}
-
-/** Whether fit a is better than fit b: not degenerate where b is, then a higher log-likelihood. */
-function better(
-  a: { readonly degenerate: boolean; readonly score: number },
-  b: { readonly degenerate: boolean; readonly score: number },
-): boolean {
-  if (a.degenerate !== b.degenerate) return b.degenerate;
-  const rank = (score: number): number => (Number.isFinite(score) ? -score : Infinity);
-  return rank(a.score) < rank(b.score);
 }
 
 function checkOptions(options: SelectModelOptions): {
@@ -203,7 +197,6 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
   const cells = types.flatMap((covarianceType) => ks.map((nComponents) => ({ nComponents, covarianceType })));
   const rows: Array<SelectionRow | undefined> = new Array(cells.length);
   const models: Array<GaussianMixture | undefined> = new Array(cells.length);
-  const fitOptions = weights === null ? {} : { sampleWeight: weights };
   const common: GaussianMixtureOptions = {
     tol: options.tol ?? SELECT_DEFAULTS.tol,
     maxIter: options.maxIter ?? SELECT_DEFAULTS.maxIter,
@@ -214,48 +207,145 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     ...(options.cpuThreads !== undefined ? { cpuThreads: options.cpuThreads } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  const regCovar = options.regCovar ?? DEFAULT_OPTIONS.regCovar;
-  const variance = featureVariance(matrix);
-  type Scores = Awaited<ReturnType<GaussianMixture['criteria']>> & { degenerate: boolean };
-  const scored = async (gm: GaussianMixture): Promise<{ gm: GaussianMixture; scores: Scores }> => ({
-    gm,
-    scores: {
-      ...(await gm.criteria(matrix, fitOptions)),
-      degenerate: isDegenerate(gm.params, regCovar, variance),
-    },
-  });
-  // Whether hc's tree is built on a subset of the rows (so its start is not mclust's).
-  const subsetTree = matrix.rows > (options.hcSubset ?? DEFAULT_OPTIONS.hcSubset);
-  const totalWeight = weights === null ? matrix.rows : weights.reduce((sum, w) => sum + w, 0);
   const relativeTol = common.tol ?? SELECT_DEFAULTS.tol;
-  /**
-   * A start's fit, continued to convergence by mclust's rule |ΔL| / (1 + |L|) < tol on the total
-   * log-likelihood L = W·ℓ (W the total weight, ℓ the lower bound per unit of weight): a change of
-   * ℓ below tol·(1/W + |ℓ|), with ℓ that of the start's shortIter-th iteration (it moves by a
-   * small fraction of itself after that). mclust's EM stops there; a fixed 1e-5 on ℓ ran several
-   * times its iterations on data whose |ℓ| is a few units, for the same BIC to a small fraction.
-   */
-  const continued = async (
-    start: GaussianMixture,
-    tol = relativeTol,
-  ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
-    const { tol: _tol, maxIter: _maxIter, ...rest } = common;
-    const bound = Number.isFinite(start.lowerBound) ? Math.abs(start.lowerBound) : 0;
-    const gm = GaussianMixture.fromJSON(start.toJSON(), {
-      ...rest,
-      tol: tol * (1 / totalWeight + bound),
-      maxIter: common.maxIter ?? SELECT_DEFAULTS.maxIter,
-      warmStart: true,
-    });
-    return scored(await gm.fit(matrix, fitOptions));
+  const settings: CellSettings = {
+    strategy,
+    shortRuns,
+    shortIter,
+    nInit: options.nInit,
+    initParams: options.initParams,
+    randomState: options.randomState,
+    regCovar: options.regCovar ?? DEFAULT_OPTIONS.regCovar,
+    subsetTree: matrix.rows > (options.hcSubset ?? DEFAULT_OPTIONS.hcSubset),
+    tol: relativeTol,
+    maxIter: common.maxIter ?? SELECT_DEFAULTS.maxIter,
+    common,
   };
-  const rowOf = (
-    cell: { nComponents: number; covarianceType: CovarianceType },
-    gm: GaussianMixture,
-    scores: Scores,
-    nIter: number,
-    seconds: number,
-  ): SelectionRow => ({
+  const fitter = cellFitter(matrix, weights, settings);
+  const local: CellRunner = {
+    grid: (cell) => fitter.fitCell(cell),
+    refine: (cell) => fitter.fitFrom(cell, 'emEM'),
+    polish: (_cell, gm, tol) => fitter.continued(gm, tol),
+  };
+  const plan = await workerPlan(options, matrix.rows, cells.length);
+  const pool =
+    plan === null
+      ? null
+      : await startSelectPool(
+          plan.workers,
+          matrix,
+          weights,
+          settings,
+          common,
+          plan.backendName,
+          options.signal ?? null,
+        );
+  const aborted = (): boolean => options.signal?.aborted === true;
+  /** Errors no phase passes over: an abort, a worker thread's failure. */
+  const fatal = (error: unknown): boolean => isAbortError(error) || error instanceof SelectWorkerError;
+  try {
+    // On workers, the calling thread fits cells too, one at a time, and lets the workers' replies
+    // in between (its fits on the CPU engine never leave the microtask queue); each worker holds
+    // two jobs, so that it starts the next while its reply waits for the calling thread. Without
+    // workers, `concurrency` at once.
+    const lanes = (n: number): CellRunner[] =>
+      pool === null ? Array.from({ length: n }, () => local) : [yielding(local), ...pool.runners, ...pool.runners];
+    // On workers the cells go largest K first (the longest fits), so that none is left to run
+    // alone at the end; the table keeps the grid's order.
+    const order = [...cells.keys()];
+    if (pool !== null) order.sort((a, b) => (cells[b] as Cell).nComponents - (cells[a] as Cell).nComponents || a - b);
+    let done = 0;
+    await drain(
+      cells.length,
+      lanes(Math.min(concurrency, cells.length)),
+      async (runner, i) => {
+        const index = order[i] as number;
+        const cell = cells[index] as Cell;
+        const started = performance.now();
+        const { gm, scores, seconds } = await runner.grid(cell);
+        const row = rowOf(cell, gm, scores, gm.nIter, seconds ?? (performance.now() - started) / 1000);
+        rows[index] = row;
+        models[index] = gm;
+        done++;
+        options.onProgress?.({ done, total: cells.length, row });
+      },
+      aborted,
+    );
+    if (aborted()) throw abortErrorOf(options.signal, 'The model selection was aborted.');
+    const table = rows as SelectionRow[];
+    /** The rows best first by the criterion, those not degenerate only (unless all are). */
+    const ranked = (): SelectionRow[] => {
+      const eligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
+      return [...eligible].sort((a, b) => a[criterion] - b[criterion]);
+    };
+    if (strategy === 'hc+best' && !settings.subsetTree) {
+      // emEM on the leading rows too (their hc fits are mclust's): the better fit of each kept.
+      const refined = ranked().slice(0, REFINED);
+      await drain(
+        refined.length,
+        lanes(refined.length),
+        async (runner, i) => {
+          const row = refined[i] as SelectionRow;
+          const index = table.indexOf(row);
+          const started = performance.now();
+          let again: Fit;
+          try {
+            again = await runner.refine({ nComponents: row.nComponents, covarianceType: row.covarianceType });
+          } catch (error) {
+            // A fit that fails (a singular group at regCovar 0) leaves the row as it was.
+            if (fatal(error) || error instanceof EmgpuInputError) throw error;
+            return;
+          }
+          if (!better(again.scores, row)) return;
+          models[index] = again.gm;
+          const seconds = row.seconds + (again.seconds ?? (performance.now() - started) / 1000);
+          table[index] = rowOf(row, again.gm, again.scores, again.gm.nIter, seconds);
+        },
+        () => false,
+      );
+    }
+    if (aborted()) throw abortErrorOf(options.signal, 'The model selection was aborted.');
+    // The leading rows polished: continued to a POLISH_FACTOR times smaller relative change, so
+    // that the one returned is not a few hundredths of a unit of log-likelihood short of its
+    // maximum (where rows are near ties, that decides the order too).
+    // (Strategy 'init' is GaussianMixture's fit, its tol absolute as there: not polished.)
+    const leading = strategy === 'init' ? [] : ranked().slice(0, POLISHED);
+    await drain(
+      leading.length,
+      lanes(1),
+      async (runner, i) => {
+        const row = leading[i] as SelectionRow;
+        const index = table.indexOf(row);
+        const started = performance.now();
+        let polished: Fit;
+        try {
+          polished = await runner.polish(row, models[index] as GaussianMixture, relativeTol / POLISH_FACTOR);
+        } catch (error) {
+          if (fatal(error)) throw error;
+          return; // the row as it was
+        }
+        const { gm, scores } = polished;
+        if (scores.degenerate && !row.degenerate) return;
+        models[index] = gm;
+        const seconds = row.seconds + (polished.seconds ?? (performance.now() - started) / 1000);
+        table[index] = rowOf(row, gm, scores, row.nIter + gm.nIter, seconds);
+      },
+      aborted,
+    );
+    if (aborted()) throw abortErrorOf(options.signal, 'The model selection was aborted.');
+    const finalEligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
+    let bestIndex = table.indexOf(finalEligible[0] as SelectionRow);
+    table.forEach((row, i) => {
+      if (finalEligible.includes(row) && row[criterion] < (table[bestIndex] as SelectionRow)[criterion]) bestIndex = i;
+    });
+    return { criterion, table, bestRow: table[bestIndex] as SelectionRow, best: models[bestIndex] as GaussianMixture };
+  } finally {
+    pool?.close();
+  }
+}
+
+function rowOf(cell: Cell, gm: GaussianMixture, scores: Scores, nIter: number, seconds: number): SelectionRow {
+  return {
     nComponents: cell.nComponents,
     covarianceType: cell.covarianceType,
     bic: scores.bic,
@@ -267,174 +357,5 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     nIter,
     degenerate: scores.degenerate,
     seconds,
-  });
-  /** One start's fit of a cell. */
-  const fitFrom = async (
-    cell: { nComponents: number; covarianceType: CovarianceType },
-    start: 'init' | 'hc' | 'emEM',
-    withHc = false,
-    round = 0,
-  ): Promise<{ gm: GaussianMixture; scores: Scores }> => {
-    if (start === 'init') {
-      const gm = new GaussianMixture({
-        ...common,
-        ...cell,
-        ...(options.nInit !== undefined ? { nInit: options.nInit } : {}),
-        ...(options.initParams !== undefined ? { initParams: options.initParams } : {}),
-      });
-      return scored(await gm.fit(matrix, fitOptions));
-    }
-    if (start === 'hc') {
-      // shortIter iterations from hc's start, then continued by the relative rule.
-      const fromHc = new GaussianMixture({
-        ...common,
-        ...cell,
-        initParams: 'hc',
-        maxIter: Math.min(shortIter, common.maxIter ?? SELECT_DEFAULTS.maxIter),
-        tol: 0,
-      });
-      await fromHc.fit(matrix, fitOptions);
-      return continued(fromHc);
-    }
-    // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
-    // A later round (after degenerate fits) draws other seeds.
-    const reseeded =
-      round > 0 && options.randomState != null ? { randomState: (options.randomState + 7919 * round) >>> 0 } : {};
-    let short = new GaussianMixture({
-      ...common,
-      ...cell,
-      ...reseeded,
-      initParams: 'k-means++',
-      nInit: shortRuns,
-      maxIter: shortIter,
-      tol: 0,
-    });
-    await short.fit(matrix, fitOptions);
-    if (withHc) {
-      const fromHc = new GaussianMixture({ ...common, ...cell, initParams: 'hc', maxIter: shortIter, tol: 0 });
-      try {
-        await fromHc.fit(matrix, fitOptions);
-        if (fromHc.lowerBound > short.lowerBound) short = fromHc;
-      } catch (error) {
-        if (isAbortError(error)) throw error;
-      }
-    }
-    return continued(short);
   };
-  const fitCell = async (cell: {
-    nComponents: number;
-    covarianceType: CovarianceType;
-  }): Promise<{ gm: GaussianMixture; scores: Scores }> => {
-    if (strategy === 'emEM+hc') return fitFrom(cell, 'emEM', true);
-    const starts: Array<'init' | 'hc' | 'emEM'> =
-      strategy === 'hc+emEM' || (strategy === 'hc+best' && subsetTree)
-        ? ['hc', 'emEM']
-        : strategy === 'hc+best'
-          ? ['hc']
-          : [strategy];
-    let best: { gm: GaussianMixture; scores: Scores } | null = null;
-    let failure: unknown = null;
-    for (const start of starts) {
-      let fitted: { gm: GaussianMixture; scores: Scores };
-      try {
-        fitted = await fitFrom(cell, start);
-      } catch (error) {
-        // A start that fails (a singular group at regCovar 0) leaves the others to answer.
-        if (starts.length === 1 || isAbortError(error)) throw error;
-        failure = error;
-        continue;
-      }
-      if (best === null || better(fitted.scores, best.scores)) best = fitted;
-    }
-    if (best === null) throw failure;
-    // Every start degenerate: emEM again from other seeds, a few times, for a proper maximum.
-    const retries = starts.includes('emEM') || strategy === 'hc+best' ? DEGENERATE_RETRIES : 0;
-    for (let round = 1; round <= retries && best.scores.degenerate; round++) {
-      const again = await fitFrom(cell, 'emEM', false, round);
-      if (!again.scores.degenerate) best = again;
-    }
-    return best;
-  };
-  let next = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const index = next++;
-      if (index >= cells.length) return;
-      if (options.signal?.aborted) return;
-      const cell = cells[index] as { nComponents: number; covarianceType: CovarianceType };
-      const started = performance.now();
-      const { gm, scores } = await fitCell(cell);
-      const row = rowOf(cell, gm, scores, gm.nIter, (performance.now() - started) / 1000);
-      rows[index] = row;
-      models[index] = gm;
-      done++;
-      options.onProgress?.({ done, total: cells.length, row });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, cells.length) }, () => worker()));
-  if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
-  const table = rows as SelectionRow[];
-  /** The rows best first by the criterion, those not degenerate only (unless all are). */
-  const ranked = (): SelectionRow[] => {
-    const eligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
-    return [...eligible].sort((a, b) => a[criterion] - b[criterion]);
-  };
-  if (strategy === 'hc+best' && !subsetTree) {
-    // emEM on the leading rows too (their hc fits are mclust's): the better fit of each kept.
-    await Promise.all(
-      ranked()
-        .slice(0, REFINED)
-        .map(async (row) => {
-          const index = table.indexOf(row);
-          const started = performance.now();
-          let again: { gm: GaussianMixture; scores: Scores };
-          try {
-            again = await fitFrom({ nComponents: row.nComponents, covarianceType: row.covarianceType }, 'emEM');
-          } catch (error) {
-            // A fit that fails (a singular group at regCovar 0) leaves the row as it was.
-            if (isAbortError(error) || error instanceof EmgpuInputError) throw error;
-            return;
-          }
-          if (!better(again.scores, row)) return;
-          models[index] = again.gm;
-          table[index] = rowOf(
-            row,
-            again.gm,
-            again.scores,
-            again.gm.nIter,
-            row.seconds + (performance.now() - started) / 1000,
-          );
-        }),
-    );
-  }
-  if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
-  // The leading rows polished: continued to a POLISH_FACTOR times smaller relative change, so
-  // that the one returned is not a few hundredths of a unit of log-likelihood short of its maximum
-  // (where rows are near ties, that decides the order too).
-  // (Strategy 'init' is GaussianMixture's fit, its tol absolute as there: not polished.)
-  const leading = strategy === 'init' ? [] : ranked().slice(0, POLISHED);
-  for (const row of leading) {
-    if (options.signal?.aborted) break;
-    const index = table.indexOf(row);
-    const started = performance.now();
-    let polished: { gm: GaussianMixture; scores: Scores };
-    try {
-      polished = await continued(models[index] as GaussianMixture, relativeTol / POLISH_FACTOR);
-    } catch (error) {
-      if (isAbortError(error)) throw error;
-      continue; // the row as it was
-    }
-    const { gm, scores } = polished;
-    if (scores.degenerate && !row.degenerate) continue;
-    models[index] = gm;
-    table[index] = rowOf(row, gm, scores, row.nIter + gm.nIter, row.seconds + (performance.now() - started) / 1000);
-  }
-  if (options.signal?.aborted) throw abortErrorOf(options.signal, 'The model selection was aborted.');
-  const finalEligible = table.some((row) => !row.degenerate) ? table.filter((row) => !row.degenerate) : table;
-  let bestIndex = table.indexOf(finalEligible[0] as SelectionRow);
-  table.forEach((row, i) => {
-    if (finalEligible.includes(row) && row[criterion] < (table[bestIndex] as SelectionRow)[criterion]) bestIndex = i;
-  });
-  return { criterion, table, bestRow: table[bestIndex] as SelectionRow, best: models[bestIndex] as GaussianMixture };
 }

@@ -24,6 +24,14 @@ import { kmeansPlusPlusSequential } from './kmeanspp.ts';
 import type { SharedRows, WorkerPool } from './pool.ts';
 import { engineReleased } from '../errors.ts';
 
+/**
+ * Whether the engine shares rows with its worker threads (when it has any): small data is not
+ * worth the copy into shared memory, and runs on the calling thread.
+ */
+export function usesWorkerThreads(rows: number): boolean {
+  return rows > 2 * BLOCK_ROWS;
+}
+
 /** Partials held at once (bytes): blocks are summed in windows so memory stays bounded in N. */
 const PARTIALS_BUDGET = 64 * 2 ** 20;
 
@@ -203,9 +211,8 @@ export class CpuBackend implements Backend {
     if (this.disposed) {
       throw engineReleased('CPU', 'before');
     }
-    // Small data is not worth the copy into shared memory.
     const shared =
-      this.pool !== null && dataset.rows > 2 * BLOCK_ROWS
+      this.pool !== null && usesWorkerThreads(dataset.rows)
         ? this.pool.share(dataset.data, dataset.weights, dataset.cols)
         : null;
     const loaded = new CpuData(dataset, this.pool, shared, (d) => this.live.delete(d));

@@ -216,6 +216,7 @@ describe('npm pack', () => {
       'dist/io.js',
       'dist/cli.js',
       'dist/node-worker.js',
+      'dist/select-worker.js',
       'dist/types/index.d.ts',
       'dist/types/io/index.d.ts',
       'data/iris.csv',
