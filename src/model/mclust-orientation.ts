@@ -21,11 +21,12 @@ function rotatedDiagonal(
   orientation: Float64Array,
   out: Float64Array = new Float64Array(d),
 ): Float64Array {
+  const block = c * d * d;
   for (let col = 0; col < d; col++) {
     let sum = 0;
-    for (let i = 0; i < d; i++) {
+    for (let i = 0, row = block; i < d; i++, row += d) {
       let inner = 0;
-      for (let j = 0; j < d; j++) inner += (m[c * d * d + i * d + j] as number) * (orientation[j * d + col] as number);
+      for (let j = 0, dj = col; j < d; j++, dj += d) inner += (m[row + j] as number) * (orientation[dj] as number);
       sum += (orientation[i * d + col] as number) * inner;
     }
     out[col] = sum;
@@ -102,15 +103,18 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
     for (let c = 0; c < k; c++) {
       const a = shapes[c] as Float64Array;
       const omega = largest[c] as number;
+      const block = c * dd;
       for (let m = 0; m < d; m++) {
+        const am = a[m] as number;
         for (let j = 0; j < d; j++) {
           let sum = -omega * (orientation[j * d + m] as number);
-          for (let i = 0; i < d; i++) sum += (orientation[i * d + m] as number) * (w[c * dd + i * d + j] as number);
-          f1[m * d + j] = (f1[m * d + j] as number) + sum / (a[m] as number);
+          for (let i = 0, im = m, ij = block + j; i < d; i++, im += d, ij += d)
+            sum += (orientation[im] as number) * (w[ij] as number);
+          f1[m * d + j] = (f1[m * d + j] as number) + sum / am;
         }
       }
     }
-    orientation = procrustesRotation(f1, d, orientation, right1);
+    orientation = procrustesRotation(f1, d, orientation, right1, orientation);
     // MM 2: F = Σ_k W_k·D·(A_k⁻¹ − max A_k⁻¹·I); D ← the Q maximising tr(Fᵀ·Q), i.e. R·Pᵀ of Fᵀ.
     f2t.fill(0);
     for (let c = 0; c < k; c++) {
@@ -118,15 +122,15 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
       let largestInverse = 0;
       for (let m = 0; m < d; m++) largestInverse = Math.max(largestInverse, 1 / (a[m] as number));
       for (let m = 0; m < d; m++) inverseGap[m] = 1 / (a[m] as number) - largestInverse;
-      for (let i = 0; i < d; i++) {
+      for (let i = 0, row = c * dd; i < d; i++, row += d) {
         for (let m = 0; m < d; m++) {
           let wd = 0; // (W_k·D)[i][m]
-          for (let j = 0; j < d; j++) wd += (w[c * dd + i * d + j] as number) * (orientation[j * d + m] as number);
+          for (let j = 0, jm = m; j < d; j++, jm += d) wd += (w[row + j] as number) * (orientation[jm] as number);
           f2t[m * d + i] = (f2t[m * d + i] as number) + wd * (inverseGap[m] as number);
         }
       }
     }
-    orientation = procrustesRotation(f2t, d, orientation, right2);
+    orientation = procrustesRotation(f2t, d, orientation, right2, orientation);
     target = 0;
     for (let c = 0; c < k; c++) {
       rotatedDiagonal(w, c, d, orientation, b);
