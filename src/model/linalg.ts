@@ -306,26 +306,35 @@ function completeSingular(
   singular: number[],
   reference: Float64Array | null,
 ): void {
-  const done = new Set(Array.from({ length: d }, (_, j) => j).filter((j) => !singular.includes(j)));
+  // The columns done so far, in the order they are projected out: the others, then each completed one.
+  const done = new Int32Array(d);
+  let doneCount = 0;
+  for (let j = 0; j < d; j++) if (!singular.includes(j)) done[doneCount++] = j;
+  const v = new Float64Array(d);
+  const best = new Float64Array(d);
   for (const j of singular) {
     // Gram–Schmidt of the unit vector least covered by the columns so far.
-    let best: Float64Array | null = null;
     let bestNorm = -1;
     for (let e = 0; e < d; e++) {
-      const v = new Float64Array(d);
+      v.fill(0);
       v[e] = 1;
-      for (const other of done) {
+      for (let o = 0; o < doneCount; o++) {
+        const other = done[o] as number;
         let dot = 0;
         for (let i = 0; i < d; i++) dot += (v[i] as number) * (u[i * d + other] as number);
         for (let i = 0; i < d; i++) v[i] = (v[i] as number) - dot * (u[i * d + other] as number);
       }
-      const norm = Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
+      let squares = 0;
+      for (let i = 0; i < d; i++) squares += (v[i] as number) * (v[i] as number);
+      const norm = Math.sqrt(squares);
       if (norm > bestNorm) {
         bestNorm = norm;
-        best = v.map((x) => x / norm);
+        for (let i = 0; i < d; i++) best[i] = (v[i] as number) / norm;
       }
     }
-    for (let i = 0; i < d; i++) u[i * d + j] = (best as Float64Array)[i] as number;
+    // Only a non-finite F leaves no candidate (it threw a TypeError here before, and still does).
+    if (bestNorm < 0) throw new TypeError('procrustesRotation: no orthonormal completion of a non-finite F');
+    for (let i = 0; i < d; i++) u[i * d + j] = best[i] as number;
     if (reference !== null) {
       // Sign of the term r_j·p_jᵀ: the one that agrees with the reference.
       let agreement = 0;
@@ -334,6 +343,6 @@ function completeSingular(
           agreement += (reference[a * d + b] as number) * (r[a * d + j] as number) * (u[b * d + j] as number);
       if (agreement < 0) for (let i = 0; i < d; i++) u[i * d + j] = -(u[i * d + j] as number);
     }
-    done.add(j);
+    done[doneCount++] = j;
   }
 }
