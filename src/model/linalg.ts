@@ -112,6 +112,48 @@ export function symmetricEigen(
   const m = a.slice(offset, offset + d * d);
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  jacobiRotate(m, v, d);
+  // The diagonal's indices by decreasing value, ties in index order (as a stable sort puts them).
+  const order = new Int32Array(d);
+  for (let t = 0; t < d; t++) {
+    const x = m[t * d + t] as number;
+    let k = t - 1;
+    for (; k >= 0 && x - (m[(order[k] as number) * (d + 1)] as number) > 0; k--) order[k + 1] = order[k] as number;
+    order[k + 1] = t;
+  }
+  const values = new Float64Array(d);
+  const vectors = new Float64Array(d * d);
+  for (let to = 0; to < d; to++) {
+    const from = order[to] as number;
+    values[to] = m[from * d + from] as number;
+    for (let r = 0; r < d; r++) vectors[r * d + to] = v[r * d + from] as number;
+  }
+  return { values, vectors };
+}
+
+// largestEigenvalue's copy of its matrix, grown to the largest D seen.
+let eigenScratch = new Float64Array(0);
+
+/**
+ * The largest eigenvalue of the symmetric D x D matrix at a[offset..]: symmetricEigen's
+ * values[0], from the same rotations (their angles do not depend on the eigenvectors, which are
+ * not accumulated here).
+ */
+export function largestEigenvalue(a: Float64Array, offset: number, d: number): number {
+  if (eigenScratch.length < d * d) eigenScratch = new Float64Array(d * d);
+  const m = eigenScratch;
+  for (let i = 0; i < d * d; i++) m[i] = a[offset + i] as number;
+  jacobiRotate(m, null, d);
+  let largest = m[0] as number;
+  for (let t = 1; t < d; t++) {
+    const x = m[t * d + t] as number;
+    if (x - largest > 0) largest = x;
+  }
+  return largest;
+}
+
+/** Cyclic Jacobi rotations of the symmetric D x D matrix m (in place) until it is diagonal; v, when given, accumulates them. */
+function jacobiRotate(m: Float64Array, v: Float64Array | null, d: number): void {
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     let scale = 0;
@@ -143,25 +185,16 @@ export function symmetricEigen(
           m[p * d + r] = c * mpr - s * mqr;
           m[q * d + r] = s * mpr + c * mqr;
         }
-        for (let r = 0; r < d; r++) {
-          const vrp = v[r * d + p] as number;
-          const vrq = v[r * d + q] as number;
-          v[r * d + p] = c * vrp - s * vrq;
-          v[r * d + q] = s * vrp + c * vrq;
-        }
+        if (v !== null)
+          for (let r = 0; r < d; r++) {
+            const vrp = v[r * d + p] as number;
+            const vrq = v[r * d + q] as number;
+            v[r * d + p] = c * vrp - s * vrq;
+            v[r * d + q] = s * vrp + c * vrq;
+          }
       }
     }
   }
-  const order = Array.from({ length: d }, (_, i) => i).sort(
-    (i, j) => (m[j * d + j] as number) - (m[i * d + i] as number),
-  );
-  const values = new Float64Array(d);
-  const vectors = new Float64Array(d * d);
-  order.forEach((from, to) => {
-    values[to] = m[from * d + from] as number;
-    for (let r = 0; r < d; r++) vectors[r * d + to] = v[r * d + from] as number;
-  });
-  return { values, vectors };
 }
 
 // procrustesRotation's work arrays, grown to the largest D seen (the calls run one at a time).

@@ -2,7 +2,7 @@
 // components, per-component shapes A_k and volumes λ_k, found by mclust's MM iterations from
 // the previous orientation and shapes, as mclust 6.0.0 runs them. Formulas: docs/models.md.
 
-import { procrustesRotation, symmetricEigen } from './linalg.ts';
+import { largestEigenvalue, procrustesRotation, symmetricEigen } from './linalg.ts';
 import {
   geometricMean,
   INNER_MAX,
@@ -84,7 +84,7 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
   const start = startingOrientation(k, d, previous);
   let orientation = start.orientation;
   const shapes = start.shapes;
-  const largest = Array.from({ length: k }, (_, c) => symmetricEigen(w, c * dd, d).values[0] as number);
+  const largest = Array.from({ length: k }, (_, c) => largestEigenvalue(w, c * dd, d));
   const volumes = new Float64Array(k);
   let target = Number.NaN;
   let previousTarget = Number.MAX_VALUE / 2;
