@@ -12,6 +12,7 @@ import {
   total,
   type Scatter,
 } from './mclust-inner.ts';
+import { orientationKernels } from './orientation-unrolled.ts';
 
 /** diag(Dᵀ·M_k·D) for the D x D block k of m (into out, when given). */
 function rotatedDiagonal(
@@ -97,6 +98,7 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
   const f2t = new Float64Array(dd); // MM 2's Fᵀ
   const inverseGap = new Float64Array(d);
   const b = new Float64Array(d);
+  const kernels = orientationKernels(d);
   for (let iter = 0; iter < INNER_MAX; iter++) {
     // MM 1: F = Σ_k A_k⁻¹·Dᵀ·(W_k − ω_k·I); D ← R·Pᵀ for F = P·S·Rᵀ maximises tr(F·D) up to sign.
     f1.fill(0);
@@ -104,6 +106,10 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
       const a = shapes[c] as Float64Array;
       const omega = largest[c] as number;
       const block = c * dd;
+      if (kernels !== null) {
+        kernels.mm1(w, block, orientation, omega, a, f1);
+        continue;
+      }
       for (let m = 0; m < d; m++) {
         const am = a[m] as number;
         for (let j = 0; j < d; j++) {
@@ -122,6 +128,10 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
       let largestInverse = 0;
       for (let m = 0; m < d; m++) largestInverse = Math.max(largestInverse, 1 / (a[m] as number));
       for (let m = 0; m < d; m++) inverseGap[m] = 1 / (a[m] as number) - largestInverse;
+      if (kernels !== null) {
+        kernels.mm2(w, c * dd, orientation, inverseGap, f2t);
+        continue;
+      }
       for (let i = 0, row = c * dd; i < d; i++, row += d) {
         for (let m = 0; m < d; m++) {
           let wd = 0; // (W_k·D)[i][m]
@@ -133,7 +143,8 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
     orientation = procrustesRotation(f2t, d, orientation, right2, orientation);
     target = 0;
     for (let c = 0; c < k; c++) {
-      rotatedDiagonal(w, c, d, orientation, b);
+      if (kernels !== null) kernels.rotatedDiagonal(w, c * dd, orientation, b);
+      else rotatedDiagonal(w, c, d, orientation, b);
       if (!equalVolume) for (let m = 0; m < d; m++) b[m] = (b[m] as number) / (nk[c] as number);
       const g = geometricMean(b);
       volumes[c] = g;
