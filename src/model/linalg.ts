@@ -205,6 +205,10 @@ let procrustesScratch = {
   norms: new Float64Array(0),
   changed: new Int32Array(0),
   checked: new Int32Array(0),
+  singular: new Int32Array(0),
+  done: new Int32Array(0),
+  v: new Float64Array(0),
+  best: new Float64Array(0),
 };
 
 /**
@@ -234,8 +238,12 @@ export function procrustesRotation(
       norms: new Float64Array(d),
       changed: new Int32Array(d),
       checked: new Int32Array(dd),
+      singular: new Int32Array(d),
+      done: new Int32Array(d),
+      v: new Float64Array(d),
+      best: new Float64Array(d),
     };
-  const { u, r, norms, changed, checked } = procrustesScratch;
+  const { u, r, norms, changed, checked, singular } = procrustesScratch;
   // Columns rotated in place until orthogonal: F·R = P·S.
   if (right === null) {
     for (let i = 0; i < dd; i++) u[i] = f[i] as number;
@@ -312,15 +320,15 @@ export function procrustesRotation(
     norms[j] = Math.sqrt(norm);
     largest = Math.max(largest, norms[j] as number);
   }
-  let singular: number[] | null = null;
+  let singularCount = 0;
   for (let j = 0; j < d; j++) {
     const norm = norms[j] as number;
     if (norm > 1e-13 * largest && norm * norm > negligible)
       for (let i = 0; i < d; i++) u[i * d + j] = (u[i * d + j] as number) / norm;
-    else (singular ??= []).push(j);
+    else singular[singularCount++] = j;
   }
-  if (singular !== null) completeSingular(u, r, d, singular, reference);
-  right?.set(r.subarray(0, dd));
+  if (singularCount > 0) completeSingular(u, r, d, singular, singularCount, reference);
+  if (right !== null) for (let i = 0; i < dd; i++) right[i] = r[i] as number;
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
       let sum = 0;
@@ -336,16 +344,18 @@ function completeSingular(
   u: Float64Array,
   r: Float64Array,
   d: number,
-  singular: number[],
+  singular: Int32Array,
+  singularCount: number,
   reference: Float64Array | null,
 ): void {
   // The columns done so far, in the order they are projected out: the others, then each completed one.
-  const done = new Int32Array(d);
+  const { done, v, best } = procrustesScratch;
   let doneCount = 0;
-  for (let j = 0; j < d; j++) if (!singular.includes(j)) done[doneCount++] = j;
-  const v = new Float64Array(d);
-  const best = new Float64Array(d);
-  for (const j of singular) {
+  for (let j = 0, s = 0; j < d; j++)
+    if (s < singularCount && singular[s] === j) s++;
+    else done[doneCount++] = j;
+  for (let s = 0; s < singularCount; s++) {
+    const j = singular[s] as number;
     // Gram–Schmidt of the unit vector least covered by the columns so far.
     let bestNorm = -1;
     for (let e = 0; e < d; e++) {

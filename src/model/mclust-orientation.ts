@@ -158,8 +158,10 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
     previousTarget = target;
     if (!(change > INNER_TOL)) break;
   }
-  // EVE: λ = target / (n·d); VVE: λ_k = |diag(Dᵀ·W_k·D) / n_k|^{1/d}.
-  const volume = (c: number): number => (equalVolume ? target / (total(nk) * d) : (volumes[c] as number));
+  // EVE: λ = target / (n·d); VVE: λ_k = |diag(Dᵀ·W_k·D) / n_k|^{1/d}. (The closures read
+  // constants: one that captured the loop's `target` made V8 box every update of it.)
+  const commonVolume = equalVolume ? target / (total(nk) * d) : Number.NaN;
+  const volume = (c: number): number => (equalVolume ? commonVolume : (volumes[c] as number));
   const finalOrientation = orientation;
   return rotatedCovariances(
     k,
