@@ -2,7 +2,7 @@
 // components, per-component shapes A_k and volumes λ_k, found by mclust's MM iterations from
 // the previous orientation and shapes, as mclust 6.0.0 runs them. Formulas: docs/models.md.
 
-import { procrustesRotation, symmetricEigen } from './linalg.ts';
+import { largestEigenvalue, procrustesRotation, symmetricEigen } from './linalg.ts';
 import {
   geometricMean,
   INNER_MAX,
@@ -12,6 +12,7 @@ import {
   total,
   type Scatter,
 } from './mclust-inner.ts';
+import { orientationKernels } from './orientation-unrolled.ts';
 
 /** diag(Dᵀ·M_k·D) for the D x D block k of m (into out, when given). */
 function rotatedDiagonal(
@@ -21,11 +22,12 @@ function rotatedDiagonal(
   orientation: Float64Array,
   out: Float64Array = new Float64Array(d),
 ): Float64Array {
+  const block = c * d * d;
   for (let col = 0; col < d; col++) {
     let sum = 0;
-    for (let i = 0; i < d; i++) {
+    for (let i = 0, row = block; i < d; i++, row += d) {
       let inner = 0;
-      for (let j = 0; j < d; j++) inner += (m[c * d * d + i * d + j] as number) * (orientation[j * d + col] as number);
+      for (let j = 0, dj = col; j < d; j++, dj += d) inner += (m[row + j] as number) * (orientation[dj] as number);
       sum += (orientation[i * d + col] as number) * inner;
     }
     out[col] = sum;
@@ -83,7 +85,7 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
   const start = startingOrientation(k, d, previous);
   let orientation = start.orientation;
   const shapes = start.shapes;
-  const largest = Array.from({ length: k }, (_, c) => symmetricEigen(w, c * dd, d).values[0] as number);
+  const largest = Array.from({ length: k }, (_, c) => largestEigenvalue(w, c * dd, d));
   const volumes = new Float64Array(k);
   let target = Number.NaN;
   let previousTarget = Number.MAX_VALUE / 2;
@@ -96,21 +98,29 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
   const f2t = new Float64Array(dd); // MM 2's Fᵀ
   const inverseGap = new Float64Array(d);
   const b = new Float64Array(d);
+  const kernels = orientationKernels(d);
   for (let iter = 0; iter < INNER_MAX; iter++) {
     // MM 1: F = Σ_k A_k⁻¹·Dᵀ·(W_k − ω_k·I); D ← R·Pᵀ for F = P·S·Rᵀ maximises tr(F·D) up to sign.
     f1.fill(0);
     for (let c = 0; c < k; c++) {
       const a = shapes[c] as Float64Array;
       const omega = largest[c] as number;
+      const block = c * dd;
+      if (kernels !== null) {
+        kernels.mm1(w, block, orientation, omega, a, f1);
+        continue;
+      }
       for (let m = 0; m < d; m++) {
+        const am = a[m] as number;
         for (let j = 0; j < d; j++) {
           let sum = -omega * (orientation[j * d + m] as number);
-          for (let i = 0; i < d; i++) sum += (orientation[i * d + m] as number) * (w[c * dd + i * d + j] as number);
-          f1[m * d + j] = (f1[m * d + j] as number) + sum / (a[m] as number);
+          for (let i = 0, im = m, ij = block + j; i < d; i++, im += d, ij += d)
+            sum += (orientation[im] as number) * (w[ij] as number);
+          f1[m * d + j] = (f1[m * d + j] as number) + sum / am;
         }
       }
     }
-    orientation = procrustesRotation(f1, d, orientation, right1);
+    orientation = procrustesRotation(f1, d, orientation, right1, orientation);
     // MM 2: F = Σ_k W_k·D·(A_k⁻¹ − max A_k⁻¹·I); D ← the Q maximising tr(Fᵀ·Q), i.e. R·Pᵀ of Fᵀ.
     f2t.fill(0);
     for (let c = 0; c < k; c++) {
@@ -118,18 +128,23 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
       let largestInverse = 0;
       for (let m = 0; m < d; m++) largestInverse = Math.max(largestInverse, 1 / (a[m] as number));
       for (let m = 0; m < d; m++) inverseGap[m] = 1 / (a[m] as number) - largestInverse;
-      for (let i = 0; i < d; i++) {
+      if (kernels !== null) {
+        kernels.mm2(w, c * dd, orientation, inverseGap, f2t);
+        continue;
+      }
+      for (let i = 0, row = c * dd; i < d; i++, row += d) {
         for (let m = 0; m < d; m++) {
           let wd = 0; // (W_k·D)[i][m]
-          for (let j = 0; j < d; j++) wd += (w[c * dd + i * d + j] as number) * (orientation[j * d + m] as number);
+          for (let j = 0, jm = m; j < d; j++, jm += d) wd += (w[row + j] as number) * (orientation[jm] as number);
           f2t[m * d + i] = (f2t[m * d + i] as number) + wd * (inverseGap[m] as number);
         }
       }
     }
-    orientation = procrustesRotation(f2t, d, orientation, right2);
+    orientation = procrustesRotation(f2t, d, orientation, right2, orientation);
     target = 0;
     for (let c = 0; c < k; c++) {
-      rotatedDiagonal(w, c, d, orientation, b);
+      if (kernels !== null) kernels.rotatedDiagonal(w, c * dd, orientation, b);
+      else rotatedDiagonal(w, c, d, orientation, b);
       if (!equalVolume) for (let m = 0; m < d; m++) b[m] = (b[m] as number) / (nk[c] as number);
       const g = geometricMean(b);
       volumes[c] = g;
@@ -143,8 +158,10 @@ export function commonOrientation(s: Scatter, previous: Float64Array | null, equ
     previousTarget = target;
     if (!(change > INNER_TOL)) break;
   }
-  // EVE: λ = target / (n·d); VVE: λ_k = |diag(Dᵀ·W_k·D) / n_k|^{1/d}.
-  const volume = (c: number): number => (equalVolume ? target / (total(nk) * d) : (volumes[c] as number));
+  // EVE: λ = target / (n·d); VVE: λ_k = |diag(Dᵀ·W_k·D) / n_k|^{1/d}. (The closures read
+  // constants: one that captured the loop's `target` made V8 box every update of it.)
+  const commonVolume = equalVolume ? target / (total(nk) * d) : Number.NaN;
+  const volume = (c: number): number => (equalVolume ? commonVolume : (volumes[c] as number));
   const finalOrientation = orientation;
   return rotatedCovariances(
     k,
