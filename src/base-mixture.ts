@@ -272,6 +272,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
       const run = await runEm(data, start, model, {
         covarianceType: opts.covarianceType,
         tol: opts.tol,
+        relativeTo: opts.convergence === 'mclust' ? data.totalWeight : null,
         maxIter: opts.maxIter,
         init,
         startTime,
@@ -372,6 +373,7 @@ export abstract class BaseMixture<P extends FittedParams, O extends ResolvedBase
     const { fitted, result } = statisticsStep(this.state, statistics, options, {
       estimatorName: this.estimatorName,
       tol: this.options.tol,
+      convergence: this.options.convergence,
       model: (weightExponent) => this.statisticsModel(weightExponent),
     });
     this.fitted = fitted;

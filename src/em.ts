@@ -41,6 +41,11 @@ export interface EmRunResult<P extends FittedParams = FittedParams> {
 export interface EmSettings {
   readonly covarianceType: CovarianceType;
   readonly tol: number;
+  /**
+   * null: converged when |Δℓ| < tol (sklearn). W, the total sample weight: when
+   * |ΔL| / (1 + |L|) < tol for L = W·ℓ, i.e. |Δℓ| < tol·(1/W + |ℓ|) (mclust).
+   */
+  readonly relativeTo: number | null;
   readonly maxIter: number;
   readonly init: number;
   readonly startTime: number;
@@ -87,6 +92,11 @@ export function gaussianModel(covarianceType: CovarianceType, regCovar: number):
   };
 }
 
+/** The |Δℓ| below which a fit has converged (EmSettings.relativeTo). */
+export function convergenceThreshold(tol: number, relativeTo: number | null, lowerBound: number): number {
+  return relativeTo === null ? tol : tol * (1 / relativeTo + Math.abs(lowerBound));
+}
+
 /** One run of EM from the given parameters. */
 export async function runEm<P extends FittedParams>(
   data: LoadedData,
@@ -125,7 +135,7 @@ export async function runEm<P extends FittedParams>(
         covariances: Float64Array.from(params.covariances),
       });
     }
-    if (Math.abs(change) < settings.tol) {
+    if (Math.abs(change) < convergenceThreshold(settings.tol, settings.relativeTo, lowerBound)) {
       converged = true;
       break;
     }

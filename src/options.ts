@@ -45,11 +45,21 @@ export interface IterationInfo {
   readonly covariances: Float64Array;
 }
 
+/** How a fit's tol is read (BaseMixtureOptions.convergence). */
+export type ConvergenceRule = 'sklearn' | 'mclust';
+export const CONVERGENCE_RULES: readonly ConvergenceRule[] = ['sklearn', 'mclust'];
+
 /** Options every mixture estimator takes. */
 export interface BaseMixtureOptions {
   nComponents?: number;
   covarianceType?: CovarianceType;
   tol?: number;
+  /**
+   * How tol is read: 'sklearn' (default), |Δℓ| < tol on the mean log-likelihood ℓ (the lower
+   * bound), as scikit-learn; 'mclust', mclust's EM rule |ΔL| / (1 + |L|) < tol on the total
+   * log-likelihood L = W·ℓ (W the total sample weight), a relative change.
+   */
+  convergence?: ConvergenceRule;
   regCovar?: number;
   maxIter?: number;
   nInit?: number;
@@ -107,6 +117,7 @@ export interface ResolvedBaseOptions {
   nComponents: number;
   covarianceType: CovarianceType;
   tol: number;
+  convergence: ConvergenceRule;
   regCovar: number;
   maxIter: number;
   nInit: number;
@@ -135,6 +146,7 @@ export const DEFAULT_OPTIONS = {
   nComponents: 1,
   covarianceType: 'full',
   tol: 1e-3,
+  convergence: 'sklearn',
   regCovar: 1e-6,
   maxIter: 100,
   nInit: 1,
@@ -177,6 +189,7 @@ const BASE_OPTIONS = [
   'nComponents',
   'covarianceType',
   'tol',
+  'convergence',
   'regCovar',
   'maxIter',
   'nInit',
@@ -268,6 +281,7 @@ export function resolveBaseOptions(options: BaseMixtureOptions, own: readonly st
     nComponents: integerAtLeast('nComponents', options.nComponents ?? DEFAULT_OPTIONS.nComponents, 1),
     covarianceType: oneOf('covarianceType', options.covarianceType ?? DEFAULT_OPTIONS.covarianceType, COVARIANCE_TYPES),
     tol: nonNegativeNumber('tol', options.tol ?? DEFAULT_OPTIONS.tol),
+    convergence: oneOf('convergence', options.convergence ?? DEFAULT_OPTIONS.convergence, CONVERGENCE_RULES),
     regCovar: nonNegativeNumber('regCovar', options.regCovar ?? DEFAULT_OPTIONS.regCovar),
     maxIter: integerAtLeast('maxIter', options.maxIter ?? DEFAULT_OPTIONS.maxIter, 0),
     nInit: integerAtLeast('nInit', options.nInit ?? DEFAULT_OPTIONS.nInit, 1),

@@ -70,7 +70,6 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
   const { strategy, shortRuns, shortIter, common } = settings;
   const fitOptions = weights === null ? {} : { sampleWeight: weights };
   const variance = featureVariance(matrix);
-  const totalWeight = weights === null ? matrix.rows : weights.reduce((sum, w) => sum + w, 0);
   const scored = async (gm: GaussianMixture): Promise<Fit> => ({
     gm,
     scores: {
@@ -79,18 +78,17 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
     },
   });
   /**
-   * A start's fit, continued to convergence by mclust's rule |ΔL| / (1 + |L|) < tol on the total
-   * log-likelihood L = W·ℓ (W the total weight, ℓ the lower bound per unit of weight): a change of
-   * ℓ below tol·(1/W + |ℓ|), with ℓ that of the start's shortIter-th iteration (it moves by a
-   * small fraction of itself after that). mclust's EM stops there; a fixed 1e-5 on ℓ ran several
+   * A start's fit (emEM's best short run, or a row polished), continued to convergence by
+   * mclust's rule (convergence 'mclust'): |ΔL| / (1 + |L|) < tol on the total log-likelihood
+   * L = W·ℓ, W the total weight. mclust's EM stops there; a fixed 1e-5 on the mean ℓ ran several
    * times its iterations on data whose |ℓ| is a few units, for the same BIC to a small fraction.
    */
   const continued = async (start: GaussianMixture, tol = settings.tol): Promise<Fit> => {
     const { tol: _tol, maxIter: _maxIter, ...rest } = common;
-    const bound = Number.isFinite(start.lowerBound) ? Math.abs(start.lowerBound) : 0;
     const gm = GaussianMixture.fromJSON(start.toJSON(), {
       ...rest,
-      tol: tol * (1 / totalWeight + bound),
+      tol,
+      convergence: 'mclust',
       maxIter: settings.maxIter,
       warmStart: true,
     });
@@ -107,16 +105,16 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
       return scored(await gm.fit(matrix, fitOptions));
     }
     if (start === 'hc') {
-      // shortIter iterations from hc's start, then continued by the relative rule.
+      // One EM from hc's start to mclust's rule, as mclustBIC runs each cell.
       const fromHc = new GaussianMixture({
         ...common,
         ...cell,
         initParams: 'hc',
-        maxIter: Math.min(shortIter, settings.maxIter),
-        tol: 0,
+        tol: settings.tol,
+        convergence: 'mclust',
+        maxIter: settings.maxIter,
       });
-      await fromHc.fit(matrix, fitOptions);
-      return continued(fromHc);
+      return scored(await fromHc.fit(matrix, fitOptions));
     }
     // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
     // A later round (after degenerate fits) draws other seeds.

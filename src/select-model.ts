@@ -39,9 +39,9 @@ export type Criterion = (typeof CRITERIA)[number];
  *   tree, so the same fits as mclustBIC's), then emEM as well on the REFINED best rows by the
  *   criterion, the better of the two kept. Where the tree is built on a subset (more rows than
  *   hcSubset) the start depends on the subset drawn, so every cell gets emEM too, as 'hc+emEM'.
- * Except for 'init', a start's fit runs shortIter iterations and then to mclust's convergence
- * rule, |ΔL| / (1 + |L|) < tol on the total log-likelihood L, and the three best rows are then
- * continued to a 100 times smaller change (see selectModel).
+ * Except for 'init', a start's fit stops by mclust's rule (convergence 'mclust'),
+ * |ΔL| / (1 + |L|) < tol on the total log-likelihood L (emEM's after its short runs), and the
+ * three best rows are then continued to a 100 times smaller change (see selectModel).
  */
 export const SELECT_STRATEGIES = ['init', 'hc', 'emEM', 'hc+emEM', 'emEM+hc', 'hc+best'] as const;
 export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
@@ -87,7 +87,7 @@ export interface SelectModelOptions {
   strategy?: SelectStrategy;
   /** emEM: short runs per cell (default 5). */
   shortRuns?: number;
-  /** emEM and hc: EM iterations of each short run, and of a start before the relative rule applies (default 10). */
+  /** emEM: EM iterations of each short run (default 10). */
   shortIter?: number;
   /** initParams 'hc' and strategy 'hc': the most rows the tree is built on (default 2000). */
   hcSubset?: number;

@@ -29,7 +29,7 @@ export class SelectWorkerError extends Error {
 /** The fit options of a fitted model that its JSON does not keep (see savedOptions in select-thread.ts). */
 export type FitOptionsSnapshot = Pick<
   GaussianMixtureOptions,
-  'tol' | 'regCovar' | 'maxIter' | 'nInit' | 'initParams' | 'hcSubset' | 'randomState' | 'warmStart'
+  'tol' | 'convergence' | 'regCovar' | 'maxIter' | 'nInit' | 'initParams' | 'hcSubset' | 'randomState' | 'warmStart'
 >;
 
 export type SelectRequest =

@@ -17,6 +17,7 @@ function savedOptions(gm: GaussianMixture): FitOptionsSnapshot {
   const o = gm.options;
   return {
     tol: o.tol,
+    convergence: o.convergence,
     regCovar: o.regCovar,
     maxIter: o.maxIter,
     nInit: o.nInit,

@@ -62,6 +62,8 @@ export function fitStateJSON(state: Fitted<FittedParams>, options: ResolvedBaseO
     backend: state.backendName,
     options: {
       tol: options.tol,
+      // Written only when not sklearn's, so that files of sklearn-style fits keep their fields.
+      ...(options.convergence === 'sklearn' ? {} : { convergence: options.convergence }),
       regCovar: options.regCovar,
       maxIter: options.maxIter,
       nInit: options.nInit,

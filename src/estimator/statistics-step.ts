@@ -2,9 +2,9 @@
 // of X runs with, and the estimator's `mStep` — statistics of the model's own parameters checked
 // and turned into the next fitted state, as one more iteration of fit would.
 
-import type { EmModel, FittedParams } from '../em.ts';
+import { convergenceThreshold, type EmModel, type FittedParams } from '../em.ts';
 import { sumOfWeights, toSampleWeight, weightExponentFor, type MatrixInput } from '../matrix.ts';
-import { EmgpuInputError } from '../options.ts';
+import { EmgpuInputError, type ConvergenceRule } from '../options.ts';
 import {
   parametersFingerprint,
   readStatistics,
@@ -69,6 +69,7 @@ export function statisticsJSON<P extends FittedParams>(
 export interface StatisticsStepSettings<P extends FittedParams> {
   readonly estimatorName: StatisticsEstimator;
   readonly tol: number;
+  readonly convergence: ConvergenceRule;
   /** The model whose M-step (`maximize`) and lower bound apply, for statistics scaled by 2^weightExponent. */
   readonly model: (weightExponent: number) => EmModel<P>;
 }
@@ -124,7 +125,10 @@ export function statisticsStep<P extends FittedParams>(
   const params = model.maximize(scaled, p);
   const lowerBound = model.lowerBound(scaled, params);
   const change = lowerBound - previous;
-  const converged = Math.abs(change) < settings.tol;
+  // As fit reads tol (its engine's total weight is the scaled one too).
+  const converged =
+    Math.abs(change) <
+    convergenceThreshold(settings.tol, settings.convergence === 'mclust' ? scaled.totalWeight : null, lowerBound);
   const empty = emptyComponents(params);
   const warnings =
     empty.length === 0

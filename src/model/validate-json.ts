@@ -26,8 +26,16 @@ export const WEIGHT_SUM_TOLERANCE = 1e-6;
  */
 export const COVARIANCE_AGREEMENT_TOLERANCE = 1e-6;
 
-type SavedOptionName = 'tol' | 'regCovar' | 'maxIter' | 'nInit' | 'initParams' | 'randomState';
-const SAVED_OPTIONS: readonly SavedOptionName[] = ['tol', 'regCovar', 'maxIter', 'nInit', 'initParams', 'randomState'];
+type SavedOptionName = 'tol' | 'convergence' | 'regCovar' | 'maxIter' | 'nInit' | 'initParams' | 'randomState';
+const SAVED_OPTIONS: readonly SavedOptionName[] = [
+  'tol',
+  'convergence',
+  'regCovar',
+  'maxIter',
+  'nInit',
+  'initParams',
+  'randomState',
+];
 
 /** The fields of a valid model, flattened row-major. */
 export interface ValidModelJson {
