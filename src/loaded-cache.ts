@@ -1,8 +1,9 @@
-// The engine-loaded copy of the last data set, kept so that fits (a grid of K × covariance
+// The engine-loaded copies of the last two data sets, kept so that fits (a grid of K × covariance
 // types, nInit restarts across calls), predict / predictProba / scoreSamples / score / bic / aic
-// on the same X reuse it instead of validating, copying and uploading X again. One entry for the
-// whole process (its memory is bounded by one data set); it is replaced by the next X and freed
-// by releaseBackends().
+// on the same X reuse them instead of validating, copying and uploading X again. Two entries for
+// the whole process, so that work alternating between X and a sample of it (selectModel's emEM
+// short runs on large data) reloads neither; its memory is bounded by two data sets. The least
+// recently used is replaced by the next X; releaseBackends() frees both.
 //
 // "The same X" means the same typed array with the same contents: a fingerprint of its bytes
 // is compared, so an array modified in place between calls is loaded again, never reused stale.
@@ -40,7 +41,9 @@ interface Entry {
   evicted: boolean;
 }
 
-let current: Entry | null = null;
+/** Most recently used first; at most KEPT. */
+let entries: Entry[] = [];
+const KEPT = 2;
 
 function release(entry: Entry): void {
   entry.evicted = true;
@@ -56,10 +59,9 @@ export interface LoadRequest {
   readonly weights: Float64Array | null;
 }
 
-function matches(entry: Entry | null, request: LoadRequest, hash: number, weightsHash: number | null): entry is Entry {
+function matches(entry: Entry, request: LoadRequest, hash: number, weightsHash: number | null): boolean {
   const { matrix, backend, use } = request;
   return (
-    entry !== null &&
     !entry.evicted &&
     !entry.data.disposed &&
     entry.array === matrix.data &&
@@ -83,9 +85,9 @@ export async function withLoaded<T>(
 ): Promise<T> {
   const hash = fingerprint(request.matrix.data);
   const weightsHash = request.weights === null ? null : fingerprint(request.weights);
-  let entry: Entry;
-  if (matches(current, request, hash, weightsHash)) {
-    entry = current;
+  let entry = entries.find((e) => matches(e, request, hash, weightsHash));
+  if (entry !== undefined) {
+    entries = [entry, ...entries.filter((e) => e !== entry)];
   } else {
     const data = await load();
     const { matrix, backend } = request;
@@ -100,8 +102,11 @@ export async function withLoaded<T>(
       users: 0,
       evicted: false,
     };
-    if (current !== null) release(current);
-    current = entry;
+    // A copy of the same array (other weights, another engine) replaces it; else the oldest goes.
+    const same = entries.filter((e) => e.array === matrix.data);
+    const kept = entries.filter((e) => e.array !== matrix.data);
+    for (const e of [...same, ...kept.slice(KEPT - 1)]) release(e);
+    entries = [entry, ...kept.slice(0, KEPT - 1)];
   }
   entry.users++;
   try {
@@ -112,8 +117,8 @@ export async function withLoaded<T>(
   }
 }
 
-/** Frees the cached copy (releaseBackends()). */
+/** Frees the cached copies (releaseBackends()). */
 export function clearLoaded(): void {
-  if (current !== null) release(current);
-  current = null;
+  for (const entry of entries) release(entry);
+  entries = [];
 }

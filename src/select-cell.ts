@@ -9,6 +9,8 @@ import type { GaussianMixtureOptions } from './options.ts';
 import type { Matrix } from './matrix.ts';
 import type { CovarianceType, InitMethod } from './options.ts';
 import { isAbortError } from './errors.ts';
+import { subsetOf } from './init/hc-start.ts';
+import { Random } from './random.ts';
 import type { SelectStrategy } from './select-model.ts';
 
 /** emEM rounds from other seeds when every start of a cell ended degenerate. */
@@ -39,6 +41,8 @@ export interface CellSettings {
   readonly regCovar: number;
   /** Whether hc's tree is built on a subset of the rows (so its start is not mclust's). */
   readonly subsetTree: boolean;
+  /** The rows hc's tree is built on at most (hcSubset); 'hc+best' runs emEM's short runs on as many. */
+  readonly hcSubset: number;
   /** The relative tolerance (mclust's rule). */
   readonly tol: number;
   readonly maxIter: number;
@@ -83,9 +87,11 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
    * L = W·ℓ, W the total weight. mclust's EM stops there; a fixed 1e-5 on the mean ℓ ran several
    * times its iterations on data whose |ℓ| is a few units, for the same BIC to a small fraction.
    */
-  const continued = async (start: GaussianMixture, tol = settings.tol): Promise<Fit> => {
+  const continued = async (start: GaussianMixture, tol = settings.tol, fresh = false): Promise<Fit> => {
     const { tol: _tol, maxIter: _maxIter, ...rest } = common;
-    const gm = GaussianMixture.fromJSON(start.toJSON(), {
+    // fresh: the start's lower bound is another data set's (emEM's subset), not one to compare with.
+    const json = start.toJSON();
+    const gm = GaussianMixture.fromJSON(fresh ? { ...json, lowerBound: null, lowerBounds: [] } : json, {
       ...rest,
       tol,
       convergence: 'mclust',
@@ -93,6 +99,24 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
       warmStart: true,
     });
     return scored(await gm.fit(matrix, fitOptions));
+  };
+  /** 'hc+best' on more rows than hcSubset: the rows emEM's short runs fit (drawn once), else null. */
+  let sampled: { matrix: Matrix; fitOptions: { sampleWeight?: Float64Array } } | null | undefined;
+  const shortSample = (): { matrix: Matrix; fitOptions: { sampleWeight?: Float64Array } } | null => {
+    if (sampled !== undefined) return sampled;
+    if (strategy !== 'hc+best' || !settings.subsetTree) return (sampled = null);
+    const indices = subsetOf(matrix.rows, settings.hcSubset, new Random((settings.randomState ?? 0) ^ 0x5eed));
+    const d = matrix.cols;
+    const data = new Float64Array(indices.length * d);
+    indices.forEach((row, i) => {
+      for (let a = 0; a < d; a++) data[i * d + a] = matrix.data[row * d + a] as number;
+    });
+    const sampleWeight = weights === null ? null : Float64Array.from(indices, (row) => weights[row] as number);
+    sampled = {
+      matrix: { data, rows: indices.length, cols: d },
+      fitOptions: sampleWeight === null ? {} : { sampleWeight },
+    };
+    return sampled;
   };
   const fitFrom = async (cell: Cell, start: 'init' | 'hc' | 'emEM', withHc = false, round = 0): Promise<Fit> => {
     if (start === 'init') {
@@ -117,7 +141,9 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
       return scored(await fromHc.fit(matrix, fitOptions));
     }
     // emEM: the best of shortRuns short runs (tol 0: each runs shortIter iterations), continued.
-    // A later round (after degenerate fits) draws other seeds.
+    // A later round (after degenerate fits) draws other seeds. 'hc+best' on data larger than
+    // hcSubset runs them on hcSubset rows drawn at random (as mclust starts from a subset), and
+    // continues the best on all rows.
     const reseeded =
       round > 0 && settings.randomState != null ? { randomState: (settings.randomState + 7919 * round) >>> 0 } : {};
     let short = new GaussianMixture({
@@ -129,7 +155,10 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
       maxIter: shortIter,
       tol: 0,
     });
-    await short.fit(matrix, fitOptions);
+    // (Not for K so large next to hcSubset that the sample would hold a few rows per component.)
+    const sample = withHc || cell.nComponents * 20 > settings.hcSubset ? null : shortSample();
+    await short.fit(sample?.matrix ?? matrix, sample?.fitOptions ?? fitOptions);
+    if (sample !== null) return continued(short, settings.tol, true);
     if (withHc) {
       const fromHc = new GaussianMixture({ ...common, ...cell, initParams: 'hc', maxIter: shortIter, tol: 0 });
       try {

@@ -218,6 +218,7 @@ export async function selectModel(X: MatrixInput, options: SelectModelOptions = 
     randomState: options.randomState,
     regCovar: options.regCovar ?? DEFAULT_OPTIONS.regCovar,
     subsetTree: matrix.rows > (options.hcSubset ?? DEFAULT_OPTIONS.hcSubset),
+    hcSubset: options.hcSubset ?? DEFAULT_OPTIONS.hcSubset,
     tol: relativeTol,
     maxIter: common.maxIter ?? SELECT_DEFAULTS.maxIter,
     common,

@@ -15,7 +15,7 @@ type Built = { indices: Int32Array; rows: Float64Array; tree: HcTree };
 const trees = new WeakMap<LoadedData, Map<string, Promise<Built>>>();
 
 /** m distinct indices of n, drawn uniformly (a partial Fisher–Yates shuffle), sorted. */
-function subsetOf(n: number, m: number, random: Random): Int32Array {
+export function subsetOf(n: number, m: number, random: Random): Int32Array {
   const pool = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < m; i++) {
     const j = i + random.nextInt(n - i);
