@@ -6,7 +6,7 @@
 import { GaussianMixture } from './gaussian-mixture.ts';
 import { featureVariance, isDegenerate } from './model/degenerate.ts';
 import type { GaussianMixtureOptions } from './options.ts';
-import type { Matrix } from './matrix.ts';
+import { rowsOf, type Matrix } from './matrix.ts';
 import type { CovarianceType, InitMethod } from './options.ts';
 import { isAbortError } from './errors.ts';
 import { subsetOf } from './init/hc-start.ts';
@@ -100,20 +100,17 @@ export function cellFitter(matrix: Matrix, weights: Float64Array | null, setting
     });
     return scored(await gm.fit(matrix, fitOptions));
   };
+  type Sample = { matrix: Matrix; fitOptions: { sampleWeight?: Float64Array } };
   /** 'hc+best' on more rows than hcSubset: the rows emEM's short runs fit (drawn once), else null. */
-  let sampled: { matrix: Matrix; fitOptions: { sampleWeight?: Float64Array } } | null | undefined;
-  const shortSample = (): { matrix: Matrix; fitOptions: { sampleWeight?: Float64Array } } | null => {
+  let sampled: Sample | null | undefined;
+  const shortSample = (): Sample | null => {
     if (sampled !== undefined) return sampled;
     if (strategy !== 'hc+best' || !settings.subsetTree) return (sampled = null);
     const indices = subsetOf(matrix.rows, settings.hcSubset, new Random((settings.randomState ?? 0) ^ 0x5eed));
-    const d = matrix.cols;
-    const data = new Float64Array(indices.length * d);
-    indices.forEach((row, i) => {
-      for (let a = 0; a < d; a++) data[i * d + a] = matrix.data[row * d + a] as number;
-    });
+    const data = rowsOf(matrix, indices);
     const sampleWeight = weights === null ? null : Float64Array.from(indices, (row) => weights[row] as number);
     sampled = {
-      matrix: { data, rows: indices.length, cols: d },
+      matrix: { data, rows: indices.length, cols: matrix.cols },
       fitOptions: sampleWeight === null ? {} : { sampleWeight },
     };
     return sampled;
